@@ -1,0 +1,80 @@
+//! Collects every mistake found, so one build shows them all (serde_derive's `Ctxt`).
+
+use std::cell::RefCell;
+use std::fmt::Display;
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+
+/// A must-check collector of errors. Dropping it unchecked is a bug and panics.
+#[derive(Debug, Default)]
+pub struct Ctxt {
+    errors: RefCell<Option<Vec<syn::Error>>>,
+}
+
+impl Ctxt {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Ctxt {
+            errors: RefCell::new(Some(Vec::new())),
+        }
+    }
+
+    /// Records an error at `span` (the protocol-folder literal, an attribute key, ...).
+    pub fn error_at<T: Display>(&self, span: Span, msg: T) {
+        self.push(syn::Error::new(span, msg));
+    }
+
+    /// Records an error spanned by a syntax node.
+    pub fn error_spanned_by<A: ToTokens, T: Display>(&self, obj: A, msg: T) {
+        self.push(syn::Error::new_spanned(obj.into_token_stream(), msg));
+    }
+
+    /// Records a syn error as is.
+    pub fn syn_error(&self, err: syn::Error) {
+        self.push(err);
+    }
+
+    fn push(&self, err: syn::Error) {
+        self.errors
+            .borrow_mut()
+            .as_mut()
+            .expect("Ctxt used after check()")
+            .push(err);
+    }
+
+    /// The messages recorded so far (for tests).
+    pub fn messages(&self) -> Vec<String> {
+        self.errors
+            .borrow()
+            .as_ref()
+            .map(|v| v.iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// Ends collection: `Err` with every error merged into one, in the order recorded.
+    pub fn check(self) -> Result<(), syn::Error> {
+        let errors = self.errors.borrow_mut().take().expect("check() called twice");
+        let mut iter = errors.into_iter();
+        let Some(mut first) = iter.next() else {
+            return Ok(());
+        };
+        for e in iter {
+            first.combine(e);
+        }
+        Err(first)
+    }
+}
+
+impl Drop for Ctxt {
+    fn drop(&mut self) {
+        if !std::thread::panicking() && self.errors.borrow().is_some() {
+            panic!("forgot to check for errors");
+        }
+    }
+}
+
+/// Every error as `compile_error!` invocations.
+pub(crate) fn to_compile_errors(err: Option<syn::Error>) -> TokenStream {
+    err.map(|e| e.to_compile_error()).unwrap_or_default()
+}

@@ -1,0 +1,220 @@
+//! The macros' whole pipeline: arguments -> folder -> model -> checks -> tokens, with a
+//! fallback expansion when something is wrong (every error, plus the glue for whatever is
+//! valid, so one mistake does not cascade into a flood of follow-on errors).
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+use crate::check;
+use crate::diagnostic::{to_compile_errors, Ctxt};
+use crate::model::{ModuleDef, ServiceModel};
+use crate::parse::attr::{RpcAttr, ServiceArgs, API_KEYS, MESSAGE_KEYS};
+use crate::parse::{self, has_skip_serializing, is_option};
+use crate::render::{default_crate, generate, pretty};
+
+/// Where the macro was invoked, to resolve the protocol folder.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// The invoking source file (`proc_macro::Span::local_file()`), absolute or relative to `cwd`.
+    pub file: Option<PathBuf>,
+    /// The compiler's working directory.
+    pub cwd: Option<PathBuf>,
+    /// `CARGO_MANIFEST_DIR`, the fallback when the file is unknown.
+    pub manifest_dir: Option<PathBuf>,
+}
+
+impl Invocation {
+    /// The root of the package that holds the invoking file: the nearest folder above it with
+    /// a `Cargo.toml`. Under trybuild the file stays in place while the crate is generated
+    /// elsewhere, so the file, not `CARGO_MANIFEST_DIR`, decides.
+    pub fn package_root(&self) -> Option<PathBuf> {
+        let file = self.file.as_ref().map(|f| match &self.cwd {
+            Some(cwd) if f.is_relative() => cwd.join(f),
+            _ => f.clone(),
+        });
+        if let Some(file) = file {
+            if let Some(root) = file.ancestors().skip(1).find(|d| d.join("Cargo.toml").is_file()) {
+                return Some(root.to_path_buf());
+            }
+        }
+        self.manifest_dir.clone().or_else(|| self.cwd.clone())
+    }
+}
+
+/// Builds the model of the service `name` from the folder `root` (shown as `display_root`)
+/// plus the listed extras. Errors go to `cx`, spanned at `span`.
+pub fn load_service(
+    cx: &Ctxt,
+    span: Span,
+    name: &str,
+    root: &Path,
+    display_root: &str,
+    extra_apis: &[syn::Path],
+    extra_msgs: &[syn::Path],
+) -> ServiceModel {
+    let module = parse::load_dir(cx, span, root, display_root).unwrap_or_default();
+    let (mut apis, mut msgs) = check::check_files(cx, span, &module);
+    apis.extend(extra_apis.iter().filter_map(|p| check::extra_api(cx, p)));
+    msgs.extend(extra_msgs.iter().filter_map(|p| check::extra_msg(cx, p)));
+    let (apis, msgs) = check::check_duplicates(cx, span, apis, msgs);
+    ServiceModel {
+        name: name.to_owned(),
+        display_root: display_root.to_owned(),
+        root: root.to_path_buf(),
+        module,
+        apis,
+        msgs,
+    }
+}
+
+/// `#[service(..)] pub mod x {}`: the module with its protocol files, glue and errors.
+pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) -> TokenStream {
+    let mut module: syn::ItemMod = match syn::parse2(item.clone()) {
+        Ok(m) => m,
+        Err(e) => {
+            let err = syn::Error::new(
+                e.span(),
+                "`#[service(..)]` goes on an inline module: `pub mod chat {}`",
+            )
+            .to_compile_error();
+            return quote!(#err #item);
+        }
+    };
+    let cx = Ctxt::new();
+    let args = ServiceArgs::from_tokens(&cx, args, Span::call_site());
+    let items = match module.content.take() {
+        Some((_, items)) => items,
+        None => {
+            cx.error_spanned_by(
+                &module,
+                format!("write `mod {} {{}}`: the macro fills the module in", module.ident),
+            );
+            Vec::new()
+        }
+    };
+    let name = module.ident.to_string();
+    let model = match &args.protocols {
+        Some(lit) => {
+            let display = lit.value().trim_end_matches('/').to_owned();
+            let root = match inv.package_root() {
+                Some(base) => base.join(&display),
+                None => PathBuf::from(&display),
+            };
+            load_service(&cx, lit.span(), &name, &root, &display, &args.extra_apis, &args.extra_msgs)
+        }
+        None => ServiceModel {
+            name: name.clone(),
+            display_root: String::new(),
+            root: PathBuf::new(),
+            module: ModuleDef::default(),
+            apis: Vec::new(),
+            msgs: Vec::new(),
+        },
+    };
+    let krate = args.krate.unwrap_or_else(default_crate);
+    let generated = generate(&model, &krate);
+    if std::env::var_os("RPC_CODEGEN_DEBUG").is_some() {
+        eprintln!("// rpc-codegen: service `{name}`\n{}", pretty(&generated));
+    }
+    let errors = to_compile_errors(cx.check().err());
+    let syn::ItemMod {
+        attrs, vis, unsafety, mod_token, ident, ..
+    } = module;
+    quote! {
+        #errors
+        #(#attrs)*
+        #vis #unsafety #mod_token #ident {
+            #(#items)*
+            #generated
+        }
+    }
+}
+
+fn option_field_checks(cx: &Ctxt, input: &syn::DeriveInput) {
+    let fields: Vec<&syn::Field> = match &input.data {
+        syn::Data::Struct(s) => s.fields.iter().collect(),
+        syn::Data::Enum(e) => e.variants.iter().flat_map(|v| v.fields.iter()).collect(),
+        syn::Data::Union(_) => Vec::new(),
+    };
+    for f in fields {
+        if is_option(&f.ty) && !has_skip_serializing(&f.attrs) {
+            cx.error_spanned_by(
+                f,
+                "an `Option` field needs `#[serde(skip_serializing_if = \"Option::is_none\")]`: \
+                 TSRPC omits an absent field, serde would write `null`",
+            );
+        }
+    }
+}
+
+/// `#[derive(Message)] #[rpc(name = "..")]` on a hand-declared type.
+pub fn expand_derive_message(input: TokenStream) -> TokenStream {
+    let input: syn::DeriveInput = match syn::parse2(input) {
+        Ok(i) => i,
+        Err(e) => return e.to_compile_error(),
+    };
+    let cx = Ctxt::new();
+    let attr = RpcAttr::from_attrs(&cx, &input.attrs, MESSAGE_KEYS);
+    option_field_checks(&cx, &input);
+    let ident = &input.ident;
+    let name = attr.name.map_or_else(
+        || {
+            let s = ident.to_string();
+            s.strip_prefix("Msg").filter(|r| !r.is_empty()).unwrap_or(&s).to_owned()
+        },
+        |l| l.value(),
+    );
+    let krate = attr.krate.unwrap_or_else(default_crate);
+    let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
+    let errors = to_compile_errors(cx.check().err());
+    quote! {
+        #errors
+        impl #impl_g #krate::__codegen::Message for #ident #ty_g #where_c {
+            const NAME: &'static str = #name;
+        }
+    }
+}
+
+/// `#[derive(Api)] #[rpc(name = "..", res = ResX)]` on a hand-declared request type.
+pub fn expand_derive_api(input: TokenStream) -> TokenStream {
+    let input: syn::DeriveInput = match syn::parse2(input) {
+        Ok(i) => i,
+        Err(e) => return e.to_compile_error(),
+    };
+    let cx = Ctxt::new();
+    let attr = RpcAttr::from_attrs(&cx, &input.attrs, API_KEYS);
+    option_field_checks(&cx, &input);
+    let ident = &input.ident;
+    let s = ident.to_string();
+    let base = s.strip_prefix("Req").filter(|r| !r.is_empty());
+    let name = attr
+        .name
+        .map_or_else(|| base.unwrap_or(&s).to_owned(), |l| l.value());
+    let res = match (attr.res, base) {
+        (Some(res), _) => Some(quote!(#res)),
+        (None, Some(base)) => {
+            let res = syn::Ident::new(&format!("Res{base}"), ident.span());
+            Some(quote!(#res))
+        }
+        (None, None) => {
+            cx.error_spanned_by(
+                ident,
+                "name the response type: `#[rpc(res = ResXxx)]` (the default, `Res` + the name after `Req`, needs a `ReqXxx` type name)",
+            );
+            None
+        }
+    };
+    let krate = attr.krate.unwrap_or_else(default_crate);
+    let (impl_g, ty_g, where_c) = input.generics.split_for_impl();
+    let errors = to_compile_errors(cx.check().err());
+    let Some(res) = res else { return errors };
+    quote! {
+        #errors
+        impl #impl_g #krate::__codegen::Api for #ident #ty_g #where_c {
+            const NAME: &'static str = #name;
+            type Res = #res;
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! Reads a protocol folder: walks it, parses every `.rs` file with syn and keeps what the
+//! generator needs as owned data ([`crate::model`]). Local shape only; the naming rules and
+//! cross-item rules are in [`crate::check`].
+
+pub mod attr;
+pub mod naming;
+
+use std::fs;
+use std::path::Path;
+
+use proc_macro2::Span;
+
+use crate::diagnostic::Ctxt;
+use crate::model::{FieldRef, FileDef, ItemDef, ModuleDef, Origin};
+
+/// Reads the folder `root` (shown as `display_root` in messages) into a module tree. Errors
+/// (unreadable folder or file, bad names) go to `cx`, spanned at `span`; whatever could be read
+/// is returned.
+pub fn load_dir(cx: &Ctxt, span: Span, root: &Path, display_root: &str) -> Option<ModuleDef> {
+    match fs::metadata(root) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            cx.error_at(
+                span,
+                format!(
+                    "protocol folder `{display_root}` is not a folder (resolved to `{}`)",
+                    root.display()
+                ),
+            );
+            return None;
+        }
+        Err(e) => {
+            cx.error_at(
+                span,
+                format!(
+                    "cannot read protocol folder `{display_root}` (resolved to `{}`): {e}",
+                    root.display()
+                ),
+            );
+            return None;
+        }
+    }
+    Some(load_module(cx, span, root, display_root, String::new()))
+}
+
+fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -> ModuleDef {
+    let mut module = ModuleDef {
+        name,
+        ..ModuleDef::default()
+    };
+    let entries = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            cx.error_at(span, format!("cannot read folder `{display}`: {e}"));
+            return module;
+        }
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        if file_name.starts_with('.') {
+            continue;
+        }
+        let shown = format!("{display}/{file_name}");
+        if path.is_dir() {
+            if !naming::is_ident(&file_name) {
+                cx.error_at(
+                    span,
+                    format!("folder `{shown}` must be named like a Rust module (snake_case, not a keyword)"),
+                );
+                continue;
+            }
+            module
+                .children
+                .push(load_module(cx, span, &path, &shown, file_name));
+        } else if let Some(stem) = file_name.strip_suffix(".rs") {
+            if stem == "mod" || stem == "lib" || stem == "main" {
+                cx.error_at(
+                    span,
+                    format!("`{shown}`: a protocol folder has no `{stem}.rs`, the service macro declares its modules"),
+                );
+                continue;
+            }
+            let kind = match naming::file_kind(stem) {
+                Ok(kind) => kind,
+                Err(msg) => {
+                    cx.error_at(span, format!("{shown}: {msg}"));
+                    continue;
+                }
+            };
+            if !naming::is_ident(stem) {
+                cx.error_at(span, format!("{shown}: the file stem must be a Rust identifier"));
+                continue;
+            }
+            let items = match fs::read_to_string(&path) {
+                Ok(src) => match parse_items(&src, &shown) {
+                    Ok(items) => Some(items),
+                    Err(msg) => {
+                        cx.error_at(span, msg);
+                        None
+                    }
+                },
+                Err(e) => {
+                    cx.error_at(span, format!("cannot read `{shown}`: {e}"));
+                    continue;
+                }
+            };
+            module.files.push(FileDef {
+                stem: stem.to_owned(),
+                path: path.clone(),
+                display: shown,
+                kind,
+                items,
+            });
+        }
+    }
+    module
+}
+
+/// Parses a protocol file's text and lists its top-level types. `Err` is a message naming
+/// `file:line:column`.
+pub fn parse_items(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
+    // Inside a proc macro, tokens parsed from a string carry the call site's span: parse with
+    // proc-macro2's own implementation so that spans know the file's lines and columns. Nothing
+    // parsed here outlives this call: the model is owned data.
+    proc_macro2::fallback::force();
+    let result = parse_items_inner(src, file);
+    proc_macro2::fallback::unforce();
+    result
+}
+
+fn parse_items_inner(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
+    let ast = syn::parse_file(src).map_err(|e| {
+        let at = origin(file, e.span());
+        format!("{at}: cannot parse this protocol file: {e}")
+    })?;
+    let mut items = Vec::new();
+    for item in &ast.items {
+        let (ident, kind, vis, attrs) = match item {
+            syn::Item::Struct(s) => (&s.ident, "struct", &s.vis, &s.attrs),
+            syn::Item::Enum(e) => (&e.ident, "enum", &e.vis, &e.attrs),
+            syn::Item::Type(t) => (&t.ident, "type", &t.vis, &t.attrs),
+            _ => continue,
+        };
+        let mut option_fields = Vec::new();
+        if !has_skip_serializing_none(attrs) {
+            match item {
+                syn::Item::Struct(s) => collect_option_fields(file, None, &s.fields, &mut option_fields),
+                syn::Item::Enum(e) => {
+                    for v in &e.variants {
+                        collect_option_fields(file, Some(&v.ident), &v.fields, &mut option_fields);
+                    }
+                }
+                _ => {}
+            }
+        }
+        items.push(ItemDef {
+            ident: ident.to_string(),
+            kind,
+            is_pub: matches!(vis, syn::Visibility::Public(_)),
+            docs: docs(attrs),
+            origin: origin(file, ident.span()),
+            option_fields_without_skip: option_fields,
+        });
+    }
+    Ok(items)
+}
+
+fn origin(file: &str, span: Span) -> Origin {
+    let start = span.start();
+    Origin {
+        file: file.to_owned(),
+        line: start.line,
+        column: start.column + 1,
+    }
+}
+
+/// The doc comment of an item, one entry per line.
+pub fn docs(attrs: &[syn::Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        })
+        .flat_map(|s| s.lines().map(str::to_owned).collect::<Vec<_>>())
+        .collect()
+}
+
+fn collect_option_fields(
+    file: &str,
+    variant: Option<&syn::Ident>,
+    fields: &syn::Fields,
+    out: &mut Vec<FieldRef>,
+) {
+    for (i, field) in fields.iter().enumerate() {
+        if is_option(&field.ty) && !has_skip_serializing(&field.attrs) {
+            let name = field
+                .ident
+                .as_ref()
+                .map_or_else(|| i.to_string(), ToString::to_string);
+            let name = match variant {
+                Some(v) => format!("{v}.{name}"),
+                None => name,
+            };
+            let span = field
+                .ident
+                .as_ref()
+                .map_or_else(|| syn::spanned::Spanned::span(&field.ty), syn::Ident::span);
+            out.push(FieldRef {
+                name,
+                origin: origin(file, span),
+            });
+        }
+    }
+}
+
+/// `Option<T>` (any path ending in `Option`).
+pub fn is_option(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Option" && !s.arguments.is_empty()),
+        syn::Type::Group(g) => is_option(&g.elem),
+        syn::Type::Paren(p) => is_option(&p.elem),
+        _ => false,
+    }
+}
+
+/// Whether a field has `#[serde(skip_serializing_if = ..)]` (or `skip_serializing`, `skip`).
+pub fn has_skip_serializing(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().filter(|a| a.path().is_ident("serde")).any(|a| {
+        let syn::Meta::List(list) = &a.meta else {
+            return false;
+        };
+        list.tokens.clone().into_iter().any(|t| {
+            matches!(&t, proc_macro2::TokenTree::Ident(i)
+                if i == "skip_serializing_if" || i == "skip_serializing" || i == "skip")
+        })
+    })
+}
+
+/// `#[serde_with::skip_serializing_none]` on the type does the same for every field.
+fn has_skip_serializing_none(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "skip_serializing_none")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_lines_docs_and_options() {
+        let src = r#"use serde::{Deserialize, Serialize};
+
+/// Leaves a room.
+/// Second line.
+#[derive(Serialize, Deserialize)]
+pub struct MsgUserLeave {
+    pub room_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub bad: Option<u32>,
+}
+
+struct Helper(Option<u8>);
+
+pub enum E { A { x: Option<u8> } }
+
+pub const X: u8 = 1;
+"#;
+        let items = parse_items(src, "f.rs").unwrap();
+        assert_eq!(items.len(), 3);
+        let m = &items[0];
+        assert_eq!(m.ident, "MsgUserLeave");
+        assert!(m.is_pub);
+        assert_eq!(m.docs, vec![" Leaves a room.", " Second line."]);
+        assert_eq!(m.origin.to_string(), "f.rs:6:12");
+        assert_eq!(m.option_fields_without_skip.len(), 1);
+        assert_eq!(m.option_fields_without_skip[0].name, "bad");
+        assert_eq!(m.option_fields_without_skip[0].origin.to_string(), "f.rs:10:9");
+        assert!(!items[1].is_pub);
+        assert_eq!(items[1].option_fields_without_skip[0].name, "0");
+        assert_eq!(items[2].option_fields_without_skip[0].name, "A.x");
+    }
+
+    #[test]
+    fn parse_error_has_a_line() {
+        let err = parse_items("pub struct A {\n  x: ,\n}\n", "f.rs").unwrap_err();
+        assert!(err.starts_with("f.rs:2:"), "{err}");
+    }
+}

@@ -1,0 +1,127 @@
+//! Names and small token helpers shared by the renderers. Every generated name is made here.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::Ident;
+
+use crate::model::{ApiDef, MsgDef, Source};
+
+/// An identifier, raw (`r#type`) when it is a keyword.
+pub(crate) fn ident(name: &str) -> Ident {
+    if syn::parse_str::<Ident>(name).is_ok() {
+        Ident::new(name, Span::call_site())
+    } else {
+        Ident::new_raw(name, Span::call_site())
+    }
+}
+
+/// `#[doc = ".."]` for each line.
+pub(crate) fn docs<S: AsRef<str>>(lines: &[S]) -> TokenStream {
+    let lines = lines.iter().map(AsRef::as_ref);
+    quote!(#(#[doc = #lines])*)
+}
+
+/// Summary line, then the protocol type's own doc comment.
+pub(crate) fn docs_with(summary: &str, type_docs: &[String]) -> TokenStream {
+    let mut lines = vec![format!(" {summary}")];
+    if !type_docs.is_empty() {
+        lines.push(String::new());
+        lines.extend(type_docs.iter().cloned());
+    }
+    docs(&lines)
+}
+
+fn folder_type(folder: &[String], ty: &str) -> TokenStream {
+    let folder = folder.iter().map(|f| ident(f));
+    let ty = ident(ty);
+    quote!(#(#folder::)* #ty)
+}
+
+impl ApiDef {
+    /// The request type, as named from the service module.
+    pub(crate) fn req_ty(&self) -> TokenStream {
+        match &self.source {
+            Source::Folder { folder, .. } => folder_type(folder, &self.req),
+            Source::Extra { path } => quote!(#path),
+        }
+    }
+    /// The response type, as named from the service module.
+    pub(crate) fn res_ty(&self, rt: &TokenStream) -> TokenStream {
+        match &self.source {
+            Source::Folder { folder, .. } => folder_type(folder, &self.res),
+            Source::Extra { path } => quote!(<#path as #rt::Api>::Res),
+        }
+    }
+    /// The service name as an expression (a literal, or the derive's `NAME` for extras).
+    pub(crate) fn name_expr(&self, rt: &TokenStream) -> TokenStream {
+        match &self.source {
+            Source::Folder { .. } => {
+                let name = &self.name;
+                quote!(#name)
+            }
+            Source::Extra { path } => quote!(<#path as #rt::Api>::NAME),
+        }
+    }
+    /// `call_login`, `call_login_with`, `implement_api_login`, and the service trait's `login`.
+    pub(crate) fn call_fn(&self) -> Ident {
+        format_ident!("call_{}", self.method)
+    }
+    pub(crate) fn call_with_fn(&self) -> Ident {
+        format_ident!("call_{}_with", self.method)
+    }
+    pub(crate) fn implement_fn(&self) -> Ident {
+        format_ident!("implement_api_{}", self.method)
+    }
+    pub(crate) fn handler_fn(&self) -> Ident {
+        ident(&self.method)
+    }
+    /// How the docs name it: "API `Login`" or "the API of `crate::x::ReqEcho`".
+    pub(crate) fn described(&self) -> String {
+        match &self.source {
+            Source::Folder { .. } => format!("API `{}`", self.name),
+            Source::Extra { path } => format!("the API of `{}`", quote!(#path).to_string().replace(' ', "")),
+        }
+    }
+}
+
+impl MsgDef {
+    /// The message type, as named from the service module.
+    pub(crate) fn ty(&self) -> TokenStream {
+        match &self.source {
+            Source::Folder { folder, .. } => folder_type(folder, &self.ty),
+            Source::Extra { path } => quote!(#path),
+        }
+    }
+    /// The service name as an expression.
+    pub(crate) fn name_expr(&self, rt: &TokenStream) -> TokenStream {
+        match &self.source {
+            Source::Folder { .. } => {
+                let name = &self.name;
+                quote!(#name)
+            }
+            Source::Extra { path } => quote!(<#path as #rt::Message>::NAME),
+        }
+    }
+    pub(crate) fn send_fn(&self) -> Ident {
+        format_ident!("send_msg_{}", self.method)
+    }
+    pub(crate) fn listen_fn(&self) -> Ident {
+        format_ident!("listen_msg_{}", self.method)
+    }
+    pub(crate) fn broadcast_fn(&self) -> Ident {
+        format_ident!("broadcast_msg_{}", self.method)
+    }
+    pub(crate) fn broadcast_to_fn(&self) -> Ident {
+        format_ident!("broadcast_msg_{}_to", self.method)
+    }
+    pub(crate) fn variant_ident(&self) -> Ident {
+        ident(&self.variant)
+    }
+    /// How the docs name it: "message `Chat`" or "the message `crate::x::MsgEcho`".
+    pub(crate) fn described(&self) -> String {
+        match &self.source {
+            Source::Folder { .. } => format!("message `{}`", self.name),
+            Source::Extra { path } => format!("the message `{}`", quote!(#path).to_string().replace(' ', "")),
+        }
+    }
+}

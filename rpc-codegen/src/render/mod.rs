@@ -1,0 +1,96 @@
+//! Model -> tokens. [`generate`] stitches the parts; each part has its own file:
+//! `proto.rs` (trait impls and `service_proto()`), `msg_enum.rs` (`Msg`), `client.rs`
+//! (`Client`), `server.rs` (`Server`, `RunningServer`, `ConnectionExt`, the service trait).
+//! Generated code reaches the runtime only through `<crate>::__codegen`.
+
+mod client;
+mod ident;
+mod msg_enum;
+mod proto;
+mod server;
+
+use heck::ToUpperCamelCase;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::model::{ModuleDef, ServiceModel};
+
+/// What the renderers share: the model and the path of the runtime's codegen module.
+#[derive(Debug)]
+pub(crate) struct Render<'a> {
+    pub(crate) model: &'a ServiceModel,
+    /// `::rpc_runtime::__codegen` (or `<crate>::__codegen`).
+    pub(crate) rt: TokenStream,
+}
+
+impl Render<'_> {
+    /// `ChatService`.
+    pub(crate) fn trait_ident(&self) -> syn::Ident {
+        format_ident!("{}Service", self.model.name.to_upper_camel_case())
+    }
+}
+
+/// The default path of the runtime crate.
+pub fn default_crate() -> syn::Path {
+    syn::parse_quote!(::rpc_runtime)
+}
+
+/// Everything generated inside the service module: the protocol files' modules, the
+/// `include_str!`s that make cargo rebuild when one changes, and the glue.
+pub fn generate(model: &ServiceModel, krate: &syn::Path) -> TokenStream {
+    let cx = Render {
+        model,
+        rt: quote!(#krate::__codegen),
+    };
+    let modules = render_modules(&model.module);
+    let impls = cx.render_impls();
+    let proto = cx.render_proto();
+    let names = cx.render_extra_name_checks();
+    let msg_enum = cx.render_msg_enum();
+    let client = cx.render_client();
+    let server = cx.render_server();
+    quote! {
+        #modules
+        #impls
+        #proto
+        #names
+        #msg_enum
+        #client
+        #server
+    }
+}
+
+/// A `#[path] mod` plus `pub use` for every file, and a `pub mod` per sub-folder.
+pub(crate) fn render_modules(module: &ModuleDef) -> TokenStream {
+    let files = module.files.iter().map(|f| {
+        let path = f.path.to_string_lossy();
+        let stem = ident::ident(&f.stem);
+        quote! {
+            #[path = #path]
+            mod #stem;
+            #[allow(unused_imports)]
+            pub use #stem::*;
+            const _: &str = ::core::include_str!(#path);
+        }
+    });
+    let children = module.children.iter().map(|c| {
+        let name = ident::ident(&c.name);
+        let inner = render_modules(c);
+        let doc = format!(" Protocols of the `{}` folder.", c.name);
+        quote! {
+            #[doc = #doc]
+            pub mod #name {
+                #inner
+            }
+        }
+    });
+    quote!(#(#files)* #(#children)*)
+}
+
+/// Pretty-prints generated tokens (for snapshots, `RPC_CODEGEN_DEBUG` and the CLI).
+pub fn pretty(tokens: &TokenStream) -> String {
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => tokens.to_string(),
+    }
+}
