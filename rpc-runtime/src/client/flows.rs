@@ -1,0 +1,102 @@
+//! The client's flows (TSRPC-WIRE.md e), and the data each one carries.
+
+use serde_json::Value;
+
+use super::CallOptions;
+use crate::error::{ApiReturn, TsrpcError};
+use crate::flow::Flow;
+use crate::WsClient;
+
+/// Data of `pre_call_api`: set `ret` to skip the network and return it.
+#[derive(Debug, Clone)]
+pub struct PreCallApiEvent {
+    /// The API's service name.
+    pub api_name: String,
+    /// The request, as JSON (a node may change it).
+    pub req: Value,
+    /// The call's options.
+    pub options: CallOptions,
+    /// When set, the call returns this without touching the network.
+    pub ret: Option<ApiReturn<Value>>,
+}
+
+/// Data of `pre_api_return` (may replace `ret`) and `post_api_return`.
+#[derive(Debug, Clone)]
+pub struct ApiReturnEvent {
+    /// The API's service name.
+    pub api_name: String,
+    /// The request as sent.
+    pub req: Value,
+    /// The call's options.
+    pub options: CallOptions,
+    /// What the call returns.
+    pub ret: ApiReturn<Value>,
+}
+
+/// Data of the send/receive message flows.
+#[derive(Debug, Clone)]
+pub struct MsgEvent {
+    /// The message's service name.
+    pub msg_name: String,
+    /// The message as JSON (a pre node may change it).
+    pub msg: Value,
+}
+
+/// Data of `pre_send_data` / `pre_recv_data`: a whole frame (an encryption hook may rewrite it).
+#[derive(Debug, Clone)]
+pub struct DataEvent {
+    /// The frame's text.
+    pub data: String,
+    /// The sn of the call this frame belongs to, when known.
+    pub sn: Option<u64>,
+}
+
+/// Data of `pre_connect`: set `ret` to short-circuit `connect()`.
+#[derive(Debug, Clone, Default)]
+pub struct PreConnectEvent {
+    /// When set, `connect()` returns this without connecting.
+    pub ret: Option<Result<(), TsrpcError>>,
+}
+
+/// Data of `post_disconnect`: fired once per transition out of the connected state.
+#[derive(Debug, Clone)]
+pub struct DisconnectEvent {
+    /// The close reason the server gave (`conn.close(reason)`), or the local reason.
+    pub reason: Option<String>,
+    /// True when `disconnect()` closed the connection.
+    pub is_manual: bool,
+    /// The client, so a node can reconnect without capturing it.
+    pub client: WsClient,
+}
+
+/// Every flow of a client. Connection flows fire on WebSocket clients only.
+///
+/// A node returning `None` stops a "pre" flow: the call or send resolves with ClientError
+/// `CANCELLED`, the received message is not handed to listeners, the frame is not sent.
+#[derive(Debug, Default)]
+pub struct ClientFlows {
+    /// Before a call is encoded.
+    pub pre_call_api: Flow<PreCallApiEvent>,
+    /// Before a call returns (may replace the return).
+    pub pre_api_return: Flow<ApiReturnEvent>,
+    /// After a call returned.
+    pub post_api_return: Flow<ApiReturnEvent>,
+    /// Before a message is sent.
+    pub pre_send_msg: Flow<MsgEvent>,
+    /// After a message was sent.
+    pub post_send_msg: Flow<MsgEvent>,
+    /// Before a received message reaches the listeners.
+    pub pre_recv_msg: Flow<MsgEvent>,
+    /// After a received message reached the listeners.
+    pub post_recv_msg: Flow<MsgEvent>,
+    /// Before a frame is written.
+    pub pre_send_data: Flow<DataEvent>,
+    /// Before a received frame is decoded.
+    pub pre_recv_data: Flow<DataEvent>,
+    /// Before connecting (WebSocket).
+    pub pre_connect: Flow<PreConnectEvent>,
+    /// After connecting (WebSocket).
+    pub post_connect: Flow<WsClient>,
+    /// After leaving the connected state (WebSocket).
+    pub post_disconnect: Flow<DisconnectEvent>,
+}

@@ -1,0 +1,181 @@
+//! Clients: the call pipeline shared by every transport, and the [`RpcClient`] trait.
+
+mod core;
+mod flows;
+pub(crate) mod http;
+pub(crate) mod ws;
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::{ApiReturn, TsrpcError};
+use crate::service::{Api, Message};
+
+pub use self::core::ClientCore;
+pub use self::flows::{
+    ApiReturnEvent, ClientFlows, DataEvent, DisconnectEvent, MsgEvent, PreCallApiEvent,
+    PreConnectEvent,
+};
+
+/// Options of one call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallOptions {
+    /// Overrides the client's timeout for this call; `Some(Duration::ZERO)` means none.
+    pub timeout: Option<Duration>,
+    /// A key to abort this call with [`RpcClient::abort_by_key`].
+    pub abort_key: Option<String>,
+}
+
+impl CallOptions {
+    /// Options with this timeout.
+    pub fn timeout(timeout: Duration) -> Self {
+        CallOptions {
+            timeout: Some(timeout),
+            ..Self::default()
+        }
+    }
+    /// Options with this abort key.
+    pub fn abort_key(key: impl Into<String>) -> Self {
+        CallOptions {
+            abort_key: Some(key.into()),
+            ..Self::default()
+        }
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// What every client can do, whatever its transport: call APIs and send messages, typed or by
+/// name, and abort calls.
+///
+/// Implemented by [`WsClient`](crate::WsClient) and [`HttpClient`](crate::HttpClient); the
+/// generated `call_xxx` / `send_msg_xxx` methods are thin sugar over it.
+pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
+    #[doc(hidden)]
+    fn __core(&self) -> &ClientCore;
+    #[doc(hidden)]
+    fn __call_json(
+        &self,
+        name: &str,
+        req_json: String,
+        options: CallOptions,
+    ) -> impl Future<Output = ApiReturn<String>> + Send;
+    #[doc(hidden)]
+    fn __send_json(
+        &self,
+        name: &str,
+        msg_json: String,
+    ) -> impl Future<Output = Result<(), TsrpcError>> + Send;
+
+    /// Calls the API whose request type is `A`, with the client's default options.
+    fn call_api<A: Api>(&self, req: A) -> impl Future<Output = ApiReturn<A::Res>> + Send {
+        self.call_api_with(req, CallOptions::default())
+    }
+
+    /// Calls the API whose request type is `A` with these options.
+    fn call_api_with<A: Api>(
+        &self,
+        req: A,
+        options: CallOptions,
+    ) -> impl Future<Output = ApiReturn<A::Res>> + Send {
+        async move {
+            let json = crate::json::to_string(&req).map_err(|e| {
+                TsrpcError::client(e.to_string()).with_code(crate::error::codes::INPUT_DATA_ERR)
+            })?;
+            drop(req);
+            let res = self.__call_json(A::NAME, json, options).await?;
+            crate::validate::decode::<A::Res>(&res).map_err(|e| {
+                TsrpcError::server(format!("Parse server output error: {e}"))
+            })
+        }
+    }
+
+    /// Sends a message. Resolves when the message is handed to the transport (over WebSocket
+    /// it waits for queue space; over HTTP, for the server's answer).
+    fn send_msg<M: Message>(&self, msg: &M) -> impl Future<Output = Result<(), TsrpcError>> + Send {
+        let json = crate::json::to_string(msg);
+        async move {
+            let json = json.map_err(|e| {
+                TsrpcError::client(e.to_string()).with_code(crate::error::codes::ENCODE_MSG_ERR)
+            })?;
+            self.__send_json(M::NAME, json).await
+        }
+    }
+
+    /// Calls an API by name with a JSON request (the untyped layer).
+    fn call_raw(
+        &self,
+        name: &str,
+        req: &Value,
+        options: CallOptions,
+    ) -> impl Future<Output = ApiReturn<Value>> + Send {
+        let json = crate::json::to_string(req).unwrap_or_else(|_| "null".into());
+        async move {
+            let res = self.__call_json(name, json, options).await?;
+            serde_json::from_str(&res)
+                .map_err(|e| TsrpcError::server(format!("Parse server output error: {e}")))
+        }
+    }
+
+    /// Sends a message by name with a JSON body (the untyped layer).
+    fn send_msg_raw(
+        &self,
+        name: &str,
+        msg: &Value,
+    ) -> impl Future<Output = Result<(), TsrpcError>> + Send {
+        let json = crate::json::to_string(msg).unwrap_or_else(|_| "null".into());
+        async move { self.__send_json(name, json).await }
+    }
+
+    /// Aborts the pending call with this sn: it resolves with ClientError `ABORTED`.
+    fn abort(&self, sn: u64) -> bool {
+        self.__core().abort(sn)
+    }
+    /// Aborts every pending call made with this abort key; returns how many.
+    fn abort_by_key(&self, key: &str) -> usize {
+        self.__core().abort_by_key(key)
+    }
+    /// Aborts every pending call; returns how many.
+    fn abort_all(&self) -> usize {
+        self.__core().abort_all()
+    }
+    /// The sn of the last call made (0 before any).
+    fn last_sn(&self) -> u64 {
+        self.__core().last_sn()
+    }
+    /// The client's flows (hook chains).
+    fn flows(&self) -> &ClientFlows {
+        &self.__core().flows
+    }
+}
+
+macro_rules! impl_rpc_client {
+    ($ty:ty) => {
+        impl $crate::client::sealed::Sealed for $ty {}
+        impl $crate::client::RpcClient for $ty {
+            fn __core(&self) -> &$crate::client::ClientCore {
+                &self.inner.core
+            }
+            fn __call_json(
+                &self,
+                name: &str,
+                req_json: String,
+                options: $crate::client::CallOptions,
+            ) -> impl ::std::future::Future<Output = $crate::ApiReturn<String>> + Send {
+                self.inner.core.call(&*self.inner, name, req_json, options)
+            }
+            fn __send_json(
+                &self,
+                name: &str,
+                msg_json: String,
+            ) -> impl ::std::future::Future<Output = Result<(), $crate::TsrpcError>> + Send {
+                self.inner.core.send(&*self.inner, name, msg_json)
+            }
+        }
+    };
+}
+pub(crate) use impl_rpc_client;

@@ -1,0 +1,689 @@
+//! The WebSocket client.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use regex::Regex;
+use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use super::core::{ClientCore, Transport};
+use super::flows::{DataEvent, DisconnectEvent, MsgEvent, PreConnectEvent};
+use super::impl_rpc_client;
+use crate::codec::{Codec, ServerOutput};
+use crate::error::{codes, ApiReturn, TsrpcError};
+use crate::listener::{ListenerHandle, Listeners};
+use crate::service::{Message, MsgEnum};
+use crate::ws_util::{truncate_reason, HEARTBEAT};
+
+/// Client heartbeat: a binary `00` ping every `interval`; no pong within `timeout` closes the
+/// connection (code 3000, reason `Heartbeat timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// Time between a pong and the next ping.
+    pub interval: Duration,
+    /// How long to wait for a pong.
+    pub timeout: Duration,
+}
+
+/// Options of a [`WsClient`]. Defaults match TSRPC's.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WsClientOptions {
+    /// Default timeout of a call (15 s; `None` or zero: none).
+    pub timeout: Option<Duration>,
+    /// Heartbeat (default off).
+    pub heartbeat: Option<Heartbeat>,
+    /// How long a connect attempt may take (default 10 s).
+    pub connect_timeout: Duration,
+    /// Frames that may wait to be written before `send_msg` and calls wait for space (256).
+    pub send_queue: usize,
+    /// Largest frame accepted from the server (default 16 MiB).
+    pub max_frame_size: usize,
+}
+
+impl Default for WsClientOptions {
+    fn default() -> Self {
+        WsClientOptions {
+            timeout: Some(Duration::from_secs(15)),
+            heartbeat: None,
+            connect_timeout: Duration::from_secs(10),
+            send_queue: 256,
+            max_frame_size: 16 << 20,
+        }
+    }
+}
+
+impl WsClientOptions {
+    /// Sets the default call timeout.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+    /// Turns the heartbeat on.
+    pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.heartbeat = Some(Heartbeat { interval, timeout });
+        self
+    }
+    /// Sets the connect timeout.
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+}
+
+/// Connection status of a [`WsClient`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WsStatus {
+    /// Connecting.
+    Opening,
+    /// Connected.
+    Opened,
+    /// `disconnect()` is waiting for the close handshake.
+    Closing,
+    /// Not connected.
+    Closed,
+}
+
+type MsgHandler = Arc<dyn Fn(&str, &str) + Send + Sync>;
+type ConnectResult = Option<Result<(), TsrpcError>>;
+
+enum Outgoing {
+    Frame(WsMessage),
+    Close(u16, String),
+}
+
+/// One live socket.
+struct Live {
+    gen: u64,
+    tx: mpsc::Sender<Outgoing>,
+    manual: AtomicBool,
+    pong: Notify,
+    closed: watch::Sender<bool>,
+}
+
+struct State {
+    status: WsStatus,
+    gen: u64,
+    live: Option<Arc<Live>>,
+    connecting: Option<(watch::Sender<ConnectResult>, tokio::task::AbortHandle)>,
+}
+
+pub(crate) struct WsInner {
+    url: String,
+    options: WsClientOptions,
+    pub(crate) core: ClientCore,
+    codec: Codec,
+    state: Mutex<State>,
+    pending: Mutex<HashMap<u64, oneshot::Sender<ApiReturn<String>>>>,
+    listeners: Listeners<MsgHandler>,
+    latency_us: AtomicU64,
+}
+
+/// A TSRPC WebSocket client (JSON mode). A cheap clone: every clone is the same client.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rpc_runtime::TsrpcError> {
+/// use rpc_runtime::{RpcClient, WsClient, WsClientOptions};
+/// let client = WsClient::new("ws://127.0.0.1:3000", WsClientOptions::default());
+/// client.connect().await?;
+/// let sum = client.call_raw("Add", &serde_json::json!({"a": 1, "b": 2}), Default::default()).await?;
+/// assert_eq!(sum["c"], 3);
+/// client.disconnect().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct WsClient {
+    pub(crate) inner: Arc<WsInner>,
+}
+
+impl fmt::Debug for WsClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WsClient")
+            .field("url", &self.inner.url)
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+impl_rpc_client!(WsClient);
+
+impl WsClient {
+    /// A client for `url` (`ws://host:port/path`). Nothing happens until [`connect`](Self::connect).
+    pub fn new(url: impl Into<String>, options: WsClientOptions) -> Self {
+        WsClient {
+            inner: Arc::new(WsInner {
+                url: url.into(),
+                core: ClientCore::new(options.timeout),
+                options,
+                codec: Codec::Json,
+                state: Mutex::new(State {
+                    status: WsStatus::Closed,
+                    gen: 0,
+                    live: None,
+                    connecting: None,
+                }),
+                pending: Mutex::new(HashMap::new()),
+                listeners: Listeners::new(),
+                latency_us: AtomicU64::new(u64::MAX),
+            }),
+        }
+    }
+
+    /// The server URL.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// The connection status.
+    pub fn status(&self) -> WsStatus {
+        self.inner.lock_state().status
+    }
+
+    /// True when connected.
+    pub fn is_connected(&self) -> bool {
+        self.status() == WsStatus::Opened
+    }
+
+    /// The round trip of the last heartbeat, once one came back.
+    pub fn last_heartbeat_latency(&self) -> Option<Duration> {
+        match self.inner.latency_us.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            us => Some(Duration::from_micros(us)),
+        }
+    }
+
+    /// Connects. `Ok` at once when connected; a connect while connecting joins that attempt.
+    /// A failed connect is an `Err` (NetworkError); it does not fire `post_disconnect`.
+    pub async fn connect(&self) -> Result<(), TsrpcError> {
+        let mut rx = {
+            let mut st = self.inner.lock_state();
+            match st.status {
+                WsStatus::Opened => return Ok(()),
+                WsStatus::Opening => match &st.connecting {
+                    Some((tx, _)) => tx.subscribe(),
+                    None => return Err(TsrpcError::network("Connect attempt lost")),
+                },
+                WsStatus::Closing | WsStatus::Closed => {
+                    if let Some(live) = st.live.take() {
+                        // A disconnect() still waiting for the close handshake: drop that socket.
+                        let _ = live.tx.try_send(Outgoing::Close(1000, String::new()));
+                    }
+                    st.gen += 1;
+                    st.status = WsStatus::Opening;
+                    let (tx, rx) = watch::channel(None);
+                    let client = self.clone();
+                    let gen = st.gen;
+                    let task = tokio::spawn(async move { client.attempt(gen).await });
+                    st.connecting = Some((tx, task.abort_handle()));
+                    rx
+                }
+            }
+        };
+        loop {
+            if let Some(res) = rx.borrow_and_update().clone() {
+                return res;
+            }
+            if rx.changed().await.is_err() {
+                return Err(TsrpcError::network("Connect attempt lost"));
+            }
+        }
+    }
+
+    /// One connect attempt; its result goes to every `connect()` waiting on generation `gen`.
+    async fn attempt(&self, gen: u64) {
+        let res = self.try_connect(gen).await;
+        let connected = res.is_ok();
+        let tx = {
+            let mut st = self.inner.lock_state();
+            if st.gen != gen {
+                return;
+            }
+            if !connected {
+                st.status = WsStatus::Closed;
+            }
+            st.connecting.take()
+        };
+        if let Some((tx, _)) = tx {
+            tx.send_replace(Some(res));
+        }
+        if connected {
+            self.inner.core.flows.post_connect.exec(self.clone()).await;
+        }
+    }
+
+    async fn try_connect(&self, gen: u64) -> Result<(), TsrpcError> {
+        let flows = &self.inner.core.flows;
+        if !flows.pre_connect.is_empty() {
+            match flows.pre_connect.exec(PreConnectEvent::default()).await {
+                None => return Err(TsrpcError::cancelled("pre_connect flow")),
+                Some(PreConnectEvent { ret: Some(ret) }) => return ret,
+                Some(_) => {}
+            }
+        }
+        let fail = |detail: String| {
+            TsrpcError::network(format!(
+                "Failed to connect to WebSocket server: {}",
+                self.inner.url
+            ))
+            .with_code(codes::CONNECT_FAILED)
+            .with_extra("innerErr", detail)
+        };
+        let mut request = self
+            .inner
+            .url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| fail(e.to_string()))?;
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("text"));
+        let mut config = WebSocketConfig::default();
+        config.max_message_size = Some(self.inner.options.max_frame_size);
+        config.max_frame_size = Some(self.inner.options.max_frame_size);
+        config.read_buffer_size = 8 * 1024;
+        let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
+        let (stream, _resp) = tokio::time::timeout(self.inner.options.connect_timeout, connect)
+            .await
+            .map_err(|_| fail("connect timeout".into()))?
+            .map_err(|e| fail(e.to_string()))?;
+        let (sink, source) = stream.split();
+        let (tx, rx) = mpsc::channel(self.inner.options.send_queue.max(1));
+        let live = Arc::new(Live {
+            gen,
+            tx,
+            manual: AtomicBool::new(false),
+            pong: Notify::new(),
+            closed: watch::Sender::new(false),
+        });
+        {
+            let mut st = self.inner.lock_state();
+            if st.gen != gen || st.status != WsStatus::Opening {
+                return Err(TsrpcError::network("Disconnected while connecting")
+                    .with_code(codes::CONNECT_FAILED));
+            }
+            st.status = WsStatus::Opened;
+            st.live = Some(live.clone());
+        }
+        tokio::spawn(write_loop(sink, rx));
+        tokio::spawn(self.clone().read_loop(source, live.clone()));
+        if let Some(hb) = self.inner.options.heartbeat {
+            tokio::spawn(self.clone().heartbeat_loop(live, hb));
+        }
+        Ok(())
+    }
+
+    /// Closes the connection (code 1000). Resolves once closed (at most about 1 s); works while
+    /// connecting (that attempt then fails); does nothing when closed.
+    pub async fn disconnect(&self) {
+        self.disconnect_with(1000, "").await
+    }
+
+    /// Closes the connection with this code and reason.
+    pub async fn disconnect_with(&self, code: u16, reason: &str) {
+        let live = {
+            let mut st = self.inner.lock_state();
+            match st.status {
+                WsStatus::Closed => return,
+                WsStatus::Opening => {
+                    st.status = WsStatus::Closed;
+                    st.gen += 1;
+                    if let Some((tx, task)) = st.connecting.take() {
+                        task.abort();
+                        tx.send_replace(Some(Err(TsrpcError::network(
+                            "Disconnected while connecting",
+                        )
+                        .with_code(codes::CONNECT_FAILED))));
+                    }
+                    return;
+                }
+                WsStatus::Opened | WsStatus::Closing => {
+                    st.status = WsStatus::Closing;
+                    match &st.live {
+                        Some(l) => l.clone(),
+                        None => return,
+                    }
+                }
+            }
+        };
+        live.manual.store(true, Ordering::SeqCst);
+        let reason = truncate_reason(reason).to_owned();
+        let _ = live.tx.try_send(Outgoing::Close(code, reason.clone()));
+        let mut closed = live.closed.subscribe();
+        let done = tokio::time::timeout(Duration::from_secs(1), wait_closed(&mut closed)).await;
+        if done.is_err() {
+            self.on_close(
+                &live,
+                if reason.is_empty() {
+                    "Connection closed, but not received ws.onClose event.".into()
+                } else {
+                    reason
+                },
+            )
+            .await;
+        }
+    }
+
+    /// Leaves the connected state once per socket: fails pending calls, fires post_disconnect.
+    async fn on_close(&self, live: &Arc<Live>, reason: String) {
+        {
+            let mut st = self.inner.lock_state();
+            let current = st.live.as_ref().is_some_and(|l| Arc::ptr_eq(l, live));
+            if !current {
+                return;
+            }
+            st.live = None;
+            if st.gen == live.gen {
+                st.status = WsStatus::Closed;
+            }
+        }
+        live.closed.send_replace(true);
+        let pending: Vec<_> = self.inner.lock_pending().drain().collect();
+        for (_, tx) in pending {
+            let _ = tx.send(Err(TsrpcError::lost_conn(&reason)));
+        }
+        let ev = DisconnectEvent {
+            reason: (!reason.is_empty()).then_some(reason),
+            is_manual: live.manual.load(Ordering::SeqCst),
+            client: self.clone(),
+        };
+        self.inner.core.flows.post_disconnect.exec(ev).await;
+    }
+
+    async fn read_loop(
+        self,
+        mut source: futures_util::stream::SplitStream<
+            tokio_tungstenite::WebSocketStream<
+                tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+            >,
+        >,
+        live: Arc<Live>,
+    ) {
+        let mut reason = String::new();
+        let mut closed_rx = live.closed.subscribe();
+        loop {
+            let frame = tokio::select! {
+                f = source.next() => f,
+                _ = wait_closed(&mut closed_rx) => break,
+            };
+            match frame {
+                Some(Ok(WsMessage::Text(text))) => self.on_text(text.as_str()).await,
+                Some(Ok(WsMessage::Binary(b))) => {
+                    if b.as_ref() == HEARTBEAT {
+                        live.pong.notify_one();
+                    } else {
+                        tracing::warn!("binary frame ignored: only JSON mode is supported");
+                    }
+                }
+                Some(Ok(WsMessage::Close(frame))) => {
+                    if let Some(f) = frame {
+                        reason = f.reason.to_string();
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    tracing::debug!("websocket read error: {e}");
+                    break;
+                }
+                None => break,
+            }
+        }
+        let _ = live.tx.try_send(Outgoing::Close(1000, String::new()));
+        self.on_close(&live, reason).await;
+    }
+
+    async fn on_text(&self, text: &str) {
+        let flows = &self.inner.core.flows;
+        let owned;
+        let mut text = text;
+        if !flows.pre_recv_data.is_empty() {
+            let ev = DataEvent {
+                data: text.to_owned(),
+                sn: None,
+            };
+            match flows.pre_recv_data.exec(ev).await {
+                Some(ev) => {
+                    owned = ev.data;
+                    text = &owned;
+                }
+                None => return,
+            }
+        }
+        match self.inner.codec.decode_server_output(text) {
+            Ok(ServerOutput::ApiReturn { sn, ret }) => {
+                if let Some(tx) = self.inner.lock_pending().remove(&sn) {
+                    let _ = tx.send(ret.map(|raw| raw.get().to_owned()));
+                }
+            }
+            Ok(ServerOutput::Msg { name, body }) => self.dispatch_msg(&name, body.get()).await,
+            Err(e) => tracing::warn!("bad frame from server: {e}"),
+        }
+    }
+
+    async fn dispatch_msg(&self, name: &str, json: &str) {
+        let flows = &self.inner.core.flows;
+        if flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty() {
+            for h in self.inner.listeners.matching(name) {
+                h(name, json);
+            }
+            return;
+        }
+        let ev = MsgEvent {
+            msg_name: name.to_owned(),
+            msg: serde_json::from_str(json).unwrap_or_default(),
+        };
+        let Some(ev) = flows.pre_recv_msg.exec(ev).await else {
+            return;
+        };
+        let json = crate::json::to_string(&ev.msg).unwrap_or_default();
+        for h in self.inner.listeners.matching(&ev.msg_name) {
+            h(&ev.msg_name, &json);
+        }
+        flows.post_recv_msg.exec(ev).await;
+    }
+
+    async fn heartbeat_loop(self, live: Arc<Live>, hb: Heartbeat) {
+        let mut closed = live.closed.subscribe();
+        loop {
+            let sent = Instant::now();
+            if live
+                .tx
+                .send(Outgoing::Frame(WsMessage::binary(HEARTBEAT.to_vec())))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            tokio::select! {
+                _ = wait_closed(&mut closed) => return,
+                r = tokio::time::timeout(hb.timeout, live.pong.notified()) => {
+                    if r.is_err() {
+                        let _ = live.tx.try_send(Outgoing::Close(3000, "Heartbeat timeout".into()));
+                        self.on_close(&live, "Heartbeat timeout".into()).await;
+                        return;
+                    }
+                }
+            }
+            let us = sent.elapsed().as_micros().min(u64::MAX as u128 - 1) as u64;
+            self.inner.latency_us.store(us, Ordering::Relaxed);
+            tokio::select! {
+                _ = wait_closed(&mut closed) => return,
+                _ = tokio::time::sleep(hb.interval) => {}
+            }
+        }
+    }
+
+    /// Listens to the message `M`; the handler gets each one, in the order received.
+    pub fn listen_msg<M: Message>(
+        &self,
+        handler: impl Fn(M) + Send + Sync + 'static,
+    ) -> ListenerHandle {
+        self.inner.listeners.add_name(
+            M::NAME,
+            Arc::new(move |name, json| match crate::validate::decode::<M>(json) {
+                Ok(m) => handler(m),
+                Err(e) => tracing::warn!("message {name} does not decode: {e}"),
+            }),
+        )
+    }
+
+    /// Listens to every message whose name matches `pattern`, decoded into the service's
+    /// message enum; the handler also gets the name.
+    pub fn listen_msg_matching<E: MsgEnum>(
+        &self,
+        pattern: Regex,
+        handler: impl Fn(E, &str) + Send + Sync + 'static,
+    ) -> ListenerHandle {
+        self.inner.listeners.add_pattern(
+            pattern,
+            Arc::new(move |name, json| match E::decode(name, json) {
+                Ok(Some(m)) => handler(m, name),
+                Ok(None) => tracing::warn!("message {name} is not part of the service"),
+                Err(e) => tracing::warn!("message {name} does not decode: {e}"),
+            }),
+        )
+    }
+
+    /// Listens by name with the JSON body (the untyped layer).
+    pub fn listen_msg_raw(
+        &self,
+        name: &str,
+        handler: impl Fn(&str, serde_json::Value) + Send + Sync + 'static,
+    ) -> ListenerHandle {
+        self.inner.listeners.add_name(
+            name,
+            Arc::new(move |name, json| handler(name, serde_json::from_str(json).unwrap_or_default())),
+        )
+    }
+
+    /// Listens by regex with the JSON body (the untyped layer).
+    pub fn listen_msg_matching_raw(
+        &self,
+        pattern: Regex,
+        handler: impl Fn(&str, serde_json::Value) + Send + Sync + 'static,
+    ) -> ListenerHandle {
+        self.inner.listeners.add_pattern(
+            pattern,
+            Arc::new(move |name, json| handler(name, serde_json::from_str(json).unwrap_or_default())),
+        )
+    }
+
+    /// Stops one listener; false when it was not listening.
+    pub fn unlisten_msg(&self, handle: ListenerHandle) -> bool {
+        self.inner.listeners.remove(handle)
+    }
+
+    /// Stops every listener of this exact name, or of this pattern (its source text).
+    pub fn unlisten_msg_all(&self, name_or_pattern: &str) -> usize {
+        self.inner.listeners.remove_all(name_or_pattern)
+    }
+}
+
+impl WsInner {
+    fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    fn lock_pending(&self) -> MutexGuard<'_, HashMap<u64, oneshot::Sender<ApiReturn<String>>>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    fn live(&self) -> Option<Arc<Live>> {
+        let st = self.lock_state();
+        match st.status {
+            WsStatus::Opened => st.live.clone(),
+            _ => None,
+        }
+    }
+
+    async fn send_frame(&self, live: &Live, text: String, sn: Option<u64>) -> Result<(), TsrpcError> {
+        let flows = &self.core.flows;
+        let text = if flows.pre_send_data.is_empty() {
+            text
+        } else {
+            match flows.pre_send_data.exec(DataEvent { data: text, sn }).await {
+                Some(ev) => ev.data,
+                None => return Err(TsrpcError::cancelled("pre_send_data flow")),
+            }
+        };
+        live.tx
+            .send(Outgoing::Frame(WsMessage::text(text)))
+            .await
+            .map_err(|_| TsrpcError::ws_not_open())
+    }
+}
+
+/// Removes a pending call's entry when its future ends or is dropped.
+struct PendingGuard<'a> {
+    inner: &'a WsInner,
+    sn: u64,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        self.inner.lock_pending().remove(&self.sn);
+    }
+}
+
+impl Transport for WsInner {
+    async fn send_call(&self, name: &str, req_json: String, sn: u64) -> ApiReturn<String> {
+        let live = self.live().ok_or_else(TsrpcError::ws_not_open)?;
+        let (tx, rx) = oneshot::channel();
+        self.lock_pending().insert(sn, tx);
+        let _guard = PendingGuard { inner: self, sn };
+        let frame = self.codec.encode_api_req(name, &req_json, sn);
+        drop(req_json);
+        self.send_frame(&live, frame, Some(sn)).await?;
+        rx.await
+            .unwrap_or_else(|_| Err(TsrpcError::lost_conn("")))
+    }
+
+    async fn send_msg(&self, name: &str, msg_json: String) -> Result<(), TsrpcError> {
+        let live = self.live().ok_or_else(TsrpcError::ws_not_open)?;
+        let frame = self.codec.encode_msg(name, &msg_json);
+        self.send_frame(&live, frame, None).await
+    }
+}
+
+async fn wait_closed(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|c| *c).await;
+}
+
+type Sink = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    WsMessage,
+>;
+
+/// Writes queued frames, everything available per wake-up, one flush each time.
+async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Outgoing>) {
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(item) = next.take() {
+            match item {
+                Outgoing::Frame(m) => {
+                    if sink.feed(m).await.is_err() {
+                        return;
+                    }
+                }
+                Outgoing::Close(code, reason) => {
+                    let frame = CloseFrame {
+                        code: CloseCode::from(code),
+                        reason: reason.into(),
+                    };
+                    let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                    return;
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+}

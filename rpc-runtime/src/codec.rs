@@ -1,0 +1,313 @@
+//! The wire codec: TSRPC frames to and from envelopes.
+//!
+//! Only TSRPC's JSON mode exists so far ([`Codec::Json`]); clients and servers reach frames only
+//! through this type, so TSRPC's binary mode (TSBuffer) slots in as another variant without
+//! touching them.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::TsrpcError;
+
+/// The reason a server closes a connection that sends a binary data frame while only JSON is
+/// supported: TSRPC's own text for an undecodable buffer.
+pub const INVALID_BUFFER_REASON: &str =
+    "Invalid request buffer, please check the version of service proto.";
+
+/// The close reason for input that is not an envelope.
+pub(crate) const UNRESOLVED_NAME: &str = "Invalid request format: unresolved service name.";
+
+/// Which wire encoding a peer speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Codec {
+    /// TSRPC JSON mode (`json: true`): text frames `[name, body, sn?]`.
+    #[default]
+    Json,
+}
+
+/// A frame from a client, decoded.
+#[derive(Debug)]
+pub(crate) enum ServerInput<'a> {
+    Api {
+        name: Cow<'a, str>,
+        body: &'a RawValue,
+        sn: u64,
+    },
+    Msg {
+        name: Cow<'a, str>,
+        body: &'a RawValue,
+    },
+}
+
+/// A frame from a server, decoded.
+#[derive(Debug)]
+pub(crate) enum ServerOutput<'a> {
+    ApiReturn {
+        sn: u64,
+        ret: Result<&'a RawValue, TsrpcError>,
+    },
+    Msg {
+        name: Cow<'a, str>,
+        body: &'a RawValue,
+    },
+}
+
+/// `[name, body, sn?]` with everything after the third element ignored.
+struct Envelope<'a> {
+    name: Cow<'a, str>,
+    body: Option<&'a RawValue>,
+    sn: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for Envelope<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de> Visitor<'de> for V<'de> {
+            type Value = Envelope<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("[name, body, sn?]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Envelope<'de>, A::Error> {
+                #[derive(Deserialize)]
+                struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
+                let name = match seq.next_element::<Name<'de>>()? {
+                    Some(Name(n)) => n,
+                    None => return Err(de::Error::custom("no name")),
+                };
+                let body = seq.next_element::<&'de RawValue>()?;
+                let sn = if body.is_some() {
+                    seq.next_element::<&'de RawValue>()?
+                } else {
+                    None
+                };
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Envelope { name, body, sn })
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
+fn null_raw() -> &'static RawValue {
+    // `from_str` of a literal cannot fail.
+    serde_json::from_str("null").unwrap_or_else(|_| unreachable!())
+}
+
+/// Parses an sn: a JSON integer from 0 to 2^53.
+fn parse_sn(raw: &RawValue) -> Option<u64> {
+    let sn: u64 = serde_json::from_str(raw.get()).ok()?;
+    (sn <= (1u64 << 53)).then_some(sn)
+}
+
+/// Why a frame could not be read as an envelope: the text TSRPC closes the connection with.
+fn envelope_error(text: &str, e: serde_json::Error) -> String {
+    if e.is_syntax() || e.is_eof() {
+        // Only this prefix is stable: the rest is the parser's own text (V8's in TSRPC).
+        let _ = text;
+        format!("Input is not a valid JSON string: {e}")
+    } else {
+        UNRESOLVED_NAME.to_owned()
+    }
+}
+
+impl Codec {
+    /// Decodes a client frame (server side). `Err` is the close reason.
+    pub(crate) fn decode_server_input<'a>(&self, text: &'a str) -> Result<ServerInput<'a>, String> {
+        let env: Envelope<'a> = serde_json::from_str(text).map_err(|e| envelope_error(text, e))?;
+        let body = env.body.unwrap_or(null_raw());
+        match env.sn {
+            None => Ok(ServerInput::Msg {
+                name: env.name,
+                body,
+            }),
+            Some(raw) => match parse_sn(raw) {
+                Some(sn) => Ok(ServerInput::Api {
+                    name: env.name,
+                    body,
+                    sn,
+                }),
+                None => Err(format!("Invalid request format: invalid sn {}.", raw.get())),
+            },
+        }
+    }
+
+    /// Decodes a server frame (client side). `Err` describes the problem.
+    pub(crate) fn decode_server_output<'a>(&self, text: &'a str) -> Result<ServerOutput<'a>, String> {
+        let env: Envelope<'a> =
+            serde_json::from_str(text).map_err(|e| format!("Invalid server output: {e}"))?;
+        let body = env.body.unwrap_or(null_raw());
+        match env.sn.and_then(parse_sn) {
+            // TSRPC's client treats sn 0 as "no sn" too.
+            Some(sn) if sn > 0 => {
+                #[derive(Deserialize)]
+                struct Ret<'a> {
+                    #[serde(rename = "isSucc")]
+                    is_succ: bool,
+                    #[serde(borrow, default)]
+                    res: Option<&'a RawValue>,
+                    #[serde(default)]
+                    err: Option<TsrpcError>,
+                }
+                let ret: Ret<'a> = serde_json::from_str(body.get())
+                    .map_err(|e| format!("Invalid ApiReturn: {e}"))?;
+                let ret = if ret.is_succ {
+                    Ok(ret.res.unwrap_or(null_raw()))
+                } else {
+                    Err(ret
+                        .err
+                        .unwrap_or_else(|| TsrpcError::server("Parse server output error")))
+                };
+                Ok(ServerOutput::ApiReturn { sn, ret })
+            }
+            _ => Ok(ServerOutput::Msg {
+                name: env.name,
+                body,
+            }),
+        }
+    }
+
+    /// `[name, body, sn]`.
+    pub(crate) fn encode_api_req(&self, name: &str, body: &str, sn: u64) -> String {
+        let mut out = String::with_capacity(name.len() + body.len() + 24);
+        out.push('[');
+        push_json_str(&mut out, name);
+        out.push(',');
+        out.push_str(body);
+        out.push(',');
+        out.push_str(itoa_u64(sn).as_str());
+        out.push(']');
+        out
+    }
+
+    /// `[name, body]`.
+    pub(crate) fn encode_msg(&self, name: &str, body: &str) -> String {
+        let mut out = String::with_capacity(name.len() + body.len() + 8);
+        out.push('[');
+        push_json_str(&mut out, name);
+        out.push(',');
+        out.push_str(body);
+        out.push(']');
+        out
+    }
+
+    /// `[name, {"isSucc":true,"res":..}, sn]` or `[name, {"isSucc":false,"err":..}, sn]`.
+    pub(crate) fn encode_api_return(
+        &self,
+        name: &str,
+        sn: u64,
+        ret: &Result<String, TsrpcError>,
+    ) -> String {
+        let mut out = String::with_capacity(name.len() + 64);
+        out.push('[');
+        push_json_str(&mut out, name);
+        out.push(',');
+        push_api_return_body(&mut out, ret);
+        out.push(',');
+        out.push_str(itoa_u64(sn).as_str());
+        out.push(']');
+        out
+    }
+
+    /// `{"isSucc":true,"res":..}` alone (the HTTP body).
+    pub(crate) fn encode_api_return_body(&self, ret: &Result<String, TsrpcError>) -> String {
+        let mut out = String::with_capacity(64);
+        push_api_return_body(&mut out, ret);
+        out
+    }
+}
+
+fn push_api_return_body(out: &mut String, ret: &Result<String, TsrpcError>) {
+    match ret {
+        Ok(res) => {
+            out.push_str(r#"{"isSucc":true,"res":"#);
+            out.push_str(res);
+            out.push('}');
+        }
+        Err(err) => {
+            out.push_str(r#"{"isSucc":false,"err":"#);
+            // A TsrpcError always serializes.
+            out.push_str(&crate::json::to_string(err).unwrap_or_else(|_| "{}".to_owned()));
+            out.push('}');
+        }
+    }
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    }
+}
+
+fn itoa_u64(n: u64) -> String {
+    n.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_api_and_msg() {
+        let c = Codec::Json;
+        match c.decode_server_input(r#"["Add",{"a":1,"b":2},2]"#).unwrap() {
+            ServerInput::Api { name, body, sn } => {
+                assert_eq!(name, "Add");
+                assert_eq!(body.get(), r#"{"a":1,"b":2}"#);
+                assert_eq!(sn, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            c.decode_server_input(r#"["room/UserLeave",{"roomId":"r1"}]"#).unwrap(),
+            ServerInput::Msg { .. }
+        ));
+    }
+
+    #[test]
+    fn bad_input_reasons() {
+        let c = Codec::Json;
+        assert_eq!(c.decode_server_input(r#"{"a":1}"#).unwrap_err(), UNRESOLVED_NAME);
+        assert_eq!(c.decode_server_input(r#"[1,2]"#).unwrap_err(), UNRESOLVED_NAME);
+        assert_eq!(c.decode_server_input(r#"[]"#).unwrap_err(), UNRESOLVED_NAME);
+        assert!(c
+            .decode_server_input("not json")
+            .unwrap_err()
+            .starts_with("Input is not a valid JSON string: "));
+        assert!(c.decode_server_input(r#"["Add",{},-1]"#).is_err());
+        assert!(c.decode_server_input(r#"["Add",{},1.5]"#).is_err());
+    }
+
+    #[test]
+    fn encodes_like_the_captures() {
+        let c = Codec::Json;
+        assert_eq!(c.encode_api_req("Add", r#"{"a":1,"b":2}"#, 2), r#"["Add",{"a":1,"b":2},2]"#);
+        assert_eq!(
+            c.encode_api_return("Add", 2, &Ok(r#"{"c":3}"#.into())),
+            r#"["Add",{"isSucc":true,"res":{"c":3}},2]"#
+        );
+        let err = TsrpcError::api("Failed with a numeric code").with_code(42);
+        assert_eq!(
+            c.encode_api_return("Fail", 4, &Err(err)),
+            r#"["Fail",{"isSucc":false,"err":{"message":"Failed with a numeric code","type":"ApiError","code":42}},4]"#
+        );
+        match c
+            .decode_server_output(r#"["Add",{"isSucc":true,"res":{"c":3}},2]"#)
+            .unwrap()
+        {
+            ServerOutput::ApiReturn { sn, ret } => {
+                assert_eq!(sn, 2);
+                assert_eq!(ret.unwrap().get(), r#"{"c":3}"#);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Message listeners by exact name or by regex over names, shared by clients and servers.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
+
+use regex::Regex;
+
+/// Returned when listening; give it back to unlisten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListenerHandle(u64);
+
+struct Inner<H> {
+    by_name: HashMap<String, Vec<(ListenerHandle, H)>>,
+    patterns: Vec<(ListenerHandle, Regex, H)>,
+}
+
+/// A set of handlers `H` keyed by message name or regex.
+pub(crate) struct Listeners<H> {
+    inner: RwLock<Inner<H>>,
+    next_id: AtomicU64,
+}
+
+impl<H> fmt::Debug for Listeners<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        f.debug_struct("Listeners")
+            .field("names", &inner.by_name.keys().collect::<Vec<_>>())
+            .field(
+                "patterns",
+                &inner.patterns.iter().map(|p| p.1.as_str()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl<H: Clone> Listeners<H> {
+    pub(crate) fn new() -> Self {
+        Listeners {
+            inner: RwLock::new(Inner {
+                by_name: HashMap::new(),
+                patterns: Vec::new(),
+            }),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    fn handle(&self) -> ListenerHandle {
+        ListenerHandle(self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    pub(crate) fn add_name(&self, name: &str, h: H) -> ListenerHandle {
+        let id = self.handle();
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        inner
+            .by_name
+            .entry(name.to_owned())
+            .or_default()
+            .push((id, h));
+        id
+    }
+
+    pub(crate) fn add_pattern(&self, re: Regex, h: H) -> ListenerHandle {
+        let id = self.handle();
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        inner.patterns.push((id, re, h));
+        id
+    }
+
+    /// Removes one handler; false when it was not there.
+    pub(crate) fn remove(&self, id: ListenerHandle) -> bool {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut found = false;
+        inner.by_name.retain(|_, v| {
+            let before = v.len();
+            v.retain(|(i, _)| *i != id);
+            found |= v.len() != before;
+            !v.is_empty()
+        });
+        let before = inner.patterns.len();
+        inner.patterns.retain(|(i, _, _)| *i != id);
+        found || inner.patterns.len() != before
+    }
+
+    /// Removes every handler listening to exactly `name`, and every pattern whose source is
+    /// `name`. Returns how many were removed.
+    pub(crate) fn remove_all(&self, name_or_pattern: &str) -> usize {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut n = inner
+            .by_name
+            .remove(name_or_pattern)
+            .map_or(0, |v| v.len());
+        let before = inner.patterns.len();
+        inner.patterns.retain(|(_, re, _)| re.as_str() != name_or_pattern);
+        n += before - inner.patterns.len();
+        n
+    }
+
+    /// The handlers for `name`, exact listeners first, in the order they were added.
+    pub(crate) fn matching(&self, name: &str) -> Vec<H> {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<H> = inner
+            .by_name
+            .get(name)
+            .map(|v| v.iter().map(|(_, h)| h.clone()).collect())
+            .unwrap_or_default();
+        out.extend(
+            inner
+                .patterns
+                .iter()
+                .filter(|(_, re, _)| re.is_match(name))
+                .map(|(_, _, h)| h.clone()),
+        );
+        out
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        inner.by_name.is_empty() && inner.patterns.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_and_pattern() {
+        let l: Listeners<u32> = Listeners::new();
+        let a = l.add_name("game/GameStart", 1);
+        l.add_pattern(Regex::new("^game/").unwrap(), 2);
+        l.add_name("room/UserJoin", 3);
+        assert_eq!(l.matching("game/GameStart"), vec![1, 2]);
+        assert_eq!(l.matching("game/GameOver"), vec![2]);
+        assert_eq!(l.matching("room/UserJoin"), vec![3]);
+        assert!(l.remove(a));
+        assert!(!l.remove(a));
+        assert_eq!(l.matching("game/GameStart"), vec![2]);
+        assert_eq!(l.remove_all("^game/"), 1);
+        assert!(l.matching("game/GameStart").is_empty());
+    }
+}

@@ -1,0 +1,360 @@
+//! The transport-independent part of a server: dispatch, flows, the connection registry.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use futures_util::FutureExt;
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use super::conn::{ConnInner, ConnKind, Connection};
+use super::flows::{ApiCallEvent, ApiReturnFlowEvent, MsgCallEvent, ServerFlows};
+use super::handler::{BoxFuture, CallCtx, ErasedApi, ErasedMsg, HandlerResult};
+use super::ServerOptions;
+use crate::codec::Codec;
+use crate::error::{codes, TsrpcError};
+use crate::listener::Listeners;
+use crate::service::{ServiceKind, ServiceProto};
+
+/// Bad input: what TSRPC closes a WebSocket with, or answers `INPUT_DATA_ERR` to over HTTP.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum InputError {
+    /// No API of that name.
+    UnknownApi(String),
+    /// No message of that name.
+    UnknownMsg(String),
+    /// The body does not decode (validator text).
+    Invalid(String),
+}
+
+impl InputError {
+    /// The close reason on a WebSocket.
+    pub(crate) fn ws_reason(&self) -> String {
+        match self {
+            InputError::UnknownApi(n) => format!("Invalid api path: {n}"),
+            InputError::UnknownMsg(n) => format!("Invalid msg path: {n}"),
+            InputError::Invalid(m) => m.clone(),
+        }
+    }
+}
+
+pub(crate) struct ServerCore {
+    pub(crate) proto: ServiceProto,
+    pub(crate) apis: HashMap<String, ErasedApi>,
+    pub(crate) msgs: Listeners<ErasedMsg>,
+    pub(crate) flows: Arc<ServerFlows>,
+    pub(crate) options: ServerOptions,
+    pub(crate) codec: Codec,
+    conns: Mutex<HashMap<u64, Connection>>,
+    next_conn_id: AtomicU64,
+    pending: AtomicUsize,
+    idle: Notify,
+    pub(crate) stopping: AtomicBool,
+}
+
+impl fmt::Debug for ServerCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerCore")
+            .field("service", &self.proto.name)
+            .field("connections", &self.lock_conns().len())
+            .finish()
+    }
+}
+
+/// Counts a call as pending until dropped.
+struct PendingGuard<'a>(&'a ServerCore);
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        if self.0.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// A decoded API call, ready to run.
+pub(crate) struct ApiJob {
+    core: Arc<ServerCore>,
+    conn: Connection,
+    name: String,
+    sn: u64,
+    step: JobStep,
+}
+
+enum JobStep {
+    /// The handler's future, the request already decoded.
+    Run(BoxFuture<HandlerResult<String>>),
+    /// `pre_api_call` nodes run first, on the request as JSON.
+    Flow(ErasedApi, Value),
+    /// No handler: `UNHANDLED_API`.
+    Unhandled,
+}
+
+impl ServerCore {
+    pub(crate) fn new(
+        proto: ServiceProto,
+        apis: HashMap<String, ErasedApi>,
+        msgs: Listeners<ErasedMsg>,
+        flows: Arc<ServerFlows>,
+        options: ServerOptions,
+    ) -> Self {
+        ServerCore {
+            proto,
+            apis,
+            msgs,
+            flows,
+            options,
+            codec: Codec::Json,
+            conns: Mutex::new(HashMap::new()),
+            next_conn_id: AtomicU64::new(1),
+            pending: AtomicUsize::new(0),
+            idle: Notify::new(),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    fn lock_conns(&self) -> MutexGuard<'_, HashMap<u64, Connection>> {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Creates a connection; WebSocket ones are registered until [`unregister`](Self::unregister).
+    pub(crate) fn new_conn(
+        self: &Arc<Self>,
+        remote: SocketAddr,
+        ip: Option<String>,
+        kind: ConnKind,
+    ) -> Connection {
+        let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
+        let is_ws = matches!(kind, ConnKind::Ws { .. });
+        let conn = Connection {
+            inner: Arc::new(ConnInner {
+                id,
+                remote,
+                ip: ip.unwrap_or_else(|| remote.ip().to_string()),
+                kind,
+                core: self.clone(),
+            }),
+        };
+        if is_ws {
+            self.lock_conns().insert(id, conn.clone());
+        }
+        conn
+    }
+
+    pub(crate) fn unregister(&self, id: u64) {
+        self.lock_conns().remove(&id);
+    }
+
+    pub(crate) fn connections(&self) -> Vec<Connection> {
+        let mut v: Vec<Connection> = self.lock_conns().values().cloned().collect();
+        v.sort_by_key(|c| c.id());
+        v
+    }
+
+    pub(crate) fn connection_count(&self) -> usize {
+        self.lock_conns().len()
+    }
+
+    pub(crate) fn pending_calls(&self) -> usize {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Waits until no call is pending.
+    pub(crate) async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            if self.pending_calls() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Decodes an API call (`Err`: bad input).
+    pub(crate) fn dispatch_api(
+        self: &Arc<Self>,
+        conn: &Connection,
+        name: &str,
+        sn: u64,
+        body: &str,
+    ) -> Result<ApiJob, InputError> {
+        if self.proto.find(name, ServiceKind::Api).is_none() {
+            return Err(InputError::UnknownApi(name.to_owned()));
+        }
+        let step = match self.apis.get(name) {
+            None => JobStep::Unhandled,
+            Some(handler) => {
+                let ctx = CallCtx {
+                    conn: conn.clone(),
+                    sn,
+                };
+                let fut = handler(body, ctx).map_err(InputError::Invalid)?;
+                if self.flows.pre_api_call.is_empty() {
+                    JobStep::Run(fut)
+                } else {
+                    let req = serde_json::from_str(body).unwrap_or(Value::Null);
+                    JobStep::Flow(handler.clone(), req)
+                }
+            }
+        };
+        Ok(ApiJob {
+            core: self.clone(),
+            conn: conn.clone(),
+            name: name.to_owned(),
+            sn,
+            step,
+        })
+    }
+
+    /// Decodes a message for every listener (`Err`: bad input); the futures run the listeners.
+    pub(crate) async fn dispatch_msg(
+        self: &Arc<Self>,
+        conn: &Connection,
+        name: &str,
+        body: &str,
+    ) -> Result<Vec<BoxFuture<()>>, InputError> {
+        if self.proto.find(name, ServiceKind::Msg).is_none() {
+            return Err(InputError::UnknownMsg(name.to_owned()));
+        }
+        let handlers = self.msgs.matching(name);
+        let mut body = std::borrow::Cow::Borrowed(body);
+        if !self.flows.pre_msg_call.is_empty() {
+            // Validate first, so a bad message is refused whatever the flow does.
+            for h in &handlers {
+                drop(h(name, &body, conn.clone()).map_err(InputError::Invalid)?);
+            }
+            let ev = MsgCallEvent {
+                conn: conn.clone(),
+                msg_name: name.to_owned(),
+                msg: serde_json::from_str(&body).unwrap_or(Value::Null),
+            };
+            match self.flows.pre_msg_call.exec(ev).await {
+                None => return Ok(Vec::new()),
+                Some(ev) => {
+                    body = crate::json::to_string(&ev.msg)
+                        .unwrap_or_else(|_| "null".into())
+                        .into()
+                }
+            }
+        }
+        handlers
+            .iter()
+            .map(|h| h(name, &body, conn.clone()).map_err(InputError::Invalid))
+            .collect()
+    }
+}
+
+impl ApiJob {
+    /// Runs the call: flows, handler (with the API timeout, panics caught), return flows.
+    /// The output is the response JSON text or the error to send.
+    pub(crate) async fn run(self) -> Result<String, TsrpcError> {
+        let core = &self.core;
+        core.pending.fetch_add(1, Ordering::AcqRel);
+        let _pending = PendingGuard(core);
+        let fut = match self.step {
+            JobStep::Unhandled => {
+                return Err(TsrpcError::server(format!("Unhandled API: {}", self.name))
+                    .with_code(codes::UNHANDLED_API))
+            }
+            JobStep::Run(fut) => Some(fut),
+            JobStep::Flow(handler, req) => {
+                let ev = ApiCallEvent {
+                    conn: self.conn.clone(),
+                    api_name: self.name.clone(),
+                    sn: self.sn,
+                    req,
+                    ret: None,
+                };
+                match core.flows.pre_api_call.exec(ev).await {
+                    None => {
+                        return Err(TsrpcError::server("Cancelled by pre_api_call flow")
+                            .with_code(codes::CANCELLED))
+                    }
+                    Some(ApiCallEvent { ret: Some(ret), .. }) => {
+                        return finish(core, &self.conn, &self.name, self.sn, ret_json(ret))
+                            .await
+                    }
+                    Some(ev) => {
+                        let body = crate::json::to_string(&ev.req).unwrap_or_else(|_| "null".into());
+                        let ctx = CallCtx {
+                            conn: self.conn.clone(),
+                            sn: self.sn,
+                        };
+                        match handler(&body, ctx) {
+                            Ok(fut) => Some(fut),
+                            Err(e) => return Err(TsrpcError::input_data(e)),
+                        }
+                    }
+                }
+            }
+        };
+        let ret = match fut {
+            Some(fut) => run_handler(core, fut).await,
+            None => unreachable!(),
+        };
+        finish(core, &self.conn, &self.name, self.sn, ret).await
+    }
+}
+
+fn ret_json(ret: Result<Value, TsrpcError>) -> Result<String, TsrpcError> {
+    ret.map(|v| crate::json::to_string(&v).unwrap_or_else(|_| "null".into()))
+}
+
+async fn run_handler(
+    core: &ServerCore,
+    fut: BoxFuture<HandlerResult<String>>,
+) -> Result<String, TsrpcError> {
+    let inner = core.options.return_inner_error;
+    let guarded = AssertUnwindSafe(fut).catch_unwind();
+    let out = match core.options.api_timeout {
+        Some(t) if !t.is_zero() => match tokio::time::timeout(t, guarded).await {
+            Ok(r) => r,
+            Err(_) => {
+                return Err(TsrpcError::server("Server Timeout").with_code(codes::SERVER_TIMEOUT))
+            }
+        },
+        _ => guarded.await,
+    };
+    match out {
+        Ok(Ok(json)) => Ok(json),
+        Ok(Err(e)) => Err(e.into_tsrpc(inner)),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "handler panicked".into());
+            tracing::error!("API handler panicked: {msg}");
+            Err(TsrpcError::internal(inner.then_some(msg)))
+        }
+    }
+}
+
+async fn finish(
+    core: &ServerCore,
+    conn: &Connection,
+    name: &str,
+    sn: u64,
+    ret: Result<String, TsrpcError>,
+) -> Result<String, TsrpcError> {
+    let flows = &core.flows;
+    if flows.pre_api_return.is_empty() && flows.post_api_return.is_empty() {
+        return ret;
+    }
+    let ev = ApiReturnFlowEvent {
+        conn: conn.clone(),
+        api_name: name.to_owned(),
+        sn,
+        ret: ret.map(|s| serde_json::from_str(&s).unwrap_or(Value::Null)),
+    };
+    let Some(ev) = flows.pre_api_return.exec(ev).await else {
+        return Err(TsrpcError::server("Cancelled by pre_api_return flow").with_code(codes::CANCELLED));
+    };
+    let ret = ret_json(ev.ret.clone());
+    flows.post_api_return.exec(ev).await;
+    ret
+}

@@ -1,0 +1,115 @@
+//! What handlers receive and return, and their type-erased form.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::conn::Connection;
+use crate::error::TsrpcError;
+
+/// A boxed, sendable future.
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// One API call, as a handler gets it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ApiCall<Req> {
+    /// The decoded request.
+    pub req: Req,
+    /// The connection it came on (a short connection over HTTP).
+    pub conn: Connection,
+    /// The call's sn (0 over HTTP, which has none).
+    pub sn: u64,
+}
+
+/// One received message, as a listener gets it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct MsgCall<M> {
+    /// The decoded message.
+    pub msg: M,
+    /// The connection it came on.
+    pub conn: Connection,
+}
+
+/// Why a handler failed. Build it from a [`TsrpcError`] (sent to the caller as is) or from any
+/// other error (the caller gets ServerError `INTERNAL_ERR`, with `innerErr` when the server's
+/// `return_inner_error` is on). `?` converts both.
+///
+/// ```
+/// use rpc_runtime::{HandlerError, HandlerResult, TsrpcError};
+/// fn check(n: i64) -> HandlerResult<i64> {
+///     if n < 0 {
+///         return Err(TsrpcError::api("negative").with_code("NEG").into());
+///     }
+///     let parsed: i64 = "12".parse()?; // a ParseIntError becomes INTERNAL_ERR
+///     Ok(n + parsed)
+/// }
+/// assert!(check(1).is_ok());
+/// ```
+pub struct HandlerError(pub(crate) HandlerErrorKind);
+
+pub(crate) enum HandlerErrorKind {
+    Tsrpc(TsrpcError),
+    Internal(Box<dyn StdError + Send + Sync>),
+}
+
+impl fmt::Debug for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            HandlerErrorKind::Tsrpc(e) => f.debug_tuple("HandlerError").field(e).finish(),
+            HandlerErrorKind::Internal(e) => f.debug_tuple("HandlerError").field(e).finish(),
+        }
+    }
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            HandlerErrorKind::Tsrpc(e) => e.fmt(f),
+            HandlerErrorKind::Internal(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: Into<Box<dyn StdError + Send + Sync>>> From<E> for HandlerError {
+    fn from(e: E) -> Self {
+        let boxed: Box<dyn StdError + Send + Sync> = e.into();
+        match boxed.downcast::<TsrpcError>() {
+            Ok(t) => HandlerError(HandlerErrorKind::Tsrpc(*t)),
+            Err(other) => HandlerError(HandlerErrorKind::Internal(other)),
+        }
+    }
+}
+
+impl HandlerError {
+    /// The error the caller gets.
+    pub(crate) fn into_tsrpc(self, return_inner_error: bool) -> TsrpcError {
+        match self.0 {
+            HandlerErrorKind::Tsrpc(e) => e,
+            HandlerErrorKind::Internal(e) => {
+                TsrpcError::internal(return_inner_error.then(|| e.to_string()))
+            }
+        }
+    }
+}
+
+/// What an API handler returns.
+pub type HandlerResult<T> = Result<T, HandlerError>;
+
+/// What a type-erased API handler gets besides the body.
+pub(crate) struct CallCtx {
+    pub(crate) conn: Connection,
+    pub(crate) sn: u64,
+}
+
+/// Decodes a request body (`Err`: the input error text) and returns the handler's future, whose
+/// output is the response as JSON text.
+pub(crate) type ErasedApi =
+    Arc<dyn Fn(&str, CallCtx) -> Result<BoxFuture<HandlerResult<String>>, String> + Send + Sync>;
+
+/// Decodes a message body (`Err`: the input error text) and returns the listener's future.
+pub(crate) type ErasedMsg =
+    Arc<dyn Fn(&str, &str, Connection) -> Result<BoxFuture<()>, String> + Send + Sync>;

@@ -1,0 +1,554 @@
+//! Servers: the builder, options, and a running server.
+
+mod conn;
+mod core;
+mod flows;
+mod handler;
+pub(crate) mod http;
+mod ws;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::Regex;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+pub use self::conn::{ConnType, Connection};
+use self::core::ServerCore;
+pub use self::flows::{
+    ApiCallEvent, ApiReturnFlowEvent, ConnDataEvent, ConnDisconnectEvent, MsgCallEvent,
+    ServerFlows,
+};
+pub use self::handler::{ApiCall, HandlerError, HandlerResult, MsgCall};
+use self::handler::{CallCtx, ErasedApi, ErasedMsg};
+pub use self::ws::FRAME_TOO_BIG_REASON;
+use crate::error::TsrpcError;
+use crate::listener::Listeners;
+use crate::service::{Api, Message, MsgEnum, ServiceProto};
+
+/// The close reason of a connection closed because its send queue was full during a
+/// broadcast (a client that does not read).
+pub const SEND_QUEUE_FULL_REASON: &str = "Send queue full: the client does not read fast enough";
+
+/// Options of a server. Defaults match TSRPC's where they are safe.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// A handler running longer gets ServerError `SERVER_TIMEOUT` (30 s; `None`: no limit).
+    pub api_timeout: Option<Duration>,
+    /// Put the inner error text in `innerErr` of `INTERNAL_ERR` (on in debug builds).
+    pub return_inner_error: bool,
+    /// Close connections that sent no heartbeat within this time (code 3001). Off by default.
+    pub heartbeat_wait: Option<Duration>,
+    /// Send WebSocket ping control frames this often; a connection that answers nothing for
+    /// two periods is dropped (finds half-open sockets). 30 s; `None` turns it off.
+    pub ping_interval: Option<Duration>,
+    /// Largest WebSocket frame or message accepted (16 MiB); larger ones close the connection
+    /// with code 1009.
+    pub max_frame_size: usize,
+    /// Largest HTTP body accepted (16 MiB); larger ones get 413.
+    pub max_body_size: usize,
+    /// Frames queued per connection before `send_msg` waits (256).
+    pub send_queue: usize,
+    /// WebSocket read buffer per connection (8 KiB).
+    pub read_buffer_size: usize,
+    /// A handshake (WebSocket) or request head (HTTP) must arrive within this time (10 s).
+    pub handshake_timeout: Duration,
+    /// After sending a close frame, wait this long for the peer's close (3 s).
+    pub close_timeout: Duration,
+    /// At most this many connections at once; more are refused (10,000).
+    pub max_connections: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            api_timeout: Some(Duration::from_secs(30)),
+            return_inner_error: cfg!(debug_assertions),
+            heartbeat_wait: None,
+            ping_interval: Some(Duration::from_secs(30)),
+            max_frame_size: 16 << 20,
+            max_body_size: 16 << 20,
+            send_queue: 256,
+            read_buffer_size: 8 * 1024,
+            handshake_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(3),
+            max_connections: 10_000,
+        }
+    }
+}
+
+impl ServerOptions {
+    /// Sets the API timeout.
+    pub fn api_timeout(mut self, t: Option<Duration>) -> Self {
+        self.api_timeout = t;
+        self
+    }
+    /// Sets `return_inner_error`.
+    pub fn return_inner_error(mut self, on: bool) -> Self {
+        self.return_inner_error = on;
+        self
+    }
+    /// Sets the heartbeat wait time.
+    pub fn heartbeat_wait(mut self, t: Option<Duration>) -> Self {
+        self.heartbeat_wait = t;
+        self
+    }
+    /// Sets the ping interval.
+    pub fn ping_interval(mut self, t: Option<Duration>) -> Self {
+        self.ping_interval = t;
+        self
+    }
+    /// Sets the maximum frame size.
+    pub fn max_frame_size(mut self, n: usize) -> Self {
+        self.max_frame_size = n;
+        self
+    }
+    /// Sets the maximum HTTP body size.
+    pub fn max_body_size(mut self, n: usize) -> Self {
+        self.max_body_size = n;
+        self
+    }
+}
+
+/// Which transports a server speaks on its port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transports {
+    /// WebSocket only.
+    Ws,
+    /// HTTP only.
+    Http,
+    /// Both on one port: a request asking for a WebSocket upgrade is WebSocket, the rest HTTP.
+    Both,
+}
+
+/// Why [`Server::start`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Some APIs have no handler (and `allow_unimplemented` was not called).
+    #[error("APIs without a handler: {}", .0.join(", "))]
+    Unimplemented(Vec<String>),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+enum Bind {
+    Addr(SocketAddr),
+    Listener(std::net::TcpListener),
+}
+
+/// A server being set up: implement APIs, listen to messages, then [`start`](Self::start).
+pub struct Server {
+    proto: ServiceProto,
+    bind: Bind,
+    transports: Transports,
+    options: ServerOptions,
+    apis: HashMap<String, ErasedApi>,
+    msgs: Listeners<ErasedMsg>,
+    flows: Arc<ServerFlows>,
+    allow_unimplemented: bool,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("service", &self.proto.name)
+            .field("transports", &self.transports)
+            .field("apis", &self.apis.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Server {
+    /// A server for `proto` on `addr` speaking `transports`.
+    pub fn new(
+        proto: ServiceProto,
+        addr: SocketAddr,
+        transports: Transports,
+        options: ServerOptions,
+    ) -> Self {
+        Server {
+            proto,
+            bind: Bind::Addr(addr),
+            transports,
+            options,
+            apis: HashMap::new(),
+            msgs: Listeners::new(),
+            flows: Arc::new(ServerFlows::default()),
+            allow_unimplemented: false,
+        }
+    }
+
+    /// A WebSocket server on `addr` (`127.0.0.1:0` picks a free port).
+    pub fn ws(proto: ServiceProto, addr: SocketAddr, options: ServerOptions) -> Self {
+        Self::new(proto, addr, Transports::Ws, options)
+    }
+
+    /// An HTTP server on `addr`.
+    pub fn http(proto: ServiceProto, addr: SocketAddr, options: ServerOptions) -> Self {
+        Self::new(proto, addr, Transports::Http, options)
+    }
+
+    /// WebSocket and HTTP on one port.
+    pub fn ws_and_http(proto: ServiceProto, addr: SocketAddr, options: ServerOptions) -> Self {
+        Self::new(proto, addr, Transports::Both, options)
+    }
+
+    /// Serves on a listener bound already (instead of the address given).
+    pub fn with_listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.bind = Bind::Listener(listener);
+        self
+    }
+
+    /// The server's flows.
+    pub fn flows(&self) -> &ServerFlows {
+        &self.flows
+    }
+
+    /// Implements the API whose request type is `A`.
+    pub fn implement_api<A, F, Fut>(mut self, handler: F) -> Self
+    where
+        A: Api,
+        F: Fn(ApiCall<A>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult<A::Res>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let erased: ErasedApi = Arc::new(move |body: &str, ctx: CallCtx| {
+            let req = crate::validate::decode::<A>(body)?;
+            let fut = handler(ApiCall {
+                req,
+                conn: ctx.conn,
+                sn: ctx.sn,
+            });
+            Ok(Box::pin(async move {
+                let res = fut.await?;
+                crate::json::to_string(&res).map_err(HandlerError::from)
+            }))
+        });
+        self.apis.insert(A::NAME.to_owned(), erased);
+        self
+    }
+
+    /// Implements an API by name, on JSON values (the untyped layer).
+    pub fn implement_api_raw<F, Fut>(mut self, name: &str, handler: F) -> Self
+    where
+        F: Fn(ApiCall<serde_json::Value>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult<serde_json::Value>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let erased: ErasedApi = Arc::new(move |body: &str, ctx: CallCtx| {
+            let req: serde_json::Value = serde_json::from_str(body)
+                .map_err(|e| format!("Input is not a valid JSON string: {e}"))?;
+            let fut = handler(ApiCall {
+                req,
+                conn: ctx.conn,
+                sn: ctx.sn,
+            });
+            Ok(Box::pin(async move {
+                let res = fut.await?;
+                crate::json::to_string(&res).map_err(HandlerError::from)
+            }))
+        });
+        self.apis.insert(name.to_owned(), erased);
+        self
+    }
+
+    /// Listens to the message `M`. Messages of one connection are handled in order, each
+    /// handler awaited before the next message.
+    pub fn listen_msg<M, F, Fut>(self, handler: F) -> Self
+    where
+        M: Message,
+        F: Fn(MsgCall<M>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let erased: ErasedMsg = Arc::new(move |_name: &str, body: &str, conn: Connection| {
+            let msg = crate::validate::decode::<M>(body)?;
+            Ok(Box::pin(handler(MsgCall { msg, conn })))
+        });
+        self.msgs.add_name(M::NAME, erased);
+        self
+    }
+
+    /// Listens to every message whose name matches `pattern`, decoded into the service's
+    /// message enum `E`.
+    pub fn listen_msg_matching<E, F, Fut>(self, pattern: Regex, handler: F) -> Self
+    where
+        E: MsgEnum,
+        F: Fn(MsgCall<E>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let erased: ErasedMsg = Arc::new(move |name: &str, body: &str, conn: Connection| {
+            match E::decode(name, body)? {
+                Some(msg) => Ok(Box::pin(handler(MsgCall { msg, conn })) as _),
+                None => Ok(Box::pin(async {}) as _),
+            }
+        });
+        self.msgs.add_pattern(pattern, erased);
+        self
+    }
+
+    /// Listens to a message by name, on JSON values (the untyped layer).
+    pub fn listen_msg_raw<F, Fut>(self, name: &str, handler: F) -> Self
+    where
+        F: Fn(MsgCall<serde_json::Value>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let erased: ErasedMsg = Arc::new(move |_name: &str, body: &str, conn: Connection| {
+            let msg: serde_json::Value = serde_json::from_str(body)
+                .map_err(|e| format!("Input is not a valid JSON string: {e}"))?;
+            Ok(Box::pin(handler(MsgCall { msg, conn })))
+        });
+        self.msgs.add_name(name, erased);
+        self
+    }
+
+    /// Lets [`start`](Self::start) succeed with APIs left unimplemented; calling one gets
+    /// ServerError `UNHANDLED_API`.
+    pub fn allow_unimplemented(mut self) -> Self {
+        self.allow_unimplemented = true;
+        self
+    }
+
+    /// Names of the APIs that have no handler yet.
+    pub fn unimplemented_apis(&self) -> Vec<String> {
+        self.proto
+            .api_names()
+            .filter(|n| !self.apis.contains_key(*n))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Binds and starts serving.
+    pub async fn start(self) -> Result<RunningServer, StartError> {
+        let missing = self.unimplemented_apis();
+        if !missing.is_empty() && !self.allow_unimplemented {
+            return Err(StartError::Unimplemented(missing));
+        }
+        let listener = match self.bind {
+            Bind::Addr(addr) => TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?,
+            Bind::Listener(l) => {
+                let addr = l.local_addr().unwrap_or_else(|_| ([0, 0, 0, 0], 0).into());
+                l.set_nonblocking(true)
+                    .and_then(|_| TcpListener::from_std(l))
+                    .map_err(|source| StartError::Bind { addr, source })?
+            }
+        };
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                addr: ([0, 0, 0, 0], 0).into(),
+                source,
+            })?;
+        let core = Arc::new(ServerCore::new(
+            self.proto,
+            self.apis,
+            self.msgs,
+            self.flows,
+            self.options,
+        ));
+        let shutdown = Arc::new(Notify::new());
+        let task = tokio::spawn(accept_loop(
+            core.clone(),
+            listener,
+            self.transports,
+            shutdown.clone(),
+        ));
+        Ok(RunningServer {
+            core,
+            local_addr,
+            transports: self.transports,
+            shutdown,
+            accept_task: task.abort_handle(),
+        })
+    }
+}
+
+async fn accept_loop(
+    core: Arc<ServerCore>,
+    listener: TcpListener,
+    transports: Transports,
+    shutdown: Arc<Notify>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.notified() => return,
+            a = listener.accept() => a,
+        };
+        let (stream, remote) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of descriptors and the like: back off a little, keep serving.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        if core.connection_count() >= core.options.max_connections {
+            tracing::warn!("connection from {remote} refused: max_connections reached");
+            drop(stream);
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_stream(core.clone(), stream, remote, transports));
+    }
+}
+
+async fn serve_stream(core: Arc<ServerCore>, stream: TcpStream, remote: SocketAddr, t: Transports) {
+    match t {
+        Transports::Ws => ws::accept(core, stream, remote).await,
+        Transports::Http => http::serve_conn(core, stream, remote, false).await,
+        Transports::Both => http::serve_conn(core, stream, remote, true).await,
+    }
+}
+
+/// A started server.
+#[derive(Debug)]
+pub struct RunningServer {
+    core: Arc<ServerCore>,
+    local_addr: SocketAddr,
+    transports: Transports,
+    shutdown: Arc<Notify>,
+    accept_task: tokio::task::AbortHandle,
+}
+
+impl RunningServer {
+    /// The address it listens on (read the port back after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `ws://addr` or `http://addr`, for clients.
+    pub fn url(&self) -> String {
+        match self.transports {
+            Transports::Http => format!("http://{}", self.local_addr),
+            _ => format!("ws://{}", self.local_addr),
+        }
+    }
+
+    /// The server's flows.
+    pub fn flows(&self) -> &ServerFlows {
+        &self.core.flows
+    }
+
+    /// Every open WebSocket connection, oldest first.
+    pub fn connections(&self) -> Vec<Connection> {
+        self.core.connections()
+    }
+
+    /// Number of API calls running now.
+    pub fn pending_calls(&self) -> usize {
+        self.core.pending_calls()
+    }
+
+    /// Sends `msg` to every connection, encoded once. Never waits for a slow connection: one
+    /// whose queue is full is closed with [`SEND_QUEUE_FULL_REASON`].
+    pub async fn broadcast_msg<M: Message>(&self, msg: &M) -> Result<(), TsrpcError> {
+        let conns = self.core.connections();
+        self.broadcast_msg_to(msg, &conns).await
+    }
+
+    /// Sends `msg` to these connections, encoded once.
+    pub async fn broadcast_msg_to<M: Message>(
+        &self,
+        msg: &M,
+        conns: &[Connection],
+    ) -> Result<(), TsrpcError> {
+        let json = crate::json::to_string(msg).map_err(|e| {
+            TsrpcError::server(e.to_string()).with_code(crate::error::codes::ENCODE_MSG_ERR)
+        })?;
+        self.broadcast_json(M::NAME, &json, conns).await
+    }
+
+    /// Broadcasts a message by name with a JSON body (the untyped layer).
+    pub async fn broadcast_msg_raw(
+        &self,
+        name: &str,
+        msg: &serde_json::Value,
+        conns: Option<&[Connection]>,
+    ) -> Result<(), TsrpcError> {
+        let json = crate::json::to_string(msg).unwrap_or_else(|_| "null".into());
+        match conns {
+            Some(c) => self.broadcast_json(name, &json, c).await,
+            None => {
+                let all = self.core.connections();
+                self.broadcast_json(name, &json, &all).await
+            }
+        }
+    }
+
+    async fn broadcast_json(
+        &self,
+        name: &str,
+        json: &str,
+        conns: &[Connection],
+    ) -> Result<(), TsrpcError> {
+        let text = self.core.codec.encode_msg(name, json);
+        if !self.core.flows.pre_send_data.is_empty() {
+            // A data flow may rewrite frames per connection: no shared encoding then.
+            for c in conns {
+                let _ = c.send_text(text.clone()).await;
+            }
+            return Ok(());
+        }
+        let frame = tokio_tungstenite::tungstenite::Message::text(text);
+        for c in conns {
+            if c.is_closed() {
+                continue;
+            }
+            if let Err(true) = c.try_send_frame(frame.clone()) {
+                tracing::warn!("connection {} closed: send queue full", c.id());
+                c.close(SEND_QUEUE_FULL_REASON);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops: no new connections; every connection is closed with `Server stopped`; waits
+    /// (up to the close timeout) for them to go.
+    pub async fn stop(&self) {
+        self.core.stopping.store(true, Ordering::Release);
+        self.shutdown.notify_one();
+        self.accept_task.abort();
+        for c in self.core.connections() {
+            c.close("Server stopped");
+        }
+        let deadline = tokio::time::Instant::now() + self.core.options.close_timeout + Duration::from_millis(500);
+        while self.core.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Stops accepting, waits for pending API calls (at most `max_wait`), then [`stop`](Self::stop)s.
+    /// Returns true when every pending call finished in time.
+    pub async fn graceful_stop(&self, max_wait: Duration) -> bool {
+        self.core.stopping.store(true, Ordering::Release);
+        self.shutdown.notify_one();
+        self.accept_task.abort();
+        let finished = tokio::time::timeout(max_wait, self.core.wait_idle())
+            .await
+            .is_ok();
+        self.stop().await;
+        finished
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.accept_task.abort();
+    }
+}

@@ -1,0 +1,308 @@
+//! Serving TSRPC over WebSocket: handshake, the reader (an actor per connection) and the writer.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, Interval};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
+use tokio_tungstenite::WebSocketStream;
+
+use super::conn::{ConnKind, Connection, WsSignals};
+use super::core::ServerCore;
+use super::flows::{ConnDataEvent, ConnDisconnectEvent};
+use crate::codec::{ServerInput, INVALID_BUFFER_REASON};
+use crate::ws_util::HEARTBEAT;
+
+/// The close reason when a frame is larger than `max_frame_size` (close code 1009).
+pub const FRAME_TOO_BIG_REASON: &str = "Frame too large";
+
+pub(crate) fn ws_config(core: &ServerCore) -> WebSocketConfig {
+    let mut config = WebSocketConfig::default();
+    config.max_message_size = Some(core.options.max_frame_size);
+    config.max_frame_size = Some(core.options.max_frame_size);
+    config.read_buffer_size = core.options.read_buffer_size;
+    config
+}
+
+/// Reads `Sec-WebSocket-Protocol` and `X-Forwarded-For`, and echoes the first offered protocol.
+pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> Option<String> {
+    if let Some(protocols) = req
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(first) = protocols.split(',').map(str::trim).find(|p| !p.is_empty()) {
+            if let Ok(v) = HeaderValue::from_str(first) {
+                resp.headers_mut().insert("sec-websocket-protocol", v);
+            }
+        }
+    }
+    forwarded_ip(req.headers())
+}
+
+pub(crate) fn forwarded_ip(headers: &tokio_tungstenite::tungstenite::http::HeaderMap) -> Option<String> {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Accepts a WebSocket handshake on a fresh TCP stream, then serves it.
+pub(crate) async fn accept<S>(core: Arc<ServerCore>, stream: S, remote: SocketAddr)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut ip = None;
+    let callback = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
+        ip = handshake_headers(req, &mut resp);
+        Ok(resp)
+    };
+    let handshake =
+        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config(&core)));
+    let ws = match tokio::time::timeout(core.options.handshake_timeout, handshake).await {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => {
+            tracing::debug!("websocket handshake from {remote} failed: {e}");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!("websocket handshake from {remote} timed out");
+            return;
+        }
+    };
+    serve(core, ws, remote, ip).await
+}
+
+async fn tick(i: &mut Option<Interval>) {
+    match i {
+        Some(i) => {
+            i.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Serves one open WebSocket until it closes.
+pub(crate) async fn serve<S>(
+    core: Arc<ServerCore>,
+    ws: WebSocketStream<S>,
+    remote: SocketAddr,
+    ip: Option<String>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sink, mut source) = ws.split();
+    let (tx, rx) = mpsc::channel(core.options.send_queue.max(1));
+    let signals = Arc::new(WsSignals::default());
+    let conn = core.new_conn(
+        remote,
+        ip,
+        ConnKind::Ws {
+            tx,
+            signals: signals.clone(),
+        },
+    );
+    tokio::spawn(write_loop(sink, rx, signals.clone(), core.options.close_timeout));
+    if core.stopping.load(Ordering::Acquire) {
+        // A server that is stopping closes new sockets at once (TSRPC uses 1012).
+        conn.close_with(1012, "Server stopped".into());
+    }
+    core.flows.post_connect.exec(conn.clone()).await;
+
+    let now = Instant::now();
+    let mut heartbeat_check = core
+        .options
+        .heartbeat_wait
+        .filter(|d| !d.is_zero())
+        .map(|d| tokio::time::interval_at(now + d, d));
+    let mut ping = core
+        .options
+        .ping_interval
+        .filter(|d| !d.is_zero())
+        .map(|d| tokio::time::interval_at(now + d, d));
+    let mut last_ping: Option<Instant> = None;
+    let mut last_rx = now;
+    let mut peer_reason: Option<String> = None;
+
+    loop {
+        let frame = tokio::select! {
+            biased;
+            _ = signals.terminate.notified() => break,
+            f = source.next() => f,
+            _ = tick(&mut heartbeat_check) => {
+                let wait = core.options.heartbeat_wait.unwrap_or_default();
+                if last_ping.is_none_or(|t| t.elapsed() >= wait) {
+                    conn.close_with(3001, "Receive heartbeat timeout".into());
+                }
+                continue;
+            }
+            _ = tick(&mut ping) => {
+                let every = core.options.ping_interval.unwrap_or_default();
+                if last_rx.elapsed() >= every * 2 {
+                    tracing::debug!("connection {} is half-open: no answer to pings", conn.id());
+                    break;
+                }
+                let _ = conn.try_send_frame(WsMessage::Ping(Default::default()));
+                continue;
+            }
+        };
+        match frame {
+            Some(Ok(WsMessage::Text(text))) => {
+                last_rx = Instant::now();
+                if conn.is_closed() {
+                    continue; // after a close, input is ignored
+                }
+                on_text(&core, &conn, text.as_str()).await;
+            }
+            Some(Ok(WsMessage::Binary(data))) => {
+                last_rx = Instant::now();
+                if data.as_ref() == HEARTBEAT {
+                    last_ping = Some(last_rx);
+                    // Always answered, whatever the options.
+                    let _ = conn.try_send_frame(WsMessage::binary(HEARTBEAT.to_vec()));
+                } else if !conn.is_closed() {
+                    conn.close_with(1000, INVALID_BUFFER_REASON.into());
+                }
+            }
+            Some(Ok(WsMessage::Close(frame))) => {
+                peer_reason = frame.map(|f| f.reason.to_string());
+            }
+            Some(Ok(_)) => last_rx = Instant::now(), // ping or pong
+            Some(Err(WsError::Capacity(e))) => {
+                tracing::debug!("connection {}: {e}", conn.id());
+                conn.close_with(1009, FRAME_TOO_BIG_REASON.into());
+                break;
+            }
+            Some(Err(e)) => {
+                tracing::debug!("connection {}: {e}", conn.id());
+                break;
+            }
+            None => break,
+        }
+    }
+
+    signals.closed.store(true, Ordering::Release);
+    signals.finished.notify_one();
+    core.unregister(conn.id());
+    let reason = conn.close_reason().or(peer_reason).filter(|r| !r.is_empty());
+    core.flows
+        .post_disconnect
+        .exec(ConnDisconnectEvent { conn, reason })
+        .await;
+}
+
+async fn on_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) {
+    let owned;
+    let mut text = text;
+    if !core.flows.pre_recv_data.is_empty() {
+        let ev = ConnDataEvent {
+            conn: conn.clone(),
+            data: text.to_owned(),
+        };
+        match core.flows.pre_recv_data.exec(ev).await {
+            Some(ev) => {
+                owned = ev.data;
+                text = &owned;
+            }
+            None => return,
+        }
+    }
+    match core.codec.decode_server_input(text) {
+        Err(reason) => conn.close(reason),
+        Ok(ServerInput::Api { name, body, sn }) => {
+            match core.dispatch_api(conn, &name, sn, body.get()) {
+                Err(e) => conn.close(e.ws_reason()),
+                Ok(job) => {
+                    let conn = conn.clone();
+                    let name = name.into_owned();
+                    tokio::spawn(async move {
+                        let ret = job.run().await;
+                        let frame = conn.inner.core.codec.encode_api_return(&name, sn, &ret);
+                        if let Err(e) = conn.send_text(frame).await {
+                            tracing::debug!("return of {name} #{sn} not sent: {e}");
+                        }
+                    });
+                }
+            }
+        }
+        Ok(ServerInput::Msg { name, body }) => {
+            match core.dispatch_msg(conn, &name, body.get()).await {
+                Err(e) => conn.close(e.ws_reason()),
+                Ok(handlers) => {
+                    // Messages of one connection are handled in order, each awaited.
+                    for h in handlers {
+                        h.await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Writes queued frames (everything queued per wake-up, one flush), then the close frame.
+async fn write_loop<S>(
+    mut sink: SplitSink<WebSocketStream<S>, WsMessage>,
+    mut rx: mpsc::Receiver<WsMessage>,
+    signals: Arc<WsSignals>,
+    close_timeout: Duration,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    loop {
+        tokio::select! {
+            biased;
+            _ = signals.close_now.notified() => break,
+            _ = signals.finished.notified() => {
+                let _ = sink.close().await;
+                return;
+            }
+            item = rx.recv() => {
+                let Some(first) = item else { break };
+                if sink.feed(first).await.is_err() {
+                    break;
+                }
+                let mut ok = true;
+                while let Ok(m) = rx.try_recv() {
+                    if sink.feed(m).await.is_err() {
+                        ok = false;
+                        break;
+                    }
+                }
+                if !ok || sink.flush().await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let close = signals
+        .close
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if let Some((code, reason)) = close {
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        };
+        let _ = sink.send(WsMessage::Close(Some(frame))).await;
+    }
+    // Wait for the peer's close (the reader then finishes), or give up and drop the socket.
+    if tokio::time::timeout(close_timeout, signals.finished.notified())
+        .await
+        .is_err()
+    {
+        signals.terminate.notify_one();
+    }
+}

@@ -1,0 +1,160 @@
+//! What a service is made of: the traits protocol types implement, and the service proto.
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A message type (`MsgXxx`): its service name, such as `"room/UserJoin"`.
+///
+/// Implemented by the generated code for every message of a protocol folder, or by
+/// `#[derive(rpc_macros::Message)]` on a type declared by hand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a TSRPC message",
+    note = "put it in the service's protocol folder as `msg_xxx.rs`, or derive `rpc_macros::Message`"
+)]
+pub trait Message: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static {
+    /// The service name (`"Chat"`, `"room/UserJoin"`).
+    const NAME: &'static str;
+}
+
+/// An API: implemented on its request type (`ReqXxx`), naming the response type.
+///
+/// `client.call_api(ReqLogin { .. })` infers the API from the request.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not the request type of a TSRPC API",
+    note = "put `ReqXxx` and `ResXxx` in `ptl_xxx.rs` in the service's protocol folder, or derive `rpc_macros::Api`"
+)]
+pub trait Api: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static {
+    /// The service name (`"Login"`).
+    const NAME: &'static str;
+    /// The response type (`ResXxx`).
+    type Res: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
+}
+
+/// A closed set of messages (the generated `Msg` enum): decodes a message by name.
+///
+/// Regex listeners use it to hand over typed values.
+pub trait MsgEnum: Sized + Send + 'static {
+    /// Decodes the message called `name` from its JSON body. `Ok(None)` when no message of the
+    /// set has that name; `Err` with a TSRPC-style text when the body does not match the type.
+    fn decode(name: &str, json: &str) -> Result<Option<Self>, String>;
+    /// The service name of this value.
+    fn name(&self) -> &'static str;
+}
+
+/// Whether a service is an API or a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// A request/response API.
+    Api,
+    /// A one-way message.
+    Msg,
+}
+
+/// One entry of a [`ServiceProto`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceDef {
+    /// The service name.
+    pub name: String,
+    /// API or message.
+    #[serde(rename = "type")]
+    pub kind: ServiceKind,
+    /// JSON Schema of the request (API) or of the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub req_schema: Option<serde_json::Value>,
+    /// JSON Schema of the response (APIs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub res_schema: Option<serde_json::Value>,
+}
+
+impl ServiceDef {
+    /// An API entry for `A`, with its schemas.
+    pub fn api<A: Api>() -> Self {
+        ServiceDef {
+            name: A::NAME.to_owned(),
+            kind: ServiceKind::Api,
+            req_schema: Some(schemars::schema_for!(A).to_value()),
+            res_schema: Some(schemars::schema_for!(A::Res).to_value()),
+        }
+    }
+    /// A message entry for `M`, with its schema.
+    pub fn msg<M: Message>() -> Self {
+        ServiceDef {
+            name: M::NAME.to_owned(),
+            kind: ServiceKind::Msg,
+            req_schema: Some(schemars::schema_for!(M).to_value()),
+            res_schema: None,
+        }
+    }
+    /// An entry known only by name and kind (untyped layer, proxies, tests).
+    pub fn named(name: impl Into<String>, kind: ServiceKind) -> Self {
+        ServiceDef {
+            name: name.into(),
+            kind,
+            req_schema: None,
+            res_schema: None,
+        }
+    }
+}
+
+/// A service: every API and message it has. The generated `service_proto()` returns one.
+///
+/// ```
+/// use rpc_runtime::{ServiceDef, ServiceKind, ServiceProto};
+/// let proto = ServiceProto::new("chat")
+///     .with(ServiceDef::named("Add", ServiceKind::Api))
+///     .with(ServiceDef::named("Chat", ServiceKind::Msg));
+/// assert!(proto.find("Add", ServiceKind::Api).is_some());
+/// assert!(proto.find("Add", ServiceKind::Msg).is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceProto {
+    /// A name for the service (informational).
+    pub name: String,
+    /// Every API and message.
+    pub services: Vec<ServiceDef>,
+}
+
+impl ServiceProto {
+    /// An empty service.
+    pub fn new(name: impl Into<String>) -> Self {
+        ServiceProto {
+            name: name.into(),
+            services: Vec::new(),
+        }
+    }
+    /// Adds an entry.
+    pub fn with(mut self, def: ServiceDef) -> Self {
+        self.services.push(def);
+        self
+    }
+    /// Adds the API `A`.
+    pub fn with_api<A: Api>(self) -> Self {
+        self.with(ServiceDef::api::<A>())
+    }
+    /// Adds the message `M`.
+    pub fn with_msg<M: Message>(self) -> Self {
+        self.with(ServiceDef::msg::<M>())
+    }
+    /// Finds an entry by name and kind.
+    pub fn find(&self, name: &str, kind: ServiceKind) -> Option<&ServiceDef> {
+        self.services
+            .iter()
+            .find(|s| s.kind == kind && s.name == name)
+    }
+    /// Names of every API.
+    pub fn api_names(&self) -> impl Iterator<Item = &str> {
+        self.services
+            .iter()
+            .filter(|s| s.kind == ServiceKind::Api)
+            .map(|s| s.name.as_str())
+    }
+    /// Names of every message.
+    pub fn msg_names(&self) -> impl Iterator<Item = &str> {
+        self.services
+            .iter()
+            .filter(|s| s.kind == ServiceKind::Msg)
+            .map(|s| s.name.as_str())
+    }
+}

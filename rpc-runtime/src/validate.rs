@@ -1,0 +1,1544 @@
+//! Explains why a JSON request body does not fit its protocol type, in the words
+//! of tsbuffer-validator 2.1.3 (the validator TSRPC 3.4 servers use).
+//!
+//! Rust protocol types derive `serde::Deserialize` and `schemars::JsonSchema`.
+//! When `serde_json` rejects a body, [`decode`] walks the type's JSON Schema
+//! (draft 2020-12, as schemars 1.x writes it) over the parsed value and reports
+//! the first mismatch the way tsbuffer-validator would, e.g.
+//! ``Property `user.id`: Expected type to be `number`, actually `string`.``.
+//!
+//! How schemars' JSON Schema maps onto tsbuffer's types:
+//!
+//! * `"string"`, `"boolean"`, `"number"` → `string`, `boolean`, `number`;
+//!   `"integer"` → tsbuffer's `uint` when the schema's `format` starts with
+//!   `uint` or its `minimum` is at least 0, else `int`. A JSON float (even an
+//!   integral one such as `1.0`, which serde rejects for integers) and a value
+//!   outside the Rust width (`300` for `u8`) are reported as
+//!   ``"`300` is not a valid `uint`."``, the number printed as JavaScript's
+//!   `Number#toString` prints it.
+//! * `"array"` with `items` → `T[]`; `prefixItems` → a tuple (too long:
+//!   `Value has 3 elements but schema allows only 2.`, too short:
+//!   ``Missing required property `1`.``). Fixed-size arrays (`minItems` /
+//!   `maxItems`) use the same two messages.
+//! * `"object"` with `properties` → an interface; `additionalProperties` as a
+//!   schema → an index signature; `patternProperties` with a digits pattern
+//!   (schemars' form for integer-keyed maps) → a `number` index signature.
+//!   Unknown properties are accepted (TSRPC prunes them), except where the
+//!   schema says `"additionalProperties": false` (serde's
+//!   `deny_unknown_fields`): then ``Excess property `x` should not exists.``.
+//! * `const`, a one-member `enum` and `"type": "null"` → a literal type;
+//!   `enum`, `anyOf` and `oneOf` → a union, reported with tsbuffer's own union
+//!   rules (e.g. ``"`'zzz'` is not matched to `'a' | 'b'`"`` for a unit enum,
+//!   or for a tagged enum whose tag matches no member
+//!   ``No union member matched, detail:\n  <0> Property `type`: Expected to
+//!   equals `'A'`, actually `'Z'`\n  <1> ...``); `allOf` → an intersection.
+//! * `Option<T>` (`"type": [T, "null"]` or `anyOf: [T, {"type": "null"}]`) is
+//!   validated as TypeScript's optional `x?: T`: the null member is dropped, so
+//!   errors name `T` alone.
+//! * Like tsbuffer without `strictNullChecks`, a `null` property counts as a
+//!   missing one: ``Missing required property `b`.`` when it is required.
+//!
+//! Property order: tsbuffer checks an interface's properties in declaration
+//! order and reports the first error. Without serde_json's `preserve_order`
+//! feature the schema's `properties` are sorted by name, so [`decode`] learns
+//! each struct's declared field order once per type by driving `T`'s
+//! `Deserialize` impl with a recording deserializer (serde hands every
+//! `deserialize_struct` call the field names in declaration order), and looks
+//! it up by the set of property names. Where that fails (structs reached only
+//! through `#[serde(flatten)]`, internally tagged or untagged enums, custom
+//! impls, and always for [`explain`], which has no type) the order is:
+//! properties holding a `const` (enum tags) first, then the `required` ones in
+//! the order of the `required` array (schemars keeps declaration order there),
+//! then the optional ones by name. With `preserve_order` enabled the schema's
+//! own order is used instead.
+//!
+//! Limits: the walk never nests deeper than 128 values (serde_json's own
+//! recursion limit) or 1024 calls, and stops after a million steps; past those
+//! [`explain`] answers with a generic message and [`decode`] falls back to
+//! serde's error text. A union's very long "No union member matched" text is
+//! cut at 64 KiB.
+
+use std::borrow::Cow;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use serde::de::value::BorrowedStrDeserializer;
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess,
+    VariantAccess, Visitor,
+};
+use serde_json::{Map, Number, Value};
+
+/// Deepest value nesting [`explain`] walks into (serde_json's own limit).
+const MAX_VALUE_DEPTH: usize = 128;
+/// Deepest call nesting of the walk (values plus `$ref`/union indirections).
+const MAX_CALL_DEPTH: usize = 1024;
+/// Work budget of one walk (guards against unions re-walking big subtrees).
+const MAX_STEPS: usize = 1_000_000;
+/// Most `$ref` hops followed in a row.
+const MAX_REF_HOPS: usize = 32;
+/// Longest "No union member matched" detail text kept.
+const MAX_DETAIL_LEN: usize = 64 * 1024;
+/// The answer of [`explain`] when a limit above is hit.
+const TOO_COMPLEX: &str = "Value is too deeply nested or too complex to validate.";
+
+static NULL: Value = Value::Null;
+
+/// Explains why `value` does not match `schema` (a schemars JSON Schema as
+/// JSON), in tsbuffer-validator's words; None when it matches.
+///
+/// Properties are checked in the fallback order described in the module docs.
+#[allow(dead_code)] // API for callers holding a schema; `decode` uses the walk directly.
+pub(crate) fn explain(schema: &Value, value: &Value) -> Option<String> {
+    match Checker::new(schema, None).run(value) {
+        Outcome::Match => None,
+        Outcome::Mismatch(msg) => Some(msg),
+        Outcome::Aborted => Some(TOO_COMPLEX.to_owned()),
+    }
+}
+
+/// Decodes `json` into T; on failure returns the TSRPC-style message (never
+/// panics, any input).
+pub(crate) fn decode<T: DeserializeOwned + schemars::JsonSchema>(json: &str) -> Result<T, String> {
+    let serde_error = match serde_json::from_str::<T>(json) {
+        Ok(decoded) => return Ok(decoded),
+        Err(e) => e,
+    };
+    let value: Value = match serde_json::from_str(json) {
+        Ok(value) => value,
+        Err(e) => return Err(format!("Input is not a valid JSON string: {e}")),
+    };
+    let compiled = compiled::<T>();
+    match Checker::new(&compiled.schema, Some(&compiled.orders)).run(&value) {
+        Outcome::Mismatch(msg) => Err(msg),
+        Outcome::Match | Outcome::Aborted => Err(serde_error.to_string()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Per-type cache
+// ---------------------------------------------------------------------------
+
+/// Declared field order of structs, keyed by their sorted field names joined
+/// with NUL.
+type FieldOrders = HashMap<String, &'static [&'static str]>;
+
+#[derive(Debug)]
+struct Compiled {
+    schema: Value,
+    orders: FieldOrders,
+}
+
+/// The schema and field orders of `T`, built once per type. Keyed by
+/// `JsonSchema::schema_id`, which schemars makes unique per type (it includes
+/// the module path and generic arguments) and which, unlike `TypeId`, needs no
+/// `T: 'static`.
+fn compiled<T: DeserializeOwned + schemars::JsonSchema>() -> Arc<Compiled> {
+    static CACHE: OnceLock<Mutex<HashMap<Cow<'static, str>, Arc<Compiled>>>> = OnceLock::new();
+    fn lock<K, V>(m: &Mutex<HashMap<K, V>>) -> MutexGuard<'_, HashMap<K, V>> {
+        m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+    let cache = CACHE.get_or_init(Default::default);
+    let id = T::schema_id();
+    if let Some(found) = lock(cache).get(&id) {
+        return Arc::clone(found);
+    }
+    // Built outside the lock: generation may take a while, and two threads
+    // racing here build equal values.
+    let built = Arc::new(Compiled {
+        schema: schemars::schema_for!(T).to_value(),
+        orders: probe_field_orders::<T>(),
+    });
+    Arc::clone(lock(cache).entry(id).or_insert(built))
+}
+
+/// Whether serde_json's `Map` keeps insertion order (feature `preserve_order`).
+fn map_preserves_order() -> bool {
+    static PRESERVES: OnceLock<bool> = OnceLock::new();
+    *PRESERVES.get_or_init(|| {
+        let mut m = Map::new();
+        m.insert("b".to_owned(), Value::Null);
+        m.insert("a".to_owned(), Value::Null);
+        m.keys().next().is_some_and(|k| k == "b")
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Errors in tsbuffer's grammar
+// ---------------------------------------------------------------------------
+
+/// One tsbuffer `ValidateResultError`: the innermost error and the property
+/// path to it.
+#[derive(Debug)]
+struct VErr<'s, 'v> {
+    kind: Kind<'s, 'v>,
+    /// Property path, innermost first (tsbuffer unshifts; we push).
+    path: Vec<String>,
+    /// The rendered message without the path prefix.
+    body: OnceCell<String>,
+}
+
+#[derive(Debug)]
+enum Kind<'s, 'v> {
+    /// ``Expected type to be `{expect}`, actually `{actual}`.``
+    Type {
+        expect: Cow<'static, str>,
+        actual: &'static str,
+    },
+    /// ``"`{value}` is not a valid `{scalar}`."``
+    Scalar {
+        value: &'v Number,
+        scalar: &'static str,
+    },
+    /// `Value has {len} elements but schema allows only {max}.`
+    TupleOverLength { len: usize, max: u64 },
+    /// ``Expected to equals `{expected}`, actually `{actual}` ``
+    Literal {
+        expected: &'s Value,
+        actual: &'v Value,
+    },
+    /// ``Missing required property `{0}`.``
+    Missing(String),
+    /// ``Excess property `{0}` should not exists.``
+    Excess(String),
+    /// ``"`{0}` is not a valid key, the key here should be a `number`."``
+    NumberKey(String),
+    /// ``"`{value}` is not matched to `{types}`"``
+    UnionTypes { value: &'v Value, types: Vec<String> },
+    /// `No union member matched, detail:\n  <0> ...`
+    UnionMembers(Vec<VErr<'s, 'v>>),
+}
+
+impl<'s, 'v> VErr<'s, 'v> {
+    fn new(kind: Kind<'s, 'v>) -> Self {
+        VErr {
+            kind,
+            path: Vec::new(),
+            body: OnceCell::new(),
+        }
+    }
+
+    /// tsbuffer's `ValidateResultUtil.innerError`.
+    fn inner(mut self, property: String) -> Self {
+        self.path.push(property);
+        self
+    }
+
+    /// tsbuffer's `errMsg`.
+    fn message(&self) -> String {
+        let body = self.body();
+        if self.path.is_empty() {
+            return body.to_owned();
+        }
+        let mut out = String::from("Property `");
+        for (i, p) in self.path.iter().rev().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            out.push_str(p);
+        }
+        out.push_str("`: ");
+        out.push_str(body);
+        out
+    }
+
+    fn body(&self) -> &str {
+        self.body.get_or_init(|| match &self.kind {
+            Kind::Type { expect, actual } => {
+                format!("Expected type to be `{expect}`, actually `{actual}`.")
+            }
+            Kind::Scalar { value, scalar } => {
+                format!("`{}` is not a valid `{scalar}`.", js_number(value))
+            }
+            Kind::TupleOverLength { len, max } => {
+                format!("Value has {len} elements but schema allows only {max}.")
+            }
+            Kind::Literal { expected, actual } => format!(
+                "Expected to equals `{}`, actually `{}`",
+                stringify(expected),
+                stringify(actual)
+            ),
+            Kind::Missing(name) => format!("Missing required property `{name}`."),
+            Kind::Excess(name) => format!("Excess property `{name}` should not exists."),
+            Kind::NumberKey(key) => {
+                format!("`{key}` is not a valid key, the key here should be a `number`.")
+            }
+            Kind::UnionTypes { value, types } => {
+                format!("`{}` is not matched to `{}`", stringify(value), types.join(" | "))
+            }
+            Kind::UnionMembers(members) => {
+                let mut out = String::from("No union member matched, detail:");
+                for (i, m) in members.iter().enumerate() {
+                    if out.len() > MAX_DETAIL_LEN {
+                        out.push_str("\n  ...");
+                        break;
+                    }
+                    out.push_str(&format!("\n  <{i}> {}", m.message()));
+                }
+                out
+            }
+        })
+    }
+}
+
+/// tsbuffer's `_getTypeof`.
+fn type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "Array",
+        Value::Object(_) => "Object",
+    }
+}
+
+/// tsbuffer's `stringify`: `JSON.stringify`, with strings in single quotes.
+fn stringify(v: &Value) -> String {
+    match v {
+        Value::String(s) => {
+            let json = serde_json::to_string(s).unwrap_or_default();
+            let inner = json
+                .strip_prefix('"')
+                .and_then(|j| j.strip_suffix('"'))
+                .unwrap_or(&json);
+            format!("'{inner}'")
+        }
+        _ => {
+            let mut out = String::new();
+            json_stringify(v, &mut out, 0);
+            out
+        }
+    }
+}
+
+/// JavaScript's `JSON.stringify` (numbers as JS prints them, keys in JS
+/// property order); values nested past the walk's limit are elided.
+fn json_stringify(v: &Value, out: &mut String, depth: usize) {
+    if depth > MAX_VALUE_DEPTH {
+        out.push_str("...");
+        return;
+    }
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&js_number(n)),
+        Value::String(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_stringify(item, out, depth + 1);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, key) in js_keys(map).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(key).unwrap_or_default());
+                out.push(':');
+                json_stringify(&map[key], out, depth + 1);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON number as JavaScript's `Number#toString` prints it. Integers that
+/// serde_json holds exactly are printed exactly.
+fn js_number(n: &Number) -> String {
+    if let Some(i) = n.as_i64() {
+        return i.to_string();
+    }
+    if let Some(u) = n.as_u64() {
+        return u.to_string();
+    }
+    js_f64(n.as_f64().unwrap_or(f64::NAN))
+}
+
+/// JavaScript's `Number.prototype.toString()` for an f64.
+fn js_f64(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".to_owned();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
+    }
+    if x == 0.0 {
+        return "0".to_owned();
+    }
+    // Rust prints the shortest round-tripping digits, like JS does.
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let exp: i64 = exp.parse().unwrap_or(0);
+    let k = digits.len() as i64;
+    let n = exp + 1;
+    let mut out = String::new();
+    if x < 0.0 {
+        out.push('-');
+    }
+    if k <= n && n <= 21 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', (n - k) as usize));
+    } else if 0 < n && n <= 21 {
+        let (int, frac) = digits.split_at(n as usize);
+        out.push_str(int);
+        out.push('.');
+        out.push_str(frac);
+    } else if -6 < n && n <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-n) as usize));
+        out.push_str(&digits);
+    } else {
+        let (first, rest) = digits.split_at(1);
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        let e = n - 1;
+        out.push('e');
+        out.push(if e >= 0 { '+' } else { '-' });
+        out.push_str(&e.abs().to_string());
+    }
+    out
+}
+
+/// An object's keys in JavaScript's `for...in` order: array-index keys
+/// ascending first, then the rest in the map's order.
+fn js_keys(map: &Map<String, Value>) -> Vec<&String> {
+    let mut indices: Vec<(u32, &String)> = Vec::new();
+    let mut others = Vec::new();
+    for key in map.keys() {
+        match array_index(key) {
+            Some(i) => indices.push((i, key)),
+            None => others.push(key),
+        }
+    }
+    indices.sort_unstable_by_key(|(i, _)| *i);
+    indices.into_iter().map(|(_, k)| k).chain(others).collect()
+}
+
+/// `key` as a JavaScript array index (canonical decimal below 2^32 - 1).
+fn array_index(key: &str) -> Option<u32> {
+    if key.is_empty() || (key.len() > 1 && key.starts_with('0')) {
+        return None;
+    }
+    if !key.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    key.parse::<u32>().ok().filter(|&i| i != u32::MAX)
+}
+
+/// JavaScript `===` on JSON values (numbers compared as doubles).
+fn js_equals(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x == y,
+        },
+        _ => a == b,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The walk
+// ---------------------------------------------------------------------------
+
+enum Outcome {
+    Match,
+    Mismatch(String),
+    Aborted,
+}
+
+enum Fail<'s, 'v> {
+    Mismatch(VErr<'s, 'v>),
+    Abort,
+}
+
+type Res<'s, 'v> = Result<(), Fail<'s, 'v>>;
+
+fn fail<'s, 'v>(kind: Kind<'s, 'v>) -> Res<'s, 'v> {
+    Err(Fail::Mismatch(VErr::new(kind)))
+}
+
+/// Adds `property` to the path of a mismatch (tsbuffer's `innerError`).
+fn under<'s, 'v>(res: Res<'s, 'v>, property: impl FnOnce() -> String) -> Res<'s, 'v> {
+    res.map_err(|f| match f {
+        Fail::Mismatch(e) => Fail::Mismatch(e.inner(property())),
+        Fail::Abort => Fail::Abort,
+    })
+}
+
+/// Call and value nesting of the walk.
+#[derive(Clone, Copy)]
+struct Depth {
+    calls: usize,
+    values: usize,
+}
+
+impl Depth {
+    fn call(self) -> Self {
+        Depth {
+            calls: self.calls + 1,
+            ..self
+        }
+    }
+
+    fn value(self) -> Self {
+        Depth {
+            calls: self.calls + 1,
+            values: self.values + 1,
+        }
+    }
+}
+
+struct Checker<'s> {
+    root: &'s Value,
+    orders: Option<&'s FieldOrders>,
+    steps: usize,
+}
+
+impl<'s> Checker<'s> {
+    fn new(root: &'s Value, orders: Option<&'s FieldOrders>) -> Self {
+        Checker {
+            root,
+            orders,
+            steps: 0,
+        }
+    }
+
+    fn run(mut self, value: &Value) -> Outcome {
+        let start = Depth {
+            calls: 0,
+            values: 0,
+        };
+        match self.check(self.root, value, start, &[]) {
+            Ok(()) => Outcome::Match,
+            Err(Fail::Mismatch(e)) => Outcome::Mismatch(e.message()),
+            Err(Fail::Abort) => Outcome::Aborted,
+        }
+    }
+
+    /// Follows `$ref`s; None for a reference that leads nowhere.
+    fn resolve(&self, mut schema: &'s Value) -> Option<&'s Value> {
+        for _ in 0..MAX_REF_HOPS {
+            let Some(reference) = schema.get("$ref").and_then(Value::as_str) else {
+                return Some(schema);
+            };
+            schema = self.lookup(reference)?;
+        }
+        None
+    }
+
+    fn lookup(&self, reference: &str) -> Option<&'s Value> {
+        let pointer = reference.strip_prefix('#')?;
+        let pointer = percent_decode(pointer);
+        self.root.pointer(&pointer)
+    }
+
+    /// Whether null is a valid value of `schema` (tsbuffer's `_canBeNull`).
+    fn accepts_null(&self, schema: &'s Value, depth: usize) -> bool {
+        if depth > MAX_REF_HOPS {
+            return false;
+        }
+        let Some(schema) = self.resolve(schema) else {
+            return true;
+        };
+        let obj = match schema {
+            Value::Object(obj) => obj,
+            Value::Bool(b) => return *b,
+            _ => return true,
+        };
+        if let Some(c) = obj.get("const") {
+            return c.is_null();
+        }
+        if let Some(Value::Array(list)) = obj.get("enum") {
+            return list.iter().any(Value::is_null);
+        }
+        match obj.get("type") {
+            Some(Value::String(t)) if t != "null" => return false,
+            Some(Value::Array(ts)) if !ts.iter().any(|t| t == "null") => return false,
+            Some(_) => {}
+            None => {
+                let shaped = ["properties", "required", "additionalProperties", "items"]
+                    .iter()
+                    .chain(&["prefixItems", "patternProperties"])
+                    .any(|k| obj.contains_key(*k));
+                if shaped {
+                    return false;
+                }
+            }
+        }
+        for key in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(members)) = obj.get(key) {
+                if !members.iter().any(|m| self.accepts_null(m, depth + 1)) {
+                    return false;
+                }
+            }
+        }
+        if let Some(Value::Array(members)) = obj.get("allOf") {
+            if !members.iter().all(|m| self.accepts_null(m, depth + 1)) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether `schema` is only the `null` of an `Option` (dropped from unions
+    /// when the value is not null).
+    fn is_null_only(&self, schema: &'s Value) -> bool {
+        let Some(Value::Object(obj)) = self.resolve(schema) else {
+            return false;
+        };
+        match (obj.get("type"), obj.get("const"), obj.get("enum")) {
+            (_, Some(c), _) => c.is_null(),
+            (_, None, Some(Value::Array(list))) => list.iter().all(Value::is_null),
+            (Some(Value::String(t)), None, None) => t == "null",
+            _ => false,
+        }
+    }
+
+    fn check<'v>(
+        &mut self,
+        schema: &'s Value,
+        v: &'v Value,
+        depth: Depth,
+        union_props: &[&'s str],
+    ) -> Res<'s, 'v> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS
+            || depth.calls > MAX_CALL_DEPTH
+            || depth.values > MAX_VALUE_DEPTH
+        {
+            return Err(Fail::Abort);
+        }
+        // A reference that leads nowhere says nothing: accept.
+        let Some(schema) = self.resolve(schema) else {
+            return Ok(());
+        };
+        let obj = match schema {
+            Value::Object(obj) => obj,
+            Value::Bool(false) => {
+                return fail(Kind::Type {
+                    expect: Cow::Borrowed("never"),
+                    actual: type_of(v),
+                })
+            }
+            _ => return Ok(()),
+        };
+        if v.is_null() && self.accepts_null(schema, 0) {
+            return Ok(());
+        }
+        if let Some(expected) = obj.get("const") {
+            return literal(expected, v);
+        }
+        if let Some(Value::Array(list)) = obj.get("enum") {
+            return self.check_enum(list, v);
+        }
+        if let Some(Value::Array(members)) = obj.get("allOf") {
+            for member in members {
+                self.check(member, v, depth.call(), union_props)?;
+            }
+        }
+        for key in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(members)) = obj.get(key) {
+                self.check_union(members, v, depth)?;
+            }
+        }
+        self.check_types(obj, v, depth, union_props)
+    }
+
+    /// `enum`: a union of literals (a single literal when it has one member).
+    fn check_enum<'v>(&mut self, list: &'s [Value], v: &'v Value) -> Res<'s, 'v> {
+        let members: Vec<&'s Value> = list.iter().filter(|m| !m.is_null()).collect();
+        match members.as_slice() {
+            [] => literal(list.first().unwrap_or(&NULL), v),
+            [only] => literal(only, v),
+            _ => {
+                let mut errors = Vec::with_capacity(members.len());
+                for member in members {
+                    match literal(member, v) {
+                        Ok(()) => return Ok(()),
+                        Err(Fail::Mismatch(e)) => errors.push(e),
+                        Err(Fail::Abort) => return Err(Fail::Abort),
+                    }
+                }
+                Err(Fail::Mismatch(union_error(v, errors)))
+            }
+        }
+    }
+
+    /// `anyOf` / `oneOf`: tsbuffer's union (the first matching member wins).
+    fn check_union<'v>(&mut self, all: &'s [Value], v: &'v Value, depth: Depth) -> Res<'s, 'v> {
+        let mut members: Vec<&'s Value> = all.iter().filter(|m| !self.is_null_only(m)).collect();
+        if members.is_empty() {
+            members = all.iter().collect();
+        }
+        if let [only] = members.as_slice() {
+            return self.check(only, v, depth.call(), &[]);
+        }
+        // Properties of any member are not excess in another (tsbuffer's
+        // `unionProperties`).
+        let mut union_props: Vec<&'s str> = Vec::new();
+        for member in &members {
+            if let Some(Value::Object(props)) = self.resolve(member).and_then(|m| m.get("properties"))
+            {
+                union_props.extend(props.keys().map(String::as_str));
+            }
+        }
+        let mut errors = Vec::with_capacity(members.len());
+        for member in members {
+            match self.check(member, v, depth.call(), &union_props) {
+                Ok(()) => return Ok(()),
+                Err(Fail::Mismatch(e)) => errors.push(e),
+                Err(Fail::Abort) => return Err(Fail::Abort),
+            }
+        }
+        Err(Fail::Mismatch(union_error(v, errors)))
+    }
+
+    /// The `type` keyword (or the shape keywords when it is absent).
+    fn check_types<'v>(
+        &mut self,
+        obj: &'s Map<String, Value>,
+        v: &'v Value,
+        depth: Depth,
+        union_props: &[&'s str],
+    ) -> Res<'s, 'v> {
+        let mut types: Vec<&'s str> = match obj.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => {
+                let has = |keys: &[&str]| keys.iter().any(|k| obj.contains_key(*k));
+                if has(&["properties", "required", "additionalProperties", "patternProperties"]) {
+                    vec!["object"]
+                } else if has(&["items", "prefixItems"]) {
+                    vec!["array"]
+                } else {
+                    return Ok(());
+                }
+            }
+        };
+        if types.len() > 1 {
+            types.retain(|t| *t != "null");
+        }
+        match types.as_slice() {
+            [] => Ok(()),
+            [only] => self.check_type(only, obj, v, depth, union_props),
+            _ => {
+                let mut errors = Vec::with_capacity(types.len());
+                for t in types {
+                    match self.check_type(t, obj, v, depth, union_props) {
+                        Ok(()) => return Ok(()),
+                        Err(Fail::Mismatch(e)) => errors.push(e),
+                        Err(Fail::Abort) => return Err(Fail::Abort),
+                    }
+                }
+                Err(Fail::Mismatch(union_error(v, errors)))
+            }
+        }
+    }
+
+    fn check_type<'v>(
+        &mut self,
+        ty: &str,
+        obj: &'s Map<String, Value>,
+        v: &'v Value,
+        depth: Depth,
+        union_props: &[&'s str],
+    ) -> Res<'s, 'v> {
+        let (expect, ok) = match ty {
+            "string" => ("string", v.is_string()),
+            "boolean" => ("boolean", v.is_boolean()),
+            "number" => ("number", v.is_number()),
+            "integer" => return check_integer(obj, v),
+            "null" => return literal(&NULL, v),
+            "array" => return self.check_array(obj, v, depth),
+            "object" => return self.check_object(obj, v, depth, union_props),
+            _ => return Ok(()),
+        };
+        if ok {
+            Ok(())
+        } else {
+            fail(Kind::Type {
+                expect: Cow::Borrowed(expect),
+                actual: type_of(v),
+            })
+        }
+    }
+
+    fn check_array<'v>(
+        &mut self,
+        obj: &'s Map<String, Value>,
+        v: &'v Value,
+        depth: Depth,
+    ) -> Res<'s, 'v> {
+        let Value::Array(items) = v else {
+            return fail(Kind::Type {
+                expect: Cow::Borrowed("Array"),
+                actual: type_of(v),
+            });
+        };
+        let min_items = obj.get("minItems").and_then(Value::as_u64).unwrap_or(0);
+        let mut max_items = obj.get("maxItems").and_then(Value::as_u64);
+        let prefix: &'s [Value] = match obj.get("prefixItems") {
+            Some(Value::Array(prefix)) => prefix,
+            _ => &[],
+        };
+        let rest = obj.get("items");
+        if !prefix.is_empty() && rest == Some(&Value::Bool(false)) {
+            let len = prefix.len() as u64;
+            max_items = Some(max_items.map_or(len, |m| m.min(len)));
+        }
+        if let Some(max) = max_items {
+            if items.len() as u64 > max {
+                return fail(Kind::TupleOverLength {
+                    len: items.len(),
+                    max,
+                });
+            }
+        }
+        // Tuple elements: a missing or null element is a missing property.
+        for (i, element_schema) in prefix.iter().enumerate() {
+            match items.get(i) {
+                Some(e) if !e.is_null() => {
+                    under(self.check(element_schema, e, depth.value(), &[]), || {
+                        i.to_string()
+                    })?
+                }
+                _ if self.accepts_null(element_schema, 0) || i as u64 >= min_items => {}
+                _ => return fail(Kind::Missing(i.to_string())),
+            }
+        }
+        if let Some(rest) = rest {
+            for (i, e) in items.iter().enumerate().skip(prefix.len()) {
+                under(self.check(rest, e, depth.value(), &[]), || i.to_string())?;
+            }
+        }
+        let len = items.len().max(prefix.len());
+        if (len as u64) < min_items {
+            return fail(Kind::Missing(len.to_string()));
+        }
+        Ok(())
+    }
+
+    fn check_object<'v>(
+        &mut self,
+        obj: &'s Map<String, Value>,
+        v: &'v Value,
+        depth: Depth,
+        union_props: &[&'s str],
+    ) -> Res<'s, 'v> {
+        let Value::Object(map) = v else {
+            return fail(Kind::Type {
+                expect: Cow::Borrowed("Object"),
+                actual: type_of(v),
+            });
+        };
+        let props = obj.get("properties").and_then(Value::as_object);
+        let declared = |key: &str| props.is_some_and(|p| p.contains_key(key));
+        let patterns = obj.get("patternProperties").and_then(Value::as_object);
+        let additional = obj.get("additionalProperties");
+
+        // Keys no schema allows: tsbuffer's number-key or excess check.
+        if additional == Some(&Value::Bool(false)) {
+            let numeric_only =
+                patterns.is_some_and(|p| !p.is_empty() && p.keys().all(|k| numeric_pattern(k).is_some()));
+            for key in js_keys(map) {
+                let allowed = declared(key)
+                    || union_props.contains(&key.as_str())
+                    || patterns.is_some_and(|p| p.keys().any(|pat| pattern_matches(pat, key)));
+                if !allowed {
+                    return fail(if numeric_only {
+                        Kind::NumberKey(key.clone())
+                    } else {
+                        Kind::Excess(key.clone())
+                    });
+                }
+            }
+        }
+
+        if let Some(props) = props {
+            let required: Vec<&'s str> = match obj.get("required") {
+                Some(Value::Array(r)) => r.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            for name in self.property_order(props, &required) {
+                let Some(prop_schema) = props.get(name) else {
+                    continue;
+                };
+                let is_required = required.contains(&name);
+                match map.get(name) {
+                    None if is_required => return fail(Kind::Missing(name.to_owned())),
+                    None => {}
+                    Some(Value::Null) if self.accepts_null(prop_schema, 0) => {}
+                    Some(Value::Null) if is_required => {
+                        return fail(Kind::Missing(name.to_owned()))
+                    }
+                    Some(value) => under(self.check(prop_schema, value, depth.value(), &[]), || {
+                        name.to_owned()
+                    })?,
+                }
+            }
+        }
+
+        // Index signatures: values of the undeclared keys.
+        let rest = additional.filter(|a| a.is_object());
+        if patterns.is_some() || rest.is_some() {
+            for key in js_keys(map) {
+                if declared(key) {
+                    continue;
+                }
+                let schema = patterns
+                    .and_then(|p| p.iter().find(|(pat, _)| pattern_matches(pat, key)))
+                    .map(|(_, s)| s)
+                    .or(rest);
+                if let Some(schema) = schema {
+                    under(self.check(schema, &map[key], depth.value(), &[]), || {
+                        key.clone()
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The order in which an object's properties are checked (see the module
+    /// docs).
+    fn property_order(&self, props: &'s Map<String, Value>, required: &[&'s str]) -> Vec<&'s str> {
+        let names: Vec<&'s str> = props.keys().map(String::as_str).collect();
+        if let Some(orders) = self.orders {
+            let mut sorted = names.clone();
+            sorted.sort_unstable();
+            if let Some(order) = orders.get(&sorted.join("\0")) {
+                // Same set of names, so each is a key of `props`.
+                return order
+                    .iter()
+                    .filter_map(|n| props.get_key_value(*n).map(|(k, _)| k.as_str()))
+                    .collect();
+            }
+        }
+        if map_preserves_order() {
+            return names;
+        }
+        let is_const = |name: &&'s str| {
+            props
+                .get(*name)
+                .and_then(|s| self.resolve(s))
+                .is_some_and(|s| s.get("const").is_some())
+        };
+        let mut order: Vec<&'s str> = names.iter().copied().filter(is_const).collect();
+        for name in required.iter().chain(&names) {
+            if props.contains_key(*name) && !order.contains(name) {
+                order.push(name);
+            }
+        }
+        order
+    }
+}
+
+/// tsbuffer's literal check (null and undefined are one without
+/// `strictNullChecks`).
+fn literal<'s, 'v>(expected: &'s Value, v: &'v Value) -> Res<'s, 'v> {
+    if js_equals(expected, v) {
+        Ok(())
+    } else {
+        fail(Kind::Literal {
+            expected,
+            actual: v,
+        })
+    }
+}
+
+/// `"integer"`: tsbuffer's `int` / `uint` scalar types, plus the Rust width.
+fn check_integer<'s, 'v>(obj: &'s Map<String, Value>, v: &'v Value) -> Res<'s, 'v> {
+    let Value::Number(n) = v else {
+        return fail(Kind::Type {
+            expect: Cow::Borrowed("number"),
+            actual: type_of(v),
+        });
+    };
+    let format = obj.get("format").and_then(Value::as_str).unwrap_or("");
+    let (mut lo, mut hi) = integer_range(format);
+    if let Some(min) = obj.get("minimum").and_then(integer_bound) {
+        lo = lo.max(min);
+    }
+    if let Some(max) = obj.get("maximum").and_then(integer_bound) {
+        hi = hi.min(max);
+    }
+    let unsigned = format.starts_with("uint") || lo >= 0;
+    let exact = n
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| n.as_u64().map(i128::from));
+    match exact {
+        // serde rejects every float for an integer, even `1.0`.
+        Some(i) if lo <= i && i <= hi => Ok(()),
+        _ => fail(Kind::Scalar {
+            value: n,
+            scalar: if unsigned { "uint" } else { "int" },
+        }),
+    }
+}
+
+/// The range of a schemars integer `format`.
+fn integer_range(format: &str) -> (i128, i128) {
+    match format {
+        "int8" => (i8::MIN.into(), i8::MAX.into()),
+        "int16" => (i16::MIN.into(), i16::MAX.into()),
+        "int32" => (i32::MIN.into(), i32::MAX.into()),
+        "int64" | "int" => (i64::MIN.into(), i64::MAX.into()),
+        "uint8" => (0, u8::MAX.into()),
+        "uint16" => (0, u16::MAX.into()),
+        "uint32" => (0, u32::MAX.into()),
+        "uint64" | "uint" => (0, u64::MAX.into()),
+        f if f.starts_with("uint") => (0, i128::MAX),
+        _ => (i128::MIN, i128::MAX),
+    }
+}
+
+fn integer_bound(v: &Value) -> Option<i128> {
+    let n = v.as_number()?;
+    if let Some(i) = n.as_i64() {
+        return Some(i.into());
+    }
+    if let Some(u) = n.as_u64() {
+        return Some(u.into());
+    }
+    let f = n.as_f64()?;
+    // Only finite bounds within i128 are meaningful here.
+    (f.is_finite() && f.abs() < 1e38).then_some(f as i128)
+}
+
+/// The patterns schemars writes for integer-keyed maps: Some(negatives
+/// allowed).
+fn numeric_pattern(pattern: &str) -> Option<bool> {
+    match pattern {
+        r"^\d+$" | "^[0-9]+$" => Some(false),
+        r"^-?\d+$" | "^-?[0-9]+$" => Some(true),
+        _ => None,
+    }
+}
+
+/// Whether `key` matches a `patternProperties` pattern; patterns other than
+/// schemars' integer-key ones are taken to match everything.
+fn pattern_matches(pattern: &str, key: &str) -> bool {
+    match numeric_pattern(pattern) {
+        Some(signed) => {
+            let digits = if signed {
+                key.strip_prefix('-').unwrap_or(key)
+            } else {
+                key
+            };
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => true,
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// tsbuffer's `_validateUnionType` verdict when every member failed.
+fn union_error<'s, 'v>(v: &'v Value, errors: Vec<VErr<'s, 'v>>) -> VErr<'s, 'v> {
+    let messages: Vec<String> = errors.iter().map(VErr::message).collect();
+    // All members fail alike: that error.
+    if messages.iter().all(|m| *m == messages[0]) {
+        return errors.into_iter().next().unwrap_or_else(|| {
+            VErr::new(Kind::UnionMembers(Vec::new()))
+        });
+    }
+    // Only one member fails for a reason other than a literal: that one.
+    let non_literal: Vec<usize> = (0..errors.len())
+        .filter(|&i| !matches!(errors[i].kind, Kind::Literal { .. }))
+        .collect();
+    if let [only] = non_literal.as_slice() {
+        return errors.into_iter().nth(*only).unwrap_or_else(|| {
+            VErr::new(Kind::UnionMembers(Vec::new()))
+        });
+    }
+    // Simple type and literal errors: a short summary.
+    let simple = errors.iter().all(|e| {
+        e.path.is_empty() && matches!(e.kind, Kind::Type { .. } | Kind::Literal { .. })
+    });
+    if simple {
+        let value_type = type_of(v);
+        let mut expected_types: Vec<&str> = Vec::new();
+        for e in &errors {
+            let t = match &e.kind {
+                Kind::Type { expect, .. } => expect.as_ref(),
+                Kind::Literal { expected, .. } => type_of(expected),
+                _ => continue,
+            };
+            if !expected_types.contains(&t) {
+                expected_types.push(t);
+            }
+        }
+        if !expected_types.contains(&value_type) {
+            return VErr::new(Kind::Type {
+                expect: Cow::Owned(expected_types.join(" | ")),
+                actual: value_type,
+            });
+        }
+        if value_type != "Object" && value_type != "Array" {
+            let mut types: Vec<String> = Vec::new();
+            for e in &errors {
+                let t = match &e.kind {
+                    Kind::Type { expect, .. } => expect.to_string(),
+                    Kind::Literal { expected, .. } => stringify(expected),
+                    _ => continue,
+                };
+                if !types.contains(&t) {
+                    types.push(t);
+                }
+            }
+            return VErr::new(Kind::UnionTypes { value: v, types });
+        }
+    }
+    VErr::new(Kind::UnionMembers(errors))
+}
+
+// ---------------------------------------------------------------------------
+// Field-order probe
+// ---------------------------------------------------------------------------
+
+/// Past this nesting the probe stops exploring (options become `None`,
+/// sequences and maps empty).
+const PROBE_EXPLORE_DEPTH: usize = 16;
+/// Past this nesting the probe gives up.
+const PROBE_MAX_DEPTH: usize = 48;
+/// Work budget of one probe pass.
+const PROBE_MAX_STEPS: usize = 50_000;
+/// Most passes (one per enum variant index).
+const PROBE_MAX_PASSES: usize = 16;
+
+/// Learns the declared field order of the structs inside `T` by letting its
+/// `Deserialize` impl drive a deserializer that makes up values. Pass `k`
+/// picks variant `k` of every enum (clamped), so struct variants and structs
+/// inside them are seen too. A pass that fails still keeps what it saw.
+fn probe_field_orders<T: DeserializeOwned>() -> FieldOrders {
+    let recorder = RefCell::new(Recorder::default());
+    let mut pass = 0;
+    loop {
+        {
+            let mut rec = recorder.borrow_mut();
+            rec.variant = pass;
+            rec.steps = 0;
+            rec.stack.clear();
+        }
+        let probe = Probe {
+            rec: &recorder,
+            depth: 0,
+            minimal: false,
+        };
+        // Derived impls never panic; a hand-written one might, and must not
+        // take the server down.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| T::deserialize(probe)));
+        pass += 1;
+        let max_variants = recorder.borrow().max_variants;
+        if pass >= max_variants.min(PROBE_MAX_PASSES) {
+            break;
+        }
+    }
+    recorder.into_inner().orders
+}
+
+#[derive(Default)]
+struct Recorder {
+    orders: FieldOrders,
+    /// Variant index enums pick in this pass.
+    variant: usize,
+    /// Most variants seen in one enum.
+    max_variants: usize,
+    /// Names of the structs and enums being probed (to spot recursion).
+    stack: Vec<&'static str>,
+    steps: usize,
+}
+
+impl Recorder {
+    fn record(&mut self, fields: &'static [&'static str]) {
+        if fields.is_empty() {
+            return;
+        }
+        let mut sorted = fields.to_vec();
+        sorted.sort_unstable();
+        self.orders.entry(sorted.join("\0")).or_insert(fields);
+    }
+}
+
+#[derive(Debug)]
+struct ProbeError;
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("probe")
+    }
+}
+
+impl std::error::Error for ProbeError {}
+
+impl de::Error for ProbeError {
+    fn custom<T: fmt::Display>(_msg: T) -> Self {
+        ProbeError
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Probe<'r> {
+    rec: &'r RefCell<Recorder>,
+    depth: usize,
+    /// Make the smallest values (no `Some`, empty sequences and maps).
+    minimal: bool,
+}
+
+impl<'r> Probe<'r> {
+    /// Counts a step; the deserializer for values nested in this one.
+    fn enter(self) -> Result<Probe<'r>, ProbeError> {
+        let mut rec = self.rec.borrow_mut();
+        rec.steps += 1;
+        if rec.steps > PROBE_MAX_STEPS || self.depth >= PROBE_MAX_DEPTH {
+            return Err(ProbeError);
+        }
+        Ok(Probe {
+            rec: self.rec,
+            depth: self.depth + 1,
+            minimal: self.minimal || self.depth >= PROBE_EXPLORE_DEPTH,
+        })
+    }
+
+    /// Enters a named struct or enum, spotting recursion.
+    fn enter_named(self, name: &'static str) -> Result<Probe<'r>, ProbeError> {
+        let child = self.enter()?;
+        let mut rec = self.rec.borrow_mut();
+        let recursive = rec.stack.contains(&name);
+        rec.stack.push(name);
+        Ok(Probe {
+            minimal: child.minimal || recursive,
+            ..child
+        })
+    }
+
+    fn leave(self) {
+        self.rec.borrow_mut().stack.pop();
+    }
+
+    fn count(self, explore: usize) -> usize {
+        if self.minimal {
+            0
+        } else {
+            explore
+        }
+    }
+}
+
+macro_rules! probe_scalars {
+    ($($method:ident => $visit:ident($value:expr);)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+                self.enter()?;
+                visitor.$visit($value)
+            }
+        )*
+    };
+}
+
+impl<'de> Deserializer<'de> for Probe<'_> {
+    type Error = ProbeError;
+
+    probe_scalars! {
+        deserialize_bool => visit_bool(false);
+        deserialize_i8 => visit_i8(0);
+        deserialize_i16 => visit_i16(0);
+        deserialize_i32 => visit_i32(0);
+        deserialize_i64 => visit_i64(0);
+        deserialize_i128 => visit_i128(0);
+        deserialize_u8 => visit_u8(0);
+        deserialize_u16 => visit_u16(0);
+        deserialize_u32 => visit_u32(0);
+        deserialize_u64 => visit_u64(0);
+        deserialize_u128 => visit_u128(0);
+        deserialize_f32 => visit_f32(0.0);
+        deserialize_f64 => visit_f64(0.0);
+        deserialize_char => visit_char('a');
+        deserialize_str => visit_str("");
+        deserialize_string => visit_str("");
+        deserialize_bytes => visit_bytes(&[]);
+        deserialize_byte_buf => visit_byte_buf(Vec::new());
+        deserialize_identifier => visit_str("");
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.enter()?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.enter()?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        self.enter()?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        self.enter()?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        let child = self.enter()?;
+        if self.minimal {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(child)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        let child = self.enter()?;
+        visitor.visit_newtype_struct(child)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        let child = self.enter()?;
+        visitor.visit_seq(ProbeSeq {
+            remaining: self.count(1),
+            child,
+        })
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        let child = self.enter()?;
+        visitor.visit_seq(ProbeSeq {
+            remaining: len,
+            child,
+        })
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        self.deserialize_tuple(len, visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ProbeError> {
+        let child = self.enter()?;
+        visitor.visit_map(ProbeEntries {
+            remaining: self.count(1),
+            child,
+        })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        let child = self.enter_named(name)?;
+        self.rec.borrow_mut().record(fields);
+        let result = visitor.visit_map(ProbeFields {
+            fields,
+            next: 0,
+            child,
+        });
+        self.leave();
+        result
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        let child = self.enter_named(name)?;
+        let picked = {
+            let mut rec = self.rec.borrow_mut();
+            rec.max_variants = rec.max_variants.max(variants.len());
+            let index = if child.minimal { 0 } else { rec.variant };
+            variants.get(index.min(variants.len().saturating_sub(1))).copied()
+        };
+        let result = match picked {
+            Some(variant) => visitor.visit_enum(ProbeEnum { variant, child }),
+            None => Err(ProbeError),
+        };
+        self.leave();
+        result
+    }
+}
+
+/// A struct's fields, each given a made-up value.
+struct ProbeFields<'r> {
+    fields: &'static [&'static str],
+    next: usize,
+    child: Probe<'r>,
+}
+
+impl<'de> MapAccess<'de> for ProbeFields<'_> {
+    type Error = ProbeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, ProbeError> {
+        match self.fields.get(self.next) {
+            Some(field) => seed
+                .deserialize(BorrowedStrDeserializer::<ProbeError>::new(field))
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ProbeError> {
+        self.next += 1;
+        seed.deserialize(self.child)
+    }
+}
+
+/// Map entries with made-up keys and values.
+struct ProbeEntries<'r> {
+    remaining: usize,
+    child: Probe<'r>,
+}
+
+impl<'de> MapAccess<'de> for ProbeEntries<'_> {
+    type Error = ProbeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, ProbeError> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        seed.deserialize(self.child).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, ProbeError> {
+        self.remaining = self.remaining.saturating_sub(1);
+        seed.deserialize(self.child)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.remaining)
+    }
+}
+
+/// Sequence elements with made-up values.
+struct ProbeSeq<'r> {
+    remaining: usize,
+    child: Probe<'r>,
+}
+
+impl<'de> SeqAccess<'de> for ProbeSeq<'_> {
+    type Error = ProbeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, ProbeError> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        self.remaining -= 1;
+        seed.deserialize(self.child).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.remaining)
+    }
+}
+
+/// An externally tagged enum value of the picked variant.
+struct ProbeEnum<'r> {
+    variant: &'static str,
+    child: Probe<'r>,
+}
+
+impl<'de, 'r> EnumAccess<'de> for ProbeEnum<'r> {
+    type Error = ProbeError;
+    type Variant = Probe<'r>;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Probe<'r>), ProbeError> {
+        let tag = seed.deserialize(BorrowedStrDeserializer::<ProbeError>::new(self.variant))?;
+        Ok((tag, self.child))
+    }
+}
+
+impl<'de> VariantAccess<'de> for Probe<'_> {
+    type Error = ProbeError;
+
+    fn unit_variant(self) -> Result<(), ProbeError> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, ProbeError> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, ProbeError> {
+        visitor.visit_seq(ProbeSeq {
+            remaining: len,
+            child: self,
+        })
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        self.rec.borrow_mut().record(fields);
+        visitor.visit_map(ProbeFields {
+            fields,
+            next: 0,
+            child: self,
+        })
+    }
+}
