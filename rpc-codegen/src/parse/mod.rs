@@ -194,7 +194,7 @@ pub fn docs(attrs: &[syn::Attribute]) -> Vec<String> {
             }) => Some(s.value()),
             _ => None,
         })
-        .flat_map(|s| s.lines().map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|s| s.split('\n').map(|l| l.trim_end_matches('\r').to_owned()).collect::<Vec<_>>())
         .collect()
 }
 

@@ -1,0 +1,65 @@
+//! Macros that turn a folder of TSRPC-style protocol files into typed client and server
+//! methods. A thin shim: all the work is in `rpc-codegen`.
+//!
+//! ```ignore
+//! // src/chat/msg_chat.rs     -> message "Chat"          (pub struct MsgChat)
+//! // src/chat/ptl_login.rs    -> API "Login"             (pub struct ReqLogin, ResLogin)
+//! // src/chat/room/msg_user_join.rs -> message "room/UserJoin"
+//!
+//! #[rpc_macros::service(protocols = "src/chat")]
+//! pub mod chat {}
+//!
+//! let client = chat::Client::ws("ws://127.0.0.1:3000", Default::default());
+//! client.connect().await?;
+//! let res = client.call_login(chat::ReqLogin { .. }).await?;
+//! client.send_msg_chat(&chat::MsgChat { .. }).await?;
+//! let h = client.listen_msg_room_user_join(|msg| println!("{msg:?}"));
+//! ```
+//!
+//! The equivalent code without the macro: a `#[path = ".."] mod ptl_login; pub use
+//! ptl_login::*;` per file (sub-folders become `pub mod room { .. }`), `impl Api for ReqLogin {
+//! const NAME = "Login"; type Res = ResLogin; }`, `impl Message for MsgChat { .. }`,
+//! `service_proto()`, `enum Msg`, `struct Client<T = WsClient>`, `struct Server`,
+//! `struct RunningServer`, `trait ConnectionExt` and `trait ChatService`. Set
+//! `RPC_CODEGEN_DEBUG=1` to print the generated code.
+
+use proc_macro::TokenStream;
+
+/// Generates a service from a protocol folder: `#[service(protocols = "src/chat")] pub mod chat {}`.
+///
+/// Keys:
+/// - `protocols = "<folder>"` (required): relative to the root of the package that holds the
+///   invoking file (the nearest folder above it with a `Cargo.toml`).
+/// - `crate = "<path>"`: the runtime crate's path (default `::rpc_runtime`).
+/// - `extra_apis = [path::ReqX, ..]`, `extra_msgs = [path::MsgY, ..]`: hand-declared types
+///   (`#[derive(Api)]`, `#[derive(Message)]`) added to the generated client and server.
+///
+/// Add `fn main() { rpc_codegen::watch("src/chat") }` to `build.rs` so that adding or removing
+/// a protocol file rebuilds the crate.
+#[proc_macro_attribute]
+pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
+    let inv = rpc_codegen::Invocation {
+        file: proc_macro::Span::call_site().local_file(),
+        cwd: std::env::current_dir().ok(),
+        manifest_dir: std::env::var_os("CARGO_MANIFEST_DIR").map(Into::into),
+    };
+    rpc_codegen::expand_service(args.into(), item.into(), &inv).into()
+}
+
+/// Implements the runtime's `Message` for a type declared outside a protocol folder.
+///
+/// `#[rpc(name = "room/Echo")]` sets the service name (default: the type name without `Msg`);
+/// `#[rpc(crate = "..")]` the runtime crate's path.
+#[proc_macro_derive(Message, attributes(rpc))]
+pub fn derive_message(input: TokenStream) -> TokenStream {
+    rpc_codegen::expand_derive_message(input.into()).into()
+}
+
+/// Implements the runtime's `Api` for a request type declared outside a protocol folder.
+///
+/// `#[rpc(name = "Echo", res = ResEcho)]`: the service name (default: the type name without
+/// `Req`) and the response type (default: `Res` + that name); `#[rpc(crate = "..")]`.
+#[proc_macro_derive(Api, attributes(rpc))]
+pub fn derive_api(input: TokenStream) -> TokenStream {
+    rpc_codegen::expand_derive_api(input.into()).into()
+}
