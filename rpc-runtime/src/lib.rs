@@ -53,7 +53,7 @@ pub use flow::{Flow, FlowNodeId};
 pub use listener::ListenerHandle;
 pub use server::{
     ApiCall, ApiCallEvent, ApiReturnFlowEvent, ConnDataEvent, ConnDisconnectEvent, ConnType,
-    Connection, HandlerError, HandlerResult, MsgCall, MsgCallEvent, RunningServer, Server,
+    Connection, HandlerError, HandlerResult, MsgCall, MsgCallEvent, RunningServer, Server, ServerHandle,
     ServerFlows, ServerOptions, StartError, Transports, FRAME_TOO_BIG_REASON,
     SEND_QUEUE_FULL_REASON,
 };
@@ -73,7 +73,7 @@ pub mod __codegen {
     pub use crate::{
         decode_json, Api, ApiCall, ApiReturn, CallOptions, Connection, HandlerResult, HttpClient,
         HttpClientOptions, ListenerHandle, Message, MsgCall, MsgEnum, RpcClient, RunningServer,
-        Server, ServerOptions, ServiceDef, ServiceKind, ServiceProto, StartError, TsrpcError,
+        Server, ServerHandle, ServerOptions, ServiceDef, ServiceKind, ServiceProto, StartError, TsrpcError,
         WsClient, WsClientOptions,
     };
     pub use regex::Regex;

@@ -220,12 +220,6 @@ impl<'s, 'v> VErr<'s, 'v> {
         }
     }
 
-    /// tsbuffer's `ValidateResultUtil.innerError`.
-    fn inner(mut self, property: String) -> Self {
-        self.path.push(property);
-        self
-    }
-
     /// tsbuffer's `errMsg`.
     fn message(&self) -> String {
         let body = self.body();
@@ -460,20 +454,24 @@ enum Outcome {
 }
 
 enum Fail<'s, 'v> {
-    Mismatch(VErr<'s, 'v>),
+    /// Boxed to keep `Res` small: it is passed up through every frame.
+    Mismatch(Box<VErr<'s, 'v>>),
     Abort,
 }
 
 type Res<'s, 'v> = Result<(), Fail<'s, 'v>>;
 
 fn fail<'s, 'v>(kind: Kind<'s, 'v>) -> Res<'s, 'v> {
-    Err(Fail::Mismatch(VErr::new(kind)))
+    Err(Fail::Mismatch(Box::new(VErr::new(kind))))
 }
 
 /// Adds `property` to the path of a mismatch (tsbuffer's `innerError`).
 fn under<'s, 'v>(res: Res<'s, 'v>, property: impl FnOnce() -> String) -> Res<'s, 'v> {
     res.map_err(|f| match f {
-        Fail::Mismatch(e) => Fail::Mismatch(e.inner(property())),
+        Fail::Mismatch(mut e) => {
+            e.path.push(property());
+            Fail::Mismatch(e)
+        }
         Fail::Abort => Fail::Abort,
     })
 }
@@ -668,11 +666,11 @@ impl<'s> Checker<'s> {
                 for member in members {
                     match literal(member, v) {
                         Ok(()) => return Ok(()),
-                        Err(Fail::Mismatch(e)) => errors.push(e),
+                        Err(Fail::Mismatch(e)) => errors.push(*e),
                         Err(Fail::Abort) => return Err(Fail::Abort),
                     }
                 }
-                Err(Fail::Mismatch(union_error(v, errors)))
+                Err(Fail::Mismatch(Box::new(union_error(v, errors))))
             }
         }
     }
@@ -699,11 +697,11 @@ impl<'s> Checker<'s> {
         for member in members {
             match self.check(member, v, depth.call(), &union_props) {
                 Ok(()) => return Ok(()),
-                Err(Fail::Mismatch(e)) => errors.push(e),
+                Err(Fail::Mismatch(e)) => errors.push(*e),
                 Err(Fail::Abort) => return Err(Fail::Abort),
             }
         }
-        Err(Fail::Mismatch(union_error(v, errors)))
+        Err(Fail::Mismatch(Box::new(union_error(v, errors))))
     }
 
     /// The `type` keyword (or the shape keywords when it is absent).
@@ -739,11 +737,11 @@ impl<'s> Checker<'s> {
                 for t in types {
                     match self.check_type(t, obj, v, depth, union_props) {
                         Ok(()) => return Ok(()),
-                        Err(Fail::Mismatch(e)) => errors.push(e),
+                        Err(Fail::Mismatch(e)) => errors.push(*e),
                         Err(Fail::Abort) => return Err(Fail::Abort),
                     }
                 }
-                Err(Fail::Mismatch(union_error(v, errors)))
+                Err(Fail::Mismatch(Box::new(union_error(v, errors))))
             }
         }
     }
@@ -1540,5 +1538,773 @@ impl<'de> VariantAccess<'de> for Probe<'_> {
             next: 0,
             child: self,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Expected texts were checked against tsbuffer-validator 2.1.3 running in
+    //! Node.js (`TSBufferValidator#prune` on the equivalent TypeScript types),
+    //! except where a test says it shows a choice of ours.
+
+    // The test types' fields are only read through `Debug`.
+    #![allow(dead_code)]
+
+    use std::collections::HashMap;
+
+    use schemars::JsonSchema;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::{decode, explain, js_f64, TOO_COMPLEX};
+
+    fn err<T: serde::de::DeserializeOwned + JsonSchema + std::fmt::Debug>(json: &str) -> String {
+        match decode::<T>(json) {
+            Ok(v) => panic!("{json} decoded to {v:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn explain_for<T: JsonSchema>(value: serde_json::Value) -> Option<String> {
+        explain(&schemars::schema_for!(T).to_value(), &value)
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct User {
+        id: f64,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct HasUser {
+        user: User,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Tags {
+        tags: Vec<String>,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Flag {
+        b: bool,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Frame {
+        frame: u32,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Dx {
+        dx: i32,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Widths {
+        a: Option<u8>,
+        b: Option<i8>,
+        c: Option<u64>,
+        d: Option<i64>,
+        e: Option<std::num::NonZeroU16>,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(rename_all = "lowercase")]
+    enum Mode {
+        String,
+        Number,
+        Throw,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct HasMode {
+        mode: Mode,
+        opt_mode: Option<Mode>,
+    }
+
+    /// Documented variants make schemars write `oneOf` of `const`s.
+    #[derive(Debug, Deserialize, JsonSchema)]
+    enum Documented {
+        /// First.
+        A,
+        /// Second.
+        B,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct HasDocumented {
+        d: Documented,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Opt {
+        o: Option<String>,
+        r: String,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct OptUser {
+        user: Option<User>,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(tag = "type")]
+    enum Tagged {
+        A { x: f64 },
+        B { y: String, z: Option<u32> },
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct HasTagged {
+        p: Tagged,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(untagged)]
+    enum Untagged {
+        S(String),
+        N(u32),
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    enum External {
+        U,
+        N(u8),
+        S { k: String },
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct HasExternal {
+        e: External,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Tup {
+        t: (u32, String),
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Fixed {
+        arr: [u8; 3],
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Maps {
+        m: HashMap<u32, String>,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct StrMap {
+        m: HashMap<String, u8>,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Unit {
+        n: (),
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct Strict {
+        a: u8,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Bytes {
+        data: String,
+        raw: Vec<u8>,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Node {
+        name: String,
+        children: Vec<Node>,
+        next: Option<Box<Node>>,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    enum Expr {
+        Add(Box<Expr>, Box<Expr>),
+        Neg(Box<Expr>),
+        Lit(f64),
+    }
+
+    /// Declared order differs from alphabetical order, and an optional field
+    /// comes before a required one.
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Ordered {
+        z: Option<f64>,
+        a: String,
+        m: Option<bool>,
+        b: u8,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct HasOrdered {
+        list: Vec<Ordered>,
+        inner: Option<Ordered>,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    enum VariantOrder {
+        First { q: u8 },
+        Second { zz: Option<u8>, aa: u8 },
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Wrapper<T> {
+        value: T,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Float {
+        f: f64,
+        g: f32,
+    }
+
+    #[test]
+    fn nested_type_error() {
+        assert_eq!(
+            err::<HasUser>(r#"{"user":{"id":"x"}}"#),
+            "Property `user.id`: Expected type to be `number`, actually `string`."
+        );
+    }
+
+    #[test]
+    fn array_element_and_array_type() {
+        assert_eq!(
+            err::<Tags>(r#"{"tags":[3]}"#),
+            "Property `tags.0`: Expected type to be `string`, actually `number`."
+        );
+        assert_eq!(
+            err::<Tags>(r#"{"tags":["a",null]}"#),
+            "Property `tags.1`: Expected type to be `string`, actually `null`."
+        );
+        assert_eq!(
+            err::<Tags>(r#"{"tags":"no"}"#),
+            "Property `tags`: Expected type to be `Array`, actually `string`."
+        );
+        assert_eq!(
+            err::<Tags>(r#"{"tags":{}}"#),
+            "Property `tags`: Expected type to be `Array`, actually `Object`."
+        );
+    }
+
+    #[test]
+    fn boolean() {
+        assert_eq!(
+            err::<Flag>(r#"{"b":1}"#),
+            "Property `b`: Expected type to be `boolean`, actually `number`."
+        );
+        assert_eq!(
+            err::<Flag>(r#"{"b":"true"}"#),
+            "Property `b`: Expected type to be `boolean`, actually `string`."
+        );
+    }
+
+    #[test]
+    fn uint() {
+        assert_eq!(
+            err::<Frame>(r#"{"frame":-1}"#),
+            "Property `frame`: `-1` is not a valid `uint`."
+        );
+        assert_eq!(
+            err::<Frame>(r#"{"frame":1.5}"#),
+            "Property `frame`: `1.5` is not a valid `uint`."
+        );
+        assert_eq!(
+            err::<Frame>(r#"{"frame":-0.000001}"#),
+            "Property `frame`: `-0.000001` is not a valid `uint`."
+        );
+        assert_eq!(
+            err::<Frame>(r#"{"frame":-1e-7}"#),
+            "Property `frame`: `-1e-7` is not a valid `uint`."
+        );
+        assert_eq!(
+            err::<Frame>(r#"{"frame":"1"}"#),
+            "Property `frame`: Expected type to be `number`, actually `string`."
+        );
+        // Ours: serde rejects floats for integers even when integral.
+        assert_eq!(
+            err::<Frame>(r#"{"frame":1.0}"#),
+            "Property `frame`: `1` is not a valid `uint`."
+        );
+        assert!(decode::<Frame>(r#"{"frame":4294967295}"#).is_ok());
+    }
+
+    #[test]
+    fn int() {
+        assert_eq!(
+            err::<Dx>(r#"{"dx":1.5}"#),
+            "Property `dx`: `1.5` is not a valid `int`."
+        );
+        assert!(decode::<Dx>(r#"{"dx":-5}"#).is_ok());
+    }
+
+    #[test]
+    fn integer_widths() {
+        assert_eq!(
+            err::<Widths>(r#"{"a":300}"#),
+            "Property `a`: `300` is not a valid `uint`."
+        );
+        assert_eq!(
+            err::<Widths>(r#"{"b":-129}"#),
+            "Property `b`: `-129` is not a valid `int`."
+        );
+        assert_eq!(
+            err::<Widths>(r#"{"b":128}"#),
+            "Property `b`: `128` is not a valid `int`."
+        );
+        assert_eq!(
+            err::<Widths>(r#"{"c":18446744073709551616}"#),
+            "Property `c`: `18446744073709552000` is not a valid `uint`."
+        );
+        assert_eq!(
+            err::<Widths>(r#"{"d":1e21}"#),
+            "Property `d`: `1e+21` is not a valid `int`."
+        );
+        assert_eq!(
+            err::<Widths>(r#"{"e":0}"#),
+            "Property `e`: `0` is not a valid `uint`."
+        );
+        assert!(decode::<Widths>(r#"{"a":255,"b":-128,"c":18446744073709551615,"e":1}"#).is_ok());
+    }
+
+    #[test]
+    fn unit_enum() {
+        assert_eq!(
+            err::<HasMode>(r#"{"mode":"zzz"}"#),
+            "Property `mode`: `'zzz'` is not matched to `'string' | 'number' | 'throw'`"
+        );
+        assert_eq!(
+            err::<HasMode>(r#"{"mode":"string","opt_mode":"zzz"}"#),
+            "Property `opt_mode`: `'zzz'` is not matched to `'string' | 'number' | 'throw'`"
+        );
+        assert_eq!(
+            err::<HasMode>(r#"{"mode":5}"#),
+            "Property `mode`: Expected type to be `string`, actually `number`."
+        );
+        assert_eq!(
+            err::<HasMode>(r#"{"mode":"it's \"q\"\n"}"#),
+            r#"Property `mode`: `'it's \"q\"\n'` is not matched to `'string' | 'number' | 'throw'`"#
+        );
+        assert_eq!(
+            err::<HasDocumented>(r#"{"d":"C"}"#),
+            "Property `d`: `'C'` is not matched to `'A' | 'B'`"
+        );
+        assert_eq!(
+            err::<HasDocumented>(r#"{"d":true}"#),
+            "Property `d`: Expected type to be `string`, actually `boolean`."
+        );
+        assert!(decode::<HasMode>(r#"{"mode":"throw","opt_mode":null}"#).is_ok());
+    }
+
+    #[test]
+    fn missing_required() {
+        assert_eq!(err::<Flag>("{}"), "Missing required property `b`.");
+        assert_eq!(err::<Flag>(r#"{"b":null}"#), "Missing required property `b`.");
+        assert_eq!(err::<HasUser>(r#"{"user":null}"#), "Missing required property `user`.");
+        assert_eq!(
+            err::<HasUser>(r#"{"user":{}}"#),
+            "Property `user`: Missing required property `id`."
+        );
+        assert_eq!(err::<Opt>(r#"{"o":null}"#), "Missing required property `r`.");
+        assert_eq!(
+            err::<Opt>(r#"{"o":null,"r":5}"#),
+            "Property `r`: Expected type to be `string`, actually `number`."
+        );
+        assert_eq!(
+            err::<OptUser>(r#"{"user":{"id":null}}"#),
+            "Property `user`: Missing required property `id`."
+        );
+        assert!(decode::<OptUser>(r#"{"user":null}"#).is_ok());
+        assert!(decode::<OptUser>("{}").is_ok());
+    }
+
+    #[test]
+    fn root_not_an_object() {
+        assert_eq!(err::<Flag>("[1]"), "Expected type to be `Object`, actually `Array`.");
+        assert_eq!(err::<Flag>(r#""x""#), "Expected type to be `Object`, actually `string`.");
+        assert_eq!(err::<Flag>("null"), "Expected type to be `Object`, actually `null`.");
+        assert_eq!(err::<Flag>("true"), "Expected type to be `Object`, actually `boolean`.");
+        assert_eq!(err::<Flag>("1"), "Expected type to be `Object`, actually `number`.");
+        assert_eq!(
+            err::<HasUser>(r#"{"user":[]}"#),
+            "Property `user`: Expected type to be `Object`, actually `Array`."
+        );
+    }
+
+    #[test]
+    fn unknown_properties_are_accepted() {
+        let value: Flag = decode(r#"{"b":true,"extra":{"deep":[1]}}"#).unwrap();
+        assert!(value.b);
+        assert_eq!(explain_for::<Flag>(json!({"b": true, "x": 1})), None);
+    }
+
+    #[test]
+    fn deny_unknown_fields_is_excess() {
+        // Ours: tsbuffer's excess-property text where serde rejects the key.
+        assert_eq!(
+            err::<Strict>(r#"{"a":1,"zz":2}"#),
+            "Excess property `zz` should not exists."
+        );
+    }
+
+    #[test]
+    fn tagged_enum() {
+        assert_eq!(
+            err::<HasTagged>(r#"{"p":{"type":"Z"}}"#),
+            "Property `p`: No union member matched, detail:\n  \
+             <0> Property `type`: Expected to equals `'A'`, actually `'Z'`\n  \
+             <1> Property `type`: Expected to equals `'B'`, actually `'Z'`"
+        );
+        assert_eq!(
+            err::<HasTagged>(r#"{"p":{"type":"A","x":"q"}}"#),
+            "Property `p.x`: Expected type to be `number`, actually `string`."
+        );
+        assert_eq!(
+            err::<HasTagged>(r#"{"p":{"type":"B"}}"#),
+            "Property `p`: Missing required property `y`."
+        );
+        assert_eq!(
+            err::<HasTagged>(r#"{"p":5}"#),
+            "Property `p`: Expected type to be `Object`, actually `number`."
+        );
+        assert_eq!(
+            err::<HasTagged>(r#"{"p":{}}"#),
+            "Property `p`: Missing required property `type`."
+        );
+        assert_eq!(
+            err::<HasTagged>(r#"{"p":{"type":"B","y":"s","z":-1}}"#),
+            "Property `p.z`: `-1` is not a valid `uint`."
+        );
+        assert!(decode::<HasTagged>(r#"{"p":{"type":"B","y":"s","z":null}}"#).is_ok());
+    }
+
+    #[test]
+    fn untagged_enum() {
+        assert_eq!(
+            err::<Untagged>("true"),
+            "Expected type to be `string | number`, actually `boolean`."
+        );
+        assert_eq!(
+            err::<Untagged>("-1"),
+            "No union member matched, detail:\n  \
+             <0> Expected type to be `string`, actually `number`.\n  \
+             <1> `-1` is not a valid `uint`."
+        );
+        assert_eq!(
+            err::<Untagged>("null"),
+            "Expected type to be `string | number`, actually `null`."
+        );
+    }
+
+    #[test]
+    fn externally_tagged_enum() {
+        // Ours: tsbuffer's union rules over schemars' externally tagged form.
+        assert_eq!(
+            err::<HasExternal>(r#"{"e":"Z"}"#),
+            "Property `e`: `'Z'` is not matched to `'U' | Object`"
+        );
+        assert_eq!(
+            err::<HasExternal>(r#"{"e":{"N":300}}"#),
+            "Property `e`: No union member matched, detail:\n  \
+             <0> Expected to equals `'U'`, actually `{\"N\":300}`\n  \
+             <1> Property `N`: `300` is not a valid `uint`.\n  \
+             <2> Missing required property `S`."
+        );
+        assert!(decode::<HasExternal>(r#"{"e":{"S":{"k":"v"}}}"#).is_ok());
+    }
+
+    #[test]
+    fn tuples_and_fixed_arrays() {
+        assert_eq!(
+            err::<Tup>(r#"{"t":[1]}"#),
+            "Property `t`: Missing required property `1`."
+        );
+        assert_eq!(
+            err::<Tup>(r#"{"t":[1,null]}"#),
+            "Property `t`: Missing required property `1`."
+        );
+        assert_eq!(
+            err::<Tup>(r#"{"t":["x","y"]}"#),
+            "Property `t.0`: Expected type to be `number`, actually `string`."
+        );
+        // Ours: TSRPC would prune the extra element; serde rejects it.
+        assert_eq!(
+            err::<Tup>(r#"{"t":[1,"a",3]}"#),
+            "Property `t`: Value has 3 elements but schema allows only 2."
+        );
+        assert_eq!(
+            err::<Fixed>(r#"{"arr":[1,2]}"#),
+            "Property `arr`: Missing required property `2`."
+        );
+        assert_eq!(
+            err::<Fixed>(r#"{"arr":[1,2,3,4]}"#),
+            "Property `arr`: Value has 4 elements but schema allows only 3."
+        );
+    }
+
+    #[test]
+    fn maps() {
+        assert_eq!(
+            err::<Maps>(r#"{"m":{"1":"a","x":"b"}}"#),
+            "Property `m`: `x` is not a valid key, the key here should be a `number`."
+        );
+        assert_eq!(
+            err::<Maps>(r#"{"m":{"1":2}}"#),
+            "Property `m.1`: Expected type to be `string`, actually `number`."
+        );
+        assert_eq!(
+            err::<StrMap>(r#"{"m":{"k":-1}}"#),
+            "Property `m.k`: `-1` is not a valid `uint`."
+        );
+        // JavaScript order: index-like keys first, ascending.
+        assert_eq!(
+            err::<StrMap>(r#"{"m":{"a":-1,"10":-2,"9":-3}}"#),
+            "Property `m.9`: `-3` is not a valid `uint`."
+        );
+    }
+
+    #[test]
+    fn null_literal() {
+        assert_eq!(
+            err::<Unit>(r#"{"n":5}"#),
+            "Property `n`: Expected to equals `null`, actually `5`"
+        );
+        assert!(decode::<Unit>(r#"{"n":null}"#).is_ok());
+    }
+
+    #[test]
+    fn strings_and_numbers() {
+        assert!(decode::<Bytes>(r#"{"data":"aGVsbG8=","raw":[1,2]}"#).is_ok());
+        assert_eq!(
+            err::<Bytes>(r#"{"data":"aGVsbG8=","raw":"aGVsbG8="}"#),
+            "Property `raw`: Expected type to be `Array`, actually `string`."
+        );
+        assert!(decode::<Float>(r#"{"f":1,"g":-2.5e10}"#).is_ok());
+        assert_eq!(
+            err::<Float>(r#"{"f":"1","g":1}"#),
+            "Property `f`: Expected type to be `number`, actually `string`."
+        );
+    }
+
+    #[test]
+    fn declared_order_from_probe() {
+        // tsbuffer reports the first error in declaration order: `z` (optional,
+        // declared first) before the missing `a`.
+        assert_eq!(
+            err::<Ordered>(r#"{"z":"x"}"#),
+            "Property `z`: Expected type to be `number`, actually `string`."
+        );
+        assert_eq!(err::<Ordered>(r#"{"m":1}"#), "Missing required property `a`.");
+        assert_eq!(
+            err::<Ordered>(r#"{"a":"s","m":1}"#),
+            "Property `m`: Expected type to be `boolean`, actually `number`."
+        );
+        assert_eq!(
+            err::<HasOrdered>(r#"{"list":[{"z":"x"}]}"#),
+            "Property `list.0.z`: Expected type to be `number`, actually `string`."
+        );
+        assert_eq!(
+            err::<HasOrdered>(r#"{"list":[],"inner":{"m":0,"a":"s"}}"#),
+            "Property `inner.m`: Expected type to be `boolean`, actually `number`."
+        );
+        // Struct variants of externally tagged enums are probed too.
+        assert_eq!(
+            err::<VariantOrder>(r#"{"Second":{"zz":-1}}"#),
+            "Property `Second.zz`: `-1` is not a valid `uint`."
+        );
+    }
+
+    #[test]
+    fn explain_without_type_uses_fallback_order() {
+        // No type to probe: required properties first, in `required` order.
+        assert_eq!(
+            explain_for::<Ordered>(json!({"z": "x"})),
+            Some("Missing required property `a`.".to_owned())
+        );
+        assert_eq!(
+            explain_for::<Ordered>(json!({"a": "s", "z": "x"})),
+            Some("Missing required property `b`.".to_owned())
+        );
+        assert_eq!(
+            explain_for::<Ordered>(json!({"a": "s", "b": 1, "z": "x"})),
+            Some("Property `z`: Expected type to be `number`, actually `string`.".to_owned())
+        );
+        assert_eq!(explain_for::<Ordered>(json!({"a": "s", "b": 1})), None);
+    }
+
+    #[test]
+    fn recursive_types() {
+        assert_eq!(
+            err::<Node>(r#"{"name":"a","children":[{"name":"b","children":[{"name":1}]}]}"#),
+            "Property `children.0.children.0.name`: Expected type to be `string`, actually `number`."
+        );
+        assert_eq!(
+            err::<Node>(r#"{"name":"a","children":[],"next":{"name":"b"}}"#),
+            "Property `next`: Missing required property `children`."
+        );
+        assert_eq!(
+            err::<Expr>(r#"{"Neg":{"Lit":"x"}}"#),
+            "Property `Neg`: No union member matched, detail:\n  \
+             <0> Missing required property `Add`.\n  \
+             <1> Missing required property `Neg`.\n  \
+             <2> Property `Lit`: Expected type to be `number`, actually `string`."
+        );
+        let deep = format!("{}1{}", r#"{"Neg":"#.repeat(100), "}".repeat(100));
+        assert!(decode::<Expr>(&deep).unwrap_err().contains("is not matched to"));
+    }
+
+    #[test]
+    fn generic_types_are_cached_apart() {
+        assert_eq!(
+            err::<Wrapper<u8>>(r#"{"value":"x"}"#),
+            "Property `value`: Expected type to be `number`, actually `string`."
+        );
+        assert_eq!(
+            err::<Wrapper<String>>(r#"{"value":1}"#),
+            "Property `value`: Expected type to be `string`, actually `number`."
+        );
+        assert_eq!(
+            err::<Wrapper<u8>>(r#"{"value":true}"#),
+            "Property `value`: Expected type to be `number`, actually `boolean`."
+        );
+    }
+
+    #[test]
+    fn invalid_json() {
+        assert_eq!(
+            err::<Flag>("{"),
+            "Input is not a valid JSON string: EOF while parsing an object at line 1 column 1"
+        );
+        assert_eq!(
+            err::<Flag>(r#"{"b":1,"#),
+            "Input is not a valid JSON string: EOF while parsing an object at line 1 column 7"
+        );
+        assert_eq!(
+            err::<Flag>(r#"{"b":true} x"#),
+            "Input is not a valid JSON string: trailing characters at line 1 column 12"
+        );
+        assert!(err::<Flag>("").starts_with("Input is not a valid JSON string: "));
+    }
+
+    #[test]
+    fn falls_back_to_serde_error() {
+        // Valid for the schema, rejected by serde: its own words.
+        assert_eq!(
+            err::<Flag>(r#"{"b":true,"b":false}"#),
+            "duplicate field `b` at line 1 column 14"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_stack_safe() {
+        let opened = "[".repeat(10_000);
+        let closed = format!("{opened}{}", "]".repeat(10_000));
+        let objects = format!("{}{}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
+        // A small stack shows the walk is bounded, not just lucky.
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                for input in [&opened, &closed, &objects] {
+                    let e = err::<Flag>(input);
+                    assert!(e.starts_with("Input is not a valid JSON string: recursion limit"), "{e}");
+                    let e = err::<Node>(input);
+                    assert!(e.starts_with("Input is not a valid JSON string: recursion limit"), "{e}");
+                }
+                // Deepest nesting serde_json accepts, through the walk.
+                let mut json = String::from(r#"{"name":1,"children":[]}"#);
+                for _ in 0..60 {
+                    json = format!(r#"{{"name":"n","children":[{json}]}}"#);
+                }
+                let e = err::<Node>(&json);
+                assert!(e.starts_with("Property `children.0.children.0."), "{e}");
+                assert!(e.ends_with("name`: Expected type to be `string`, actually `number`."));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn explain_bails_out_past_depth_128() {
+        let mut value = json!(1);
+        for _ in 0..2_000 {
+            value = json!([value]);
+        }
+        let schema = json!({"$ref": "#/$defs/A", "$defs": {"A": {"type": "array", "items": {"$ref": "#/$defs/A"}}}});
+        assert_eq!(explain(&schema, &value), Some(TOO_COMPLEX.to_owned()));
+        // Self-references that never reach a value do not loop.
+        let looping = json!({"$ref": "#/$defs/A", "$defs": {"A": {"$ref": "#/$defs/A"}}});
+        assert_eq!(explain(&looping, &json!(1)), None);
+        let looping = json!({"$defs": {"A": {"anyOf": [{"$ref": "#/$defs/A"}, {"type": "string"}]}}, "$ref": "#/$defs/A"});
+        assert_eq!(explain(&looping, &json!(1)), Some(TOO_COMPLEX.to_owned()));
+    }
+
+    #[test]
+    fn explain_on_handwritten_schemas() {
+        let schema = json!({"type": "object", "properties": {"a": {"type": ["string", "number"]}}});
+        assert_eq!(
+            explain(&schema, &json!({"a": true})),
+            Some("Property `a`: Expected type to be `string | number`, actually `boolean`.".to_owned())
+        );
+        let schema = json!({"enum": ["x", 1, true]});
+        assert_eq!(
+            explain(&schema, &json!("y")),
+            Some("`'y'` is not matched to `'x' | 1 | true`".to_owned())
+        );
+        assert_eq!(
+            explain(&schema, &json!(null)),
+            Some("Expected type to be `string | number | boolean`, actually `null`.".to_owned())
+        );
+        let schema = json!({"const": "only"});
+        assert_eq!(
+            explain(&schema, &json!("other")),
+            Some("Expected to equals `'only'`, actually `'other'`".to_owned())
+        );
+        let schema = json!({"definitions": {"U": {"type": "string"}}, "items": {"$ref": "#/definitions/U"}});
+        assert_eq!(
+            explain(&schema, &json!(["a", 2])),
+            Some("Property `1`: Expected type to be `string`, actually `number`.".to_owned())
+        );
+        let schema = json!({"allOf": [{"required": ["a"]}, {"required": ["b"]}]});
+        assert_eq!(
+            explain(&schema, &json!({"a": 1})),
+            Some("Missing required property `b`.".to_owned())
+        );
+        assert_eq!(explain(&json!(true), &json!({"any": [1]})), None);
+        assert_eq!(explain(&json!({}), &json!(null)), None);
+        assert_eq!(explain(&json!({"$ref": "#/nowhere"}), &json!(1)), None);
+    }
+
+    #[test]
+    fn js_number_formatting() {
+        let cases: &[(f64, &str)] = &[
+            (1.5, "1.5"),
+            (-1.0, "-1"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (100.0, "100"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (1.5e300, "1.5e+300"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (0.000001, "0.000001"),
+            (1e-7, "1e-7"),
+            (-1.25e-10, "-1.25e-10"),
+            (123456789.125, "123456789.125"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(js_f64(*x), *want, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn decode_success_passes_through() {
+        let req: HasTagged = decode(r#"{"p":{"type":"A","x":2.5},"extra":1}"#).unwrap();
+        assert!(matches!(req.p, Tagged::A { x } if x == 2.5));
     }
 }

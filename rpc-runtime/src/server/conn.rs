@@ -95,6 +95,13 @@ impl Connection {
         self.inner.remote
     }
 
+    /// The server this connection belongs to (for broadcasts from a handler).
+    pub fn server(&self) -> super::ServerHandle {
+        super::ServerHandle {
+            core: self.inner.core.clone(),
+        }
+    }
+
     /// WebSocket or HTTP.
     pub fn conn_type(&self) -> ConnType {
         match self.inner.kind {

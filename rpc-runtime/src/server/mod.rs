@@ -369,7 +369,7 @@ impl Server {
             shutdown.clone(),
         ));
         Ok(RunningServer {
-            core,
+            handle: ServerHandle { core },
             local_addr,
             transports: self.transports,
             shutdown,
@@ -416,30 +416,20 @@ async fn serve_stream(core: Arc<ServerCore>, stream: TcpStream, remote: SocketAd
     }
 }
 
-/// A started server.
-#[derive(Debug)]
-pub struct RunningServer {
-    core: Arc<ServerCore>,
-    local_addr: SocketAddr,
-    transports: Transports,
-    shutdown: Arc<Notify>,
-    accept_task: tokio::task::AbortHandle,
+/// A handle on a started server, for code that runs inside it (handlers get one from
+/// [`Connection::server`]): connections and broadcasts. A cheap clone.
+#[derive(Clone)]
+pub struct ServerHandle {
+    pub(crate) core: Arc<ServerCore>,
 }
 
-impl RunningServer {
-    /// The address it listens on (read the port back after binding port 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+impl fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.core.fmt(f)
     }
+}
 
-    /// `ws://addr` or `http://addr`, for clients.
-    pub fn url(&self) -> String {
-        match self.transports {
-            Transports::Http => format!("http://{}", self.local_addr),
-            _ => format!("ws://{}", self.local_addr),
-        }
-    }
-
+impl ServerHandle {
     /// The server's flows.
     pub fn flows(&self) -> &ServerFlows {
         &self.core.flows
@@ -474,7 +464,7 @@ impl RunningServer {
         self.broadcast_json(M::NAME, &json, conns).await
     }
 
-    /// Broadcasts a message by name with a JSON body (the untyped layer).
+    /// Broadcasts a message by name with a JSON body (the untyped layer); `None`: to all.
     pub async fn broadcast_msg_raw(
         &self,
         name: &str,
@@ -517,29 +507,70 @@ impl RunningServer {
         }
         Ok(())
     }
+}
+
+/// A started server. Derefs to [`ServerHandle`] for connections and broadcasts.
+#[derive(Debug)]
+pub struct RunningServer {
+    handle: ServerHandle,
+    local_addr: SocketAddr,
+    transports: Transports,
+    shutdown: Arc<Notify>,
+    accept_task: tokio::task::AbortHandle,
+}
+
+impl std::ops::Deref for RunningServer {
+    type Target = ServerHandle;
+    fn deref(&self) -> &ServerHandle {
+        &self.handle
+    }
+}
+
+impl RunningServer {
+    /// The address it listens on (read the port back after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `ws://addr` or `http://addr`, for clients.
+    pub fn url(&self) -> String {
+        match self.transports {
+            Transports::Http => format!("http://{}", self.local_addr),
+            _ => format!("ws://{}", self.local_addr),
+        }
+    }
+
+    /// A handle to give to code that outlives this borrow.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
 
     /// Stops: no new connections; every connection is closed with `Server stopped`; waits
     /// (up to the close timeout) for them to go.
     pub async fn stop(&self) {
-        self.core.stopping.store(true, Ordering::Release);
+        let core = &self.handle.core;
+        core.stopping.store(true, Ordering::Release);
         self.shutdown.notify_one();
         self.accept_task.abort();
-        for c in self.core.connections() {
+        for c in core.connections() {
             c.close("Server stopped");
         }
-        let deadline = tokio::time::Instant::now() + self.core.options.close_timeout + Duration::from_millis(500);
-        while self.core.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+        let deadline = tokio::time::Instant::now()
+            + core.options.close_timeout
+            + Duration::from_millis(500);
+        while core.connection_count() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
-    /// Stops accepting, waits for pending API calls (at most `max_wait`), then [`stop`](Self::stop)s.
-    /// Returns true when every pending call finished in time.
+    /// Stops accepting, waits for pending API calls (at most `max_wait`), then
+    /// [`stop`](Self::stop)s. Returns true when every pending call finished in time.
     pub async fn graceful_stop(&self, max_wait: Duration) -> bool {
-        self.core.stopping.store(true, Ordering::Release);
+        let core = &self.handle.core;
+        core.stopping.store(true, Ordering::Release);
         self.shutdown.notify_one();
         self.accept_task.abort();
-        let finished = tokio::time::timeout(max_wait, self.core.wait_idle())
+        let finished = tokio::time::timeout(max_wait, core.wait_idle())
             .await
             .is_ok();
         self.stop().await;

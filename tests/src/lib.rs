@@ -1,0 +1,322 @@
+//! Shared helpers of the integration tests: a small service whose traits are implemented by
+//! hand (the typed-generic layer without the macro), raw WebSocket helpers, and timing helpers.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rpc_runtime::{Api, Message, MsgEnum, ServiceProto};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// A hand-written service: the runtime traits implemented without the macro.
+pub mod hand {
+    use super::*;
+
+    /// `Add`: c = a + b.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    pub struct ReqAdd {
+        /// Left.
+        pub a: f64,
+        /// Right.
+        pub b: f64,
+    }
+    /// Result of `Add`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    pub struct ResAdd {
+        /// The sum.
+        pub c: f64,
+    }
+    impl Api for ReqAdd {
+        const NAME: &'static str = "Add";
+        type Res = ResAdd;
+    }
+
+    /// `Slow`: sleeps `ms`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    pub struct ReqSlow {
+        /// Milliseconds.
+        pub ms: u64,
+    }
+    /// Result of `Slow`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ResSlow {
+        /// Milliseconds slept.
+        pub slept_ms: u64,
+    }
+    impl Api for ReqSlow {
+        const NAME: &'static str = "Slow";
+        type Res = ResSlow;
+    }
+
+    /// `Kick`: returns, then closes the connection with `reason`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    pub struct ReqKick {
+        /// The close reason.
+        pub reason: String,
+    }
+    /// Result of `Kick`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    pub struct ResKick {}
+    impl Api for ReqKick {
+        const NAME: &'static str = "Kick";
+        type Res = ResKick;
+    }
+
+    /// `Burst`: the server sends `n` game frames, a room message and a game over.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    pub struct ReqBurst {
+        /// How many frames.
+        pub n: u32,
+    }
+    /// Result of `Burst`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    pub struct ResBurst {
+        /// Messages sent.
+        pub sent: u32,
+    }
+    impl Api for ReqBurst {
+        const NAME: &'static str = "Burst";
+        type Res = ResBurst;
+    }
+
+    /// `Chat`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    pub struct MsgChat {
+        /// Who.
+        pub name: String,
+        /// What.
+        pub content: String,
+    }
+    impl Message for MsgChat {
+        const NAME: &'static str = "Chat";
+    }
+
+    /// `game/GameFrame`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    pub struct MsgGameFrame {
+        /// Frame number.
+        pub frame: u32,
+    }
+    impl Message for MsgGameFrame {
+        const NAME: &'static str = "game/GameFrame";
+    }
+
+    /// `game/GameOver`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    pub struct MsgGameOver {
+        /// Winner.
+        pub winner: u32,
+    }
+    impl Message for MsgGameOver {
+        const NAME: &'static str = "game/GameOver";
+    }
+
+    /// `room/UserJoin`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub struct MsgUserJoin {
+        /// Room.
+        pub room_id: String,
+    }
+    impl Message for MsgUserJoin {
+        const NAME: &'static str = "room/UserJoin";
+    }
+
+    /// Every message of the service.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Msg {
+        /// `Chat`.
+        Chat(MsgChat),
+        /// `game/GameFrame`.
+        GameFrame(MsgGameFrame),
+        /// `game/GameOver`.
+        GameOver(MsgGameOver),
+        /// `room/UserJoin`.
+        UserJoin(MsgUserJoin),
+    }
+
+    impl MsgEnum for Msg {
+        fn decode(name: &str, json: &str) -> Result<Option<Self>, String> {
+            Ok(Some(match name {
+                "Chat" => Msg::Chat(rpc_runtime::decode_json(json)?),
+                "game/GameFrame" => Msg::GameFrame(rpc_runtime::decode_json(json)?),
+                "game/GameOver" => Msg::GameOver(rpc_runtime::decode_json(json)?),
+                "room/UserJoin" => Msg::UserJoin(rpc_runtime::decode_json(json)?),
+                _ => return Ok(None),
+            }))
+        }
+        fn name(&self) -> &'static str {
+            match self {
+                Msg::Chat(_) => MsgChat::NAME,
+                Msg::GameFrame(_) => MsgGameFrame::NAME,
+                Msg::GameOver(_) => MsgGameOver::NAME,
+                Msg::UserJoin(_) => MsgUserJoin::NAME,
+            }
+        }
+    }
+
+    /// The service proto.
+    pub fn proto() -> ServiceProto {
+        ServiceProto::new("hand")
+            .with_api::<ReqAdd>()
+            .with_api::<ReqSlow>()
+            .with_api::<ReqKick>()
+            .with_api::<ReqBurst>()
+            .with_msg::<MsgChat>()
+            .with_msg::<MsgGameFrame>()
+            .with_msg::<MsgGameOver>()
+            .with_msg::<MsgUserJoin>()
+    }
+}
+
+/// `127.0.0.1:0`.
+pub fn any_port() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// Awaits `f`, failing the test after `secs` seconds instead of hanging.
+pub async fn within<T>(secs: u64, what: &str, f: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(Duration::from_secs(secs), f).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: not done within {secs} s"),
+    }
+}
+
+/// A raw WebSocket client (tokio-tungstenite), offering sub-protocol `text`.
+pub type RawWs = tokio_tungstenite::WebSocketStream<
+    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+>;
+
+/// Connects a raw WebSocket client.
+pub async fn raw_connect(url: &str) -> RawWs {
+    let mut req = url.into_client_request().expect("url");
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("text"));
+    let (ws, resp) = tokio_tungstenite::connect_async(req).await.expect("connect");
+    assert_eq!(
+        resp.headers()
+            .get("sec-websocket-protocol")
+            .map(|v| v.to_str().unwrap()),
+        Some("text"),
+        "the server must echo the sub-protocol"
+    );
+    ws
+}
+
+/// What a raw client saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawEvent {
+    /// A text frame.
+    Text(String),
+    /// A binary frame.
+    Binary(Vec<u8>),
+    /// The close frame: code and reason.
+    Close(u16, String),
+    /// The stream ended without a close frame.
+    End,
+}
+
+/// Sends `frame` and collects everything until the connection closes (or `secs` pass).
+pub async fn raw_send_until_close(ws: &mut RawWs, frame: WsMessage, secs: u64) -> Vec<RawEvent> {
+    ws.send(frame).await.expect("send");
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let next = tokio::time::timeout_at(deadline, ws.next()).await;
+        match next {
+            Err(_) => break,
+            Ok(None) | Ok(Some(Err(_))) => {
+                out.push(RawEvent::End);
+                break;
+            }
+            Ok(Some(Ok(m))) => match m {
+                WsMessage::Text(t) => out.push(RawEvent::Text(t.to_string())),
+                WsMessage::Binary(b) => out.push(RawEvent::Binary(b.to_vec())),
+                WsMessage::Close(c) => {
+                    let (code, reason) = c
+                        .map(|c| (u16::from(c.code), c.reason.to_string()))
+                        .unwrap_or((1005, String::new()));
+                    out.push(RawEvent::Close(code, reason));
+                }
+                _ => {}
+            },
+        }
+    }
+    out
+}
+
+/// Starts the hand-written service over WebSocket on `127.0.0.1:0`:
+/// `Add`; `Slow` sleeps; `Kick` returns then closes the connection 20 ms later with the reason;
+/// `Burst {n}` sends `n` game frames, a `room/UserJoin`, a `game/GameOver`, and returns `n + 2`;
+/// `Chat` is echoed to the sender as `{name: "server", content: "echo: ..."}`;
+/// `room/UserJoin` is broadcast to every connection.
+pub async fn start_hand_server(options: rpc_runtime::ServerOptions) -> rpc_runtime::RunningServer {
+    use hand::*;
+    use rpc_runtime::{ApiCall, MsgCall, Server};
+    Server::ws(hand::proto(), any_port(), options)
+        .implement_api(|call: ApiCall<ReqAdd>| async move {
+            Ok(ResAdd {
+                c: call.req.a + call.req.b,
+            })
+        })
+        .implement_api(|call: ApiCall<ReqSlow>| async move {
+            tokio::time::sleep(Duration::from_millis(call.req.ms)).await;
+            Ok(ResSlow {
+                slept_ms: call.req.ms,
+            })
+        })
+        .implement_api(|call: ApiCall<ReqKick>| async move {
+            let conn = call.conn.clone();
+            let reason = call.req.reason.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                conn.close(reason);
+            });
+            Ok(ResKick {})
+        })
+        .implement_api(|call: ApiCall<ReqBurst>| async move {
+            for frame in 0..call.req.n {
+                call.conn.send_msg(&MsgGameFrame { frame }).await?;
+            }
+            call.conn
+                .send_msg(&MsgUserJoin {
+                    room_id: "r1".into(),
+                })
+                .await?;
+            call.conn.send_msg(&MsgGameOver { winner: 1 }).await?;
+            Ok(ResBurst { sent: call.req.n + 2 })
+        })
+        .listen_msg(|call: MsgCall<MsgChat>| async move {
+            let reply = MsgChat {
+                name: "server".into(),
+                content: format!("echo: {}", call.msg.content),
+            };
+            let _ = call.conn.send_msg(&reply).await;
+        })
+        .listen_msg(|call: MsgCall<MsgUserJoin>| async move {
+            let _ = call.conn.server().broadcast_msg(&call.msg).await;
+        })
+        .start()
+        .await
+        .expect("server starts")
+}
+
+/// Accepts a WebSocket handshake on a raw server socket, echoing the offered sub-protocol (as
+/// TSRPC's server does; our client, like browsers, requires it).
+pub async fn raw_accept(stream: tokio::net::TcpStream) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+    use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+    let echo = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
+        if let Some(p) = req.headers().get("sec-websocket-protocol").cloned() {
+            resp.headers_mut().insert("sec-websocket-protocol", p);
+        }
+        Ok(resp)
+    };
+    tokio_tungstenite::accept_hdr_async(stream, echo)
+        .await
+        .expect("handshake")
+}
