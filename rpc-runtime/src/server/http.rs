@@ -1,20 +1,533 @@
-//! Serving TSRPC over HTTP (JSON mode). Placeholder until the HTTP transport lands.
+//! Serving TSRPC over HTTP (JSON mode), and WebSocket upgrades on the same port.
+//!
+//! What a request gets (TSRPC-WIRE.md b):
+//!
+//! * `POST /<api name>` with a `Content-Type` containing `application/json`: the API's return,
+//!   `{"isSucc":true,"res":..}` (200) or `{"isSucc":false,"err":..}` (200 for an `ApiError`,
+//!   500 for any other error type).
+//! * `POST /<msg name>?type=msg` (`type=msg` among the `&`-separated query parts): 200 with an
+//!   empty body as soon as the message is decoded; the listeners run after the answer.
+//! * Bad input (unknown path, invalid JSON, a body that does not match the type): 200 with
+//!   ServerError `INPUT_DATA_ERR` and TSRPC's texts (`Invalid URL path: <url>`, `Input is not a
+//!   valid JSON string: ...`, the validator's text).
+//! * Any other request (not POST, or not JSON): TSRPC would decode it as a binary (TSBuffer)
+//!   request, and only the JSON mode exists here, so it gets what TSRPC answers to an
+//!   undecodable buffer: 200 with `INPUT_DATA_ERR` `Invalid request buffer, please check the
+//!   version of service proto.` (as a JSON body).
+//! * `OPTIONS`: 200, empty (CORS preflight). A stopping server: 503, empty.
+//! * A body over `max_body_size`: 413 with ServerError [`BODY_TOO_LARGE`]; a `Content-Length`
+//!   over the limit is refused before any of the body is read, a chunked body as soon as it
+//!   goes over. The connection is closed after a 413.
+//! * A body that stalls for `handshake_timeout` between two chunks: 408, connection closed.
+//!
+//! Every response carries `X-Powered-By: TSRPC 3.4.21` and TSRPC's default CORS headers; JSON
+//! bodies have `Content-Type: application/json; charset=utf-8`. `conn.close(reason)` in a
+//! handler puts the reason in `X-TSRPC-Close-Reason`.
+//!
+//! Each request is a short connection ([`ConnType::Http`](super::ConnType::Http)): as in TSRPC,
+//! `post_connect` runs when its body has been read and `post_disconnect` once it is answered.
+//! `pre_recv_data` sees the body text (before the URL is resolved, as TSRPC does) and
+//! `pre_send_data` every JSON body sent. A `pre_recv_data` node that stops an API request makes
+//! it answer 500 ServerError `CANCELLED` (a message: 200, empty); a `pre_send_data` node that
+//! stops a body makes the answer 500 with an empty body. No request is left unanswered.
+//!
+//! With `upgrade` (WebSocket and HTTP on one port), a `GET` asking for `Upgrade: websocket`
+//! becomes a WebSocket connection, exactly as on a WebSocket-only server.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::WebSocketStream;
 
-use super::core::ServerCore;
+use super::conn::{ConnKind, Connection};
+use super::core::{InputError, ServerCore};
+use super::flows::{ConnDataEvent, ConnDisconnectEvent};
+use crate::codec::INVALID_BUFFER_REASON;
+use crate::error::{codes, ErrorType, TsrpcError};
 
-/// Serves one TCP connection as HTTP (or, with `upgrade`, as WebSocket when asked).
+/// The error code of the 413 answer to a body over `max_body_size`.
+pub(crate) const BODY_TOO_LARGE: &str = "BODY_TOO_LARGE";
+
+/// `X-Powered-By` of every response, as TSRPC 3.4.21 sends it.
+const POWERED_BY: &str = "TSRPC 3.4.21";
+
+const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+/// How often an idle keep-alive connection checks whether the server is stopping.
+const STOP_POLL: Duration = Duration::from_millis(250);
+
+type Body = Full<Bytes>;
+
+/// Serves one TCP connection as HTTP/1.1 with keep-alive (or, with `upgrade`, as WebSocket when
+/// a request asks for it).
 pub(crate) async fn serve_conn(
     core: Arc<ServerCore>,
     stream: TcpStream,
     remote: SocketAddr,
     upgrade: bool,
 ) {
-    if upgrade {
-        super::ws::accept(core, stream, remote).await;
+    let svc_core = core.clone();
+    let service = service_fn(move |req: Request<Incoming>| {
+        let core = svc_core.clone();
+        async move { Ok::<_, Infallible>(respond(core, req, remote, upgrade).await) }
+    });
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).keep_alive(true);
+    // Also the idle time allowed between two requests of a keep-alive connection.
+    let head_timeout = Some(core.options.handshake_timeout).filter(|t| !t.is_zero());
+    builder.header_read_timeout(head_timeout);
+    let conn = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    let mut stop_check = tokio::time::interval(STOP_POLL);
+    stop_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut shutting_down = false;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!("http connection from {remote}: {e}");
+                }
+                return;
+            }
+            _ = stop_check.tick(), if !shutting_down => {
+                if core.stopping.load(Ordering::Acquire) {
+                    // Finish the request in flight (if any), then close.
+                    conn.as_mut().graceful_shutdown();
+                    shutting_down = true;
+                }
+            }
+        }
+    }
+}
+
+/// One request: a WebSocket upgrade, or a TSRPC HTTP exchange (with the common headers).
+async fn respond(
+    core: Arc<ServerCore>,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+    upgrade: bool,
+) -> Response<Body> {
+    if upgrade && wants_websocket(req.headers()) {
+        return upgrade_websocket(core, req, remote);
+    }
+    let inner = core.options.return_inner_error;
+    let mut resp = match AssertUnwindSafe(handle(&core, req, remote))
+        .catch_unwind()
+        .await
+    {
+        Ok(resp) => resp,
+        Err(panic) => {
+            // A flow node panicked (handlers are guarded already).
+            let msg = panic_text(&*panic);
+            tracing::error!("HTTP request from {remote} panicked: {msg}");
+            let err = TsrpcError::internal(inner.then_some(msg));
+            json(StatusCode::INTERNAL_SERVER_ERROR, api_error_body(&core, err))
+        }
+    };
+    let h = resp.headers_mut();
+    h.insert("x-powered-by", HeaderValue::from_static(POWERED_BY));
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Content-Type,*"),
+    );
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("3600"));
+    resp
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panicked".into())
+}
+
+/// Why a body could not be read.
+enum BodyError {
+    TooLarge,
+    Stalled,
+    Broken,
+}
+
+async fn read_body(body: Incoming, max: usize, idle: Duration) -> Result<Bytes, BodyError> {
+    let mut body = Limited::new(body, max);
+    let mut buf = BytesMut::new();
+    loop {
+        let next = body.frame();
+        let frame = if idle.is_zero() {
+            next.await
+        } else {
+            tokio::time::timeout(idle, next)
+                .await
+                .map_err(|_| BodyError::Stalled)?
+        };
+        match frame {
+            None => return Ok(buf.freeze()),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    buf.extend_from_slice(&data);
+                }
+            }
+            Some(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                return Err(BodyError::TooLarge)
+            }
+            Some(Err(_)) => return Err(BodyError::Broken),
+        }
+    }
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+async fn handle(core: &Arc<ServerCore>, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+    if core.stopping.load(Ordering::Acquire) {
+        return closing(empty(StatusCode::SERVICE_UNAVAILABLE));
+    }
+    if req.method() == Method::OPTIONS {
+        return empty(StatusCode::OK);
+    }
+    let is_json = req.method() == Method::POST
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| contains_ignore_case(v.as_bytes(), b"application/json"));
+    // TSRPC's `req.url`: the request target as sent (no decoding).
+    let url = match req.uri().path_and_query() {
+        Some(pq) if req.uri().scheme().is_none() => pq.as_str().to_owned(),
+        _ => req.uri().to_string(),
+    };
+    let ip = super::ws::forwarded_ip(req.headers());
+
+    let max = core.options.max_body_size;
+    if content_length(req.headers()).is_some_and(|n| n > max as u64) {
+        // Refused without reading the body; hyper closes the connection after this answer.
+        return too_large(core, max);
+    }
+    let body = match read_body(req.into_body(), max, core.options.handshake_timeout).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return too_large(core, max),
+        Err(BodyError::Stalled) => return closing(empty(StatusCode::REQUEST_TIMEOUT)),
+        Err(BodyError::Broken) => return closing(empty(StatusCode::BAD_REQUEST)),
+    };
+
+    let conn = core.new_conn(
+        remote,
+        ip,
+        ConnKind::Http {
+            close_reason: Mutex::new(None),
+        },
+    );
+    if !core.flows.post_connect.is_empty() {
+        core.flows.post_connect.exec(conn.clone()).await;
+    }
+    let mut resp = if is_json {
+        handle_json(core, &conn, &url, body).await
+    } else {
+        input_error(core, &conn, INVALID_BUFFER_REASON.to_owned()).await
+    };
+    let reason = conn.close_reason();
+    if let Some(r) = &reason {
+        resp.headers_mut()
+            .insert("x-tsrpc-close-reason", header_value_lossy(r));
+    }
+    if !core.flows.post_disconnect.is_empty() {
+        let core = core.clone();
+        tokio::spawn(async move {
+            let ev = ConnDisconnectEvent { conn, reason };
+            core.flows.post_disconnect.exec(ev).await;
+        });
+    }
+    resp
+}
+
+async fn handle_json(
+    core: &Arc<ServerCore>,
+    conn: &Connection,
+    url: &str,
+    body: Bytes,
+) -> Response<Body> {
+    let (path, query) = match url.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (url, None),
+    };
+    let is_msg = query.is_some_and(|q| q.split('&').any(|part| part == "type=msg"));
+    // TSRPC's `jsonHostPath` is `/`.
+    let name = path.strip_prefix('/').unwrap_or(path);
+
+    let mut text = match String::from_utf8(body.into()) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    if !core.flows.pre_recv_data.is_empty() {
+        let ev = ConnDataEvent {
+            conn: conn.clone(),
+            data: text,
+        };
+        match core.flows.pre_recv_data.exec(ev).await {
+            Some(ev) => text = ev.data,
+            None if is_msg => return empty(StatusCode::OK),
+            None => {
+                let err = TsrpcError::server("Cancelled by pre_recv_data flow")
+                    .with_code(codes::CANCELLED);
+                return api_return(core, conn, Err(err)).await;
+            }
+        }
+    }
+    let url_error = || format!("Invalid URL path: {url}");
+
+    if is_msg {
+        if core.proto.find(name, crate::ServiceKind::Msg).is_none() {
+            return input_error(core, conn, url_error()).await;
+        }
+        // Checked here too: a message nobody listens to is not decoded by anyone.
+        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+            let msg = format!("Input is not a valid JSON string: {e}");
+            return input_error(core, conn, msg).await;
+        }
+        return match core.dispatch_msg(conn, name, &text).await {
+            Err(e) => input_error(core, conn, input_text(e, url)).await,
+            Ok(listeners) => {
+                // Answered before the listeners run (TSRPC ends the response first).
+                if !listeners.is_empty() {
+                    tokio::spawn(async move {
+                        for l in listeners {
+                            l.await;
+                        }
+                    });
+                }
+                empty(StatusCode::OK)
+            }
+        };
+    }
+
+    match core.dispatch_api(conn, name, 0, &text) {
+        Err(e) => input_error(core, conn, input_text(e, url)).await,
+        Ok(job) => {
+            // Spawned: the handler finishes even if the client goes away.
+            let ret = match tokio::spawn(job.run()).await {
+                Ok(ret) => ret,
+                Err(e) => {
+                    let inner = core.options.return_inner_error;
+                    Err(TsrpcError::internal(inner.then(|| e.to_string())))
+                }
+            };
+            api_return(core, conn, ret).await
+        }
+    }
+}
+
+fn input_text(e: InputError, url: &str) -> String {
+    match e {
+        InputError::UnknownApi(_) | InputError::UnknownMsg(_) => format!("Invalid URL path: {url}"),
+        InputError::Invalid(m) => m,
+    }
+}
+
+/// 200 with ServerError `INPUT_DATA_ERR` (the status is not changed for bad input).
+async fn input_error(core: &ServerCore, conn: &Connection, message: String) -> Response<Body> {
+    let body = api_error_body(core, TsrpcError::input_data(message));
+    send_json(core, conn, StatusCode::OK, body).await
+}
+
+/// An API's return: 200, or 500 for an error that is not an `ApiError`.
+async fn api_return(
+    core: &ServerCore,
+    conn: &Connection,
+    ret: Result<String, TsrpcError>,
+) -> Response<Body> {
+    let status = match &ret {
+        Err(e) if e.kind != ErrorType::ApiError => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::OK,
+    };
+    let body = core.codec.encode_api_return_body(&ret);
+    send_json(core, conn, status, body).await
+}
+
+fn api_error_body(core: &ServerCore, err: TsrpcError) -> String {
+    core.codec.encode_api_return_body(&Err(err))
+}
+
+/// A JSON body through `pre_send_data`.
+async fn send_json(
+    core: &ServerCore,
+    conn: &Connection,
+    status: StatusCode,
+    body: String,
+) -> Response<Body> {
+    if core.flows.pre_send_data.is_empty() {
+        return json(status, body);
+    }
+    let ev = ConnDataEvent {
+        conn: conn.clone(),
+        data: body,
+    };
+    match core.flows.pre_send_data.exec(ev).await {
+        Some(ev) => json(status, ev.data),
+        None => empty(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+fn too_large(core: &ServerCore, max: usize) -> Response<Body> {
+    let err = TsrpcError::server(format!("Request body too large (max {max} bytes)"))
+        .with_code(BODY_TOO_LARGE);
+    closing(json(StatusCode::PAYLOAD_TOO_LARGE, api_error_body(core, err)))
+}
+
+fn json(status: StatusCode, body: String) -> Response<Body> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
+    );
+    resp
+}
+
+fn empty(status: StatusCode) -> Response<Body> {
+    let mut resp = Response::new(Full::new(Bytes::new()));
+    *resp.status_mut() = status;
+    resp
+}
+
+/// Asks for the connection to be closed after this response.
+fn closing(mut resp: Response<Body>) -> Response<Body> {
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+/// A header value from any text: control characters (which no header may hold) become spaces.
+fn header_value_lossy(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| {
+        let clean: String = text
+            .chars()
+            .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+            .collect();
+        HeaderValue::from_str(&clean).unwrap_or_else(|_| HeaderValue::from_static(""))
+    })
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers.get_all(name).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case(token))
+        })
+    })
+}
+
+fn wants_websocket(headers: &HeaderMap) -> bool {
+    has_token(headers, header::UPGRADE, "websocket")
+}
+
+/// Answers a WebSocket handshake (101) and serves the socket once hyper hands it over.
+fn upgrade_websocket(
+    core: Arc<ServerCore>,
+    mut req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Body> {
+    let headers = req.headers();
+    let key = headers.get(header::SEC_WEBSOCKET_KEY).cloned();
+    let version_ok = headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_some_and(|v| v.as_bytes() == b"13");
+    let (Some(key), true, true, true) = (
+        key,
+        version_ok,
+        req.method() == Method::GET,
+        has_token(headers, header::CONNECTION, "upgrade"),
+    ) else {
+        let mut resp = closing(empty(StatusCode::BAD_REQUEST));
+        resp.headers_mut()
+            .insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        return resp;
+    };
+    // Echo the first offered protocol (TSRPC clients offer `text` or `buffer`).
+    let protocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').map(str::trim).find(|p| !p.is_empty()))
+        .and_then(|p| HeaderValue::from_str(p).ok());
+    let ip = super::ws::forwarded_ip(headers);
+    let accept = derive_accept_key(key.as_bytes());
+
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let config = super::ws::ws_config(&core);
+                let ws = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(config),
+                )
+                .await;
+                super::ws::serve(core, ws, remote, ip).await;
+            }
+            Err(e) => tracing::debug!("websocket upgrade from {remote} failed: {e}"),
+        }
+    });
+
+    let mut resp = empty(StatusCode::SWITCHING_PROTOCOLS);
+    let h = resp.headers_mut();
+    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    if let Ok(v) = HeaderValue::from_str(&accept) {
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+    }
+    if let Some(p) = protocol {
+        h.insert(header::SEC_WEBSOCKET_PROTOCOL, p);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert!(contains_ignore_case(b"Application/JSON; charset=utf-8", b"application/json"));
+        assert!(!contains_ignore_case(b"text/plain", b"application/json"));
+        assert!(!contains_ignore_case(b"", b"application/json"));
+        let mut h = HeaderMap::new();
+        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, Upgrade"));
+        h.insert(header::UPGRADE, HeaderValue::from_static("WebSocket"));
+        assert!(has_token(&h, header::CONNECTION, "upgrade"));
+        assert!(wants_websocket(&h));
+        assert_eq!(header_value_lossy("a\nb").to_str().unwrap(), "a b");
+        assert_eq!(header_value_lossy("kicked").to_str().unwrap(), "kicked");
     }
 }
