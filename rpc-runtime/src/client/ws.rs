@@ -183,6 +183,11 @@ impl WsClient {
         &self.inner.url
     }
 
+    /// The client's flows (hook chains), among them `post_disconnect` for reconnecting.
+    pub fn flows(&self) -> &super::ClientFlows {
+        &self.inner.core.flows
+    }
+
     /// The connection status.
     pub fn status(&self) -> WsStatus {
         self.inner.lock_state().status

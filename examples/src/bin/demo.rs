@@ -1,0 +1,181 @@
+//! The demo: a chat server and typed clients, on loopback, exiting by itself.
+//!
+//! Run it with `cargo run -p rpc-examples --bin demo`. It starts the chat service (the TSRPC
+//! reference service, see `rpc_examples::chat_server`) on `127.0.0.1:0`, then two clients
+//! call APIs, send messages, listen by name and by regex, receive a broadcast, get kicked and
+//! reconnect through the `post_disconnect` flow, and use the HTTP transport too.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use protocols::chat::room::{MsgUserJoin, RoomUser};
+use protocols::chat::{
+    self, FailMode, Msg, MsgChat, ReqAdd, ReqFail, ReqGameBurst, ReqKick, ReqLogin, ReqStats,
+};
+use regex::Regex;
+use rpc_runtime::{ServerOptions, WsClientOptions};
+use tokio::sync::{mpsc, Notify};
+
+fn step(title: &str) {
+    println!("\n== {title}");
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let server = rpc_examples::chat_server::start_ws_and_http(
+        "127.0.0.1:0".parse()?,
+        ServerOptions::default().return_inner_error(true),
+    )
+    .await?;
+    let addr = server.local_addr();
+    println!("chat server listening on {addr} (WebSocket and HTTP on one port)");
+
+    step("alice connects and calls APIs");
+    let alice = chat::Client::ws(format!("ws://{addr}"), WsClientOptions::default());
+    alice.connect().await?;
+    let login = alice
+        .call_login(ReqLogin {
+            username: "alice".into(),
+            password: "secret".into(),
+        })
+        .await?;
+    println!("Login -> token {}, user id {}", login.token, login.user.id);
+    let sum = alice.call_add(ReqAdd { a: 1.0, b: 2.0 }).await?;
+    println!("Add 1 + 2 -> {}", sum.c);
+    let err = alice.call_fail(ReqFail { mode: None }).await.unwrap_err();
+    let code = err
+        .code
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    println!(
+        "Fail -> {err} (code {code}, detail {})",
+        err.extra["detail"]
+    );
+    let err = alice
+        .call_fail(ReqFail {
+            mode: Some(FailMode::Throw),
+        })
+        .await
+        .unwrap_err();
+    println!("Fail throw -> {err} (innerErr {})", err.extra["innerErr"]);
+
+    step("listen by name and by regex");
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let t = tx.clone();
+    alice.listen_msg_chat(move |m: MsgChat| {
+        let _ = t.send(format!("alice got Chat from {}: {}", m.name, m.content));
+    });
+    let t = tx.clone();
+    alice.listen_msg_matching(Regex::new("^game/")?, move |m: Msg, name: &str| {
+        let what = match m {
+            Msg::GameGameStart(s) => {
+                format!("start of {} with {} players", s.game_id, s.players.len())
+            }
+            Msg::GameGameFrame(f) => format!("frame {} ({} inputs)", f.frame, f.inputs.len()),
+            Msg::GameGameOver(o) => format!("over: {:?}, scores {:?}", o.result, o.scores),
+            other => format!("{other:?}"),
+        };
+        let _ = t.send(format!("alice got {name}: {what}"));
+    });
+    alice
+        .send_msg_chat(&MsgChat {
+            name: "alice".into(),
+            content: "hello".into(),
+        })
+        .await?;
+    println!("{}", rx.recv().await.unwrap_or_default());
+    let burst = alice.call_game_burst(ReqGameBurst { frames: 2 }).await?;
+    for _ in 0..burst.sent {
+        println!("{}", rx.recv().await.unwrap_or_default());
+    }
+    println!("GameBurst -> sent {}", burst.sent);
+
+    step("bob joins a room: the server broadcasts it to everyone");
+    let bob = chat::Client::ws(format!("ws://{addr}"), WsClientOptions::default());
+    bob.connect().await?;
+    for (who, client) in [("alice", &alice), ("bob", &bob)] {
+        let t = tx.clone();
+        client.listen_msg_room_user_join(move |m: MsgUserJoin| {
+            let _ = t.send(format!(
+                "{who} got room/UserJoin: {} joined {}",
+                m.user.name, m.room_id
+            ));
+        });
+    }
+    bob.send_msg_room_user_join(&MsgUserJoin {
+        room_id: "r1".into(),
+        user: RoomUser {
+            id: 7.0,
+            name: "bob".into(),
+        },
+        tags: vec!["new".into()],
+    })
+    .await?;
+    let mut lines = vec![
+        rx.recv().await.unwrap_or_default(),
+        rx.recv().await.unwrap_or_default(),
+    ];
+    lines.sort();
+    for l in lines {
+        println!("{l}");
+    }
+    server
+        .broadcast_msg_chat(&MsgChat {
+            name: "server".into(),
+            content: "welcome, everyone".into(),
+        })
+        .await?;
+    println!("{}", rx.recv().await.unwrap_or_default());
+
+    step("bob is kicked and reconnects through post_disconnect");
+    let reconnected = Arc::new(Notify::new());
+    let done = reconnected.clone();
+    bob.flows().post_disconnect.push(move |ev| {
+        println!(
+            "bob disconnected: reason {:?}, manual {}",
+            ev.reason, ev.is_manual
+        );
+        if !ev.is_manual {
+            let client = ev.client.clone();
+            let done = done.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                match client.connect().await {
+                    Ok(()) => println!("bob reconnected"),
+                    Err(e) => println!("bob could not reconnect: {e}"),
+                }
+                done.notify_one();
+            });
+        }
+        Some(ev)
+    });
+    bob.call_kick(ReqKick {
+        reason: "kicked by the demo".into(),
+    })
+    .await?;
+    tokio::time::timeout(Duration::from_secs(5), reconnected.notified()).await?;
+    let sum = bob.call_add(ReqAdd { a: 20.0, b: 22.0 }).await?;
+    println!("bob calls Add again: 20 + 22 -> {}", sum.c);
+
+    step("the same typed client over HTTP");
+    let http = chat::Client::http(format!("http://{addr}"), Default::default());
+    http.send_msg_chat(&MsgChat {
+        name: "carol".into(),
+        content: "over http".into(),
+    })
+    .await?;
+    let stats = http.call_stats(ReqStats {}).await?;
+    println!(
+        "Stats over HTTP -> {} chats, last {:?}",
+        stats.chat_count,
+        stats.last_chat.map(|c| c.content)
+    );
+
+    step("goodbye");
+    alice.disconnect().await;
+    bob.disconnect().await;
+    server.stop().await;
+    println!("server stopped; demo done");
+    Ok(())
+}
