@@ -1,18 +1,34 @@
 //! The HTTP client: TSRPC JSON mode over `POST /<service name>`.
+//!
+//! * A call is `POST <url>/<name>` with `Content-Type: application/json` and the request as the
+//!   body. A 200 or 500 answer holds an `ApiReturn` (`{"isSucc":..}`); any other status is
+//!   ServerError `HTTP Error <status>` with `httpCode` (as TSRPC's browser client does), unless
+//!   its body is an error return (such as a 413 from our server), which is then returned with
+//!   `httpCode` added.
+//! * A message is `POST <url>/<name>?type=msg`; the server answers 200 with an empty body once
+//!   the message is decoded. Unlike TSRPC's client (which ignores the answer) an error body
+//!   (`INPUT_DATA_ERR` for a message the server cannot decode) is returned as the error.
+//! * Network failures are NetworkError with Node's codes (`ECONNREFUSED`, `ECONNRESET`, ...);
+//!   the call timeout gives NetworkError `TIMEOUT` (messages use the client's default timeout).
+//! * Connections are kept alive and reused (idle ones are dropped after 4 s, before a Node
+//!   server's 5 s keep-alive timeout).
+//! * `pre_send_data` sees each request body, `pre_recv_data` each response body.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::header::{HeaderValue, CONTENT_TYPE};
-use hyper::{Method, Request};
+use hyper::{Method, Request, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use serde_json::value::RawValue;
 
 use super::core::{ClientCore, Transport};
+use super::flows::DataEvent;
 use super::impl_rpc_client;
 use crate::error::{ApiReturn, TsrpcError};
 
@@ -20,10 +36,13 @@ use crate::error::{ApiReturn, TsrpcError};
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct HttpClientOptions {
-    /// Default timeout of a call (15 s; `None` or zero: none).
+    /// Default timeout of a call or message (15 s; `None` or zero: none).
     pub timeout: Option<Duration>,
-    /// Largest response body accepted (16 MiB).
+    /// Largest response body accepted (16 MiB); a larger one fails the call with ServerError
+    /// `Parse server output error` (code `BODY_TOO_LARGE`).
     pub max_body_size: usize,
+    /// How long an unused keep-alive connection is kept (4 s; `None`: no limit).
+    pub pool_idle_timeout: Option<Duration>,
 }
 
 impl Default for HttpClientOptions {
@@ -31,6 +50,7 @@ impl Default for HttpClientOptions {
         HttpClientOptions {
             timeout: Some(Duration::from_secs(15)),
             max_body_size: 16 << 20,
+            pool_idle_timeout: Some(Duration::from_secs(4)),
         }
     }
 }
@@ -41,17 +61,39 @@ impl HttpClientOptions {
         self.timeout = timeout;
         self
     }
+    /// Sets the largest response body accepted.
+    pub fn max_body_size(mut self, n: usize) -> Self {
+        self.max_body_size = n;
+        self
+    }
+    /// Sets how long an unused keep-alive connection is kept.
+    pub fn pool_idle_timeout(mut self, t: Option<Duration>) -> Self {
+        self.pool_idle_timeout = t;
+        self
+    }
 }
 
 pub(crate) struct HttpInner {
     base: String,
+    /// Why `base` cannot be used, found when the client was built.
+    base_error: Option<String>,
     options: HttpClientOptions,
     pub(crate) core: ClientCore,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
-/// A TSRPC HTTP client (JSON mode): calls and one-way messages, keep-alive connections.
+/// A TSRPC HTTP client (JSON mode): calls and one-way messages over keep-alive connections.
 /// A cheap clone.
+///
+/// ```no_run
+/// use rpc_runtime::{HttpClient, RpcClient};
+/// # async fn demo() {
+/// let client = HttpClient::new("http://127.0.0.1:3000", Default::default());
+/// let ret = client
+///     .call_raw("Add", &serde_json::json!({"a": 1, "b": 2}), Default::default())
+///     .await;
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct HttpClient {
     pub(crate) inner: Arc<HttpInner>,
@@ -68,18 +110,22 @@ impl fmt::Debug for HttpClient {
 impl_rpc_client!(HttpClient);
 
 impl HttpClient {
-    /// A client for `url` (`http://host:port`, may hold a path prefix).
+    /// A client for `url` (`http://host:port`, may hold a path prefix such as
+    /// `http://host/api`). Only `http` is supported; with any other URL every call fails with
+    /// ClientError `INVALID_URL`.
     pub fn new(url: impl Into<String>, options: HttpClientOptions) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(4))
+            .pool_idle_timeout(options.pool_idle_timeout)
             .build(connector);
         let base = url.into().trim_end_matches('/').to_owned();
+        let base_error = check_base(&base).err();
         HttpClient {
             inner: Arc::new(HttpInner {
                 core: ClientCore::new(options.timeout),
                 base,
+                base_error,
                 options,
                 client,
             }),
@@ -92,92 +138,204 @@ impl HttpClient {
     }
 }
 
+fn check_base(base: &str) -> Result<(), String> {
+    let uri: Uri = base.parse().map_err(|e| format!("Invalid URL {base}: {e}"))?;
+    match uri.scheme_str() {
+        Some("http") if uri.authority().is_some() => Ok(()),
+        Some("http") => Err(format!("Invalid URL {base}: no host")),
+        _ => Err(format!("Invalid URL {base}: only http:// is supported")),
+    }
+}
+
 /// A network error the way Node names it (`ECONNREFUSED`, `ECONNRESET`, ...).
-fn network_error(e: &(dyn std::error::Error + 'static)) -> TsrpcError {
+fn network_error(e: &(dyn std::error::Error + 'static), authority: &str) -> TsrpcError {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut hang_up = false;
     while let Some(err) = cur {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind::*;
-            let code = match io.kind() {
-                ConnectionRefused => "ECONNREFUSED",
-                ConnectionReset => "ECONNRESET",
-                ConnectionAborted => "ECONNABORTED",
-                TimedOut => "ETIMEDOUT",
-                BrokenPipe => "EPIPE",
-                UnexpectedEof => "ECONNRESET",
-                _ => "ENETWORK",
+            let (code, msg) = match io.kind() {
+                ConnectionRefused => ("ECONNREFUSED", format!("connect ECONNREFUSED {authority}")),
+                ConnectionReset => ("ECONNRESET", "read ECONNRESET".to_owned()),
+                ConnectionAborted => ("ECONNABORTED", io.to_string()),
+                TimedOut => ("ETIMEDOUT", format!("connect ETIMEDOUT {authority}")),
+                BrokenPipe => ("EPIPE", "write EPIPE".to_owned()),
+                UnexpectedEof => ("ECONNRESET", "socket hang up".to_owned()),
+                NotFound | AddrNotAvailable => ("ENOTFOUND", format!("getaddrinfo ENOTFOUND {authority}")),
+                _ => ("ENETWORK", io.to_string()),
             };
-            return TsrpcError::network(io.to_string()).with_code(code);
+            return TsrpcError::network(msg).with_code(code);
+        }
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            hang_up |= h.is_incomplete_message() || h.is_closed() || h.is_canceled();
         }
         cur = err.source();
     }
+    if hang_up {
+        // The peer closed the connection before answering (Node: `socket hang up`).
+        return TsrpcError::network("socket hang up").with_code("ECONNRESET");
+    }
     let text = e.to_string();
-    let code = if text.contains("closed") || text.contains("reset") {
-        "ECONNRESET"
+    let code = if text.contains("dns error") || text.contains("failed to lookup") {
+        "ENOTFOUND"
     } else {
         "ENETWORK"
     };
     TsrpcError::network(text).with_code(code)
 }
 
+/// The `{"isSucc":..}` body of an API return.
+#[derive(serde::Deserialize)]
+struct Ret<'a> {
+    #[serde(rename = "isSucc")]
+    is_succ: bool,
+    #[serde(borrow, default)]
+    res: Option<&'a RawValue>,
+    #[serde(default)]
+    err: Option<TsrpcError>,
+}
+
+fn parse_error(status: u16) -> TsrpcError {
+    TsrpcError::server("Parse server output error").with_extra("httpCode", status)
+}
+
 impl HttpInner {
-    async fn post(&self, path_and_query: &str, body: String) -> Result<(u16, Bytes), TsrpcError> {
-        let uri = format!("{}/{}", self.base, path_and_query);
+    /// POSTs `body` to `<base>/<path_and_query>` and reads the answer (through the data flows).
+    async fn post(
+        &self,
+        path_and_query: &str,
+        body: String,
+        sn: Option<u64>,
+    ) -> Result<(u16, String), TsrpcError> {
+        if let Some(e) = &self.base_error {
+            return Err(TsrpcError::client(e.clone()).with_code("INVALID_URL"));
+        }
+        let flows = &self.core.flows;
+        let body = if flows.pre_send_data.is_empty() {
+            body
+        } else {
+            match flows.pre_send_data.exec(DataEvent { data: body, sn }).await {
+                Some(ev) => ev.data,
+                None => return Err(TsrpcError::cancelled("pre_send_data flow")),
+            }
+        };
+        let uri: Uri = format!("{}/{}", self.base, path_and_query)
+            .parse()
+            .map_err(|e| {
+                TsrpcError::client(format!("Invalid URL path {path_and_query}: {e}"))
+                    .with_code("INVALID_URL")
+            })?;
+        let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
         let req = Request::builder()
             .method(Method::POST)
-            .uri(&uri)
+            .uri(uri)
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| TsrpcError::client(format!("Invalid URL {uri}: {e}")))?;
+            .map_err(|e| TsrpcError::client(e.to_string()).with_code("INVALID_URL"))?;
         let resp = self
             .client
             .request(req)
             .await
-            .map_err(|e| network_error(&e))?;
+            .map_err(|e| network_error(&e, &authority))?;
         let status = resp.status().as_u16();
-        let limited = http_body_util::Limited::new(resp.into_body(), self.options.max_body_size);
-        let body = limited
-            .collect()
-            .await
-            .map_err(|e| match e.downcast_ref::<hyper::Error>() {
-                Some(h) => network_error(h),
-                None => TsrpcError::network(e.to_string()).with_code("EBODY"),
-            })?
-            .to_bytes();
-        Ok((status, body))
+        let limited = Limited::new(resp.into_body(), self.options.max_body_size);
+        let bytes = match limited.collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                return Err(parse_error(status).with_code("BODY_TOO_LARGE"));
+            }
+            Err(e) => return Err(network_error(&*e, &authority)),
+        };
+        let mut text = match String::from_utf8(bytes.into()) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        if !flows.pre_recv_data.is_empty() {
+            match flows.pre_recv_data.exec(DataEvent { data: text, sn }).await {
+                Some(ev) => text = ev.data,
+                None => return Err(TsrpcError::cancelled("pre_recv_data flow")),
+            }
+        }
+        Ok((status, text))
     }
 }
 
+/// An error return in a body of any status, `httpCode` added for an unusual status.
+fn error_in_body(status: u16, body: &str) -> Option<TsrpcError> {
+    let ret: Ret<'_> = serde_json::from_str(body).ok()?;
+    let err = ret.err.filter(|_| !ret.is_succ)?;
+    Some(if status == 200 || status == 500 {
+        err
+    } else {
+        err.with_extra("httpCode", status)
+    })
+}
+
+fn http_error(status: u16) -> TsrpcError {
+    TsrpcError::server(format!("HTTP Error {status}")).with_extra("httpCode", status)
+}
+
 impl Transport for HttpInner {
-    async fn send_call(&self, name: &str, req_json: String, _sn: u64) -> ApiReturn<String> {
-        let (status, body) = self.post(name, req_json).await?;
-        let parse_err = || {
-            TsrpcError::server("Parse server output error")
-                .with_extra("httpCode", status)
-        };
-        #[derive(serde::Deserialize)]
-        struct Ret<'a> {
-            #[serde(rename = "isSucc")]
-            is_succ: bool,
-            #[serde(borrow, default)]
-            res: Option<&'a serde_json::value::RawValue>,
-            #[serde(default)]
-            err: Option<TsrpcError>,
+    async fn send_call(&self, name: &str, req_json: String, sn: u64) -> ApiReturn<String> {
+        let (status, body) = self.post(name, req_json, Some(sn)).await?;
+        if status != 200 && status != 500 {
+            return Err(error_in_body(status, &body).unwrap_or_else(|| http_error(status)));
         }
-        let ret: Ret<'_> = serde_json::from_slice(&body).map_err(|_| parse_err())?;
+        let ret: Ret<'_> = serde_json::from_str(&body).map_err(|_| parse_error(status))?;
         if ret.is_succ {
-            Ok(ret.res.map(|r| r.get().to_owned()).unwrap_or_else(|| "null".into()))
+            Ok(ret
+                .res
+                .map(|r| r.get().to_owned())
+                .unwrap_or_else(|| "null".into()))
         } else {
-            Err(ret.err.unwrap_or_else(parse_err))
+            Err(ret.err.unwrap_or_else(|| parse_error(status)))
         }
     }
 
     async fn send_msg(&self, name: &str, msg_json: String) -> Result<(), TsrpcError> {
-        let (status, _) = self.post(&format!("{name}?type=msg"), msg_json).await?;
+        let path = format!("{name}?type=msg");
+        let post = self.post(&path, msg_json, None);
+        // The call pipeline's timeout covers calls only.
+        let (status, body) = match self.options.timeout.filter(|t| !t.is_zero()) {
+            Some(t) => tokio::time::timeout(t, post)
+                .await
+                .unwrap_or_else(|_| Err(TsrpcError::timeout()))?,
+            None => post.await?,
+        };
+        if let Some(err) = error_in_body(status, &body) {
+            return Err(err);
+        }
         if status == 200 {
             Ok(())
         } else {
-            Err(TsrpcError::server(format!("HTTP Error {status}")).with_extra("httpCode", status))
+            Err(http_error(status))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        assert!(check_base("http://127.0.0.1:3000").is_ok());
+        assert!(check_base("http://127.0.0.1:3000/api").is_ok());
+        assert!(check_base("ws://127.0.0.1:3000").is_err());
+        assert!(check_base("https://example.com").is_err());
+        assert!(check_base("not a url").is_err());
+    }
+
+    #[test]
+    fn error_bodies() {
+        let body = r#"{"isSucc":false,"err":{"message":"too big","type":"ServerError","code":"BODY_TOO_LARGE"}}"#;
+        let e = error_in_body(413, body).unwrap();
+        assert_eq!(e.message, "too big");
+        assert_eq!(e.extra["httpCode"], 413);
+        assert!(error_in_body(200, "").is_none());
+        assert!(error_in_body(200, r#"{"isSucc":true,"res":{}}"#).is_none());
+        let e = http_error(404);
+        assert_eq!(e.message, "HTTP Error 404");
+        assert_eq!(e.extra["httpCode"], 404);
     }
 }
