@@ -1,0 +1,4 @@
+#[rpc_macros::service(protocols = "ui/fixtures/missing-req")]
+pub mod chat {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[rpc_macros::service(protocols = "ui/fixtures/type-name-mismatch")]
+pub mod chat {}
+
+fn main() {}
