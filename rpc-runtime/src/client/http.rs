@@ -43,6 +43,9 @@ pub struct HttpClientOptions {
     pub max_body_size: usize,
     /// How long an unused keep-alive connection is kept (4 s; `None`: no limit).
     pub pool_idle_timeout: Option<Duration>,
+    /// TLS settings for `https://` URLs (feature `tls`): trusted roots, client certificate.
+    #[cfg(feature = "tls")]
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for HttpClientOptions {
@@ -51,6 +54,8 @@ impl Default for HttpClientOptions {
             timeout: Some(Duration::from_secs(15)),
             max_body_size: 16 << 20,
             pool_idle_timeout: Some(Duration::from_secs(4)),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -66,11 +71,47 @@ impl HttpClientOptions {
         self.max_body_size = n;
         self
     }
+    /// Sets the TLS settings used for `https://` URLs.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
     /// Sets how long an unused keep-alive connection is kept.
     pub fn pool_idle_timeout(mut self, t: Option<Duration>) -> Self {
         self.pool_idle_timeout = t;
         self
     }
+}
+
+#[cfg(not(feature = "tls"))]
+type Connector = HttpConnector;
+#[cfg(feature = "tls")]
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+#[cfg(not(feature = "tls"))]
+fn connector(http: HttpConnector, _options: &HttpClientOptions) -> Connector {
+    http
+}
+
+#[cfg(feature = "tls")]
+fn connector(mut http: HttpConnector, options: &HttpClientOptions) -> Connector {
+    http.enforce_http(false);
+    let config = options.tls.as_deref().cloned().unwrap_or_else(|| {
+        // No roots given: https:// fails to verify rather than trusting anything.
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth()
+    });
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http)
 }
 
 pub(crate) struct HttpInner {
@@ -79,7 +120,7 @@ pub(crate) struct HttpInner {
     base_error: Option<String>,
     options: HttpClientOptions,
     pub(crate) core: ClientCore,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<Connector, Full<Bytes>>,
 }
 
 /// A TSRPC HTTP client (JSON mode): calls and one-way messages over keep-alive connections.
@@ -118,7 +159,7 @@ impl HttpClient {
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(options.pool_idle_timeout)
-            .build(connector);
+            .build(self::connector(connector, &options));
         let base = url.into().trim_end_matches('/').to_owned();
         let base_error = check_base(&base).err();
         HttpClient {
@@ -139,11 +180,19 @@ impl HttpClient {
 }
 
 fn check_base(base: &str) -> Result<(), String> {
-    let uri: Uri = base.parse().map_err(|e| format!("Invalid URL {base}: {e}"))?;
+    let uri: Uri = base
+        .parse()
+        .map_err(|e| format!("Invalid URL {base}: {e}"))?;
     match uri.scheme_str() {
         Some("http") if uri.authority().is_some() => Ok(()),
-        Some("http") => Err(format!("Invalid URL {base}: no host")),
-        _ => Err(format!("Invalid URL {base}: only http:// is supported")),
+        #[cfg(feature = "tls")]
+        Some("https") if uri.authority().is_some() => Ok(()),
+        Some("http" | "https") => Err(format!("Invalid URL {base}: no host")),
+        #[cfg(not(feature = "tls"))]
+        Some("https") => Err(format!(
+            "Invalid URL {base}: https:// needs the `tls` feature of rpc-runtime"
+        )),
+        _ => Err(format!("Invalid URL {base}: only http:// and https:// are supported")),
     }
 }
 
@@ -161,7 +210,9 @@ fn network_error(e: &(dyn std::error::Error + 'static), authority: &str) -> Tsrp
                 TimedOut => ("ETIMEDOUT", format!("connect ETIMEDOUT {authority}")),
                 BrokenPipe => ("EPIPE", "write EPIPE".to_owned()),
                 UnexpectedEof => ("ECONNRESET", "socket hang up".to_owned()),
-                NotFound | AddrNotAvailable => ("ENOTFOUND", format!("getaddrinfo ENOTFOUND {authority}")),
+                NotFound | AddrNotAvailable => {
+                    ("ENOTFOUND", format!("getaddrinfo ENOTFOUND {authority}"))
+                }
                 _ => ("ENETWORK", io.to_string()),
             };
             return TsrpcError::network(msg).with_code(code);

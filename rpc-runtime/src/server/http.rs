@@ -50,7 +50,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
@@ -76,12 +76,14 @@ type Body = Full<Bytes>;
 
 /// Serves one TCP connection as HTTP/1.1 with keep-alive (or, with `upgrade`, as WebSocket when
 /// a request asks for it).
-pub(crate) async fn serve_conn(
+pub(crate) async fn serve_conn<S>(
     core: Arc<ServerCore>,
-    stream: TcpStream,
+    stream: S,
     remote: SocketAddr,
     upgrade: bool,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let svc_core = core.clone();
     let service = service_fn(move |req: Request<Incoming>| {
         let core = svc_core.clone();
@@ -139,17 +141,26 @@ async fn respond(
             let msg = panic_text(&*panic);
             tracing::error!("HTTP request from {remote} panicked: {msg}");
             let err = TsrpcError::internal(inner.then_some(msg));
-            json(StatusCode::INTERNAL_SERVER_ERROR, api_error_body(&core, err))
+            json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                api_error_body(&core, err),
+            )
         }
     };
     let h = resp.headers_mut();
     h.insert("x-powered-by", HeaderValue::from_static(POWERED_BY));
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
         HeaderValue::from_static("Content-Type,*"),
     );
-    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("3600"));
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("3600"),
+    );
     resp
 }
 
@@ -205,7 +216,11 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-async fn handle(core: &Arc<ServerCore>, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+async fn handle(
+    core: &Arc<ServerCore>,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Body> {
     if core.stopping.load(Ordering::Acquire) {
         return closing(empty(StatusCode::SERVICE_UNAVAILABLE));
     }
@@ -396,7 +411,10 @@ async fn send_json(
 fn too_large(core: &ServerCore, max: usize) -> Response<Body> {
     let err = TsrpcError::server(format!("Request body too large (max {max} bytes)"))
         .with_code(BODY_TOO_LARGE);
-    closing(json(StatusCode::PAYLOAD_TOO_LARGE, api_error_body(core, err)))
+    closing(json(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        api_error_body(core, err),
+    ))
 }
 
 fn json(status: StatusCode, body: String) -> Response<Body> {
@@ -441,10 +459,8 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
 
 fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
     headers.get_all(name).iter().any(|v| {
-        v.to_str().is_ok_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case(token))
-        })
+        v.to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     })
 }
 
@@ -470,8 +486,10 @@ fn upgrade_websocket(
         has_token(headers, header::CONNECTION, "upgrade"),
     ) else {
         let mut resp = closing(empty(StatusCode::BAD_REQUEST));
-        resp.headers_mut()
-            .insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        resp.headers_mut().insert(
+            header::SEC_WEBSOCKET_VERSION,
+            HeaderValue::from_static("13"),
+        );
         return resp;
     };
     // Echo the first offered protocol (TSRPC clients offer `text` or `buffer`).
@@ -519,11 +537,17 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert!(contains_ignore_case(b"Application/JSON; charset=utf-8", b"application/json"));
+        assert!(contains_ignore_case(
+            b"Application/JSON; charset=utf-8",
+            b"application/json"
+        ));
         assert!(!contains_ignore_case(b"text/plain", b"application/json"));
         assert!(!contains_ignore_case(b"", b"application/json"));
         let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, Upgrade"));
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, Upgrade"),
+        );
         h.insert(header::UPGRADE, HeaderValue::from_static("WebSocket"));
         assert!(has_token(&h, header::CONNECTION, "upgrade"));
         assert!(wants_websocket(&h));
