@@ -1,0 +1,3 @@
+fn main() {
+    rpc_codegen::watch("src/svc");
+}
