@@ -1,6 +1,8 @@
 //! Shared helpers of the integration tests: a small service whose traits are implemented by
 //! hand (the typed-generic layer without the macro), raw WebSocket helpers, and timing helpers.
 
+pub mod node;
+
 use std::future::Future;
 use std::time::Duration;
 
