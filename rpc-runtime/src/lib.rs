@@ -32,6 +32,9 @@ mod client;
 mod codec;
 mod error;
 mod flow;
+#[doc(hidden)]
+#[path = "fuzz.rs"]
+pub mod __fuzz;
 pub mod json;
 mod listener;
 mod server;
@@ -54,7 +57,7 @@ pub use listener::ListenerHandle;
 pub use server::{
     ApiCall, ApiCallEvent, ApiReturnFlowEvent, ConnDataEvent, ConnDisconnectEvent, ConnType,
     Connection, HandlerError, HandlerResult, MsgCall, MsgCallEvent, RunningServer, Server, ServerHandle,
-    ServerFlows, ServerOptions, StartError, Transports, FRAME_TOO_BIG_REASON,
+    ServerFlows, ServerOptions, StartError, Transports, FRAME_TOO_BIG_REASON, INVALID_UTF8_REASON,
     SEND_QUEUE_FULL_REASON,
 };
 pub use service::{Api, Message, MsgEnum, ServiceDef, ServiceKind, ServiceProto};

@@ -115,10 +115,6 @@ impl<H: Clone> Listeners<H> {
         out
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        inner.by_name.is_empty() && inner.patterns.is_empty()
-    }
 }
 
 #[cfg(test)]

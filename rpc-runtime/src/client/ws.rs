@@ -48,6 +48,9 @@ pub struct WsClientOptions {
     pub send_queue: usize,
     /// Largest frame accepted from the server (default 16 MiB).
     pub max_frame_size: usize,
+    /// TLS settings for `wss://` URLs (feature `tls`): trusted roots, client certificate.
+    #[cfg(feature = "tls")]
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for WsClientOptions {
@@ -58,6 +61,8 @@ impl Default for WsClientOptions {
             connect_timeout: Duration::from_secs(10),
             send_queue: 256,
             max_frame_size: 16 << 20,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -71,6 +76,12 @@ impl WsClientOptions {
     /// Turns the heartbeat on.
     pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
         self.heartbeat = Some(Heartbeat { interval, timeout });
+        self
+    }
+    /// Sets the TLS settings used for `wss://` URLs.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
         self
     }
     /// Sets the connect timeout.
@@ -295,7 +306,19 @@ impl WsClient {
         config.max_message_size = Some(self.inner.options.max_frame_size);
         config.max_frame_size = Some(self.inner.options.max_frame_size);
         config.read_buffer_size = 8 * 1024;
+        #[cfg(not(feature = "tls"))]
         let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
+        #[cfg(feature = "tls")]
+        let connect = tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            Some(config),
+            true,
+            self.inner
+                .options
+                .tls
+                .clone()
+                .map(tokio_tungstenite::Connector::Rustls),
+        );
         let (stream, _resp) = tokio::time::timeout(self.inner.options.connect_timeout, connect)
             .await
             .map_err(|_| fail("connect timeout".into()))?

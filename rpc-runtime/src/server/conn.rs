@@ -24,8 +24,10 @@ pub enum ConnType {
 }
 
 /// Signals between a WebSocket connection's reader, its writer and `close()`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct WsSignals {
+    /// Permits for API calls running at once on this connection.
+    pub(crate) calls: Arc<tokio::sync::Semaphore>,
     /// The close frame to send, set once.
     pub(crate) close: Mutex<Option<(u16, String)>>,
     /// Wakes the writer to send the close frame.
@@ -78,6 +80,19 @@ impl PartialEq for Connection {
     }
 }
 impl Eq for Connection {}
+
+impl WsSignals {
+    pub(crate) fn new(max_pending_calls: usize) -> Self {
+        WsSignals {
+            calls: Arc::new(tokio::sync::Semaphore::new(max_pending_calls.max(1))),
+            close: Mutex::new(None),
+            close_now: Notify::new(),
+            finished: Notify::new(),
+            terminate: Notify::new(),
+            closed: AtomicBool::new(false),
+        }
+    }
+}
 
 impl Connection {
     /// A number unique among this server's connections.

@@ -5,7 +5,7 @@ mod core;
 mod flows;
 mod handler;
 pub(crate) mod http;
-mod ws;
+pub(crate) mod ws;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use regex::Regex;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 pub use self::conn::{ConnType, Connection};
@@ -27,7 +27,7 @@ pub use self::flows::{
 };
 pub use self::handler::{ApiCall, HandlerError, HandlerResult, MsgCall};
 use self::handler::{CallCtx, ErasedApi, ErasedMsg};
-pub use self::ws::FRAME_TOO_BIG_REASON;
+pub use self::ws::{FRAME_TOO_BIG_REASON, INVALID_UTF8_REASON};
 use crate::error::TsrpcError;
 use crate::listener::Listeners;
 use crate::service::{Api, Message, MsgEnum, ServiceProto};
@@ -64,6 +64,13 @@ pub struct ServerOptions {
     pub close_timeout: Duration,
     /// At most this many connections at once; more are refused (10,000).
     pub max_connections: usize,
+    /// API calls one WebSocket connection may have running at once (1,024); past that the
+    /// server stops reading that connection until one finishes.
+    pub max_pending_calls: usize,
+    /// Serve TLS (`wss://`, `https://`) with this configuration (feature `tls`). The TLS
+    /// handshake must finish within `handshake_timeout`.
+    #[cfg(feature = "tls")]
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for ServerOptions {
@@ -80,6 +87,9 @@ impl Default for ServerOptions {
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(3),
             max_connections: 10_000,
+            max_pending_calls: 1024,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -108,6 +118,32 @@ impl ServerOptions {
     /// Sets the maximum frame size.
     pub fn max_frame_size(mut self, n: usize) -> Self {
         self.max_frame_size = n;
+        self
+    }
+    /// Serves TLS with this configuration.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+    /// Sets the maximum number of connections.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+    /// Sets the handshake timeout.
+    pub fn handshake_timeout(mut self, t: Duration) -> Self {
+        self.handshake_timeout = t;
+        self
+    }
+    /// Sets the maximum number of API calls running at once on one connection.
+    pub fn max_pending_calls(mut self, n: usize) -> Self {
+        self.max_pending_calls = n;
+        self
+    }
+    /// Sets the number of frames queued per connection before `send_msg` waits.
+    pub fn send_queue(mut self, n: usize) -> Self {
+        self.send_queue = n;
         self
     }
     /// Sets the maximum HTTP body size.
@@ -331,6 +367,18 @@ impl Server {
             .collect()
     }
 
+    /// The server's core, without binding anything (the fuzz entry points serve it over
+    /// in-memory pipes).
+    pub(crate) fn into_core(self) -> Arc<ServerCore> {
+        Arc::new(ServerCore::new(
+            self.proto,
+            self.apis,
+            self.msgs,
+            self.flows,
+            self.options,
+        ))
+    }
+
     /// Binds and starts serving.
     pub async fn start(self) -> Result<RunningServer, StartError> {
         let missing = self.unimplemented_apis();
@@ -404,11 +452,28 @@ async fn accept_loop(
             continue;
         }
         let _ = stream.set_nodelay(true);
+        #[cfg(feature = "tls")]
+        if let Some(config) = &core.options.tls {
+            let acceptor = tokio_rustls::TlsAcceptor::from(config.clone());
+            let core = core.clone();
+            tokio::spawn(async move {
+                let handshake = acceptor.accept(stream);
+                match tokio::time::timeout(core.options.handshake_timeout, handshake).await {
+                    Ok(Ok(tls)) => serve_stream(core, tls, remote, transports).await,
+                    Ok(Err(e)) => tracing::debug!("TLS handshake from {remote} failed: {e}"),
+                    Err(_) => tracing::debug!("TLS handshake from {remote} timed out"),
+                }
+            });
+            continue;
+        }
         tokio::spawn(serve_stream(core.clone(), stream, remote, transports));
     }
 }
 
-async fn serve_stream(core: Arc<ServerCore>, stream: TcpStream, remote: SocketAddr, t: Transports) {
+async fn serve_stream<S>(core: Arc<ServerCore>, stream: S, remote: SocketAddr, t: Transports)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     match t {
         Transports::Ws => ws::accept(core, stream, remote).await,
         Transports::Http => http::serve_conn(core, stream, remote, false).await,
@@ -534,10 +599,17 @@ impl RunningServer {
 
     /// `ws://addr` or `http://addr`, for clients.
     pub fn url(&self) -> String {
-        match self.transports {
-            Transports::Http => format!("http://{}", self.local_addr),
-            _ => format!("ws://{}", self.local_addr),
-        }
+        #[cfg(feature = "tls")]
+        let tls = self.handle.core.options.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        let tls = false;
+        let scheme = match (self.transports, tls) {
+            (Transports::Http, false) => "http",
+            (Transports::Http, true) => "https",
+            (_, false) => "ws",
+            (_, true) => "wss",
+        };
+        format!("{scheme}://{}", self.local_addr)
     }
 
     /// A handle to give to code that outlives this borrow.

@@ -26,6 +26,9 @@ use crate::ws_util::HEARTBEAT;
 /// The close reason when a frame is larger than `max_frame_size` (close code 1009).
 pub const FRAME_TOO_BIG_REASON: &str = "Frame too large";
 
+/// The close reason when a text frame is not valid UTF-8 (close code 1007).
+pub const INVALID_UTF8_REASON: &str = "Invalid UTF-8 in a text frame";
+
 pub(crate) fn ws_config(core: &ServerCore) -> WebSocketConfig {
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(core.options.max_frame_size);
@@ -105,7 +108,7 @@ pub(crate) async fn serve<S>(
 {
     let (sink, mut source) = ws.split();
     let (tx, rx) = mpsc::channel(core.options.send_queue.max(1));
-    let signals = Arc::new(WsSignals::default());
+    let signals = Arc::new(WsSignals::new(core.options.max_pending_calls));
     let conn = core.new_conn(
         remote,
         ip,
@@ -164,7 +167,7 @@ pub(crate) async fn serve<S>(
                 if conn.is_closed() {
                     continue; // after a close, input is ignored
                 }
-                on_text(&core, &conn, text.as_str()).await;
+                on_text(&core, &conn, &signals, text.as_str()).await;
             }
             Some(Ok(WsMessage::Binary(data))) => {
                 last_rx = Instant::now();
@@ -185,6 +188,16 @@ pub(crate) async fn serve<S>(
                 conn.close_with(1009, FRAME_TOO_BIG_REASON.into());
                 break;
             }
+            Some(Err(WsError::Utf8(e))) => {
+                tracing::debug!("connection {}: {e}", conn.id());
+                conn.close_with(1007, INVALID_UTF8_REASON.into());
+                break;
+            }
+            Some(Err(WsError::Protocol(e))) => {
+                tracing::debug!("connection {}: {e}", conn.id());
+                conn.close_with(1002, format!("WebSocket protocol error: {e}"));
+                break;
+            }
             Some(Err(e)) => {
                 tracing::debug!("connection {}: {e}", conn.id());
                 break;
@@ -203,7 +216,7 @@ pub(crate) async fn serve<S>(
         .await;
 }
 
-async fn on_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) {
+async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals, text: &str) {
     let owned;
     let mut text = text;
     if !core.flows.pre_recv_data.is_empty() {
@@ -225,9 +238,15 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) {
             match core.dispatch_api(conn, &name, sn, body.get()) {
                 Err(e) => conn.close(e.ws_reason()),
                 Ok(job) => {
+                    // At most `max_pending_calls` run at once: past that, this connection is
+                    // not read until one finishes (backpressure, nothing dropped).
+                    let Ok(permit) = signals.calls.clone().acquire_owned().await else {
+                        return;
+                    };
                     let conn = conn.clone();
                     let name = name.into_owned();
                     tokio::spawn(async move {
+                        let _permit = permit;
                         let ret = job.run().await;
                         let frame = conn.inner.core.codec.encode_api_return(&name, sn, &ret);
                         if let Err(e) = conn.send_text(frame).await {
