@@ -24,7 +24,10 @@ impl ChatService for Impl {
     async fn fail(&self, _call: ApiCall<chat::ReqFail>) -> HandlerResult<chat::ResFail> {
         Err(TsrpcError::api("Failed on purpose").into())
     }
-    async fn game_burst(&self, call: ApiCall<chat::ReqGameBurst>) -> HandlerResult<chat::ResGameBurst> {
+    async fn game_burst(
+        &self,
+        call: ApiCall<chat::ReqGameBurst>,
+    ) -> HandlerResult<chat::ResGameBurst> {
         let start = game::MsgGameStart {
             game_id: "g-1".into(),
             seed: 123456789,
@@ -58,7 +61,9 @@ impl ChatService for Impl {
         })
     }
     async fn slow(&self, call: ApiCall<chat::ReqSlow>) -> HandlerResult<chat::ResSlow> {
-        Ok(chat::ResSlow { slept_ms: call.req.ms })
+        Ok(chat::ResSlow {
+            slept_ms: call.req.ms,
+        })
     }
     async fn stats(&self, _call: ApiCall<chat::ReqStats>) -> HandlerResult<chat::ResStats> {
         Ok(chat::ResStats {
@@ -97,7 +102,10 @@ async fn typed_client_and_server_over_loopback() {
     let client = chat::Client::ws(url, Default::default());
     client.connect().await.unwrap();
 
-    let res = client.call_add(chat::ReqAdd { a: 1.0, b: 2.0 }).await.unwrap();
+    let res = client
+        .call_add(chat::ReqAdd { a: 1.0, b: 2.0 })
+        .await
+        .unwrap();
     assert_eq!(res.c, 3.0);
     let res = client
         .call_login(chat::ReqLogin {
@@ -107,7 +115,10 @@ async fn typed_client_and_server_over_loopback() {
         .await
         .unwrap();
     assert_eq!(res.token, "token-alice-1000");
-    let err = client.call_fail(chat::ReqFail::default()).await.unwrap_err();
+    let err = client
+        .call_fail(chat::ReqFail::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.message, "Failed on purpose");
 
     // Listen by name, then send.
@@ -128,14 +139,20 @@ async fn typed_client_and_server_over_loopback() {
     // Listen by regex: typed values of the generated `Msg` enum.
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
-    client.listen_msg_matching(Regex::new("^game/").unwrap(), move |m: chat::Msg, name: &str| {
-        let frame = match &m {
-            chat::Msg::GameGameFrame(f) => Some(f.frame),
-            _ => None,
-        };
-        sink.lock().unwrap().push((name.to_owned(), frame));
-    });
-    let res = client.call_game_burst(chat::ReqGameBurst { frames: 2 }).await.unwrap();
+    client.listen_msg_matching(
+        Regex::new("^game/").unwrap(),
+        move |m: chat::Msg, name: &str| {
+            let frame = match &m {
+                chat::Msg::GameGameFrame(f) => Some(f.frame),
+                _ => None,
+            };
+            sink.lock().unwrap().push((name.to_owned(), frame));
+        },
+    );
+    let res = client
+        .call_game_burst(chat::ReqGameBurst { frames: 2 })
+        .await
+        .unwrap();
     assert_eq!(res.sent, 3);
     wait_for(|| seen.lock().unwrap().len() == 3).await;
     assert_eq!(
@@ -150,7 +167,9 @@ async fn typed_client_and_server_over_loopback() {
     // Broadcast through the running server's typed method.
     let joins = Arc::new(Mutex::new(Vec::new()));
     let sink = joins.clone();
-    client.listen_msg_room_user_join(move |m: room::MsgUserJoin| sink.lock().unwrap().push(m.room_id));
+    client.listen_msg_room_user_join(move |m: room::MsgUserJoin| {
+        sink.lock().unwrap().push(m.room_id)
+    });
     let join = room::MsgUserJoin {
         room_id: "r1".into(),
         user: room::RoomUser {
@@ -185,11 +204,15 @@ async fn start_lists_unimplemented_apis() {
 #[allow(dead_code)]
 async fn http_client_has_calls_and_sends(client: chat::Client<rpc_runtime::HttpClient>) {
     let _ = client.call_add(chat::ReqAdd { a: 1.0, b: 2.0 }).await;
-    let _ = client.send_msg_chat(&chat::MsgChat {
-        name: String::new(),
-        content: String::new(),
-    });
+    let _ = client
+        .send_msg_chat(&chat::MsgChat {
+            name: String::new(),
+            content: String::new(),
+        })
+        .await;
     // The futures are Send, so they can be spawned.
     let c = client.clone();
-    let _ = tokio::spawn(async move { c.call_stats(chat::ReqStats {}).await });
+    drop(tokio::spawn(async move {
+        c.call_stats(chat::ReqStats {}).await
+    }));
 }

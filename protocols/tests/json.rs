@@ -148,7 +148,8 @@ fn messages_match_the_captures() {
 
 #[test]
 fn null_is_accepted_for_an_absent_field() {
-    let m: room::MsgUserLeave = serde_json::from_str(r#"{"roomId":"r1","userId":7,"reason":null}"#).unwrap();
+    let m: room::MsgUserLeave =
+        serde_json::from_str(r#"{"roomId":"r1","userId":7,"reason":null}"#).unwrap();
     assert_eq!(m.reason, None);
 }
 
@@ -162,7 +163,10 @@ fn names_and_the_service_proto() {
     assert_eq!(proto.name, "chat");
     let mut apis: Vec<_> = proto.api_names().collect();
     apis.sort_unstable();
-    assert_eq!(apis, ["Add", "Fail", "GameBurst", "Kick", "Login", "Slow", "Stats"]);
+    assert_eq!(
+        apis,
+        ["Add", "Fail", "GameBurst", "Kick", "Login", "Slow", "Stats"]
+    );
     let mut msgs: Vec<_> = proto.msg_names().collect();
     msgs.sort_unstable();
     assert_eq!(
@@ -181,7 +185,10 @@ fn names_and_the_service_proto() {
     let bench = protocols::bench::service_proto();
     let mut names: Vec<_> = bench.services.iter().map(|s| s.name.as_str()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["Add", "Chat", "GameFrame", "StartFanout", "StartPush"]);
+    assert_eq!(
+        names,
+        ["Add", "Chat", "GameFrame", "StartFanout", "StartPush"]
+    );
 }
 
 #[test]

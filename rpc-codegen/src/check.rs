@@ -105,7 +105,10 @@ fn check_file(
         if !item.is_pub {
             cx.error_at(
                 span,
-                format!("{}: `{}` must be `pub`: the generated glue names it", item.origin, item.ident),
+                format!(
+                    "{}: `{}` must be `pub`: the generated glue names it",
+                    item.origin, item.ident
+                ),
             );
         }
         item.is_pub
@@ -125,29 +128,28 @@ fn check_file(
                 mismatch(s, prefix, expected, PTL_PREFIX);
             }
             match (req, res) {
-                (Some(req), Some(res)) => {
-                    if must_be_pub(req) & must_be_pub(res) {
-                        let mut docs = req.docs.clone();
-                        if !res.docs.is_empty() {
-                            if !docs.is_empty() {
-                                docs.push(String::new());
-                            }
-                            docs.extend(res.docs.iter().cloned());
+                (Some(req), Some(res)) if must_be_pub(req) & must_be_pub(res) => {
+                    let mut docs = req.docs.clone();
+                    if !res.docs.is_empty() {
+                        if !docs.is_empty() {
+                            docs.push(String::new());
                         }
-                        apis.push(ApiDef {
-                            method: naming::method_suffix(&name),
-                            variant: naming::variant_name(&name),
-                            name,
-                            req: req_name,
-                            res: res_name,
-                            docs,
-                            source: Source::Folder {
-                                folder: folder.to_vec(),
-                                origin: req.origin.clone(),
-                            },
-                        });
+                        docs.extend(res.docs.iter().cloned());
                     }
+                    apis.push(ApiDef {
+                        method: naming::method_suffix(&name),
+                        variant: naming::variant_name(&name),
+                        name,
+                        req: req_name,
+                        res: res_name,
+                        docs,
+                        source: Source::Folder {
+                            folder: folder.to_vec(),
+                            origin: req.origin.clone(),
+                        },
+                    });
                 }
+                (Some(_), Some(_)) => {}
                 (Some(req), None) if res_strays.is_empty() => cx.error_at(
                     span,
                     format!(
@@ -184,21 +186,20 @@ fn check_file(
                 mismatch(s, "Msg", &ty, MSG_PREFIX);
             }
             match find(&ty) {
-                Some(item) => {
-                    if must_be_pub(item) {
-                        msgs.push(MsgDef {
-                            method: naming::method_suffix(&name),
-                            variant: naming::variant_name(&name),
-                            name,
-                            ty,
-                            docs: item.docs.clone(),
-                            source: Source::Folder {
-                                folder: folder.to_vec(),
-                                origin: item.origin.clone(),
-                            },
-                        });
-                    }
+                Some(item) if must_be_pub(item) => {
+                    msgs.push(MsgDef {
+                        method: naming::method_suffix(&name),
+                        variant: naming::variant_name(&name),
+                        name,
+                        ty,
+                        docs: item.docs.clone(),
+                        source: Source::Folder {
+                            folder: folder.to_vec(),
+                            origin: item.origin.clone(),
+                        },
+                    });
                 }
+                Some(_) => {}
                 None if strays("Msg", &ty).is_empty() => cx.error_at(
                     span,
                     format!(
@@ -219,7 +220,10 @@ fn check_file(
 pub fn extra_api(cx: &Ctxt, path: &syn::Path) -> Option<ApiDef> {
     let ident = path.segments.last()?.ident.to_string();
     let Some(base) = strip_type_prefix(&ident, "Req") else {
-        cx.error_spanned_by(path, format!("`extra_apis` lists request types (`ReqXxx`), not `{ident}`"));
+        cx.error_spanned_by(
+            path,
+            format!("`extra_apis` lists request types (`ReqXxx`), not `{ident}`"),
+        );
         return None;
     };
     Some(ApiDef {
@@ -237,7 +241,10 @@ pub fn extra_api(cx: &Ctxt, path: &syn::Path) -> Option<ApiDef> {
 pub fn extra_msg(cx: &Ctxt, path: &syn::Path) -> Option<MsgDef> {
     let ident = path.segments.last()?.ident.to_string();
     let Some(base) = strip_type_prefix(&ident, "Msg") else {
-        cx.error_spanned_by(path, format!("`extra_msgs` lists message types (`MsgXxx`), not `{ident}`"));
+        cx.error_spanned_by(
+            path,
+            format!("`extra_msgs` lists message types (`MsgXxx`), not `{ident}`"),
+        );
         return None;
     };
     Some(MsgDef {
@@ -253,10 +260,9 @@ pub fn extra_msg(cx: &Ctxt, path: &syn::Path) -> Option<MsgDef> {
 fn describe(source: &Source) -> String {
     match source {
         Source::Folder { origin, .. } => origin.to_string(),
-        Source::Extra { path } => format!(
-            "`{}`",
-            path.to_token_stream().to_string().replace(' ', "")
-        ),
+        Source::Extra { path } => {
+            format!("`{}`", path.to_token_stream().to_string().replace(' ', ""))
+        }
     }
 }
 
@@ -268,8 +274,12 @@ pub fn check_duplicates(
     apis: Vec<ApiDef>,
     msgs: Vec<MsgDef>,
 ) -> (Vec<ApiDef>, Vec<MsgDef>) {
-    let apis = dedup(cx, span, "API", apis, |a| (&a.name, &a.method, &a.variant, &a.source));
-    let msgs = dedup(cx, span, "message", msgs, |m| (&m.name, &m.method, &m.variant, &m.source));
+    let apis = dedup(cx, span, "API", apis, |a| {
+        (&a.name, &a.method, &a.variant, &a.source)
+    });
+    let msgs = dedup(cx, span, "message", msgs, |m| {
+        (&m.name, &m.method, &m.variant, &m.source)
+    });
     (apis, msgs)
 }
 

@@ -54,7 +54,11 @@ impl Ctxt {
 
     /// Ends collection: `Err` with every error merged into one, in the order recorded.
     pub fn check(self) -> Result<(), syn::Error> {
-        let errors = self.errors.borrow_mut().take().expect("check() called twice");
+        let errors = self
+            .errors
+            .borrow_mut()
+            .take()
+            .expect("check() called twice");
         let mut iter = errors.into_iter();
         let Some(mut first) = iter.next() else {
             return Ok(());

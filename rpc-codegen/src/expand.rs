@@ -35,7 +35,11 @@ impl Invocation {
             _ => f.clone(),
         });
         if let Some(file) = file {
-            if let Some(root) = file.ancestors().skip(1).find(|d| d.join("Cargo.toml").is_file()) {
+            if let Some(root) = file
+                .ancestors()
+                .skip(1)
+                .find(|d| d.join("Cargo.toml").is_file())
+            {
                 return Some(root.to_path_buf());
             }
         }
@@ -89,7 +93,10 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
         None => {
             cx.error_spanned_by(
                 &module,
-                format!("write `mod {} {{}}`: the macro fills the module in", module.ident),
+                format!(
+                    "write `mod {} {{}}`: the macro fills the module in",
+                    module.ident
+                ),
             );
             Vec::new()
         }
@@ -102,7 +109,15 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
                 Some(base) => base.join(&display),
                 None => PathBuf::from(&display),
             };
-            load_service(&cx, lit.span(), &name, &root, &display, &args.extra_apis, &args.extra_msgs)
+            load_service(
+                &cx,
+                lit.span(),
+                &name,
+                &root,
+                &display,
+                &args.extra_apis,
+                &args.extra_msgs,
+            )
         }
         None => ServiceModel {
             name: name.clone(),
@@ -120,7 +135,12 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
     }
     let errors = to_compile_errors(cx.check().err());
     let syn::ItemMod {
-        attrs, vis, unsafety, mod_token, ident, ..
+        attrs,
+        vis,
+        unsafety,
+        mod_token,
+        ident,
+        ..
     } = module;
     quote! {
         #errors
@@ -162,7 +182,10 @@ pub fn expand_derive_message(input: TokenStream) -> TokenStream {
     let name = attr.name.map_or_else(
         || {
             let s = ident.to_string();
-            s.strip_prefix("Msg").filter(|r| !r.is_empty()).unwrap_or(&s).to_owned()
+            s.strip_prefix("Msg")
+                .filter(|r| !r.is_empty())
+                .unwrap_or(&s)
+                .to_owned()
         },
         |l| l.value(),
     );

@@ -13,10 +13,8 @@
 //! In a `build.rs`, [`watch`] makes cargo rebuild when a protocol file is added or removed:
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     rpc_codegen::watch("src/chat");
-//! }
+//! // build.rs: fn main() { .. }
+//! rpc_codegen::watch("src/chat");
 //! ```
 
 pub mod check;
@@ -29,7 +27,9 @@ mod render;
 use std::path::Path;
 
 pub use diagnostic::Ctxt;
-pub use expand::{expand_derive_api, expand_derive_message, expand_service, load_service, Invocation};
+pub use expand::{
+    expand_derive_api, expand_derive_message, expand_service, load_service, Invocation,
+};
 pub use model::ServiceModel;
 pub use render::{default_crate, generate, pretty};
 

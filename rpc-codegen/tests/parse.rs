@@ -7,18 +7,35 @@ use rpc_codegen::model::Source;
 use rpc_codegen::{load_service, Ctxt};
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 #[test]
 fn basic_folder_model() {
     let cx = Ctxt::new();
-    let model = load_service(&cx, Span::call_site(), "chat", &fixture("basic"), "src/chat", &[], &[]);
+    let model = load_service(
+        &cx,
+        Span::call_site(),
+        "chat",
+        &fixture("basic"),
+        "src/chat",
+        &[],
+        &[],
+    );
     cx.check().unwrap();
 
-    let apis: Vec<_> = model.apis.iter().map(|a| (&*a.name, &*a.method, &*a.req, &*a.res)).collect();
+    let apis: Vec<_> = model
+        .apis
+        .iter()
+        .map(|a| (&*a.name, &*a.method, &*a.req, &*a.res))
+        .collect();
     assert_eq!(apis, [("Login", "login", "ReqLogin", "ResLogin")]);
-    assert_eq!(model.apis[0].docs, [" Logs in.", "", " Fails with `BAD_PASSWORD`."]);
+    assert_eq!(
+        model.apis[0].docs,
+        [" Logs in.", "", " Fails with `BAD_PASSWORD`."]
+    );
     match &model.apis[0].source {
         Source::Folder { folder, origin } => {
             assert!(folder.is_empty());
@@ -27,12 +44,21 @@ fn basic_folder_model() {
         other => panic!("{other:?}"),
     }
 
-    let msgs: Vec<_> = model.msgs.iter().map(|m| (&*m.name, &*m.method, &*m.variant, &*m.ty)).collect();
+    let msgs: Vec<_> = model
+        .msgs
+        .iter()
+        .map(|m| (&*m.name, &*m.method, &*m.variant, &*m.ty))
+        .collect();
     assert_eq!(
         msgs,
         [
             ("Chat", "chat", "Chat", "MsgChat"),
-            ("room/UserJoin", "room_user_join", "RoomUserJoin", "MsgUserJoin"),
+            (
+                "room/UserJoin",
+                "room_user_join",
+                "RoomUserJoin",
+                "MsgUserJoin"
+            ),
         ]
     );
     let files: Vec<_> = model.module.files.iter().map(|f| &*f.stem).collect();
@@ -43,7 +69,15 @@ fn basic_folder_model() {
 #[test]
 fn every_mistake_is_reported_with_file_and_line() {
     let cx = Ctxt::new();
-    let model = load_service(&cx, Span::call_site(), "x", &fixture("broken"), "bad", &[], &[]);
+    let model = load_service(
+        &cx,
+        Span::call_site(),
+        "x",
+        &fixture("broken"),
+        "bad",
+        &[],
+        &[],
+    );
     let mut msgs = cx.messages();
     cx.check().unwrap_err();
     msgs.sort();
@@ -88,10 +122,22 @@ fn duplicates_across_folder_and_extras() {
 #[test]
 fn missing_folder() {
     let cx = Ctxt::new();
-    let model = load_service(&cx, Span::call_site(), "x", &fixture("nope"), "src/nope", &[], &[]);
+    let model = load_service(
+        &cx,
+        Span::call_site(),
+        "x",
+        &fixture("nope"),
+        "src/nope",
+        &[],
+        &[],
+    );
     let msgs = cx.messages();
     cx.check().unwrap_err();
     assert_eq!(msgs.len(), 1);
-    assert!(msgs[0].starts_with("cannot read protocol folder `src/nope` (resolved to `"), "{}", msgs[0]);
+    assert!(
+        msgs[0].starts_with("cannot read protocol folder `src/nope` (resolved to `"),
+        "{}",
+        msgs[0]
+    );
     assert!(model.apis.is_empty() && model.msgs.is_empty());
 }

@@ -6,10 +6,25 @@ use std::path::PathBuf;
 use proc_macro2::Span;
 use rpc_codegen::{default_crate, generate, load_service, pretty, Ctxt};
 
-fn render(name: &str, extra_apis: &[syn::Path], extra_msgs: &[syn::Path], krate: syn::Path) -> String {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+fn render(
+    name: &str,
+    extra_apis: &[syn::Path],
+    extra_msgs: &[syn::Path],
+    krate: syn::Path,
+) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     let cx = Ctxt::new();
-    let model = load_service(&cx, Span::call_site(), "chat", &root, "src/chat", extra_apis, extra_msgs);
+    let model = load_service(
+        &cx,
+        Span::call_site(),
+        "chat",
+        &root,
+        "src/chat",
+        extra_apis,
+        extra_msgs,
+    );
     cx.check().unwrap();
     pretty(&generate(&model, &krate)).replace(&root.display().to_string(), "$FIXTURE")
 }

@@ -42,9 +42,9 @@ pub struct Arg {
 impl Parse for Arg {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let key = Ident::parse_any(input)?;
-        input.parse::<Token![=]>().map_err(|e| {
-            syn::Error::new(e.span(), format!("expected `{key} = ...`"))
-        })?;
+        input
+            .parse::<Token![=]>()
+            .map_err(|e| syn::Error::new(e.span(), format!("expected `{key} = ...`")))?;
         let mut value = TokenStream::new();
         while !input.is_empty() && !input.peek(Token![,]) {
             value.extend([input.parse::<TokenTree>()?]);
@@ -115,11 +115,19 @@ fn parse_value<T: Parse>(cx: &Ctxt, key: &Ident, value: TokenStream, what: &str)
 
 /// A path given as a string literal (`crate = "::my_runtime"`).
 fn parse_path_str(cx: &Ctxt, key: &Ident, value: TokenStream) -> Option<Path> {
-    let lit: LitStr = parse_value(cx, key, value, "a string, as in `crate = \"::rpc_runtime\"`")?;
+    let lit: LitStr = parse_value(
+        cx,
+        key,
+        value,
+        "a string, as in `crate = \"::rpc_runtime\"`",
+    )?;
     match lit.parse_with(Path::parse_mod_style) {
         Ok(p) => Some(p),
         Err(_) => {
-            cx.error_spanned_by(&lit, format!("`{key}` expects a path such as `\"::rpc_runtime\"`"));
+            cx.error_spanned_by(
+                &lit,
+                format!("`{key}` expects a path such as `\"::rpc_runtime\"`"),
+            );
             None
         }
     }
@@ -230,7 +238,9 @@ impl RpcAttr {
                         name.set(cx, &key, v);
                     }
                 } else if key == RES {
-                    if let Some(v) = parse_value::<syn::Type>(cx, &key, value, "a type, as in `res = ResEcho`") {
+                    if let Some(v) =
+                        parse_value::<syn::Type>(cx, &key, value, "a type, as in `res = ResEcho`")
+                    {
                         res.set(cx, &key, v);
                     }
                 } else if key == CRATE {
@@ -258,7 +268,11 @@ mod tests {
         let cx = Ctxt::new();
         let args = ServiceArgs::from_tokens(
             &cx,
-            quote!(protocols = "src/chat", crate = "::my_rt", extra_apis = [crate::m::ReqEcho, ReqX]),
+            quote!(
+                protocols = "src/chat",
+                crate = "::my_rt",
+                extra_apis = [crate::m::ReqEcho, ReqX]
+            ),
             Span::call_site(),
         );
         cx.check().unwrap();
@@ -280,7 +294,9 @@ mod tests {
         let msgs = cx.messages();
         cx.check().unwrap_err();
         assert_eq!(msgs.len(), 4, "{msgs:?}");
-        assert!(msgs[0].starts_with("unknown key `protocol`, expected one of: `protocols`, `crate`"));
+        assert!(
+            msgs[0].starts_with("unknown key `protocol`, expected one of: `protocols`, `crate`")
+        );
         assert!(msgs[2].contains("`crate` expects a string"));
         assert!(msgs[3].starts_with("missing `protocols"));
     }
@@ -297,6 +313,9 @@ mod tests {
         cx.check().unwrap_err();
         assert_eq!(attr.name.unwrap().value(), "Echo");
         assert!(attr.res.is_some());
-        assert_eq!(msgs, vec!["unknown key `bogus`, expected one of: `name`, `res`, `crate`"]);
+        assert_eq!(
+            msgs,
+            vec!["unknown key `bogus`, expected one of: `name`, `res`, `crate`"]
+        );
     }
 }

@@ -92,7 +92,10 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
                 }
             };
             if !naming::is_ident(stem) {
-                cx.error_at(span, format!("{shown}: the file stem must be a Rust identifier"));
+                cx.error_at(
+                    span,
+                    format!("{shown}: the file stem must be a Rust identifier"),
+                );
                 continue;
             }
             let items = match fs::read_to_string(&path) {
@@ -148,7 +151,9 @@ fn parse_items_inner(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
         let mut option_fields = Vec::new();
         if !has_skip_serializing_none(attrs) {
             match item {
-                syn::Item::Struct(s) => collect_option_fields(file, None, &s.fields, &mut option_fields),
+                syn::Item::Struct(s) => {
+                    collect_option_fields(file, None, &s.fields, &mut option_fields)
+                }
                 syn::Item::Enum(e) => {
                     for v in &e.variants {
                         collect_option_fields(file, Some(&v.ident), &v.fields, &mut option_fields);
@@ -194,7 +199,11 @@ pub fn docs(attrs: &[syn::Attribute]) -> Vec<String> {
             }) => Some(s.value()),
             _ => None,
         })
-        .flat_map(|s| s.split('\n').map(|l| l.trim_end_matches('\r').to_owned()).collect::<Vec<_>>())
+        .flat_map(|s| {
+            s.split('\n')
+                .map(|l| l.trim_end_matches('\r').to_owned())
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -242,15 +251,18 @@ pub fn is_option(ty: &syn::Type) -> bool {
 
 /// Whether a field has `#[serde(skip_serializing_if = ..)]` (or `skip_serializing`, `skip`).
 pub fn has_skip_serializing(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().filter(|a| a.path().is_ident("serde")).any(|a| {
-        let syn::Meta::List(list) = &a.meta else {
-            return false;
-        };
-        list.tokens.clone().into_iter().any(|t| {
-            matches!(&t, proc_macro2::TokenTree::Ident(i)
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .any(|a| {
+            let syn::Meta::List(list) = &a.meta else {
+                return false;
+            };
+            list.tokens.clone().into_iter().any(|t| {
+                matches!(&t, proc_macro2::TokenTree::Ident(i)
                 if i == "skip_serializing_if" || i == "skip_serializing" || i == "skip")
+            })
         })
-    })
 }
 
 /// `#[serde_with::skip_serializing_none]` on the type does the same for every field.
@@ -296,7 +308,10 @@ pub const X: u8 = 1;
         assert_eq!(m.origin.to_string(), "f.rs:6:12");
         assert_eq!(m.option_fields_without_skip.len(), 1);
         assert_eq!(m.option_fields_without_skip[0].name, "bad");
-        assert_eq!(m.option_fields_without_skip[0].origin.to_string(), "f.rs:10:9");
+        assert_eq!(
+            m.option_fields_without_skip[0].origin.to_string(),
+            "f.rs:10:9"
+        );
         assert!(!items[1].is_pub);
         assert_eq!(items[1].option_fields_without_skip[0].name, "0");
         assert_eq!(items[2].option_fields_without_skip[0].name, "A.x");

@@ -86,7 +86,9 @@ mod tests {
             })
         );
         assert_eq!(file_kind("base"), Ok(FileKind::Other));
-        assert!(file_kind("PtlLogin").unwrap_err().contains("`ptl_login.rs`"));
+        assert!(file_kind("PtlLogin")
+            .unwrap_err()
+            .contains("`ptl_login.rs`"));
     }
 
     #[test]

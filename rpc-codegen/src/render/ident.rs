@@ -79,7 +79,10 @@ impl ApiDef {
     pub(crate) fn described(&self) -> String {
         match &self.source {
             Source::Folder { .. } => format!("API `{}`", self.name),
-            Source::Extra { path } => format!("the API of `{}`", quote!(#path).to_string().replace(' ', "")),
+            Source::Extra { path } => format!(
+                "the API of `{}`",
+                quote!(#path).to_string().replace(' ', "")
+            ),
         }
     }
 }
@@ -121,7 +124,10 @@ impl MsgDef {
     pub(crate) fn described(&self) -> String {
         match &self.source {
             Source::Folder { .. } => format!("message `{}`", self.name),
-            Source::Extra { path } => format!("the message `{}`", quote!(#path).to_string().replace(' ', "")),
+            Source::Extra { path } => format!(
+                "the message `{}`",
+                quote!(#path).to_string().replace(' ', "")
+            ),
         }
     }
 }

@@ -12,23 +12,33 @@ impl Render<'_> {
     /// their derive).
     pub(crate) fn render_impls(&self) -> TokenStream {
         let rt = &self.rt;
-        let apis = self.model.apis.iter().filter(|a| matches!(a.source, Source::Folder { .. })).map(|a| {
-            let (req, res, name) = (a.req_ty(), a.res_ty(rt), &a.name);
-            quote! {
-                impl #rt::Api for #req {
-                    const NAME: &'static str = #name;
-                    type Res = #res;
+        let apis = self
+            .model
+            .apis
+            .iter()
+            .filter(|a| matches!(a.source, Source::Folder { .. }))
+            .map(|a| {
+                let (req, res, name) = (a.req_ty(), a.res_ty(rt), &a.name);
+                quote! {
+                    impl #rt::Api for #req {
+                        const NAME: &'static str = #name;
+                        type Res = #res;
+                    }
                 }
-            }
-        });
-        let msgs = self.model.msgs.iter().filter(|m| matches!(m.source, Source::Folder { .. })).map(|m| {
-            let (ty, name) = (m.ty(), &m.name);
-            quote! {
-                impl #rt::Message for #ty {
-                    const NAME: &'static str = #name;
+            });
+        let msgs = self
+            .model
+            .msgs
+            .iter()
+            .filter(|m| matches!(m.source, Source::Folder { .. }))
+            .map(|m| {
+                let (ty, name) = (m.ty(), &m.name);
+                quote! {
+                    impl #rt::Message for #ty {
+                        const NAME: &'static str = #name;
+                    }
                 }
-            }
-        });
+            });
         quote!(#(#apis)* #(#msgs)*)
     }
 
@@ -62,7 +72,10 @@ impl Render<'_> {
             for (i, (a, a_desc, a_extra)) in names.iter().enumerate() {
                 for (b, b_desc, b_extra) in &names[..i] {
                     if *a_extra || *b_extra {
-                        let msg = format!("two {kind}s of service `{}` have the same name: {b_desc} and {a_desc}", self.model.name);
+                        let msg = format!(
+                            "two {kind}s of service `{}` have the same name: {b_desc} and {a_desc}",
+                            self.model.name
+                        );
                         checks.push(quote! {
                             if eq(#a, #b) { ::core::panic!(#msg) }
                         });
@@ -76,17 +89,25 @@ impl Render<'_> {
         };
         pairs(
             "API",
-            self.model.apis.iter().map(|a| {
-                let (d, extra) = describe(&a.source, a.described());
-                (a.name_expr(rt), d, extra)
-            }).collect(),
+            self.model
+                .apis
+                .iter()
+                .map(|a| {
+                    let (d, extra) = describe(&a.source, a.described());
+                    (a.name_expr(rt), d, extra)
+                })
+                .collect(),
         );
         pairs(
             "message",
-            self.model.msgs.iter().map(|m| {
-                let (d, extra) = describe(&m.source, m.described());
-                (m.name_expr(rt), d, extra)
-            }).collect(),
+            self.model
+                .msgs
+                .iter()
+                .map(|m| {
+                    let (d, extra) = describe(&m.source, m.described());
+                    (m.name_expr(rt), d, extra)
+                })
+                .collect(),
         );
         if checks.is_empty() {
             return TokenStream::new();
