@@ -1,0 +1,116 @@
+//! TLS (feature `tls`): wss:// and https:// with a certificate the test makes.
+
+use std::sync::Arc;
+
+use rpc_runtime::{
+    HttpClient, HttpClientOptions, RpcClient, ServerOptions, WsClient, WsClientOptions,
+};
+use rpc_tests::hand::*;
+use rpc_tests::{any_port, within};
+
+struct Pki {
+    server: Arc<rustls::ServerConfig>,
+    client: Arc<rustls::ClientConfig>,
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, and configs that trust it.
+fn pki() -> Pki {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("certificate");
+    let der = cert.cert.der().clone();
+    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der())
+        .expect("key");
+    let server = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![der.clone()], key)
+        .expect("server config");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(der).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Pki {
+        server: Arc::new(server),
+        client: Arc::new(client),
+    }
+}
+
+fn untrusting_client() -> Arc<rustls::ClientConfig> {
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth(),
+    )
+}
+
+#[tokio::test]
+async fn wss_and_https_on_one_port() {
+    let pki = pki();
+    let server = rpc_runtime::Server::ws_and_http(
+        proto(),
+        any_port(),
+        ServerOptions::default().tls(pki.server.clone()),
+    )
+    .implement_api(|c: rpc_runtime::ApiCall<ReqAdd>| async move {
+        Ok(ResAdd {
+            c: c.req.a + c.req.b,
+        })
+    })
+    .allow_unimplemented()
+    .start()
+    .await
+    .unwrap();
+    let url = server.url();
+    assert!(url.starts_with("wss://"), "{url}");
+    let port = server.local_addr().port();
+
+    let ws = WsClient::new(
+        url.clone(),
+        WsClientOptions::default().tls(pki.client.clone()),
+    );
+    within(5, "wss connect", ws.connect()).await.unwrap();
+    assert_eq!(ws.call_api(ReqAdd { a: 2.0, b: 3.0 }).await.unwrap().c, 5.0);
+    ws.disconnect().await;
+
+    let https = HttpClient::new(
+        format!("https://127.0.0.1:{port}"),
+        HttpClientOptions::default().tls(pki.client.clone()),
+    );
+    assert_eq!(
+        within(5, "https call", https.call_api(ReqAdd { a: 4.0, b: 5.0 }))
+            .await
+            .unwrap()
+            .c,
+        9.0
+    );
+
+    // A client that does not trust the certificate gets an error, not a hang.
+    let stranger = WsClient::new(url, WsClientOptions::default().tls(untrusting_client()));
+    assert!(within(5, "untrusted", stranger.connect()).await.is_err());
+    let stranger = HttpClient::new(
+        format!("https://127.0.0.1:{port}"),
+        HttpClientOptions::default().tls(untrusting_client()),
+    );
+    let err = within(5, "untrusted https", stranger.call_api(ReqAdd { a: 1.0, b: 1.0 }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, rpc_runtime::ErrorType::NetworkError);
+    // Plain text against the TLS port fails cleanly too.
+    let plain = WsClient::new(format!("ws://127.0.0.1:{port}"), WsClientOptions::default());
+    assert!(within(15, "plain to tls", plain.connect()).await.is_err());
+    // And the server still serves.
+    let again = WsClient::new(server.url(), WsClientOptions::default().tls(pki.client));
+    within(5, "again", again.connect()).await.unwrap();
+    again.disconnect().await;
+    server.stop().await;
+}
