@@ -1,8 +1,8 @@
 //! Example services, declared from their protocol folders.
 //!
-//! - [`chat`]: mirrors the TSRPC reference service (`tsrpc-reference/protocols`): 13 services,
+//! - [`chat`](mod@chat): mirrors the TSRPC reference service (`tsrpc-reference/protocols`): 13 services,
 //!   the same fields and JSON, so our tests reproduce the TSRPC captures.
-//! - [`bench`]: the benchmark service (`Add`, `StartPush`, `StartFanout`, `GameFrame`, `Chat`).
+//! - [`bench`](mod@bench): the benchmark service (`Add`, `StartPush`, `StartFanout`, `GameFrame`, `Chat`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
