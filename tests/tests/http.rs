@@ -706,6 +706,20 @@ async fn oversize_body_is_refused_without_reading_it() {
     assert_eq!(resp.status, 413, "{resp:?}");
     assert_eq!(resp.text(), expected);
 
+    // A chunked body under the limit, in several chunks, is put together.
+    let resp = within(3, "chunked", async {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let mut raw = b"POST /Add HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        for part in [r#"{"a":"#, "20", r#","b":22}"#] {
+            raw.extend(format!("{:x}\r\n{part}\r\n", part.len()).bytes());
+        }
+        raw.extend(b"0\r\n\r\n");
+        stream.write_all(&raw).await.unwrap();
+        read_response(&mut BufReader::new(stream)).await.unwrap()
+    })
+    .await;
+    resp.assert_json(200, r#"{"isSucc":true,"res":{"c":42}}"#);
+
     // A body of exactly the limit is fine.
     let body = format!("{:<1024}", r#"{"a":1,"b":2}"#);
     assert_eq!(body.len(), 1024);

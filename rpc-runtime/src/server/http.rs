@@ -181,6 +181,8 @@ enum BodyError {
 
 async fn read_body(body: Incoming, max: usize, idle: Duration) -> Result<Bytes, BodyError> {
     let mut body = Limited::new(body, max);
+    // Most bodies come in one chunk: kept as is; a second chunk starts a copy.
+    let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
     loop {
         let next = body.frame();
@@ -192,9 +194,18 @@ async fn read_body(body: Incoming, max: usize, idle: Duration) -> Result<Bytes, 
                 .map_err(|_| BodyError::Stalled)?
         };
         match frame {
+            None if buf.is_empty() => return Ok(first.unwrap_or_default()),
             None => return Ok(buf.freeze()),
             Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                if first.is_none() && buf.is_empty() {
+                    first = Some(data);
+                } else {
+                    if let Some(f) = first.take() {
+                        buf.extend_from_slice(&f);
+                    }
                     buf.extend_from_slice(&data);
                 }
             }
