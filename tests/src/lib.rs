@@ -1,7 +1,9 @@
 //! Shared helpers of the integration tests: a small service whose traits are implemented by
 //! hand (the typed-generic layer without the macro), raw WebSocket helpers, and timing helpers.
 
+pub mod bad_input;
 pub mod node;
+pub mod raw;
 
 use std::future::Future;
 use std::time::Duration;
@@ -190,16 +192,17 @@ pub async fn within<T>(secs: u64, what: &str, f: impl Future<Output = T>) -> T {
 }
 
 /// A raw WebSocket client (tokio-tungstenite), offering sub-protocol `text`.
-pub type RawWs = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+pub type RawWs =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Connects a raw WebSocket client.
 pub async fn raw_connect(url: &str) -> RawWs {
     let mut req = url.into_client_request().expect("url");
     req.headers_mut()
         .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("text"));
-    let (ws, resp) = tokio_tungstenite::connect_async(req).await.expect("connect");
+    let (ws, resp) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("connect");
     assert_eq!(
         resp.headers()
             .get("sec-websocket-protocol")
@@ -291,7 +294,9 @@ pub async fn start_hand_server(options: rpc_runtime::ServerOptions) -> rpc_runti
                 })
                 .await?;
             call.conn.send_msg(&MsgGameOver { winner: 1 }).await?;
-            Ok(ResBurst { sent: call.req.n + 2 })
+            Ok(ResBurst {
+                sent: call.req.n + 2,
+            })
         })
         .listen_msg(|call: MsgCall<MsgChat>| async move {
             let reply = MsgChat {
@@ -310,7 +315,9 @@ pub async fn start_hand_server(options: rpc_runtime::ServerOptions) -> rpc_runti
 
 /// Accepts a WebSocket handshake on a raw server socket, echoing the offered sub-protocol (as
 /// TSRPC's server does; our client, like browsers, requires it).
-pub async fn raw_accept(stream: tokio::net::TcpStream) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+pub async fn raw_accept(
+    stream: tokio::net::TcpStream,
+) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
     use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
     let echo = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         if let Some(p) = req.headers().get("sec-websocket-protocol").cloned() {
