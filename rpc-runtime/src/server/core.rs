@@ -182,11 +182,15 @@ impl ServerCore {
         sn: u64,
         body: &str,
     ) -> Result<ApiJob, InputError> {
-        if self.proto.find(name, ServiceKind::Api).is_none() {
+        let Some(def) = self.proto.find(name, ServiceKind::Api) else {
             return Err(InputError::UnknownApi(name.to_owned()));
-        }
+        };
         let step = match self.apis.get(name) {
-            None => JobStep::Unhandled,
+            None => {
+                // TSRPC decodes the request before looking for a handler.
+                check_schema(def.req_schema.as_ref(), body)?;
+                JobStep::Unhandled
+            }
             Some(handler) => {
                 let ctx = CallCtx {
                     conn: conn.clone(),
@@ -217,10 +221,14 @@ impl ServerCore {
         name: &str,
         body: &str,
     ) -> Result<Vec<BoxFuture<()>>, InputError> {
-        if self.proto.find(name, ServiceKind::Msg).is_none() {
+        let Some(def) = self.proto.find(name, ServiceKind::Msg) else {
             return Err(InputError::UnknownMsg(name.to_owned()));
-        }
+        };
         let handlers = self.msgs.matching(name);
+        if handlers.is_empty() {
+            // Nobody decodes it, but TSRPC validates every message it receives.
+            check_schema(def.req_schema.as_ref(), body)?;
+        }
         let mut body = std::borrow::Cow::Borrowed(body);
         if !self.flows.pre_msg_call.is_empty() {
             // Validate first, so a bad message is refused whatever the flow does.
@@ -245,6 +253,18 @@ impl ServerCore {
             .iter()
             .map(|h| h(name, &body, conn.clone()).map_err(InputError::Invalid))
             .collect()
+    }
+}
+
+/// Validates `body` against a service's JSON Schema (when it has one), for input that no typed
+/// handler decodes: the error is the validator's text.
+fn check_schema(schema: Option<&Value>, body: &str) -> Result<(), InputError> {
+    let Some(schema) = schema else { return Ok(()) };
+    let value: Value = serde_json::from_str(body)
+        .map_err(|e| InputError::Invalid(format!("Input is not a valid JSON string: {e}")))?;
+    match crate::validate::explain(schema, &value) {
+        Some(msg) => Err(InputError::Invalid(msg)),
+        None => Ok(()),
     }
 }
 
