@@ -153,7 +153,10 @@ mod rust_client {
         assert_eq!(err.message, "Wrong password");
         assert!(err.is_code("BAD_PASSWORD"), "{err:?}");
 
-        let sum = client.call_add(ReqAdd { a: 1.0, b: 2.0 }).await.expect("Add");
+        let sum = client
+            .call_add(ReqAdd { a: 1.0, b: 2.0 })
+            .await
+            .expect("Add");
         assert_eq!(sum.c, 3.0);
 
         // ApiError with a string code and an extra field.
@@ -234,7 +237,10 @@ mod rust_client {
             name: "alice".into(),
             content: "hi".into(),
         };
-        client.send_msg_chat(&chat).await.expect("sendMsg over HTTP");
+        client
+            .send_msg_chat(&chat)
+            .await
+            .expect("sendMsg over HTTP");
         // TSRPC answers a message before its listeners run: wait for the count.
         let deadline = Instant::now() + Duration::from_secs(EVENT_SECS);
         let stats = loop {
@@ -319,7 +325,10 @@ mod rust_client {
             },
             tags: vec!["x".into()],
         };
-        alice.send_msg_room_user_join(&join).await.expect("send UserJoin");
+        alice
+            .send_msg_room_user_join(&join)
+            .await
+            .expect("send UserJoin");
         assert_eq!(alice_join.next("UserJoin to alice").await, join);
         assert_eq!(bob_join.next("UserJoin to bob").await, join);
 
@@ -412,11 +421,17 @@ mod rust_client {
             user_id: 7.0,
             reason: None,
         };
-        alice.send_msg_room_user_leave(&leave).await.expect("send UserLeave");
+        alice
+            .send_msg_room_user_leave(&leave)
+            .await
+            .expect("send UserLeave");
         assert_eq!(alice_leave.next("UserLeave").await, leave);
         let stray = game.drain();
         assert!(stray.is_empty(), "^game/ heard {stray:?}");
-        assert!(bob_chat.drain().is_empty(), "the echo went to the sender only");
+        assert!(
+            bob_chat.drain().is_empty(),
+            "the echo went to the sender only"
+        );
 
         alice.disconnect().await;
         bob.disconnect().await;
@@ -495,7 +510,10 @@ mod rust_client {
         client.disconnect().await;
         assert_eq!(disconnects.next("manual").await, (None, true));
         tokio::time::sleep(Duration::from_millis(500)).await;
-        assert!(reconnects.drain().is_empty(), "no reconnect after a manual disconnect");
+        assert!(
+            reconnects.drain().is_empty(),
+            "no reconnect after a manual disconnect"
+        );
         assert_eq!(client.status(), WsStatus::Closed);
         server.stop().await;
     }
@@ -521,12 +539,19 @@ mod rust_client {
             (Some("Receive heartbeat timeout".to_owned()), false)
         );
         // The server checks every 300 ms: the close comes within two periods (plus slack).
-        assert!(start.elapsed() < Duration::from_millis(1500), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_millis(1500),
+            "{:?}",
+            start.elapsed()
+        );
 
         tokio::time::sleep(Duration::from_millis(1200).saturating_sub(start.elapsed())).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(start.elapsed() > Duration::from_secs(1));
-        assert!(beating_disconnects.drain().is_empty(), "the beating client was closed");
+        assert!(
+            beating_disconnects.drain().is_empty(),
+            "the beating client was closed"
+        );
         assert_eq!(beating.status(), WsStatus::Opened);
         assert!(beating.last_heartbeat_latency().is_some());
         let sum = beating.call_add(ReqAdd { a: 2.0, b: 2.0 }).await;
@@ -571,7 +596,12 @@ mod tsrpc_client {
 
     /// Runs `scenario` against our server and TSRPC's (at once); asserts both outputs are
     /// equal once normalised, and equal to `expected`. Returns our raw lines.
-    async fn same_as_tsrpc(scenario: &str, ours: &str, theirs: &str, expected: &[Value]) -> Vec<Value> {
+    async fn same_as_tsrpc(
+        scenario: &str,
+        ours: &str,
+        theirs: &str,
+        expected: &[Value],
+    ) -> Vec<Value> {
         let (our_lines, their_lines) = tokio::join!(
             node::tsrpc_client(ours, scenario),
             node::tsrpc_client(theirs, scenario)
@@ -604,18 +634,33 @@ mod tsrpc_client {
     /// The `apis` scenario's lines after `connect` (a fresh server).
     fn api_lines() -> Vec<Value> {
         vec![
-            step("Login", json!({"isSucc": true, "res": {"token": "token-alice-1000",
-                                                        "user": {"id": 1000, "name": "alice"}}})),
-            step("Login.wrong", json!({"isSucc": false, "err": {"message": "Wrong password",
-                                        "type": "ApiError", "code": "BAD_PASSWORD"}})),
+            step(
+                "Login",
+                json!({"isSucc": true, "res": {"token": "token-alice-1000",
+                                                        "user": {"id": 1000, "name": "alice"}}}),
+            ),
+            step(
+                "Login.wrong",
+                json!({"isSucc": false, "err": {"message": "Wrong password",
+                                        "type": "ApiError", "code": "BAD_PASSWORD"}}),
+            ),
             step("Add", json!({"isSucc": true, "res": {"c": 3}})),
-            step("Fail", json!({"isSucc": false, "err": {"message": "Failed on purpose",
-                                 "type": "ApiError", "code": "E_FAIL", "detail": "extra field"}})),
-            step("Fail.number", json!({"isSucc": false, "err": {
-                "message": "Failed with a numeric code", "type": "ApiError", "code": 42}})),
-            step("Fail.throw", json!({"isSucc": false, "err": {
+            step(
+                "Fail",
+                json!({"isSucc": false, "err": {"message": "Failed on purpose",
+                                 "type": "ApiError", "code": "E_FAIL", "detail": "extra field"}}),
+            ),
+            step(
+                "Fail.number",
+                json!({"isSucc": false, "err": {
+                "message": "Failed with a numeric code", "type": "ApiError", "code": 42}}),
+            ),
+            step(
+                "Fail.throw",
+                json!({"isSucc": false, "err": {
                 "message": "Internal Server Error", "type": "ServerError", "code": "INTERNAL_ERR",
-                "innerErr": "Intentional exception from PtlFail"}})),
+                "innerErr": "Intentional exception from PtlFail"}}),
+            ),
             step("Slow", json!({"isSucc": true, "res": {"sleptMs": 50}})),
             step("Stats", json!({"isSucc": true, "res": {"chatCount": 0}})),
         ]
@@ -668,17 +713,26 @@ mod tsrpc_client {
             send("Chat"),
             recv("Chat", json!({"name": "server", "content": "echo: hi"})),
             send("room/UserJoin"),
-            recv("room/UserJoin", json!({"roomId": "r1", "user": {"id": 7, "name": "bob"},
-                                         "tags": ["x"]})),
+            recv(
+                "room/UserJoin",
+                json!({"roomId": "r1", "user": {"id": 7, "name": "bob"},
+                                         "tags": ["x"]}),
+            ),
             send("room/UserLeave"),
             recv("room/UserLeave", json!({"roomId": "r1", "userId": 7})),
-            recv("game/GameStart", json!({"gameId": "g-<ms>", "seed": 123456789,
-                "players": [{"id": 1, "name": "alice"}, {"id": 2, "name": "bob"}]})),
+            recv(
+                "game/GameStart",
+                json!({"gameId": "g-<ms>", "seed": 123456789,
+                "players": [{"id": 1, "name": "alice"}, {"id": 2, "name": "bob"}]}),
+            ),
             frame(0),
             frame(1),
             frame(2),
-            recv("game/GameOver", json!({"gameId": "g-<ms>", "winner": 1, "result": "win",
-                                         "draw": false, "scores": [10.5, -3]})),
+            recv(
+                "game/GameOver",
+                json!({"gameId": "g-<ms>", "winner": 1, "result": "win",
+                                         "draw": false, "scores": [10.5, -3]}),
+            ),
             step("GameBurst", json!({"isSucc": true, "res": {"sent": 5}})),
         ];
         let lines = same_as_tsrpc("msgs", &ours.url(), theirs.url(), &expected).await;
@@ -694,8 +748,11 @@ mod tsrpc_client {
         let theirs = TsrpcServer::start(Kind::Http, &[]).await;
         let expected = [
             json!({"step": "sendMsg", "name": "Chat", "ret": {"isSucc": true}}),
-            step("Stats", json!({"isSucc": true, "res": {"chatCount": 1,
-                                 "lastChat": {"name": "alice", "content": "hi"}}})),
+            step(
+                "Stats",
+                json!({"isSucc": true, "res": {"chatCount": 1,
+                                 "lastChat": {"name": "alice", "content": "hi"}}}),
+            ),
         ];
         same_as_tsrpc("http-msg", &http_url(&ours), theirs.url(), &expected).await;
         ours.stop().await;
@@ -782,10 +839,694 @@ mod tsrpc_client {
             lines,
             [
                 json!({"step": "sendMsg", "name": "Chat", "ret": {"isSucc": true}}),
-                step("Stats", json!({"isSucc": true, "res": {"chatCount": 1,
-                                     "lastChat": {"name": "alice", "content": "hi"}}})),
+                step(
+                    "Stats",
+                    json!({"isSucc": true, "res": {"chatCount": 1,
+                                     "lastChat": {"name": "alice", "content": "hi"}}})
+                ),
             ]
         );
         server.stop().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Bad input sent raw to TSRPC's server and to ours: a WebSocket closes with the same code and
+/// reason (TSRPC-WIRE.md a.7), an HTTP request gets the same status, headers and
+/// `INPUT_DATA_ERR` body (b.2), byte for byte. Two exceptions, on purpose: after
+/// `Input is not a valid JSON string: ` comes the JSON parser's own text (V8's in TSRPC), and a
+/// reason over 123 bytes is truncated by us (TSRPC's `ws` throws on it and leaves the socket
+/// half-closed).
+mod bad_input {
+    use super::*;
+    use futures_util::stream::{self, StreamExt};
+
+    /// The only stable part of a JSON syntax error.
+    const JSON_PREFIX: &str = "Input is not a valid JSON string: ";
+
+    /// How many node probes run at once.
+    const PARALLEL: usize = 4;
+
+    /// What TSRPC is expected to do with an input, and how ours must compare.
+    #[derive(Debug, Clone)]
+    enum Expect {
+        /// Closes (WebSocket) or answers `INPUT_DATA_ERR` (HTTP) with exactly this text;
+        /// ours must be byte for byte the same.
+        Error(&'static str),
+        /// A JSON syntax error: only the prefix must match.
+        JsonSyntax,
+        /// Not an error (a reply, or no reply): ours must be byte for byte the same.
+        Same,
+    }
+
+    /// Runs `probe` on every case, a few at a time, in order of the cases.
+    async fn run_all<C, F, Fut, T>(cases: &[C], probe: F) -> Vec<T>
+    where
+        F: Fn(&C) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        stream::iter(cases.iter().map(probe))
+            .buffered(PARALLEL)
+            .collect()
+            .await
+    }
+
+    /// `Err` with a message unless `$left == $right`: every case is checked before failing.
+    macro_rules! ensure_eq {
+        ($left:expr, $right:expr, $($ctx:tt)+) => {
+            if $left != $right {
+                return Err(format!(
+                    "{}\n  left:  {:?}\n  right: {:?}",
+                    format!($($ctx)+),
+                    $left,
+                    $right
+                ));
+            }
+        };
+    }
+
+    /// `Err` with a message unless `$cond`.
+    macro_rules! ensure {
+        ($cond:expr, $($ctx:tt)+) => {
+            if !$cond {
+                return Err(format!($($ctx)+));
+            }
+        };
+    }
+
+    /// Fails the test with every failed case.
+    fn all_pass(results: impl IntoIterator<Item = Result<(), String>>) {
+        let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+        assert!(
+            failures.is_empty(),
+            "{} case(s) differ:\n\n{}",
+            failures.len(),
+            failures.join("\n\n")
+        );
+    }
+
+    // ---- WebSocket
+
+    fn open(protocol: &str) -> Value {
+        json!({"event": "open", "protocol": protocol})
+    }
+
+    fn close(code: u16, reason: &str) -> Value {
+        json!({"event": "close", "code": code, "reason": reason})
+    }
+
+    fn recv_text(data: &str) -> Value {
+        json!({"event": "recv", "type": "text", "data": data})
+    }
+
+    fn timeout() -> Value {
+        json!({"event": "timeout"})
+    }
+
+    /// One frame sent by `rawws.js` (offering sub-protocol `text`) on a fresh connection.
+    #[derive(Debug, Clone)]
+    struct WsCase {
+        frame: String,
+        expect: Expect,
+    }
+
+    fn ws(frame: impl Into<String>, expect: Expect) -> WsCase {
+        WsCase {
+            frame: frame.into(),
+            expect,
+        }
+    }
+
+    /// Every row of TSRPC-WIRE.md a.7 that applies to a `json: true` server, the validator
+    /// messages of a.7 (on APIs and on messages, listened to or not), and valid frames whose
+    /// replies must match byte for byte.
+    fn ws_cases() -> Vec<WsCase> {
+        use Expect::*;
+        let join = |user: &str, tags: &str| {
+            format!(r#"t:["room/UserJoin",{{"roomId":"r1","user":{user},"tags":{tags}}}]"#)
+        };
+        vec![
+            ws(r#"t:["Nope",{},12]"#, Error("Invalid api path: Nope")),
+            ws(r#"t:["Nope",{}]"#, Error("Invalid msg path: Nope")),
+            ws(r#"t:["Add",{"a":1,"b":2}]"#, Error("Invalid msg path: Add")),
+            ws(
+                r#"t:["Chat",{"name":"a","content":"b"},3]"#,
+                Error("Invalid api path: Chat"),
+            ),
+            ws(
+                r#"t:["Add",{"a":"x","b":2},2]"#,
+                Error("Property `a`: Expected type to be `number`, actually `string`."),
+            ),
+            ws(
+                r#"t:["Add",{"a":1},3]"#,
+                Error("Missing required property `b`."),
+            ),
+            ws(
+                r#"t:{"a":1}"#,
+                Error("Invalid request format: unresolved service name."),
+            ),
+            ws("t:not json", JsonSyntax),
+            ws(r#"t:["Add",{"a":1,"b":2},2"#, JsonSyntax),
+            // Binary frames: one generic reason (bad TSBuffer, unknown serviceId, truncated).
+            ws("b:ffff", Error(rpc_runtime::INVALID_BUFFER_REASON)),
+            ws("b:0229632c0100", Error(rpc_runtime::INVALID_BUFFER_REASON)),
+            ws("b:0329042c13", Error(rpc_runtime::INVALID_BUFFER_REASON)),
+            // The validator's grammar (a.7): nested paths, array indices, every kind.
+            ws(
+                join(r#"{"id":"x","name":"bob"}"#, "[]"),
+                Error("Property `user.id`: Expected type to be `number`, actually `string`."),
+            ),
+            ws(
+                join(r#"{"id":7,"name":"bob"}"#, "[3]"),
+                Error("Property `tags.0`: Expected type to be `string`, actually `number`."),
+            ),
+            ws(
+                join(r#"{"id":7,"name":"bob"}"#, r#""no""#),
+                Error("Property `tags`: Expected type to be `Array`, actually `string`."),
+            ),
+            ws(
+                join("null", "[]"),
+                Error("Missing required property `user`."),
+            ),
+            // A message our server has no listener for is validated all the same.
+            ws(
+                r#"t:["game/GameOver",{"gameId":"g","result":"win","draw":1,"scores":[]}]"#,
+                Error("Property `draw`: Expected type to be `boolean`, actually `number`."),
+            ),
+            ws(
+                r#"t:["game/GameFrame",{"frame":-1,"inputs":[]}]"#,
+                Error("Property `frame`: `-1` is not a valid `uint`."),
+            ),
+            ws(
+                r#"t:["GameBurst",{"frames":-1},2]"#,
+                Error("Property `frames`: `-1` is not a valid `uint`."),
+            ),
+            ws(
+                r#"t:["GameBurst",{"frames":1.5},2]"#,
+                Error("Property `frames`: `1.5` is not a valid `uint`."),
+            ),
+            ws(
+                r#"t:["Fail",{"mode":"zzz"},2]"#,
+                Error("Property `mode`: `'zzz'` is not matched to `'string' | 'number' | 'throw'`"),
+            ),
+            // Valid frames: the same replies, byte for byte.
+            ws("b:00", Same),
+            ws(r#"t:["Add",{"a":1,"b":2,"zzz":true},2]"#, Same),
+            ws(r#"t:["Fail",{},3]"#, Same),
+            ws(r#"t:["Fail",{"mode":"number"},4]"#, Same),
+            ws(r#"t:["Fail",{"mode":"throw"},5]"#, Same),
+            ws(r#"t:["Login",{"username":"a","password":"wrong"},6]"#, Same),
+            ws(r#"t:["Chat",{"name":"a","content":"hi"}]"#, Same),
+        ]
+    }
+
+    /// Runs `rawws.js` against both servers at once: `(ours, TSRPC's)` lines.
+    async fn ws_both(
+        ours: String,
+        theirs: String,
+        protocol: &'static str,
+        ms: u64,
+        frames: Vec<String>,
+    ) -> (Vec<Value>, Vec<Value>) {
+        tokio::join!(
+            node::raw_ws(&ours, protocol, ms, &frames),
+            node::raw_ws(&theirs, protocol, ms, &frames)
+        )
+    }
+
+    /// Runs one case against both servers.
+    async fn ws_probe(case: WsCase, ours: String, theirs: String) -> (Vec<Value>, Vec<Value>) {
+        // A case that must not close waits a little for replies, then times out.
+        let ms = match case.expect {
+            Expect::Same => 700,
+            _ => 3000,
+        };
+        ws_both(ours, theirs, "text", ms, vec![case.frame]).await
+    }
+
+    fn check_ws_case(case: &WsCase, ours: &[Value], theirs: &[Value]) -> Result<(), String> {
+        let ctx = format!(
+            "frame {}\nours:\n{}\nTSRPC:\n{}",
+            case.frame,
+            node::lines_text(ours),
+            node::lines_text(theirs)
+        );
+        match case.expect {
+            Expect::Error(reason) => {
+                ensure_eq!(theirs, [open("text"), close(1000, reason)], "TSRPC: {ctx}");
+                ensure_eq!(ours, theirs, "{ctx}");
+            }
+            Expect::JsonSyntax => {
+                for lines in [ours, theirs] {
+                    ensure_eq!(lines.len(), 2, "{ctx}");
+                    ensure_eq!(lines[0], open("text"), "{ctx}");
+                    ensure_eq!(lines[1]["code"], 1000, "{ctx}");
+                    let reason = lines[1]["reason"].as_str().unwrap_or_default();
+                    ensure!(reason.starts_with(JSON_PREFIX), "{ctx}");
+                }
+            }
+            Expect::Same => {
+                ensure_eq!(
+                    theirs.last(),
+                    Some(&timeout()),
+                    "TSRPC must not close: {ctx}"
+                );
+                ensure!(theirs.len() >= 2, "{ctx}");
+                ensure_eq!(ours, theirs, "{ctx}");
+            }
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn websocket_bad_input_closes_like_tsrpc() {
+        let ours = our_ws(our_options()).await;
+        let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
+        let (our_url, their_url) = (ours.url(), theirs.url().to_owned());
+        let cases = ws_cases();
+        let results = run_all(&cases, |c| {
+            ws_probe(c.clone(), our_url.clone(), their_url.clone())
+        })
+        .await;
+        all_pass(
+            cases
+                .iter()
+                .zip(&results)
+                .map(|(case, (o, t))| check_ws_case(case, o, t)),
+        );
+        ours.stop().await;
+        theirs.stop().await;
+    }
+
+    /// A reason over 123 bytes: TSRPC's `ws` throws and never sends a proper close; ours is
+    /// the 123-byte prefix of the reason.
+    #[tokio::test]
+    async fn websocket_long_reason_is_truncated() {
+        let ours = our_ws(our_options()).await;
+        let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
+        let name = "x".repeat(200);
+        let frames = [format!(r#"t:["{name}",{{}},1]"#)];
+        let (our_lines, their_lines) = ws_both(
+            ours.url(),
+            theirs.url().to_owned(),
+            "text",
+            1500,
+            frames.to_vec(),
+        )
+        .await;
+        let full = format!("Invalid api path: {name}");
+        assert_eq!(our_lines, [open("text"), close(1000, &full[..123])]);
+        assert!(
+            !their_lines.contains(&close(1000, &full)),
+            "TSRPC sent the whole reason: {their_lines:?}"
+        );
+        assert!(
+            matches!(their_lines.last(), Some(l) if *l == timeout() || l["code"] == 1006),
+            "TSRPC: {their_lines:?}"
+        );
+        ours.stop().await;
+        theirs.stop().await;
+    }
+
+    /// The server's heartbeat check closes a silent connection with 3001 on both.
+    #[tokio::test]
+    async fn websocket_heartbeat_timeout_close_frame() {
+        let wait = Some(Duration::from_millis(300));
+        let ours = our_ws(our_options().heartbeat_wait(wait)).await;
+        let theirs = TsrpcServer::start(Kind::Ws, &["--heartbeat-wait", "300"]).await;
+        let (our_lines, their_lines) = ws_both(
+            ours.url(),
+            theirs.url().to_owned(),
+            "text",
+            2500,
+            Vec::new(),
+        )
+        .await;
+        let expected = [open("text"), close(3001, "Receive heartbeat timeout")];
+        assert_eq!(their_lines, expected);
+        assert_eq!(our_lines, expected);
+        ours.stop().await;
+        theirs.stop().await;
+    }
+
+    /// Sub-protocols: the first offered one is echoed; with none offered a text frame makes
+    /// the connection JSON.
+    #[tokio::test]
+    async fn websocket_subprotocols() {
+        let ours = our_ws(our_options()).await;
+        let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
+        let add = [r#"t:["Add",{"a":1,"b":2},2]"#.to_owned()];
+        let (our_lines, their_lines) = ws_both(
+            ours.url(),
+            theirs.url().to_owned(),
+            "none",
+            700,
+            add.to_vec(),
+        )
+        .await;
+        let expected = [
+            open(""),
+            recv_text(r#"["Add",{"isSucc":true,"res":{"c":3}},2]"#),
+            timeout(),
+        ];
+        assert_eq!(their_lines, expected);
+        assert_eq!(our_lines, expected);
+        let (our_lines, their_lines) = ws_both(
+            ours.url(),
+            theirs.url().to_owned(),
+            "buffer",
+            300,
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(their_lines, [open("buffer"), timeout()]);
+        assert_eq!(our_lines, their_lines);
+        ours.stop().await;
+        theirs.stop().await;
+    }
+
+    /// Binary (TSBuffer) mode is not implemented: our server closes a connection that sends a
+    /// valid binary request with TSRPC's own reason for a bad buffer, where TSRPC answers it.
+    #[tokio::test]
+    async fn websocket_binary_mode_is_refused_with_tsrpcs_reason() {
+        let ours = our_ws(our_options()).await;
+        let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
+        // ServerInputData{serviceId: 4 (Add), buffer: ReqAdd{a:1, b:2}, sn: 2} (TSRPC-WIRE.md a.10).
+        let add = ["b:0329042c13022a3ff00000000000002e40000000000000003102".to_owned()];
+        let (our_lines, their_lines) = ws_both(
+            ours.url(),
+            theirs.url().to_owned(),
+            "buffer",
+            1500,
+            add.to_vec(),
+        )
+        .await;
+        assert_eq!(
+            their_lines,
+            [
+                open("buffer"),
+                json!({"event": "recv", "type": "binary", "hex": "03280a012a400800000000000031043502"}),
+                timeout()
+            ]
+        );
+        assert_eq!(
+            our_lines,
+            [
+                open("buffer"),
+                close(1000, rpc_runtime::INVALID_BUFFER_REASON)
+            ]
+        );
+        ours.stop().await;
+        theirs.stop().await;
+    }
+
+    /// The a.7 row for a `json: false` server (we have no binary-only server, so only TSRPC's
+    /// side is checked): a text frame is refused.
+    #[tokio::test]
+    async fn websocket_text_frame_to_a_binary_only_tsrpc_server() {
+        let theirs = TsrpcServer::start(Kind::Ws, &["--json", "false"]).await;
+        let add = [r#"t:["Add",{"a":1,"b":2},2]"#.to_owned()];
+        let lines = node::raw_ws(theirs.url(), "text", 3000, &add).await;
+        assert_eq!(
+            lines,
+            [
+                open("text"),
+                close(1000, "JSON mode is not enabled, please use binary instead.")
+            ]
+        );
+        theirs.stop().await;
+    }
+
+    // ---- HTTP
+
+    /// One request sent by `rawhttp.js`.
+    #[derive(Debug, Clone)]
+    struct HttpCase {
+        method: &'static str,
+        path: String,
+        content_type: &'static str,
+        body: String,
+        expect: Expect,
+    }
+
+    const JSON_TYPE: &str = "application/json";
+
+    fn post(path: &str, body: &str, expect: Expect) -> HttpCase {
+        HttpCase {
+            method: "POST",
+            path: path.to_owned(),
+            content_type: JSON_TYPE,
+            body: format!("t:{body}"),
+            expect,
+        }
+    }
+
+    fn http_cases() -> Vec<HttpCase> {
+        use Expect::*;
+        let join =
+            |user: &str, tags: &str| format!(r#"{{"roomId":"r1","user":{user},"tags":{tags}}}"#);
+        let join_path = "/room/UserJoin?type=msg";
+        vec![
+            // Input errors (b.2).
+            post("/Nope", "{}", Error("Invalid URL path: /Nope")),
+            post(
+                "/Nope?type=msg",
+                "{}",
+                Error("Invalid URL path: /Nope?type=msg"),
+            ),
+            post(
+                "/Chat",
+                r#"{"name":"a","content":"b"}"#,
+                Error("Invalid URL path: /Chat"),
+            ),
+            post(
+                "/Add?type=msg",
+                r#"{"a":1,"b":2}"#,
+                Error("Invalid URL path: /Add?type=msg"),
+            ),
+            post("/add", r#"{"a":1,"b":2}"#, Error("Invalid URL path: /add")),
+            post("/Add", "", JsonSyntax),
+            post("/Add", "not json", JsonSyntax),
+            post("/Chat?type=msg", "{bad", JsonSyntax),
+            post(
+                "/Add",
+                r#"{"a":"x","b":2}"#,
+                Error("Property `a`: Expected type to be `number`, actually `string`."),
+            ),
+            post(
+                "/Add",
+                r#"{"a":1}"#,
+                Error("Missing required property `b`."),
+            ),
+            post(
+                join_path,
+                &join(r#"{"id":"x","name":"bob"}"#, "[]"),
+                Error("Property `user.id`: Expected type to be `number`, actually `string`."),
+            ),
+            post(
+                join_path,
+                &join(r#"{"id":7,"name":"bob"}"#, "[3]"),
+                Error("Property `tags.0`: Expected type to be `string`, actually `number`."),
+            ),
+            post(
+                join_path,
+                &join(r#"{"id":7,"name":"bob"}"#, r#""no""#),
+                Error("Property `tags`: Expected type to be `Array`, actually `string`."),
+            ),
+            post(
+                join_path,
+                &join("null", "[]"),
+                Error("Missing required property `user`."),
+            ),
+            post(
+                "/game/GameOver?type=msg",
+                r#"{"gameId":"g","result":"win","draw":1,"scores":[]}"#,
+                Error("Property `draw`: Expected type to be `boolean`, actually `number`."),
+            ),
+            post(
+                "/GameBurst",
+                r#"{"frames":-1}"#,
+                Error("Property `frames`: `-1` is not a valid `uint`."),
+            ),
+            post(
+                "/GameBurst",
+                r#"{"frames":1.5}"#,
+                Error("Property `frames`: `1.5` is not a valid `uint`."),
+            ),
+            post(
+                "/Fail",
+                r#"{"mode":"zzz"}"#,
+                Error("Property `mode`: `'zzz'` is not matched to `'string' | 'number' | 'throw'`"),
+            ),
+            // Valid requests: the same answers, byte for byte.
+            post("/Add", r#"{"a":1,"b":2}"#, Same),
+            post("/Add", r#"{"a":1,"b":2,"zzz":true}"#, Same),
+            post("/Fail", "{}", Same),
+            post("/Fail", r#"{"mode":"number"}"#, Same),
+            post("/Fail", r#"{"mode":"throw"}"#, Same),
+            post("/Login", r#"{"username":"a","password":"wrong"}"#, Same),
+            post("/GameBurst", r#"{"frames":1}"#, Same),
+            post("/Chat?type=msg", r#"{"name":"a","content":"hi"}"#, Same),
+            post("/Chat?x=1&type=msg", r#"{"name":"a","content":"hi"}"#, Same),
+            post(
+                "/game/GameFrame?type=msg",
+                r#"{"frame":1,"inputs":[]}"#,
+                Same,
+            ),
+            HttpCase {
+                content_type: "Application/JSON; charset=utf-8",
+                ..post("/Add", r#"{"a":1,"b":2}"#, Same)
+            },
+            HttpCase {
+                method: "OPTIONS",
+                ..post("/Add", "", Same)
+            },
+        ]
+    }
+
+    /// Runs one case against both servers at once: `(ours, TSRPC's)` answers.
+    async fn http_probe(case: HttpCase, ours: String, theirs: String) -> (Value, Value) {
+        let c = &case;
+        tokio::join!(
+            node::raw_http(c.method, &ours, &c.path, c.content_type, &c.body),
+            node::raw_http(c.method, &theirs, &c.path, c.content_type, &c.body)
+        )
+    }
+
+    /// Headers as a map (their order is not part of the protocol).
+    fn headers(resp: &Value) -> BTreeMap<String, Value> {
+        resp["headers"]
+            .as_object()
+            .map(|h| h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    /// The headers of a TSRPC answer (`json`: with a JSON body).
+    fn tsrpc_headers(json: bool) -> BTreeMap<String, Value> {
+        let mut h = BTreeMap::from([
+            ("x-powered-by".to_owned(), json!("TSRPC 3.4.21")),
+            ("access-control-allow-origin".to_owned(), json!("*")),
+            (
+                "access-control-allow-headers".to_owned(),
+                json!("Content-Type,*"),
+            ),
+            ("access-control-max-age".to_owned(), json!("3600")),
+        ]);
+        if json {
+            h.insert(
+                "content-type".into(),
+                json!("application/json; charset=utf-8"),
+            );
+        }
+        h
+    }
+
+    /// TSRPC's `INPUT_DATA_ERR` body, key order included.
+    fn input_error_body(message: &str) -> String {
+        format!(
+            r#"{{"isSucc":false,"err":{{"message":{},"type":"ServerError","code":"INPUT_DATA_ERR"}}}}"#,
+            json!(message)
+        )
+    }
+
+    fn check_http_case(case: &HttpCase, ours: &Value, theirs: &Value) -> Result<(), String> {
+        let ctx = format!("{case:?}\nours:  {ours}\nTSRPC: {theirs}");
+        ensure_eq!(headers(ours), headers(theirs), "headers: {ctx}");
+        ensure_eq!(ours["status"], theirs["status"], "status: {ctx}");
+        match case.expect {
+            Expect::Error(message) => {
+                ensure_eq!(theirs["status"], 200, "TSRPC: {ctx}");
+                ensure_eq!(headers(theirs), tsrpc_headers(true), "TSRPC: {ctx}");
+                ensure_eq!(theirs["body"], input_error_body(message), "TSRPC: {ctx}");
+                ensure_eq!(ours["bodyHex"], theirs["bodyHex"], "body: {ctx}");
+            }
+            Expect::JsonSyntax => {
+                for resp in [ours, theirs] {
+                    let body: Value = serde_json::from_str(resp["body"].as_str().unwrap_or(""))
+                        .map_err(|e| format!("{e}: {ctx}"))?;
+                    let message = body["err"]["message"].as_str().unwrap_or_default();
+                    ensure!(message.starts_with(JSON_PREFIX), "{ctx}");
+                    ensure_eq!(body["err"]["code"], "INPUT_DATA_ERR", "{ctx}");
+                    ensure_eq!(body["err"]["type"], "ServerError", "{ctx}");
+                    ensure_eq!(resp["status"], 200, "{ctx}");
+                }
+            }
+            Expect::Same => ensure_eq!(ours["bodyHex"], theirs["bodyHex"], "body: {ctx}"),
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn http_bad_input_answers_like_tsrpc() {
+        let ours = our_http().await;
+        let theirs = TsrpcServer::start(Kind::Http, &[]).await;
+        let (our_url, their_url) = (http_url(&ours), theirs.url().to_owned());
+        let cases = http_cases();
+        let results = run_all(&cases, |c| {
+            http_probe(c.clone(), our_url.clone(), their_url.clone())
+        })
+        .await;
+        all_pass(
+            cases
+                .iter()
+                .zip(&results)
+                .map(|(case, (o, t))| check_http_case(case, o, t)),
+        );
+        ours.stop().await;
+        theirs.stop().await;
+    }
+
+    /// Requests that are not JSON (another method, or another content type) are binary-mode
+    /// requests for TSRPC: it answers a binary `INPUT_DATA_ERR`. We have no binary mode and
+    /// answer the same error, with the same text and status, as JSON.
+    #[tokio::test]
+    async fn http_binary_mode_requests_get_the_same_error_as_json() {
+        let ours = our_http().await;
+        let theirs = TsrpcServer::start(Kind::Http, &[]).await;
+        let (our_url, their_url) = (http_url(&ours), theirs.url().to_owned());
+        let body = r#"t:{"a":1,"b":2}"#.to_owned();
+        let cases = [
+            HttpCase {
+                method: "GET",
+                path: "/Add".into(),
+                content_type: JSON_TYPE,
+                body: "t:".into(),
+                expect: Expect::Same,
+            },
+            HttpCase {
+                method: "POST",
+                path: "/Add".into(),
+                content_type: "",
+                body: body.clone(),
+                expect: Expect::Same,
+            },
+            HttpCase {
+                method: "POST",
+                path: "/".into(),
+                content_type: "application/octet-stream",
+                body: "b:ffff".into(),
+                expect: Expect::Same,
+            },
+        ];
+        let results = run_all(&cases, |c| {
+            http_probe(c.clone(), our_url.clone(), their_url.clone())
+        })
+        .await;
+        let reason = rpc_runtime::INVALID_BUFFER_REASON;
+        for (case, (our_resp, their_resp)) in cases.iter().zip(&results) {
+            let ctx = format!("{case:?}\nours:  {our_resp}\nTSRPC: {their_resp}");
+            assert_eq!(their_resp["status"], 200, "{ctx}");
+            assert_eq!(our_resp["status"], 200, "{ctx}");
+            assert_eq!(headers(their_resp), tsrpc_headers(false), "{ctx}");
+            assert_eq!(headers(our_resp), tsrpc_headers(true), "{ctx}");
+            // TSRPC: ServerOutputData{error: {message, type: ServerError, code}} in TSBuffer.
+            let their_body = their_resp["body"].as_str().unwrap_or_default();
+            assert!(their_body.contains(reason), "{ctx}");
+            assert!(their_body.ends_with("INPUT_DATA_ERR"), "{ctx}");
+            assert_eq!(our_resp["body"], input_error_body(reason), "{ctx}");
+        }
+        ours.stop().await;
+        theirs.stop().await;
     }
 }
