@@ -1530,3 +1530,260 @@ mod bad_input {
         theirs.stop().await;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+
+/// Our service model (`protocols::chat::service_proto()`: names, kinds, and the JSON Schema of
+/// every request, response and message) against the serviceProto that tsrpc-cli generated
+/// from the TypeScript protocol folder (`tests/interop/protocols/serviceProto.json`), so the
+/// two cannot drift apart.
+mod service_model {
+    use super::*;
+
+    /// A type, reduced to what both schema languages say the same way.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Shape {
+        /// TS `number` / Rust `f64`.
+        Number,
+        /// tsrpc-proto `uint` / Rust unsigned integer.
+        Uint,
+        /// tsrpc-proto `int` / Rust signed integer.
+        Int,
+        String,
+        Boolean,
+        /// A literal or a union of literals (`'win' | 'draw'` / a unit enum).
+        Literals(BTreeSet<String>),
+        Array(Box<Shape>),
+        /// An interface / a struct: each field, with whether it is optional.
+        Object(BTreeMap<String, (bool, Shape)>),
+    }
+
+    /// The shape of a TSBuffer schema of the serviceProto.
+    fn ts_shape(types: &Value, schema: &Value, at: &str) -> Shape {
+        let kind = schema["type"].as_str().unwrap_or_default();
+        match kind {
+            "Number" => match schema["scalarType"].as_str() {
+                None | Some("double") => Shape::Number,
+                Some("uint") => Shape::Uint,
+                Some("int") => Shape::Int,
+                Some(other) => panic!("{at}: scalar type {other} is not handled by this test"),
+            },
+            "String" => Shape::String,
+            "Boolean" => Shape::Boolean,
+            "Literal" => Shape::Literals(BTreeSet::from([literal(&schema["literal"], at)])),
+            "Array" => Shape::Array(Box::new(ts_shape(types, &schema["elementType"], at))),
+            "Reference" => {
+                let target = schema["target"].as_str().unwrap_or_default();
+                ts_shape(types, &types[target], &format!("{at} -> {target}"))
+            }
+            "Union" => {
+                let members = schema["members"].as_array().cloned().unwrap_or_default();
+                let literals = members
+                    .iter()
+                    .map(|m| match ts_shape(types, &m["type"], at) {
+                        Shape::Literals(l) => l,
+                        other => panic!("{at}: a union of {other:?} is not handled by this test"),
+                    })
+                    .fold(BTreeSet::new(), |mut all, l| {
+                        all.extend(l);
+                        all
+                    });
+                Shape::Literals(literals)
+            }
+            "Interface" => {
+                assert!(
+                    schema.get("extends").is_none() && schema.get("indexSignature").is_none(),
+                    "{at}: extends / index signatures are not handled by this test"
+                );
+                let props = schema["properties"].as_array().cloned().unwrap_or_default();
+                Shape::Object(
+                    props
+                        .iter()
+                        .map(|p| {
+                            let name = p["name"].as_str().unwrap_or_default().to_owned();
+                            let optional = p["optional"] == json!(true);
+                            let shape = ts_shape(types, &p["type"], &format!("{at}.{name}"));
+                            (name, (optional, shape))
+                        })
+                        .collect(),
+                )
+            }
+            other => panic!("{at}: TSBuffer type {other:?} is not handled by this test"),
+        }
+    }
+
+    fn literal(v: &Value, at: &str) -> String {
+        v.as_str()
+            .unwrap_or_else(|| panic!("{at}: only string literals are handled, got {v}"))
+            .to_owned()
+    }
+
+    /// The shape of a JSON Schema (schemars 1, draft 2020-12) of our service model; `root`
+    /// holds the `$defs`.
+    fn rust_shape(root: &Value, schema: &Value, at: &str) -> Shape {
+        if let Some(target) = schema["$ref"].as_str() {
+            let name = target
+                .strip_prefix("#/$defs/")
+                .unwrap_or_else(|| panic!("{at}: unexpected $ref {target}"));
+            return rust_shape(root, &root["$defs"][name], &format!("{at} -> {name}"));
+        }
+        if let Some(values) = schema["enum"].as_array() {
+            return Shape::Literals(values.iter().map(|v| literal(v, at)).collect());
+        }
+        if let Some(v) = schema.get("const") {
+            return Shape::Literals(BTreeSet::from([literal(v, at)]));
+        }
+        for key in ["anyOf", "oneOf"] {
+            if let Some(members) = schema[key].as_array() {
+                // `Option<T>` is `T | null`: the null member is how serde writes "absent".
+                let members: Vec<Shape> = members
+                    .iter()
+                    .filter(|m| m["type"] != "null")
+                    .map(|m| rust_shape(root, m, at))
+                    .collect();
+                return match members.as_slice() {
+                    [one] => one.clone(),
+                    _ => Shape::Literals(
+                        members
+                            .into_iter()
+                            .flat_map(|m| match m {
+                                Shape::Literals(l) => l,
+                                other => panic!("{at}: a union of {other:?} is not handled"),
+                            })
+                            .collect(),
+                    ),
+                };
+            }
+        }
+        let ty = match &schema["type"] {
+            Value::String(t) => t.clone(),
+            Value::Array(types) => {
+                let types: Vec<&Value> = types.iter().filter(|t| *t != "null").collect();
+                match types.as_slice() {
+                    [Value::String(t)] => t.clone(),
+                    _ => panic!("{at}: type {types:?} is not handled by this test"),
+                }
+            }
+            other => panic!("{at}: schema without a type ({other}): {schema}"),
+        };
+        match ty.as_str() {
+            "number" => Shape::Number,
+            "integer" => {
+                let unsigned = schema["format"]
+                    .as_str()
+                    .is_some_and(|f| f.starts_with("uint"))
+                    || schema["minimum"].as_f64().is_some_and(|m| m >= 0.0);
+                if unsigned {
+                    Shape::Uint
+                } else {
+                    Shape::Int
+                }
+            }
+            "string" => Shape::String,
+            "boolean" => Shape::Boolean,
+            "array" => Shape::Array(Box::new(rust_shape(root, &schema["items"], at))),
+            "object" => {
+                let required: BTreeSet<&str> = schema["required"]
+                    .as_array()
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let props = schema["properties"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                Shape::Object(
+                    props
+                        .iter()
+                        .map(|(name, p)| {
+                            let shape = rust_shape(root, p, &format!("{at}.{name}"));
+                            (name.clone(), (!required.contains(name.as_str()), shape))
+                        })
+                        .collect(),
+                )
+            }
+            other => panic!("{at}: JSON Schema type {other} is not handled by this test"),
+        }
+    }
+
+    /// tsrpc-cli's schema ids of a service: `dir/PtlName/ReqName` and `dir/PtlName/ResName`
+    /// for an API, `dir/MsgName/MsgName` for a message.
+    fn ts_schema_ids(name: &str, kind: &str) -> Vec<String> {
+        let (dir, base) = match name.rsplit_once('/') {
+            Some((dir, base)) => (format!("{dir}/"), base),
+            None => (String::new(), name),
+        };
+        match kind {
+            "api" => vec![
+                format!("{dir}Ptl{base}/Req{base}"),
+                format!("{dir}Ptl{base}/Res{base}"),
+            ],
+            _ => vec![format!("{dir}Msg{base}/Msg{base}")],
+        }
+    }
+
+    #[test]
+    fn our_service_model_matches_tsrpc_cli_proto() {
+        let path = node::interop_dir().join("protocols/serviceProto.json");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let ts: Value = serde_json::from_str(&text).expect("serviceProto.json is JSON");
+        let types = &ts["types"];
+        let ours = chat::service_proto();
+
+        // The same services, with the same kinds.
+        let ts_services: BTreeSet<(String, String)> = ts["services"]
+            .as_array()
+            .expect("services")
+            .iter()
+            .map(|s| {
+                (
+                    s["name"].as_str().unwrap().to_owned(),
+                    s["type"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let our_services: BTreeSet<(String, String)> = ours
+            .services
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    to_json(&s.kind).as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            our_services, ts_services,
+            "services (name, kind): ours vs tsrpc-cli's"
+        );
+
+        // Every request, response and message: the same fields, optional where TS says so,
+        // with the same types.
+        let mut compared = 0;
+        for def in &ours.services {
+            let kind = to_json(&def.kind);
+            let schemas = [def.req_schema.as_ref(), def.res_schema.as_ref()];
+            let ids = ts_schema_ids(&def.name, kind.as_str().unwrap());
+            for (id, schema) in ids.iter().zip(schemas) {
+                let schema = schema.unwrap_or_else(|| panic!("{id}: our model has no schema"));
+                let ts_schema = types
+                    .get(id)
+                    .unwrap_or_else(|| panic!("{id}: not in tsrpc-cli's proto"));
+                let theirs = ts_shape(types, ts_schema, id);
+                let mine = rust_shape(schema, schema, id);
+                assert_eq!(
+                    mine, theirs,
+                    "{id}: our type (left) vs the TypeScript one (right)"
+                );
+                compared += 1;
+            }
+        }
+        // 7 APIs x 2 + 6 messages.
+        assert_eq!(compared, 20);
+        assert_eq!(
+            types.as_object().map(|t| t.len()),
+            Some(20),
+            "a type of the TS proto is not compared"
+        );
+    }
+}
