@@ -1,0 +1,4 @@
+export interface MsgChat {
+    name: string;
+    content: string;
+}

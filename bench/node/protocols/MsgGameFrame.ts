@@ -1,0 +1,4 @@
+export interface MsgGameFrame {
+    frame: number;
+    inputs: { player: number, x: number, y: number }[];
+}

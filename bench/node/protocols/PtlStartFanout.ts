@@ -1,0 +1,6 @@
+export interface ReqStartFanout {
+    m: number;
+}
+
+export interface ResStartFanout {
+}

@@ -1,0 +1,6 @@
+export interface ReqStartPush {
+    n: number;
+}
+
+export interface ResStartPush {
+}

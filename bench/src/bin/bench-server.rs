@@ -1,0 +1,79 @@
+//! Our bench server: `bench-server <port>` (0 picks a free port) serves the bench service of
+//! BENCHMARKS.md over the TSRPC JSON wire with default options, then prints
+//! `READY ws://127.0.0.1:<port> pid=<pid>`. It runs until killed (or SIGINT); with
+//! `BENCH_EXIT_ON_STDIN_CLOSE=1` (set by the `bench` orchestrator) also when its stdin closes.
+
+use std::net::SocketAddr;
+
+use protocols::bench::{
+    self, ConnectionExt as _, MsgChat, MsgGameFrame, PlayerInput, ResAdd, ResStartFanout,
+    ResStartPush,
+};
+use rpc_bench::{chat_content, game_input, port_arg, wait_for_end};
+use rpc_runtime::ServerOptions;
+
+fn game_frame(i: u64) -> MsgGameFrame {
+    MsgGameFrame {
+        frame: i,
+        inputs: (0..4)
+            .map(|p| {
+                let (player, x, y) = game_input(i, p);
+                PlayerInput { player, x, y }
+            })
+            .collect(),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port_arg()));
+    let server = bench::Server::ws(addr, ServerOptions::default())
+        .implement_api_add(|call| async move {
+            Ok(ResAdd {
+                c: call.req.a + call.req.b,
+            })
+        })
+        .implement_api_start_push(|call| async move {
+            // The reply is queued when the handler returns; the pushes follow from a task
+            // (each `send_msg` waits for queue space: the server's backpressure).
+            let conn = call.conn.clone();
+            let n = call.req.n;
+            tokio::spawn(async move {
+                for i in 0..n {
+                    if conn.send_msg_game_frame(&game_frame(i)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            Ok(ResStartPush {})
+        })
+        .implement_api_start_fanout(|call| async move {
+            let server = call.conn.server();
+            let m = call.req.m;
+            tokio::spawn(async move {
+                for i in 0..m {
+                    let msg = MsgChat {
+                        name: "bot".into(),
+                        content: chat_content(i),
+                    };
+                    let _ = server.broadcast_msg(&msg).await;
+                }
+            });
+            Ok(ResStartFanout {})
+        })
+        .start()
+        .await;
+    let server = match server {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("bench-server: {e}");
+            std::process::exit(2);
+        }
+    };
+    println!(
+        "READY ws://{} pid={}",
+        server.local_addr(),
+        std::process::id()
+    );
+    wait_for_end().await;
+}

@@ -1,0 +1,153 @@
+//! What both load clients share: sizes, the CPU sampler, the report line, raw connects.
+
+use std::time::{Duration, Instant};
+
+use rpc_bench::procfs;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Res<T> = Result<T, String>;
+
+/// How long one wait (a reply, a push, a fan-out round) may take before the run fails.
+pub(crate) const WAIT: Duration = Duration::from_secs(60);
+
+/// Sizes of the workloads (BENCHMARKS.md, or the smaller `--quick` ones).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sizes {
+    pub(crate) w1_warm: u64,
+    pub(crate) w1_n: u64,
+    pub(crate) w2_warm: u64,
+    pub(crate) w2_n: u64,
+    pub(crate) w2_window: usize,
+    pub(crate) w3_warm: u64,
+    pub(crate) w3_n: u64,
+    pub(crate) w4_conns: usize,
+    pub(crate) w4_m: u64,
+    pub(crate) w5_k: usize,
+}
+
+impl Sizes {
+    pub(crate) fn new(quick: bool) -> Sizes {
+        if quick {
+            Sizes {
+                w1_warm: 200,
+                w1_n: 2_000,
+                w2_warm: 1_000,
+                w2_n: 10_000,
+                w2_window: 64,
+                w3_warm: 2_000,
+                w3_n: 20_000,
+                w4_conns: 50,
+                w4_m: 200,
+                w5_k: 500,
+            }
+        } else {
+            Sizes {
+                w1_warm: 2_000,
+                w1_n: 10_000,
+                w2_warm: 10_000,
+                w2_n: 50_000,
+                w2_window: 64,
+                w3_warm: 10_000,
+                w3_n: 100_000,
+                w4_conns: 500,
+                w4_m: 200,
+                w5_k: 5_000,
+            }
+        }
+    }
+}
+
+/// CPU counters at one instant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Snap {
+    t: Instant,
+    srv: u64,
+    cli: u64,
+    busy: u64,
+}
+
+/// Reads the counters of the server process, this process and the machine.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sampler {
+    pub(crate) server_pid: u32,
+    tck: f64,
+}
+
+impl Sampler {
+    pub(crate) fn new(server_pid: u32) -> Self {
+        Sampler {
+            server_pid,
+            tck: procfs::clk_tck() as f64,
+        }
+    }
+    pub(crate) fn snap(&self) -> Snap {
+        Snap {
+            t: Instant::now(),
+            srv: procfs::cpu_ticks(self.server_pid).unwrap_or(0),
+            cli: procfs::cpu_ticks(std::process::id()).unwrap_or(0),
+            busy: procfs::busy_ticks().unwrap_or(0),
+        }
+    }
+    /// `srv=.. cli=.. other=..` in percent of one core.
+    pub(crate) fn cpu(&self, a: &Snap, b: &Snap) -> String {
+        let secs = (b.t - a.t).as_secs_f64().max(1e-9);
+        let pct = |ticks: u64| ticks as f64 / self.tck / secs * 100.0;
+        let srv = b.srv.saturating_sub(a.srv);
+        let cli = b.cli.saturating_sub(a.cli);
+        let other = b.busy.saturating_sub(a.busy).saturating_sub(srv + cli);
+        format!(
+            "srv={:.0} cli={:.0} other={:.0}",
+            pct(srv),
+            pct(cli),
+            pct(other)
+        )
+    }
+}
+
+/// One measured repetition, as the orchestrator reads it.
+pub(crate) fn report(rate: f64, p50_us: f64, p99_us: f64, ms: f64, cpu: &str) {
+    println!("REP rate={rate:.3} p50={p50_us:.2} p99={p99_us:.2} ms={ms:.3} {cpu}");
+}
+
+/// The value at quantile `q` of sorted `v`.
+pub(crate) fn quantile(v: &[f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((v.len() as f64 - 1.0) * q).round() as usize;
+    v[i.min(v.len() - 1)]
+}
+
+/// A raw tokio-tungstenite connection with the `text` sub-protocol, TCP_NODELAY and an 8 KiB
+/// read buffer.
+pub(crate) async fn raw_connect(url: &str) -> Res<Ws> {
+    let mut req = url.into_client_request().map_err(|e| e.to_string())?;
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("text"));
+    let mut config = WebSocketConfig::default();
+    config.read_buffer_size = 8 * 1024;
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
+        .await
+        .map_err(|e| format!("connect {url}: {e}"))?;
+    Ok(ws)
+}
+
+/// Awaits `fut` for at most [`WAIT`].
+pub(crate) async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> Res<T> {
+    tokio::time::timeout(WAIT, fut)
+        .await
+        .map_err(|_| format!("timed out waiting for {what}"))
+}
+
+/// Fails unless `ok`.
+pub(crate) fn check(ok: bool, what: impl FnOnce() -> String) -> Res<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(what())
+    }
+}

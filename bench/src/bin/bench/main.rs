@@ -1,0 +1,651 @@
+//! The benchmark: `bench [--quick] [--reps N] [--only W1,W3] [--contenders raw,ours,node]
+//! [--no-pin]` runs W1-W5 of BENCHMARKS.md against each contender (a fresh server process per
+//! workload, pinned to CPU 0; the load client in its own process, pinned to CPU 1) and prints
+//! one table. `bench client ...` is the load-client process it starts.
+
+mod common;
+mod ours;
+mod raw;
+
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use common::{Sampler, Sizes};
+
+const WORKLOADS: [&str; 5] = ["W1", "W2", "W3", "W4", "W5"];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("client") {
+        std::process::exit(client_main(&args[1..]));
+    }
+    std::process::exit(orchestrate(&args));
+}
+
+// ---------------------------------------------------------------- the load-client process
+
+/// `client <ours|raw> <W1..W5> <url> <server pid> <reps> <quick 0|1>`: prints `REP ...` lines,
+/// or `FAILED <why>` and exits 1.
+fn client_main(args: &[String]) -> i32 {
+    let [imp, workload, url, pid, reps, quick] = args else {
+        eprintln!("usage: bench client <ours|raw> <W1..W5> <url> <server pid> <reps> <quick 0|1>");
+        return 2;
+    };
+    let (Ok(pid), Ok(reps)) = (pid.parse::<u32>(), reps.parse::<usize>()) else {
+        eprintln!("bad pid or reps");
+        return 2;
+    };
+    let sizes = Sizes::new(quick == "1");
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            println!("FAILED runtime: {e}");
+            return 1;
+        }
+    };
+    let s = Sampler::new(pid);
+    let run = async {
+        match (imp.as_str(), workload.as_str()) {
+            ("ours", "W1") => ours::w1(url, sizes, reps, s).await,
+            ("ours", "W2") => ours::w2(url, sizes, reps, s).await,
+            ("ours", "W3") => ours::w3(url, sizes, reps, s).await,
+            ("ours", "W4") => ours::w4(url, sizes, reps, s).await,
+            ("raw", "W1") => raw::w1(url, sizes, reps, s).await,
+            ("raw", "W2") => raw::w2(url, sizes, reps, s).await,
+            ("raw", "W3") => raw::w3(url, sizes, reps, s).await,
+            ("raw", "W4") => raw::w4(url, sizes, reps, s).await,
+            (_, "W5") => raw::w5(url, sizes, s).await,
+            _ => Err(format!("unknown client {imp} / workload {workload}")),
+        }
+    };
+    match rt.block_on(run) {
+        Ok(()) => 0,
+        Err(e) => {
+            println!("FAILED {e}");
+            1
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the orchestrator
+
+/// A server and the load client that drives it.
+#[derive(Debug, Clone)]
+struct Contender {
+    key: &'static str,
+    title: &'static str,
+    server: ServerKind,
+    client: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ServerKind {
+    Ours,
+    Raw,
+    Node,
+}
+
+const CONTENDERS: [Contender; 5] = [
+    Contender {
+        key: "raw",
+        title: "raw tokio-tungstenite",
+        server: ServerKind::Raw,
+        client: "raw",
+    },
+    Contender {
+        key: "ours",
+        title: "ours (server + client)",
+        server: ServerKind::Ours,
+        client: "ours",
+    },
+    Contender {
+        key: "node",
+        title: "TSRPC 3.4.21 node server + our client",
+        server: ServerKind::Node,
+        client: "ours",
+    },
+    Contender {
+        key: "ours-srv",
+        title: "our server + raw client",
+        server: ServerKind::Ours,
+        client: "raw",
+    },
+    Contender {
+        key: "ours-cli",
+        title: "raw server + our client",
+        server: ServerKind::Raw,
+        client: "ours",
+    },
+];
+
+/// The raw column of BENCHMARKS.md, to show beside this run's.
+const REFERENCE_RAW: [(&str, f64); 8] = [
+    ("W1", 16_282.0),
+    ("W1p50", 55.8),
+    ("W1p99", f64::NAN),
+    ("W2", 288_153.0),
+    ("W3", 526_112.0),
+    ("W4", 1_418_750.0),
+    ("W4ms", f64::NAN),
+    ("W5", 13.9),
+];
+
+struct Opts {
+    quick: bool,
+    reps: usize,
+    workloads: Vec<String>,
+    contenders: Vec<Contender>,
+    pin: bool,
+}
+
+fn parse_opts(args: &[String]) -> Result<Opts, String> {
+    let mut o = Opts {
+        quick: false,
+        reps: 5,
+        workloads: WORKLOADS.iter().map(|w| w.to_string()).collect(),
+        contenders: Vec::new(),
+        pin: true,
+    };
+    let mut keys: Vec<String> = vec!["raw".into(), "ours".into(), "node".into()];
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--no-pin" => o.pin = false,
+            "--reps" => {
+                o.reps = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|&r| r >= 1)
+                    .ok_or("--reps N (N >= 1)")?
+            }
+            "--only" => {
+                o.workloads = it
+                    .next()
+                    .ok_or("--only W1,W2")?
+                    .split(',')
+                    .map(|w| w.trim().to_uppercase())
+                    .collect()
+            }
+            "--contenders" => {
+                keys = it
+                    .next()
+                    .ok_or("--contenders raw,ours,node,ours-srv,ours-cli")?
+                    .split(',')
+                    .map(|k| k.trim().to_owned())
+                    .collect()
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if o.quick && !args.iter().any(|a| a == "--reps") {
+        o.reps = 3;
+    }
+    for k in &keys {
+        let c = CONTENDERS
+            .iter()
+            .find(|c| c.key == k)
+            .ok_or_else(|| format!("unknown contender {k}"))?;
+        o.contenders.push(c.clone());
+    }
+    if let Some(w) = o
+        .workloads
+        .iter()
+        .find(|w| !WORKLOADS.contains(&w.as_str()))
+    {
+        return Err(format!("unknown workload {w}"));
+    }
+    Ok(o)
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {cmd} >/dev/null 2>&1"))
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn sh_output(cmd: &str) -> String {
+    Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn node_script() -> PathBuf {
+    repo_root().join("bench/node/bench-server.js")
+}
+
+fn node_ready() -> Result<(), String> {
+    if !have("node") {
+        return Err("node is not installed".into());
+    }
+    if !repo_root()
+        .join("tests/interop/node_modules/tsrpc")
+        .is_dir()
+    {
+        return Err(
+            "tests/interop/node_modules is missing: run `cd tests/interop && npm ci`".into(),
+        );
+    }
+    Ok(())
+}
+
+/// A spawned process, killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `sh -c 'ulimit -n <hard>; exec [taskset -c cpu] prog args'`.
+fn command(pin: Option<&str>, timeout: bool, prog: &Path, args: &[String]) -> Command {
+    let mut line = String::from("ulimit -n \"$(ulimit -Hn)\" 2>/dev/null; exec");
+    if timeout && have("timeout") {
+        line.push_str(" timeout 180");
+    }
+    if let Some(cpu) = pin {
+        line.push_str(&format!(" taskset -c {cpu}"));
+    }
+    line.push_str(" \"$0\" \"$@\"");
+    let mut c = Command::new("sh");
+    c.arg("-c").arg(line).arg(prog).args(args);
+    c
+}
+
+fn start_server(kind: ServerKind, pin: bool) -> Result<(Proc, String, u32), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    let cpu = pin.then_some("0");
+    let mut cmd = match kind {
+        ServerKind::Ours => command(cpu, false, &dir.join("bench-server"), &["0".into()]),
+        ServerKind::Raw => command(cpu, false, &dir.join("raw-server"), &["0".into()]),
+        ServerKind::Node => {
+            let script = node_script().display().to_string();
+            command(cpu, false, Path::new("node"), &[script, "0".into()])
+        }
+    };
+    cmd.env("BENCH_EXIT_ON_STDIN_CLOSE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = Proc(cmd.spawn().map_err(|e| format!("spawn server: {e}"))?);
+    let stdout = child.0.stdout.take().ok_or("no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    // READY ws://127.0.0.1:<port> pid=<pid>
+    let mut parts = line.split_whitespace();
+    let (Some("READY"), Some(url), Some(pid)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!("server did not print READY: {line:?}"));
+    };
+    let pid = pid
+        .strip_prefix("pid=")
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| format!("bad READY line {line:?}"))?;
+    Ok((child, url.to_owned(), pid))
+}
+
+/// One measured repetition.
+#[derive(Debug, Clone, Default)]
+struct Rep {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+    ms: f64,
+    srv: f64,
+    cli: f64,
+    other: f64,
+}
+
+fn parse_rep(line: &str) -> Option<Rep> {
+    let mut r = Rep::default();
+    for kv in line.strip_prefix("REP ")?.split_whitespace() {
+        let (k, v) = kv.split_once('=')?;
+        let v: f64 = v.parse().ok()?;
+        match k {
+            "rate" => r.rate = v,
+            "p50" => r.p50 = v,
+            "p99" => r.p99 = v,
+            "ms" => r.ms = v,
+            "srv" => r.srv = v,
+            "cli" => r.cli = v,
+            "other" => r.other = v,
+            _ => {}
+        }
+    }
+    Some(r)
+}
+
+/// The median repetition (by rate) and the spread `(max - min) / mean` of the rates.
+#[derive(Debug, Clone)]
+struct Cell {
+    median: Rep,
+    spread: f64,
+}
+
+fn summarize(mut reps: Vec<Rep>) -> Option<Cell> {
+    if reps.is_empty() {
+        return None;
+    }
+    reps.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+    let n = reps.len();
+    let mean = reps.iter().map(|r| r.rate).sum::<f64>() / n as f64;
+    let spread = (reps[n - 1].rate - reps[0].rate) / mean;
+    Some(Cell {
+        median: reps[n / 2].clone(),
+        spread,
+    })
+}
+
+fn run_one(c: &Contender, workload: &str, o: &Opts) -> Result<Cell, String> {
+    let (server, url, pid) = start_server(c.server, o.pin)?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let args = vec![
+        "client".to_owned(),
+        c.client.to_owned(),
+        workload.to_owned(),
+        url,
+        pid.to_string(),
+        o.reps.to_string(),
+        if o.quick { "1" } else { "0" }.to_owned(),
+    ];
+    let out = command(o.pin.then_some("1"), true, &exe, &args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("spawn client: {e}"))?;
+    drop(server);
+    let text = String::from_utf8_lossy(&out.stdout);
+    if let Some(f) = text.lines().find(|l| l.starts_with("FAILED")) {
+        return Err(f.to_owned());
+    }
+    if !out.status.success() {
+        return Err(format!("FAILED client exited with {}", out.status));
+    }
+    summarize(text.lines().filter_map(parse_rep).collect())
+        .ok_or_else(|| "FAILED no figures".into())
+}
+
+fn orchestrate(args: &[String]) -> i32 {
+    let mut o = match parse_opts(args) {
+        Ok(o) => o,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("bench: {e}");
+            }
+            eprintln!(
+                "usage: bench [--quick] [--reps N] [--only W1,..,W5] \
+                 [--contenders raw,ours,node,ours-srv,ours-cli] [--no-pin]"
+            );
+            return 2;
+        }
+    };
+    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if o.pin && (!have("taskset") || ncpu < 2) {
+        eprintln!("bench: no taskset or fewer than 2 CPUs: running unpinned");
+        o.pin = false;
+    }
+    if o.contenders.iter().any(|c| c.server == ServerKind::Node) {
+        if let Err(e) = node_ready() {
+            eprintln!("bench: skipping the TSRPC node server: {e}");
+            o.contenders.retain(|c| c.server != ServerKind::Node);
+        }
+    }
+    print_machine(&o);
+    let started = Instant::now();
+    let mut results: Vec<(String, String, Result<Cell, String>)> = Vec::new();
+    for w in &o.workloads {
+        let mut w5_done: Vec<ServerKind> = Vec::new();
+        for c in &o.contenders {
+            if w == "W5" {
+                // A server metric: once per server.
+                if w5_done.contains(&c.server) {
+                    continue;
+                }
+                w5_done.push(c.server);
+            }
+            eprint!("{w} {:<10} ", c.key);
+            let _ = std::io::stderr().flush();
+            let t = Instant::now();
+            let r = run_one(c, w, &o);
+            match &r {
+                Ok(cell) => eprintln!(
+                    "{:>12.1}  spread {:>4.1}%  ({:.1} s)",
+                    cell.median.rate,
+                    cell.spread * 100.0,
+                    t.elapsed().as_secs_f64()
+                ),
+                Err(e) => eprintln!("{e}"),
+            }
+            results.push((w.clone(), c.key.to_owned(), r));
+        }
+    }
+    let failed = print_table(&o, &results);
+    println!(
+        "\nTotal time {:.0} s. Load average after: {}",
+        started.elapsed().as_secs_f64(),
+        sh_output("cut -d' ' -f1-3 /proc/loadavg")
+    );
+    i32::from(failed)
+}
+
+fn print_machine(o: &Opts) {
+    println!("# rpc-bench (BENCHMARKS.md W1-W5)\n");
+    println!("- date: {}", sh_output("date -u '+%Y-%m-%d %H:%M UTC'"));
+    println!(
+        "- machine: {} CPUs ({}), {}, kernel {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        sh_output("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"),
+        sh_output("free -g | awk '/Mem:/ {print $2 \" GiB RAM\"}'"),
+        sh_output("uname -r")
+    );
+    println!(
+        "- {}; node {}",
+        sh_output("rustc --version"),
+        if have("node") {
+            sh_output("node --version")
+        } else {
+            "absent".into()
+        }
+    );
+    println!(
+        "- load average before: {}",
+        sh_output("cut -d' ' -f1-3 /proc/loadavg")
+    );
+    println!(
+        "- placement: {}",
+        if o.pin {
+            "server pinned to CPU 0, client to CPU 1 (taskset)"
+        } else {
+            "unpinned"
+        }
+    );
+    println!(
+        "- sizes: {}; median of {} repetitions after one warm-up; spread = (max-min)/mean",
+        if o.quick {
+            "--quick (smaller N, C, K: a smoke run, not figures)"
+        } else {
+            "BENCHMARKS.md"
+        },
+        o.reps
+    );
+    println!("- options: default ServerOptions and WsClientOptions for our server and client");
+    println!();
+}
+
+fn fmt_num(v: f64) -> String {
+    if !v.is_finite() {
+        return "-".into();
+    }
+    if v >= 1000.0 {
+        let s = format!("{:.0}", v);
+        let mut out = String::new();
+        for (i, ch) in s.chars().enumerate() {
+            if i > 0 && (s.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        out
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// Prints the table; true when a cell failed.
+fn print_table(o: &Opts, results: &[(String, String, Result<Cell, String>)]) -> bool {
+    // (row key, label, workload, field, higher is better)
+    type Row = (
+        &'static str,
+        &'static str,
+        &'static str,
+        fn(&Rep) -> f64,
+        bool,
+    );
+    let rows: [Row; 8] = [
+        ("W1", "W1 api-seq calls/s", "W1", |r| r.rate, true),
+        ("W1p50", "W1 p50 latency µs", "W1", |r| r.p50, false),
+        ("W1p99", "W1 p99 latency µs", "W1", |r| r.p99, false),
+        ("W2", "W2 api-pipelined calls/s", "W2", |r| r.rate, true),
+        ("W3", "W3 msg-push msgs/s", "W3", |r| r.rate, true),
+        ("W4", "W4 fanout deliveries/s", "W4", |r| r.rate, true),
+        ("W4ms", "W4 time to last delivery ms", "W4", |r| r.ms, false),
+        (
+            "W5",
+            "W5 idle server memory KiB/conn",
+            "W5",
+            |r| r.rate,
+            false,
+        ),
+    ];
+    let find = |w: &str, key: &str| -> Option<&Result<Cell, String>> {
+        // W5 is measured once per server: a contender sharing the server shares the figure.
+        let server = CONTENDERS.iter().find(|c| c.key == key).map(|c| c.server);
+        results
+            .iter()
+            .find(|(rw, rk, _)| rw == w && rk == key)
+            .or_else(|| {
+                (w == "W5").then(|| {
+                    results.iter().find(|(rw, rk, _)| {
+                        rw == w
+                            && CONTENDERS
+                                .iter()
+                                .any(|c| c.key == rk && Some(c.server) == server)
+                    })
+                })?
+            })
+            .map(|(_, _, r)| r)
+    };
+    let mut failed = false;
+    print!("| workload | raw in BENCHMARKS.md |");
+    for c in &o.contenders {
+        print!(" {} |", c.title);
+    }
+    println!();
+    print!("| --- | --- |");
+    for _ in &o.contenders {
+        print!(" --- |");
+    }
+    println!();
+    for (key, label, w, field, higher) in rows {
+        if !o.workloads.iter().any(|x| x == w) {
+            continue;
+        }
+        let reference = REFERENCE_RAW
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(f64::NAN, |r| r.1);
+        print!("| {label} | {} |", fmt_num(reference));
+        let raw = match find(w, "raw") {
+            Some(Ok(cell)) => Some(field(&cell.median)),
+            _ => None,
+        };
+        for c in &o.contenders {
+            match find(w, c.key) {
+                Some(Ok(cell)) => {
+                    let v = field(&cell.median);
+                    let mut s = fmt_num(v);
+                    if key != "W5" && (key == "W1" || key == "W2" || key == "W3" || key == "W4") {
+                        s.push_str(&format!(" ±{:.0}%", cell.spread * 100.0));
+                    }
+                    if c.key != "raw" {
+                        if let Some(r) = raw {
+                            let ratio = if higher { r / v } else { v / r };
+                            s.push_str(&format!(" ({ratio:.2}x)"));
+                        }
+                    }
+                    print!(" {s} |");
+                }
+                Some(Err(_)) => {
+                    failed = true;
+                    print!(" FAILED |");
+                }
+                None => print!(" - |"),
+            }
+        }
+        println!();
+    }
+    println!(
+        "\nIn brackets: times worse than raw in this run (raw/x for rates, x/raw for latency, \
+         time and memory). ±: the spread (max-min)/mean of the repetitions' rates."
+    );
+    println!("\nCPU over the median repetition, % of one core: server / client / other");
+    print!("\n| workload |");
+    for c in &o.contenders {
+        print!(" {} |", c.title);
+    }
+    println!();
+    print!("| --- |");
+    for _ in &o.contenders {
+        print!(" --- |");
+    }
+    println!();
+    for w in ["W1", "W2", "W3", "W4"] {
+        if !o.workloads.iter().any(|x| x == w) {
+            continue;
+        }
+        print!("| {w} |");
+        for c in &o.contenders {
+            match find(w, c.key) {
+                Some(Ok(cell)) => print!(
+                    " {:.0} / {:.0} / {:.0} |",
+                    cell.median.srv, cell.median.cli, cell.median.other
+                ),
+                Some(Err(_)) => print!(" FAILED |"),
+                None => print!(" - |"),
+            }
+        }
+        println!();
+    }
+    for (w, k, r) in results {
+        if let Err(e) = r {
+            println!("\n{w} {k}: {e}");
+        }
+    }
+    failed
+}
