@@ -16,10 +16,10 @@
 //! of `tests/interop` (`scripts/test` installs them); without them they fail, saying so.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use protocols::chat::{self, ConnectionExt as _};
+use protocols::chat;
 use rpc_runtime::{RpcClient, ServerOptions, WsClientOptions};
 use rpc_tests::node::{self, Kind, TsrpcServer};
 use rpc_tests::{any_port, within};
@@ -394,7 +394,7 @@ mod rust_client {
                         dy: 1,
                     },
                 ],
-                checksum: (i % 2 == 0).then(|| format!("ck{i}")),
+                checksum: i.is_multiple_of(2).then(|| format!("ck{i}")),
             };
             match msg {
                 chat::Msg::GameGameFrame(frame) => assert_eq!(frame, &expected),
