@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use futures_util::{SinkExt, StreamExt};
 use rpc_runtime::{
     codes, ApiCall, CallOptions, ErrorCode, ErrorType, HandlerResult, HttpClient,
     HttpClientOptions, Message, MsgCall, RpcClient, RunningServer, Server, ServerOptions,
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Notify};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 // ---------------------------------------------------------------------------------------------
 // A service defined by hand
@@ -1191,18 +1193,15 @@ async fn websocket_and_http_on_one_port() {
 
     // The sub-protocol is echoed (raw_connect asserts it) and a raw frame works.
     let mut raw = raw_connect(&format!("ws://{addr}")).await;
-    let events = rpc_tests::raw_send_until_close(
-        &mut raw,
-        tokio_tungstenite::tungstenite::Message::text(r#"["Add",{"a":5,"b":5},1]"#),
-        1,
-    )
-    .await;
+    raw.send(WsMessage::text(r#"["Add",{"a":5,"b":5},1]"#))
+        .await
+        .unwrap();
+    let reply = within(5, "raw reply", raw.next()).await.unwrap().unwrap();
     assert_eq!(
-        events.first(),
-        Some(&rpc_tests::RawEvent::Text(
-            r#"["Add",{"isSucc":true,"res":{"c":10}},1]"#.into()
-        ))
+        reply,
+        WsMessage::text(r#"["Add",{"isSucc":true,"res":{"c":10}},1]"#)
     );
+    drop(raw);
     // An unimplemented API over HTTP: 500 UNHANDLED_API.
     exchange(addr, &post("/Kick", r#"{"reason":"x"}"#)).await.assert_json(
         500,
