@@ -208,9 +208,14 @@ pub async fn run_script(script: &str, args: &[String], timeout: Duration) -> Scr
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("spawning node {script}: {e}"));
+    collect(child, script, timeout).await
+}
+
+/// Waits for a node process to end; its stdout lines are JSON.
+async fn collect(child: Child, script: &str, timeout: Duration) -> ScriptOutput {
     let out = match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Ok(out) => out.unwrap_or_else(|e| panic!("node {script}: {e}")),
-        Err(_) => panic!("node {script} {args:?} did not finish within {timeout:?}"),
+        Err(_) => panic!("node {script} did not finish within {timeout:?}"),
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines = stdout
@@ -226,6 +231,24 @@ pub async fn run_script(script: &str, args: &[String], timeout: Duration) -> Scr
         lines,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Runs JavaScript code with `node -e` in the harness folder (so `require('tsrpc')` works),
+/// to the end (at most `timeout`); `args` are in `process.argv.slice(1)`.
+pub async fn run_js(code: &str, args: &[String], timeout: Duration) -> ScriptOutput {
+    require_node();
+    let child = Command::new("node")
+        .arg("-e")
+        .arg(code)
+        .args(args)
+        .current_dir(interop_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawning node -e: {e}"));
+    collect(child, "-e", timeout).await
 }
 
 /// Runs a `client.js` scenario (the real `WsClient` / `HttpClient`, `json: true`) against

@@ -868,6 +868,10 @@ mod bad_input {
     /// How many node probes run at once.
     const PARALLEL: usize = 4;
 
+    /// How long `rawws.js` runs (from its start) when the connection must stay open: long
+    /// enough for the replies on a busy machine.
+    const QUIET_MS: u64 = 1500;
+
     /// What TSRPC is expected to do with an input, and how ours must compare.
     #[derive(Debug, Clone)]
     enum Expect {
@@ -1059,7 +1063,7 @@ mod bad_input {
     async fn ws_probe(case: WsCase, ours: String, theirs: String) -> (Vec<Value>, Vec<Value>) {
         // A case that must not close waits a little for replies, then times out.
         let ms = match case.expect {
-            Expect::Same => 700,
+            Expect::Same => QUIET_MS,
             _ => 3000,
         };
         ws_both(ours, theirs, "text", ms, vec![case.frame]).await
@@ -1181,7 +1185,7 @@ mod bad_input {
             ours.url(),
             theirs.url().to_owned(),
             "none",
-            700,
+            QUIET_MS,
             add.to_vec(),
         )
         .await;
@@ -1196,7 +1200,7 @@ mod bad_input {
             ours.url(),
             theirs.url().to_owned(),
             "buffer",
-            300,
+            QUIET_MS,
             Vec::new(),
         )
         .await;
@@ -1785,5 +1789,111 @@ mod service_model {
             Some(20),
             "a type of the TS proto is not compared"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// The two examples of docs/tsrpc-interop.md, as written there (but on free ports), so the
+/// documentation keeps working.
+mod doc_examples {
+    use super::*;
+    use chat::{ConnectionExt as _, MsgChat, ReqAdd, ResAdd};
+
+    type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+    /// Rust client -> TSRPC `WsServer` (server.js implements what the doc's TS server does).
+    #[tokio::test]
+    async fn rust_client_calls_a_tsrpc_server() -> Result {
+        let server = TsrpcServer::start(Kind::Ws, &[]).await;
+        let url = server.url();
+        let mut echoes = Events::new();
+        let echo = echoes.sink();
+
+        // -- from the doc
+        let client = chat::Client::ws(url, WsClientOptions::default());
+        client.connect().await?;
+        client.listen_msg_chat(move |msg| {
+            println!("{}: {}", msg.name, msg.content);
+            echo(msg);
+        });
+        let res = client.call_add(ReqAdd { a: 1.0, b: 2.0 }).await?;
+        assert_eq!(res.c, 3.0);
+        client
+            .send_msg_chat(&MsgChat {
+                name: "rust".into(),
+                content: "hi".into(),
+            })
+            .await?;
+        // -- end
+
+        assert_eq!(echoes.next("echo").await.content, "echo: hi");
+        client.disconnect().await;
+        server.stop().await;
+        Ok(())
+    }
+
+    /// The doc's TypeScript client (as CommonJS), run by node against the doc's Rust server.
+    const TS_CLIENT: &str = r#"
+        const { WsClient, HttpClient } = require('tsrpc');
+        const { serviceProto } = { serviceProto: require('./protocols/serviceProto.json') };
+        const [ws, http] = process.argv.slice(1);
+        const out = (v) => console.log(JSON.stringify(v));
+        (async () => {
+            const client = new WsClient(serviceProto, { server: ws, json: true });
+            const echoed = new Promise((resolve) => client.listenMsg('Chat', resolve));
+            await client.connect();
+            out(await client.callApi('Add', { a: 1, b: 2 }));
+            await client.sendMsg('Chat', { name: 'ts', content: 'hi' });
+            out(await echoed);
+            await client.disconnect();
+            const httpClient = new HttpClient(serviceProto, { server: http, json: true });
+            out(await httpClient.callApi('Add', { a: 1, b: 2 }));
+        })().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+    "#;
+
+    /// TSRPC `WsClient` and `HttpClient` -> the doc's Rust server (WebSocket and HTTP on one
+    /// port).
+    #[tokio::test]
+    async fn tsrpc_client_calls_a_rust_server() -> Result {
+        let addr = any_port();
+
+        // -- from the doc
+        let server = chat::Server::ws_and_http(addr, ServerOptions::default())
+            .implement_api_add(|call| async move {
+                Ok(ResAdd {
+                    c: call.req.a + call.req.b,
+                })
+            })
+            .listen_msg_chat(|call| async move {
+                let echo = MsgChat {
+                    name: "server".into(),
+                    content: format!("echo: {}", call.msg.content),
+                };
+                let _ = call.conn.send_msg_chat(&echo).await;
+            })
+            .allow_unimplemented() // the other APIs answer UNHANDLED_API
+            .start()
+            .await?;
+        println!("listening on {}", server.local_addr());
+        // -- end
+
+        let port = server.local_addr().port();
+        let args = [
+            format!("ws://127.0.0.1:{port}"),
+            format!("http://127.0.0.1:{port}"),
+        ];
+        let out = node::run_js(TS_CLIENT, &args, Duration::from_secs(20)).await;
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(
+            out.lines,
+            [
+                json!({"isSucc": true, "res": {"c": 3}}),
+                json!({"name": "server", "content": "echo: hi"}),
+                json!({"isSucc": true, "res": {"c": 3}}),
+            ]
+        );
+        server.stop().await;
+        Ok(())
     }
 }
