@@ -802,13 +802,41 @@ async fn slow_peers_are_timed_out() {
 
 #[tokio::test]
 async fn close_reason_goes_in_a_header() {
-    let (server, _seen) = start(options()).await;
+    let (server, _seen) = build_server(options());
+    // Each request is a short connection: post_connect, then post_disconnect with the reason.
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let t = tx.clone();
+    server.flows().post_connect.push(move |conn| {
+        let _ = t.send(format!("connect {:?}", conn.conn_type()));
+        Some(conn)
+    });
+    server.flows().post_disconnect.push(move |ev| {
+        let _ = tx.send(format!("disconnect {:?}", ev.reason));
+        Some(ev)
+    });
+    let server = server.start().await.unwrap();
     let resp = exchange(server.local_addr(), &post("/Kick", r#"{"reason":"x"}"#)).await;
     resp.assert_json(200, r#"{"isSucc":true,"res":{}}"#);
     assert_eq!(resp.header("x-tsrpc-close-reason"), Some("x"));
+    assert_eq!(
+        within(5, "connect", events.recv()).await.unwrap(),
+        "connect Http"
+    );
+    assert_eq!(
+        within(5, "disconnect", events.recv()).await.unwrap(),
+        r#"disconnect Some("x")"#
+    );
     // Not there when nobody closed.
     let resp = exchange(server.local_addr(), &post("/Add", r#"{"a":1,"b":2}"#)).await;
     assert_eq!(resp.header("x-tsrpc-close-reason"), None);
+    assert_eq!(
+        within(5, "connect", events.recv()).await.unwrap(),
+        "connect Http"
+    );
+    assert_eq!(
+        within(5, "disconnect", events.recv()).await.unwrap(),
+        "disconnect None"
+    );
     // A reason no header can hold is cleaned, not a failure.
     let resp = exchange(server.local_addr(), &post("/Kick", r#"{"reason":"a\nb"}"#)).await;
     assert_eq!(resp.status, 200);
