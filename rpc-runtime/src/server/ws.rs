@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::stream::SplitSink;
@@ -243,16 +245,28 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
                     let Ok(permit) = signals.calls.clone().acquire_owned().await else {
                         return;
                     };
-                    let conn = conn.clone();
                     let name = name.into_owned();
-                    tokio::spawn(async move {
+                    let codec = core.codec;
+                    let mut call = Box::pin(async move {
                         let _permit = permit;
                         let ret = job.run().await;
-                        let frame = conn.inner.core.codec.encode_api_return(&name, sn, &ret);
-                        if let Err(e) = conn.send_text(frame).await {
-                            tracing::debug!("return of {name} #{sn} not sent: {e}");
-                        }
+                        (codec.encode_api_return(&name, sn, &ret), name)
                     });
+                    // Most handlers finish at once: their return is queued from here, with no
+                    // task per call (and so behind the other returns read in this wake-up, for
+                    // one write). A handler that waits goes on in a task of its own, so calls
+                    // on one connection still run concurrently.
+                    let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+                    match first {
+                        Poll::Ready((frame, name)) => send_return(conn, frame, &name, sn).await,
+                        Poll::Pending => {
+                            let conn = conn.clone();
+                            tokio::spawn(async move {
+                                let (frame, name) = call.await;
+                                send_return(&conn, frame, &name, sn).await;
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -267,6 +281,12 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
                 }
             }
         }
+    }
+}
+
+async fn send_return(conn: &Connection, frame: String, name: &str, sn: u64) {
+    if let Err(e) = conn.send_text(frame).await {
+        tracing::debug!("return of {name} #{sn} not sent: {e}");
     }
 }
 
