@@ -3,6 +3,7 @@
 
 pub mod bad_input;
 pub mod node;
+pub mod proxy;
 pub mod raw;
 
 use std::future::Future;

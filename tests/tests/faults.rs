@@ -1,0 +1,339 @@
+//! Faults: a server killed or restarted, half-open connections, slow consumers.
+//!
+//! Bounds are generous so a noisy machine does not make them flake; each test prints what it
+//! measured (the tight targets are reported by these prints, not asserted).
+
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use protocols::chat::{self, MsgChat, ReqAdd, ReqSlow};
+use rpc_runtime::{codes, ServerOptions, WsClientOptions};
+use rpc_tests::hand;
+use rpc_tests::proxy::Proxy;
+use rpc_tests::raw::{Frame, RawWsClient};
+use rpc_tests::{any_port, within};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+/// Starts the chat server process on `port` (0: any); returns it and its address.
+async fn spawn_server(port: u16) -> (Child, std::net::SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chat-server"))
+        .arg(port.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn chat-server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = within(20, "READY", lines.next_line())
+        .await
+        .expect("read")
+        .expect("a READY line");
+    let url = line
+        .strip_prefix("READY ws://")
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("unexpected line {line:?}"));
+    (child, url.parse().expect("address"))
+}
+
+fn log_disconnects(client: &chat::Client) -> Arc<Mutex<Vec<(Option<String>, bool)>>> {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    client.flows().post_disconnect.push(move |ev| {
+        l.lock().unwrap().push((ev.reason.clone(), ev.is_manual));
+        Some(ev)
+    });
+    log
+}
+
+#[tokio::test]
+async fn server_killed_with_100_pending_calls() {
+    let (mut child, addr) = spawn_server(0).await;
+    let client = chat::Client::ws(format!("ws://{addr}"), WsClientOptions::default());
+    client.connect().await.unwrap();
+    let disconnects = log_disconnects(&client);
+    let mut calls = Vec::new();
+    for _ in 0..100 {
+        let c = client.clone();
+        calls.push(tokio::spawn(async move {
+            let r = c.call_slow(ReqSlow { ms: 10_000 }).await;
+            (r, Instant::now())
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let killed = Instant::now();
+    child.kill().await.unwrap();
+    let mut worst = Duration::ZERO;
+    for c in calls {
+        let (r, at) = within(5, "pending call", c).await.unwrap();
+        let err = r.unwrap_err();
+        assert!(err.is_code(codes::LOST_CONN), "{err:?}");
+        worst = worst.max(at.saturating_duration_since(killed));
+    }
+    println!(
+        "100 pending calls failed with LOST_CONN within {worst:?} of the kill (target 100 ms)"
+    );
+    assert!(worst < Duration::from_secs(3));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        disconnects.lock().unwrap().len(),
+        1,
+        "post_disconnect fires once"
+    );
+    assert!(!disconnects.lock().unwrap()[0].1, "not manual");
+}
+
+#[tokio::test]
+async fn server_restarted_on_the_same_address() {
+    let (mut child, addr) = spawn_server(0).await;
+    let client = chat::Client::ws(format!("ws://{addr}"), WsClientOptions::default());
+    client.connect().await.unwrap();
+    let (echo_tx, mut echo_rx) = mpsc::unbounded_channel();
+    client.listen_msg_chat(move |m: MsgChat| {
+        let _ = echo_tx.send(m.content);
+    });
+    const DELAY: Duration = Duration::from_millis(300);
+    let (back_tx, mut back_rx) = mpsc::unbounded_channel();
+    // The reconnect recipe, retrying until the server is back.
+    client.flows().post_disconnect.push(move |ev| {
+        if !ev.is_manual {
+            let client = ev.client.clone();
+            let back = back_tx.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(DELAY).await;
+                    if client.connect().await.is_ok() {
+                        let _ = back.send(Instant::now());
+                        return;
+                    }
+                }
+            });
+        }
+        Some(ev)
+    });
+    child.kill().await.unwrap();
+    let _ = child.wait().await;
+    let restarted_at = Instant::now();
+    let (_child2, addr2) = spawn_server(addr.port()).await;
+    assert_eq!(addr2, addr);
+    let up = Instant::now();
+    let back = within(10, "reconnected", back_rx.recv()).await.unwrap();
+    println!(
+        "server restarted in {:?}; client back {:?} after the new server was up (target: within the {DELAY:?} delay plus one round trip)",
+        up - restarted_at,
+        back.saturating_duration_since(up)
+    );
+    assert_eq!(
+        client.call_add(ReqAdd { a: 1.0, b: 2.0 }).await.unwrap().c,
+        3.0
+    );
+    client
+        .send_msg_chat(&MsgChat {
+            name: "a".into(),
+            content: "after restart".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        within(3, "echo", echo_rx.recv()).await.unwrap(),
+        "echo: after restart",
+        "listeners registered before the restart still fire"
+    );
+    client.disconnect().await;
+}
+
+#[tokio::test]
+async fn half_open_connection_found_by_client_heartbeat() {
+    let server = rpc_examples::chat_server::start_ws(any_port(), ServerOptions::default())
+        .await
+        .unwrap();
+    let proxy = Proxy::start(server.local_addr()).await;
+    let client = chat::Client::ws(
+        format!("ws://{}", proxy.addr),
+        WsClientOptions::default()
+            .heartbeat(Duration::from_millis(100), Duration::from_millis(400)),
+    );
+    client.connect().await.unwrap();
+    let disconnects = log_disconnects(&client);
+    assert_eq!(
+        client.call_add(ReqAdd { a: 1.0, b: 1.0 }).await.unwrap().c,
+        2.0
+    );
+    let t0 = Instant::now();
+    proxy.go_silent();
+    let c = client.clone();
+    let call = tokio::spawn(async move { c.call_add(ReqAdd { a: 1.0, b: 1.0 }).await });
+    let err = within(5, "call on a dead link", call)
+        .await
+        .unwrap()
+        .unwrap_err();
+    println!(
+        "client found the half-open connection after {:?}",
+        t0.elapsed()
+    );
+    assert!(err.is_code(codes::LOST_CONN));
+    assert_eq!(err.message, "Heartbeat timeout");
+    assert_eq!(
+        disconnects.lock().unwrap().clone(),
+        vec![(Some("Heartbeat timeout".to_owned()), false)]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn half_open_connection_found_by_server_pings() {
+    let server = rpc_examples::chat_server::start_ws(
+        any_port(),
+        ServerOptions::default().ping_interval(Some(Duration::from_millis(100))),
+    )
+    .await
+    .unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    server.flows().post_disconnect.push(move |ev| {
+        let _ = tx.send(Instant::now());
+        Some(ev)
+    });
+    let proxy = Proxy::start(server.local_addr()).await;
+    let client = chat::Client::ws(format!("ws://{}", proxy.addr), WsClientOptions::default());
+    client.connect().await.unwrap();
+    // Pings are answered while the link is up: the connection stays.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(server.connections().len(), 1);
+    let t0 = Instant::now();
+    proxy.go_silent();
+    let at = within(5, "server drops it", rx.recv()).await.unwrap();
+    println!("server found the half-open connection after {:?}", at - t0);
+    assert!(server.connections().is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn slow_consumer_cannot_grow_the_server_queue() {
+    // A handler that pushes N frames of 10 KB to its caller, counting those `send_msg` accepted.
+    const N: u32 = 3_000;
+    let sent = Arc::new(AtomicUsize::new(0));
+    let s = sent.clone();
+    let server = rpc_runtime::Server::ws(hand::proto(), any_port(), ServerOptions::default())
+        .implement_api(move |call: rpc_runtime::ApiCall<hand::ReqBurst>| {
+            let sent = s.clone();
+            async move {
+                let content = "x".repeat(10_000);
+                for i in 0..call.req.n {
+                    let msg = hand::MsgChat {
+                        name: i.to_string(),
+                        content: content.clone(),
+                    };
+                    call.conn.send_msg(&msg).await?;
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(hand::ResBurst { sent: call.req.n })
+            }
+        })
+        .allow_unimplemented()
+        .start()
+        .await
+        .unwrap();
+    // A client that sends one call and then does not read.
+    let mut raw = RawWsClient::connect(server.local_addr()).await.unwrap();
+    raw.send_text(format!(r#"["Burst",{{"n":{N}}},1]"#).as_bytes())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let before_reading = sent.load(Ordering::SeqCst);
+    println!(
+        "a non-reading client let the server accept {before_reading} of {N} frames (queue 256 + socket buffers)"
+    );
+    // send_msg waits for space: the handler is held, the queue does not grow.
+    assert_eq!(server.pending_calls(), 1, "the burst must be waiting");
+    assert!(before_reading < N as usize);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sent.load(Ordering::SeqCst),
+        before_reading,
+        "no progress without reading"
+    );
+    // Reading again lets it finish, in order, nothing dropped.
+    let mut next = 0u32;
+    loop {
+        match raw.next(Duration::from_secs(5)).await {
+            Some(Frame::Text(t)) if t.starts_with(r#"["Chat""#) => {
+                assert!(
+                    t.starts_with(&format!(r#"["Chat",{{"name":"{next}","#)),
+                    "frame {next}"
+                );
+                next += 1;
+            }
+            Some(Frame::Text(t)) => {
+                assert_eq!(
+                    t,
+                    format!(r#"["Burst",{{"isSucc":true,"res":{{"sent":{N}}}}},1]"#)
+                );
+                break;
+            }
+            other => panic!("unexpected {other:?} after {next} frames"),
+        }
+    }
+    assert_eq!(next, N);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn broadcast_closes_a_full_queue_and_delivers_to_the_others() {
+    let server = rpc_tests::start_hand_server(ServerOptions::default().send_queue(16)).await;
+    let reader = rpc_runtime::WsClient::new(server.url(), WsClientOptions::default());
+    reader.connect().await.unwrap();
+    let got = Arc::new(AtomicUsize::new(0));
+    let g = got.clone();
+    reader.listen_msg(move |_: hand::MsgChat| {
+        g.fetch_add(1, Ordering::SeqCst);
+    });
+    let mut slow = RawWsClient::connect(server.local_addr()).await.unwrap();
+    // Wait for the server to register both.
+    for _ in 0..100 {
+        if server.connections().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let content = "x".repeat(64 * 1024);
+    let msg = hand::MsgChat {
+        name: "srv".into(),
+        content,
+    };
+    const N: usize = 400;
+    for _ in 0..N {
+        server.broadcast_msg(&msg).await.unwrap();
+        tokio::task::yield_now().await;
+    }
+    // The reading client gets every message.
+    within(10, "all delivered", async {
+        while got.load(Ordering::SeqCst) < N {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    // The slow one was closed with the documented reason, after the frames queued before.
+    let frames = slow.until_close(Duration::from_secs(10)).await;
+    let delivered = frames
+        .iter()
+        .filter(|f| matches!(f, Frame::Text(_)))
+        .count();
+    println!(
+        "slow consumer: {delivered} frames delivered, then {:?}",
+        frames.last()
+    );
+    assert_eq!(
+        frames.last(),
+        Some(&Frame::Close(
+            1000,
+            rpc_runtime::SEND_QUEUE_FULL_REASON.into()
+        ))
+    );
+    assert!(delivered < N);
+    reader.disconnect().await;
+    server.stop().await;
+}
