@@ -11,7 +11,10 @@ use std::process::Command;
 use std::time::Duration;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -141,10 +144,16 @@ fn protocol_folder_changes_take_effect_on_the_next_build() {
     // Add a file: a new message, with nothing else touched.
     krate.edit("src/svc/msg_hello.rs", Some(MSG_HELLO));
     let out = krate.run();
-    assert!(out.contains("Api Add ") && out.contains("Msg Hello "), "{out}");
+    assert!(
+        out.contains("Api Add ") && out.contains("Msg Hello "),
+        "{out}"
+    );
 
     // Edit a file: a new field shows in the schema.
-    let edited = MSG_HELLO.replace("pub text: String,", "pub text: String,\n    pub loud: bool,");
+    let edited = MSG_HELLO.replace(
+        "pub text: String,",
+        "pub text: String,\n    pub loud: bool,",
+    );
     krate.edit("src/svc/msg_hello.rs", Some(&edited));
     let out = krate.run();
     assert!(out.contains("loud"), "{out}");

@@ -22,8 +22,8 @@ fn pki() -> Pki {
     let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
         .expect("certificate");
     let der = cert.cert.der().clone();
-    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der())
-        .expect("key");
+    let key =
+        rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).expect("key");
     let server = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -101,9 +101,13 @@ async fn wss_and_https_on_one_port() {
         format!("https://127.0.0.1:{port}"),
         HttpClientOptions::default().tls(untrusting_client()),
     );
-    let err = within(5, "untrusted https", stranger.call_api(ReqAdd { a: 1.0, b: 1.0 }))
-        .await
-        .unwrap_err();
+    let err = within(
+        5,
+        "untrusted https",
+        stranger.call_api(ReqAdd { a: 1.0, b: 1.0 }),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.kind, rpc_runtime::ErrorType::NetworkError);
     // Plain text against the TLS port fails cleanly too.
     let plain = WsClient::new(format!("ws://127.0.0.1:{port}"), WsClientOptions::default());

@@ -12,11 +12,12 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("ui/pass/*.rs");
     let recorded = include_str!("../ui/RUSTC_VERSION").trim();
-    let current = std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
+    let current =
+        std::process::Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+            .arg("--version")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default();
     if current == recorded || std::env::var_os("RPC_UI_ANY_RUSTC").is_some() {
         t.compile_fail("ui/fail/*.rs");
     } else {

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use regex::Regex;
 use rpc_runtime::{
-    codes, ApiCall, CallOptions, ErrorType, RpcClient, Server, ServerOptions, TsrpcError,
-    WsClient, WsClientOptions, WsStatus,
+    codes, ApiCall, CallOptions, ErrorType, RpcClient, Server, ServerOptions, TsrpcError, WsClient,
+    WsClientOptions, WsStatus,
 };
 use rpc_tests::hand::*;
 use rpc_tests::{any_port, raw_connect, raw_send_until_close, start_hand_server, within, RawEvent};
@@ -16,7 +16,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 async fn connected(url: &str) -> WsClient {
     let client = WsClient::new(url, WsClientOptions::default());
-    within(5, "connect", client.connect()).await.expect("connect");
+    within(5, "connect", client.connect())
+        .await
+        .expect("connect");
     client
 }
 
@@ -26,26 +28,43 @@ async fn connect_disconnect_lifecycle() {
     let client = WsClient::new(server.url(), WsClientOptions::default());
     assert_eq!(client.status(), WsStatus::Closed);
     // Calls before connecting fail with WS_NOT_OPEN.
-    let err = client.call_api(ReqAdd { a: 1.0, b: 2.0 }).await.unwrap_err();
+    let err = client
+        .call_api(ReqAdd { a: 1.0, b: 2.0 })
+        .await
+        .unwrap_err();
     assert!(err.is_code(codes::WS_NOT_OPEN), "{err:?}");
     // Two connects at once join one attempt.
     let (a, b) = tokio::join!(client.connect(), client.connect());
     a.unwrap();
     b.unwrap();
     assert_eq!(client.status(), WsStatus::Opened);
-    assert_eq!(server.connections().len(), 1, "one socket for two joined connects");
+    assert_eq!(
+        server.connections().len(),
+        1,
+        "one socket for two joined connects"
+    );
     // Connect when connected is Ok at once.
     client.connect().await.unwrap();
-    assert_eq!(client.call_api(ReqAdd { a: 1.0, b: 2.0 }).await.unwrap().c, 3.0);
+    assert_eq!(
+        client.call_api(ReqAdd { a: 1.0, b: 2.0 }).await.unwrap().c,
+        3.0
+    );
     within(3, "disconnect", client.disconnect()).await;
     assert_eq!(client.status(), WsStatus::Closed);
     // Idempotent.
     within(3, "disconnect again", client.disconnect()).await;
     // Connect again after a close; sn keeps counting.
     client.connect().await.unwrap();
-    assert_eq!(client.call_api(ReqAdd { a: 2.0, b: 2.0 }).await.unwrap().c, 4.0);
+    assert_eq!(
+        client.call_api(ReqAdd { a: 2.0, b: 2.0 }).await.unwrap().c,
+        4.0
+    );
     // sn 1 went to the call made before connecting (TSRPC takes the sn before sending).
-    assert_eq!(client.last_sn(), 3, "sn counts from 1 and is not reset on reconnect");
+    assert_eq!(
+        client.last_sn(),
+        3,
+        "sn counts from 1 and is not reset on reconnect"
+    );
     client.disconnect().await;
     server.stop().await;
 }
@@ -64,7 +83,9 @@ async fn failed_connect_is_an_error_not_a_disconnect() {
     });
     let err = within(5, "connect", client.connect()).await.unwrap_err();
     assert_eq!(err.kind, ErrorType::NetworkError);
-    assert!(err.message.starts_with("Failed to connect to WebSocket server: ws://"));
+    assert!(err
+        .message
+        .starts_with("Failed to connect to WebSocket server: ws://"));
     assert_eq!(client.status(), WsStatus::Closed);
     assert_eq!(fired.load(Ordering::SeqCst), 0);
     // A bad URL is an error too, not a panic.
@@ -150,7 +171,10 @@ async fn call_timeouts_per_client_and_per_call() {
     assert!(t0.elapsed() < Duration::from_millis(900));
     // Per-call override: longer than the client's.
     let res = client
-        .call_api_with(ReqSlow { ms: 300 }, CallOptions::timeout(Duration::from_secs(3)))
+        .call_api_with(
+            ReqSlow { ms: 300 },
+            CallOptions::timeout(Duration::from_secs(3)),
+        )
         .await
         .unwrap();
     assert_eq!(res.slept_ms, 300);
@@ -177,7 +201,9 @@ async fn pending_calls_fail_with_lost_conn_when_the_server_goes() {
     let mut calls = Vec::new();
     for _ in 0..10 {
         let c = client.clone();
-        calls.push(tokio::spawn(async move { c.call_api(ReqSlow { ms: 5000 }).await }));
+        calls.push(tokio::spawn(async move {
+            c.call_api(ReqSlow { ms: 5000 }).await
+        }));
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     let t0 = Instant::now();
@@ -274,7 +300,10 @@ async fn messages_by_name_regex_and_unlisten() {
     client.call_api(ReqAdd { a: 0.0, b: 0.0 }).await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     let leftover: Vec<String> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
-    assert!(leftover.is_empty(), "delivered after unlisten: {leftover:?}");
+    assert!(
+        leftover.is_empty(),
+        "delivered after unlisten: {leftover:?}"
+    );
     client.disconnect().await;
     server.stop().await;
 }
@@ -315,7 +344,10 @@ async fn pre_flows_can_stop_a_send_and_a_call() {
         ev.req["b"] = serde_json::json!(100);
         Some(ev)
     });
-    assert_eq!(client.call_api(ReqAdd { a: 1.0, b: 2.0 }).await.unwrap().c, 101.0);
+    assert_eq!(
+        client.call_api(ReqAdd { a: 1.0, b: 2.0 }).await.unwrap().c,
+        101.0
+    );
     client.flows().pre_call_api.remove(node);
     client.flows().pre_call_api.push_async(|ev| async move {
         tokio::task::yield_now().await;
@@ -326,7 +358,11 @@ async fn pre_flows_can_stop_a_send_and_a_call() {
         .unwrap_err();
     assert!(err.is_code(codes::CANCELLED));
     client.call_api(ReqAdd { a: 0.0, b: 0.0 }).await.unwrap();
-    assert_eq!(echoes.load(Ordering::SeqCst), 1, "only the unblocked chat was echoed");
+    assert_eq!(
+        echoes.load(Ordering::SeqCst),
+        1,
+        "only the unblocked chat was echoed"
+    );
     client.disconnect().await;
     server.stop().await;
 }
@@ -350,9 +386,17 @@ async fn abort_by_sn_key_all_and_drop() {
     let err = within(2, "abort by sn", a).await.unwrap().unwrap_err();
     assert!(err.is_code(codes::ABORTED));
     assert_eq!(client.abort_by_key("k"), 1);
-    assert!(within(2, "abort by key", b).await.unwrap().unwrap_err().is_code(codes::ABORTED));
+    assert!(within(2, "abort by key", b)
+        .await
+        .unwrap()
+        .unwrap_err()
+        .is_code(codes::ABORTED));
     assert_eq!(client.abort_all(), 1);
-    assert!(within(2, "abort all", d).await.unwrap().unwrap_err().is_code(codes::ABORTED));
+    assert!(within(2, "abort all", d)
+        .await
+        .unwrap()
+        .unwrap_err()
+        .is_code(codes::ABORTED));
     // Dropping a call's future removes it: nothing left to abort.
     let fut = client.call_api(ReqSlow { ms: 3000 });
     let _ = tokio::time::timeout(Duration::from_millis(50), fut).await;
@@ -373,7 +417,10 @@ async fn seed_reconnect_recipe() {
     let (reconnected_tx, mut reconnected_rx) = mpsc::unbounded_channel();
     // The recipe of SEED-websocket.md, in Rust: reconnect 200 ms after a non-manual close.
     client.flows().post_disconnect.push(move |ev| {
-        ev_log.lock().unwrap().push((ev.reason.clone(), ev.is_manual));
+        ev_log
+            .lock()
+            .unwrap()
+            .push((ev.reason.clone(), ev.is_manual));
         if !ev.is_manual {
             let client = ev.client.clone();
             let done = reconnected_tx.clone();
@@ -392,7 +439,10 @@ async fn seed_reconnect_recipe() {
         .await
         .unwrap();
     assert!(within(5, "reconnect", reconnected_rx.recv()).await.unwrap());
-    assert_eq!(client.call_api(ReqAdd { a: 2.0, b: 3.0 }).await.unwrap().c, 5.0);
+    assert_eq!(
+        client.call_api(ReqAdd { a: 2.0, b: 3.0 }).await.unwrap().c,
+        5.0
+    );
     client.disconnect().await;
     assert_eq!(
         events.lock().unwrap().clone(),
@@ -411,7 +461,9 @@ async fn client_heartbeat_measures_latency_and_detects_a_dead_server() {
     );
     client.connect().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let latency = client.last_heartbeat_latency().expect("a heartbeat came back");
+    let latency = client
+        .last_heartbeat_latency()
+        .expect("a heartbeat came back");
     assert!(latency < Duration::from_millis(500));
     client.disconnect().await;
     server.stop().await;
@@ -460,7 +512,8 @@ async fn server_heartbeat_wait_closes_silent_clients() {
     .await;
     // A client without heartbeat is closed with 3001.
     let mut raw = raw_connect(&server.url()).await;
-    let events = raw_send_until_close(&mut raw, WsMessage::text(r#"["Add",{"a":1,"b":2},1]"#), 3).await;
+    let events =
+        raw_send_until_close(&mut raw, WsMessage::text(r#"["Add",{"a":1,"b":2},1]"#), 3).await;
     assert!(
         events.contains(&RawEvent::Close(3001, "Receive heartbeat timeout".into())),
         "{events:?}"
@@ -473,7 +526,10 @@ async fn server_heartbeat_wait_closes_silent_clients() {
     client.connect().await.unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(client.is_connected());
-    assert_eq!(client.call_api(ReqAdd { a: 1.0, b: 2.0 }).await.unwrap().c, 3.0);
+    assert_eq!(
+        client.call_api(ReqAdd { a: 1.0, b: 2.0 }).await.unwrap().c,
+        3.0
+    );
     client.disconnect().await;
     server.stop().await;
 }
@@ -484,13 +540,22 @@ async fn malformed_frames_get_tsrpc_close_reasons() {
     let good = connected(&server.url()).await;
     let long_name = "x".repeat(200);
     let cases: Vec<(WsMessage, String)> = vec![
-        (WsMessage::text(r#"["Nope",{},12]"#), "Invalid api path: Nope".into()),
-        (WsMessage::text(r#"["Add",{"a":1,"b":2}]"#), "Invalid msg path: Add".into()),
+        (
+            WsMessage::text(r#"["Nope",{},12]"#),
+            "Invalid api path: Nope".into(),
+        ),
+        (
+            WsMessage::text(r#"["Add",{"a":1,"b":2}]"#),
+            "Invalid msg path: Add".into(),
+        ),
         (
             WsMessage::text(r#"["Add",{"a":"x","b":2},2]"#),
             "Property `a`: Expected type to be `number`, actually `string`.".into(),
         ),
-        (WsMessage::text(r#"["Add",{"a":1},3]"#), "Missing required property `b`.".into()),
+        (
+            WsMessage::text(r#"["Add",{"a":1},3]"#),
+            "Missing required property `b`.".into(),
+        ),
         (
             WsMessage::text(r#"{"a":1}"#),
             "Invalid request format: unresolved service name.".into(),
@@ -513,7 +578,10 @@ async fn malformed_frames_get_tsrpc_close_reasons() {
             "frame {frame:?}"
         );
         // The good client keeps working after each bad one.
-        assert_eq!(good.call_api(ReqAdd { a: 1.0, b: 1.0 }).await.unwrap().c, 2.0);
+        assert_eq!(
+            good.call_api(ReqAdd { a: 1.0, b: 1.0 }).await.unwrap().c,
+            2.0
+        );
     }
     let mut raw = raw_connect(&server.url()).await;
     let events = raw_send_until_close(&mut raw, WsMessage::text("not json"), 3).await;
@@ -568,7 +636,9 @@ async fn server_errors_panics_timeouts_and_unimplemented() {
         if c.req.a == 2.0 {
             panic!("boom in handler");
         }
-        Ok(ResAdd { c: c.req.a + c.req.b })
+        Ok(ResAdd {
+            c: c.req.a + c.req.b,
+        })
     })
     .implement_api(|c: ApiCall<ReqSlow>| async move {
         tokio::time::sleep(Duration::from_millis(c.req.ms)).await;
@@ -579,26 +649,41 @@ async fn server_errors_panics_timeouts_and_unimplemented() {
     .await
     .unwrap();
     let client = connected(&server.url()).await;
-    let err = client.call_api(ReqAdd { a: -1.0, b: 0.0 }).await.unwrap_err();
+    let err = client
+        .call_api(ReqAdd { a: -1.0, b: 0.0 })
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorType::ApiError);
     assert_eq!(err.code, Some(42.into()));
     assert_eq!(err.extra["detail"], "extra field");
-    let err = client.call_api(ReqAdd { a: 1.0, b: 0.0 }).await.unwrap_err();
+    let err = client
+        .call_api(ReqAdd { a: 1.0, b: 0.0 })
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorType::ServerError);
     assert!(err.is_code(codes::INTERNAL_ERR));
     assert_eq!(err.message, "Internal Server Error");
     assert_eq!(err.extra["innerErr"], "invalid digit found in string");
-    let err = client.call_api(ReqAdd { a: 2.0, b: 0.0 }).await.unwrap_err();
+    let err = client
+        .call_api(ReqAdd { a: 2.0, b: 0.0 })
+        .await
+        .unwrap_err();
     assert!(err.is_code(codes::INTERNAL_ERR));
     assert_eq!(err.extra["innerErr"], "boom in handler");
     let err = client.call_api(ReqSlow { ms: 2000 }).await.unwrap_err();
     assert!(err.is_code(codes::SERVER_TIMEOUT), "{err:?}");
     assert_eq!(err.message, "Server Timeout");
-    let err = client.call_api(ReqKick { reason: "x".into() }).await.unwrap_err();
+    let err = client
+        .call_api(ReqKick { reason: "x".into() })
+        .await
+        .unwrap_err();
     assert!(err.is_code(codes::UNHANDLED_API));
     assert_eq!(err.message, "Unhandled API: Kick");
     // Still serving after all that.
-    assert_eq!(client.call_api(ReqAdd { a: 3.0, b: 4.0 }).await.unwrap().c, 7.0);
+    assert_eq!(
+        client.call_api(ReqAdd { a: 3.0, b: 4.0 }).await.unwrap().c,
+        7.0
+    );
     client.disconnect().await;
     server.stop().await;
 }
@@ -636,7 +721,10 @@ async fn broadcast_to_all_and_to_a_set_and_server_flows() {
         got.push(within(3, "broadcast", rx.recv()).await.unwrap());
     }
     got.sort();
-    assert_eq!(got, (0..3).map(|i| (i, "to all".to_owned())).collect::<Vec<_>>());
+    assert_eq!(
+        got,
+        (0..3).map(|i| (i, "to all".to_owned())).collect::<Vec<_>>()
+    );
     let conns = server.connections();
     assert_eq!(conns.len(), 3);
     let msg = MsgChat {
@@ -646,12 +734,23 @@ async fn broadcast_to_all_and_to_a_set_and_server_flows() {
     server.broadcast_msg_to(&msg, &conns[1..2]).await.unwrap();
     assert_eq!(within(3, "to a set", rx.recv()).await.unwrap().1, "to some");
     // A round trip to the others: no message for them.
-    clients[0].call_api(ReqAdd { a: 0.0, b: 0.0 }).await.unwrap();
-    clients[2].call_api(ReqAdd { a: 0.0, b: 0.0 }).await.unwrap();
+    clients[0]
+        .call_api(ReqAdd { a: 0.0, b: 0.0 })
+        .await
+        .unwrap();
+    clients[2]
+        .call_api(ReqAdd { a: 0.0, b: 0.0 })
+        .await
+        .unwrap();
     assert!(rx.try_recv().is_err());
     // A kick from the server: the reason reaches the server's post_disconnect too.
     conns[0].close("bye");
-    assert_eq!(within(3, "server post_disconnect", drx.recv()).await.unwrap(), Some("bye".to_owned()));
+    assert_eq!(
+        within(3, "server post_disconnect", drx.recv())
+            .await
+            .unwrap(),
+        Some("bye".to_owned())
+    );
     for c in &clients {
         c.disconnect().await;
     }
@@ -676,14 +775,23 @@ async fn graceful_stop_waits_for_pending_calls() {
 async fn oversize_frame_is_closed_with_1009() {
     let server = start_hand_server(ServerOptions::default().max_frame_size(1024)).await;
     let mut raw = raw_connect(&server.url()).await;
-    let big = format!(r#"["Chat",{{"name":"a","content":"{}"}}]"#, "x".repeat(4096));
+    let big = format!(
+        r#"["Chat",{{"name":"a","content":"{}"}}]"#,
+        "x".repeat(4096)
+    );
     let events = raw_send_until_close(&mut raw, WsMessage::text(big), 3).await;
     assert_eq!(
         events.first(),
-        Some(&RawEvent::Close(1009, rpc_runtime::FRAME_TOO_BIG_REASON.into()))
+        Some(&RawEvent::Close(
+            1009,
+            rpc_runtime::FRAME_TOO_BIG_REASON.into()
+        ))
     );
     let good = connected(&server.url()).await;
-    assert_eq!(good.call_api(ReqAdd { a: 1.0, b: 1.0 }).await.unwrap().c, 2.0);
+    assert_eq!(
+        good.call_api(ReqAdd { a: 1.0, b: 1.0 }).await.unwrap().c,
+        2.0
+    );
     good.disconnect().await;
     server.stop().await;
 }
