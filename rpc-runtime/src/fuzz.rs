@@ -95,7 +95,7 @@ fn run<F: Future>(f: F) -> F::Output {
     let before = PANICS.load(Ordering::SeqCst);
     let out = {
         let _in = InCall::enter();
-        rt.block_on(tokio::time::timeout(DEADLINE, f))
+        rt.block_on(async { tokio::time::timeout(DEADLINE, f).await })
     };
     if PANICS.load(Ordering::SeqCst) != before {
         let what = lock(&LAST_PANIC).take().unwrap_or_default();
@@ -326,7 +326,11 @@ fn parse_frame(raw: &[u8]) -> Option<(WsFrame, &[u8])> {
     let len = usize::try_from(len).ok().filter(|l| *l <= rest.len())?;
     let (payload, rest) = rest.split_at(len);
     let payload = match mask {
-        Some(m) => payload.iter().zip(m.iter().cycle()).map(|(b, k)| b ^ k).collect(),
+        Some(m) => payload
+            .iter()
+            .zip(m.iter().cycle())
+            .map(|(b, k)| b ^ k)
+            .collect(),
         None => payload.to_vec(),
     };
     let frame = WsFrame {
