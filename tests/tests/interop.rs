@@ -438,6 +438,24 @@ mod rust_client {
         server.stop().await;
     }
 
+    /// A TSRPC `WsServer` in binary-only mode (`json: false`) refuses our JSON frames.
+    #[tokio::test]
+    async fn binary_only_tsrpc_server_refuses_json() {
+        let server = TsrpcServer::start(Kind::Ws, &["--json", "false"]).await;
+        let client = connected(server.url(), WsClientOptions::default()).await;
+        let err = client
+            .call_add(ReqAdd { a: 1.0, b: 2.0 })
+            .await
+            .expect_err("JSON to a binary-only server");
+        assert_eq!(err.kind, ErrorType::NetworkError);
+        assert!(err.is_code(codes::LOST_CONN), "{err:?}");
+        assert_eq!(
+            err.message,
+            "JSON mode is not enabled, please use binary instead."
+        );
+        server.stop().await;
+    }
+
     #[tokio::test]
     async fn kick_reason_reaches_post_disconnect() {
         let server = TsrpcServer::start(Kind::Ws, &[]).await;
@@ -822,6 +840,33 @@ mod tsrpc_client {
         assert!(ms < 1500, "closed after {ms} ms");
         ours.stop().await;
         theirs.stop().await;
+    }
+
+    /// TSRPC's clients in binary mode (`json: false`, the default) are refused cleanly, with
+    /// TSRPC's own texts: we have no binary mode yet.
+    #[tokio::test]
+    async fn binary_mode_clients_are_refused() {
+        let ws = our_ws(our_options()).await;
+        let http = our_http().await;
+        let run = |url: String| async move {
+            let args = [url, "apis".into(), "--json".into(), "false".into()];
+            let out = node::run_script("client.js", &args, Duration::from_secs(30)).await;
+            assert!(out.status.success(), "{out:?}");
+            out.lines
+        };
+        let (ws_lines, http_lines) = tokio::join!(run(ws.url()), run(http_url(&http)));
+        let lost = json!({"isSucc": false, "err": {"message": rpc_runtime::INVALID_BUFFER_REASON,
+                          "type": "NetworkError", "code": "LOST_CONN"}});
+        assert_eq!(
+            ws_lines[..2],
+            [connect(), step("Login", lost)],
+            "{ws_lines:?}"
+        );
+        let unparsable = json!({"isSucc": false, "err": {"message": "Parse server output error",
+                                "type": "ServerError"}});
+        assert_eq!(http_lines[0], step("Login", unparsable), "{http_lines:?}");
+        ws.stop().await;
+        http.stop().await;
     }
 
     /// Our server may serve WebSocket and HTTP on one port (TSRPC cannot): TSRPC's `WsClient`
