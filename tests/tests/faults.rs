@@ -283,7 +283,9 @@ async fn slow_consumer_cannot_grow_the_server_queue() {
 
 #[tokio::test]
 async fn broadcast_closes_a_full_queue_and_delivers_to_the_others() {
-    let server = rpc_tests::start_hand_server(ServerOptions::default().send_queue(16)).await;
+    let server =
+        rpc_tests::start_hand_server(ServerOptions::default().send_queue(16).broadcast_slack(16))
+            .await;
     let reader = rpc_runtime::WsClient::new(server.url(), WsClientOptions::default());
     reader.connect().await.unwrap();
     let got = Arc::new(AtomicUsize::new(0));

@@ -28,6 +28,8 @@ pub enum ConnType {
 pub(crate) struct WsSignals {
     /// Permits for API calls running at once on this connection.
     pub(crate) calls: Arc<tokio::sync::Semaphore>,
+    /// Permits for frames queued by `send_msg` and returns (the send window).
+    pub(crate) window: Arc<tokio::sync::Semaphore>,
     /// The close frame to send, set once.
     pub(crate) close: Mutex<Option<(u16, String)>>,
     /// Wakes the writer to send the close frame.
@@ -40,9 +42,13 @@ pub(crate) struct WsSignals {
     pub(crate) closed: AtomicBool,
 }
 
+/// A queued frame; frames queued by `send_msg` hold a permit of the connection's send window
+/// until written, broadcasts and control frames hold none.
+pub(crate) type Outbound = (WsMessage, Option<tokio::sync::OwnedSemaphorePermit>);
+
 pub(crate) enum ConnKind {
     Ws {
-        tx: mpsc::Sender<WsMessage>,
+        tx: mpsc::Sender<Outbound>,
         signals: Arc<WsSignals>,
     },
     Http {
@@ -82,9 +88,10 @@ impl PartialEq for Connection {
 impl Eq for Connection {}
 
 impl WsSignals {
-    pub(crate) fn new(max_pending_calls: usize) -> Self {
+    pub(crate) fn new(max_pending_calls: usize, send_queue: usize) -> Self {
         WsSignals {
             calls: Arc::new(tokio::sync::Semaphore::new(max_pending_calls.max(1))),
+            window: Arc::new(tokio::sync::Semaphore::new(send_queue.max(1))),
             close: Mutex::new(None),
             close_now: Notify::new(),
             finished: Notify::new(),
@@ -182,7 +189,15 @@ impl Connection {
                 None => return Err(TsrpcError::cancelled("pre_send_data flow")),
             }
         };
-        tx.send(WsMessage::text(text)).await.map_err(|_| {
+        let ConnKind::Ws { signals, .. } = &self.inner.kind else {
+            unreachable!("checked above")
+        };
+        let lost = || {
+            TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN)
+        };
+        // Wait for room in the send window (backpressure), then for room in the queue.
+        let permit = signals.window.clone().acquire_owned().await.map_err(|_| lost())?;
+        tx.send((WsMessage::text(text), Some(permit))).await.map_err(|_| {
             TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN)
         })
     }
@@ -190,7 +205,7 @@ impl Connection {
     /// Queues a frame without waiting. `Err(true)` when the queue is full.
     pub(crate) fn try_send_frame(&self, frame: WsMessage) -> Result<(), bool> {
         match &self.inner.kind {
-            ConnKind::Ws { tx, .. } => tx.try_send(frame).map_err(|e| {
+            ConnKind::Ws { tx, .. } => tx.try_send((frame, None)).map_err(|e| {
                 matches!(e, mpsc::error::TrySendError::Full(_))
             }),
             ConnKind::Http { .. } => Err(false),

@@ -54,8 +54,12 @@ pub struct ServerOptions {
     pub max_frame_size: usize,
     /// Largest HTTP body accepted (16 MiB); larger ones get 413.
     pub max_body_size: usize,
-    /// Frames queued per connection before `send_msg` waits (256).
+    /// Frames queued per connection before `send_msg` (and API returns) wait for the writer:
+    /// the send window (256).
     pub send_queue: usize,
+    /// Frames a broadcast may queue beyond the send window (768) before it closes the
+    /// connection with [`SEND_QUEUE_FULL_REASON`]: room for a slow client that still reads.
+    pub broadcast_slack: usize,
     /// WebSocket read buffer per connection (8 KiB).
     pub read_buffer_size: usize,
     /// A handshake (WebSocket) or request head (HTTP) must arrive within this time (10 s).
@@ -83,6 +87,7 @@ impl Default for ServerOptions {
             max_frame_size: 16 << 20,
             max_body_size: 16 << 20,
             send_queue: 256,
+            broadcast_slack: 768,
             read_buffer_size: 8 * 1024,
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(3),
@@ -144,6 +149,11 @@ impl ServerOptions {
     /// Sets the number of frames queued per connection before `send_msg` waits.
     pub fn send_queue(mut self, n: usize) -> Self {
         self.send_queue = n;
+        self
+    }
+    /// Sets how many frames a broadcast may queue beyond the send window.
+    pub fn broadcast_slack(mut self, n: usize) -> Self {
+        self.broadcast_slack = n;
         self
     }
     /// Sets the maximum HTTP body size.

@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
 
-use super::conn::{ConnKind, Connection, WsSignals};
+use super::conn::{ConnKind, Connection, Outbound, WsSignals};
 use super::core::ServerCore;
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use crate::codec::{ServerInput, INVALID_BUFFER_REASON};
@@ -109,8 +109,9 @@ pub(crate) async fn serve<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (sink, mut source) = ws.split();
-    let (tx, rx) = mpsc::channel(core.options.send_queue.max(1));
-    let signals = Arc::new(WsSignals::new(core.options.max_pending_calls));
+    let send_queue = core.options.send_queue.max(1);
+    let (tx, rx) = mpsc::channel(send_queue + core.options.broadcast_slack);
+    let signals = Arc::new(WsSignals::new(core.options.max_pending_calls, send_queue));
     let conn = core.new_conn(
         remote,
         ip,
@@ -293,7 +294,7 @@ async fn send_return(conn: &Connection, frame: String, name: &str, sn: u64) {
 /// Writes queued frames (everything queued per wake-up, one flush), then the close frame.
 async fn write_loop<S>(
     mut sink: SplitSink<WebSocketStream<S>, WsMessage>,
-    mut rx: mpsc::Receiver<WsMessage>,
+    mut rx: mpsc::Receiver<Outbound>,
     signals: Arc<WsSignals>,
     close_timeout: Duration,
 ) where
@@ -308,12 +309,12 @@ async fn write_loop<S>(
                 return;
             }
             item = rx.recv() => {
-                let Some(first) = item else { break };
+                let Some((first, _permit)) = item else { break };
                 if sink.feed(first).await.is_err() {
                     break;
                 }
                 let mut ok = true;
-                while let Ok(m) = rx.try_recv() {
+                while let Ok((m, _permit)) = rx.try_recv() {
                     if sink.feed(m).await.is_err() {
                         ok = false;
                         break;
