@@ -1,0 +1,61 @@
+//! The full soak: `cargo run --release -p rpc-tests --bin soak -- [conns] [msgs] [broadcasts] [rounds]`
+//! (default 2000 connections x 1000 messages, 100 broadcasts, 3 rounds). It starts the
+//! `chat-server` binary next to it (build it first: `cargo build --release -p rpc-tests`), and
+//! exits non-zero if anything was lost or reordered, or the server's memory kept growing.
+
+use std::time::Duration;
+
+use rpc_tests::soak::{run, SoakConfig};
+
+#[tokio::main]
+async fn main() {
+    let arg = |i: usize, default: usize| {
+        std::env::args()
+            .nth(i)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(default)
+    };
+    let cfg = SoakConfig {
+        conns: arg(1, 2000),
+        msgs: arg(2, 1000),
+        broadcasts: arg(3, 100),
+        rounds: arg(4, 3),
+        round_timeout: Duration::from_secs(600),
+    };
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("chat-server")))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| {
+            eprintln!("chat-server not found next to soak: run `cargo build --release -p rpc-tests` first");
+            std::process::exit(2)
+        });
+    println!("soak: {cfg:?}");
+    match run(&exe, cfg).await {
+        Ok((baseline, reports)) => {
+            println!("server RSS before: {baseline} KiB");
+            for (i, r) in reports.iter().enumerate() {
+                let rate = r.echoes as f64 / r.elapsed.as_secs_f64();
+                println!(
+                    "round {}: {} echoes and {} broadcast deliveries in {:.2?} ({rate:.0} echoes/s), zero lost, order kept; server RSS after: {} KiB",
+                    i + 1,
+                    r.echoes,
+                    r.broadcast_deliveries,
+                    r.elapsed,
+                    r.server_rss_kib
+                );
+            }
+            let first = reports.first().map_or(0, |r| r.server_rss_kib);
+            let last = reports.last().map_or(0, |r| r.server_rss_kib);
+            if last > first + first / 10 + 4096 {
+                eprintln!("server memory grew from {first} KiB to {last} KiB across rounds");
+                std::process::exit(1);
+            }
+            println!("server memory flat across rounds ({first} KiB -> {last} KiB)");
+        }
+        Err(e) => {
+            eprintln!("soak failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}

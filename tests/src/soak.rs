@@ -1,0 +1,274 @@
+//! The soak: many connections, each sending messages and receiving their echoes, with
+//! broadcasts to all at the same time; nothing may be lost or reordered, and the server's
+//! memory must come back to the same level round after round.
+//!
+//! The server is the chat server in a process of its own (`chat-server`), so its memory can be
+//! read from `/proc`. Used by `tests/soak.rs` (a short version, in every CI run) and by the
+//! `soak` binary (the full one: `cargo run --release -p rpc-tests --bin soak`).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use protocols::chat::room::{MsgUserJoin, RoomUser};
+use protocols::chat::{self, MsgChat};
+use rpc_runtime::WsClientOptions;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::task::JoinSet;
+
+/// How big a soak is.
+#[derive(Debug, Clone, Copy)]
+pub struct SoakConfig {
+    /// Connections.
+    pub conns: usize,
+    /// Messages each connection sends (and gets back echoed).
+    pub msgs: usize,
+    /// Broadcasts to every connection during the round.
+    pub broadcasts: usize,
+    /// Rounds (connect, exchange, disconnect); memory is compared between rounds.
+    pub rounds: usize,
+    /// Longest a round may take.
+    pub round_timeout: Duration,
+}
+
+/// What one round measured.
+#[derive(Debug, Clone)]
+pub struct RoundReport {
+    /// Time from the first send to the last message received.
+    pub elapsed: Duration,
+    /// Echoes received in all.
+    pub echoes: usize,
+    /// Broadcast deliveries in all.
+    pub broadcast_deliveries: usize,
+    /// The server's resident memory after the round's connections closed.
+    pub server_rss_kib: u64,
+}
+
+/// The chat server process.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// Its address.
+    pub addr: SocketAddr,
+    /// Its pid.
+    pub pid: u32,
+}
+
+impl ServerProcess {
+    /// Starts `exe` (the `chat-server` binary) on a free port.
+    pub async fn start(exe: &Path) -> Result<ServerProcess, String> {
+        let mut child = Command::new(exe)
+            .arg("0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let line = tokio::time::timeout(
+            Duration::from_secs(20),
+            BufReader::new(stdout).lines().next_line(),
+        )
+        .await
+        .map_err(|_| "no READY line within 20 s")?
+        .map_err(|e| e.to_string())?
+        .ok_or("the server exited")?;
+        // READY ws://127.0.0.1:<port> pid=<pid>
+        let mut parts = line.split_whitespace().skip(1);
+        let addr = parts
+            .next()
+            .and_then(|u| u.strip_prefix("ws://"))
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| format!("bad READY line {line:?}"))?;
+        let pid = parts
+            .next()
+            .and_then(|p| p.strip_prefix("pid="))
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| format!("bad READY line {line:?}"))?;
+        Ok(ServerProcess { child, addr, pid })
+    }
+
+    /// Resident memory in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+
+    /// Stops it.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    echoes: AtomicUsize,
+    broadcasts: AtomicUsize,
+    errors: AtomicUsize,
+    disconnects: AtomicUsize,
+}
+
+/// One round against the server at `addr`.
+pub async fn round(addr: SocketAddr, cfg: SoakConfig) -> Result<(Duration, usize, usize), String> {
+    let counters = Arc::new(Counters::default());
+    // Connect everyone, 64 handshakes at a time.
+    let mut clients = Vec::with_capacity(cfg.conns);
+    let gate = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut set = JoinSet::new();
+    for id in 0..cfg.conns {
+        let gate = gate.clone();
+        let counters = counters.clone();
+        set.spawn(async move {
+            let _permit = gate.acquire_owned().await.map_err(|e| e.to_string())?;
+            let client = chat::Client::ws(format!("ws://{addr}"), WsClientOptions::default());
+            let next_echo = Arc::new(AtomicUsize::new(0));
+            let c = counters.clone();
+            client.listen_msg_chat(move |m: MsgChat| {
+                let i = next_echo.fetch_add(1, Ordering::SeqCst);
+                if m.content != format!("echo: {i}") {
+                    c.errors.fetch_add(1, Ordering::SeqCst);
+                }
+                c.echoes.fetch_add(1, Ordering::SeqCst);
+            });
+            let next_broadcast = Arc::new(AtomicUsize::new(0));
+            let c = counters.clone();
+            client.listen_msg_room_user_join(move |m: MsgUserJoin| {
+                let i = next_broadcast.fetch_add(1, Ordering::SeqCst);
+                if m.room_id != format!("b{i}") {
+                    c.errors.fetch_add(1, Ordering::SeqCst);
+                }
+                c.broadcasts.fetch_add(1, Ordering::SeqCst);
+            });
+            let c = counters.clone();
+            client.flows().post_disconnect.push(move |ev| {
+                if !ev.is_manual {
+                    c.disconnects.fetch_add(1, Ordering::SeqCst);
+                }
+                Some(ev)
+            });
+            client
+                .connect()
+                .await
+                .map_err(|e| format!("connect {id}: {e}"))?;
+            Ok::<_, String>((id, client))
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        clients.push(r.map_err(|e| e.to_string())??);
+    }
+    clients.sort_by_key(|(id, _)| *id);
+    let clients: Vec<chat::Client> = clients.into_iter().map(|(_, c)| c).collect();
+
+    let start = Instant::now();
+    let mut senders = JoinSet::new();
+    for (id, client) in clients.iter().enumerate() {
+        let client = client.clone();
+        let msgs = cfg.msgs;
+        senders.spawn(async move {
+            for i in 0..msgs {
+                let msg = MsgChat {
+                    name: id.to_string(),
+                    content: i.to_string(),
+                };
+                client
+                    .send_msg_chat(&msg)
+                    .await
+                    .map_err(|e| format!("send {id}/{i}: {e}"))?;
+            }
+            Ok::<_, String>(())
+        });
+    }
+    if let Some(first) = clients.first() {
+        let driver = first.clone();
+        let broadcasts = cfg.broadcasts;
+        senders.spawn(async move {
+            for i in 0..broadcasts {
+                let msg = MsgUserJoin {
+                    room_id: format!("b{i}"),
+                    user: RoomUser {
+                        id: i as f64,
+                        name: "soak".into(),
+                    },
+                    tags: Vec::new(),
+                };
+                driver
+                    .send_msg_room_user_join(&msg)
+                    .await
+                    .map_err(|e| format!("broadcast {i}: {e}"))?;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Ok(())
+        });
+    }
+    let want_echoes = cfg.conns * cfg.msgs;
+    let want_broadcasts = cfg.conns * cfg.broadcasts;
+    let done = async {
+        while let Some(r) = senders.join_next().await {
+            r.map_err(|e| e.to_string())??;
+        }
+        while counters.echoes.load(Ordering::SeqCst) < want_echoes
+            || counters.broadcasts.load(Ordering::SeqCst) < want_broadcasts
+        {
+            if counters.disconnects.load(Ordering::SeqCst) > 0 {
+                return Err("a connection was closed during the round".to_owned());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok::<_, String>(())
+    };
+    tokio::time::timeout(cfg.round_timeout, done).await.map_err(|_| {
+        format!(
+            "round not done in {:?}: {} of {want_echoes} echoes, {} of {want_broadcasts} broadcast deliveries",
+            cfg.round_timeout,
+            counters.echoes.load(Ordering::SeqCst),
+            counters.broadcasts.load(Ordering::SeqCst)
+        )
+    })??;
+    let elapsed = start.elapsed();
+    // Anything extra would show up now.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let echoes = counters.echoes.load(Ordering::SeqCst);
+    let broadcasts = counters.broadcasts.load(Ordering::SeqCst);
+    let errors = counters.errors.load(Ordering::SeqCst);
+    if errors > 0 || echoes != want_echoes || broadcasts != want_broadcasts {
+        return Err(format!(
+            "lost or reordered: {errors} out of order, {echoes}/{want_echoes} echoes, {broadcasts}/{want_broadcasts} broadcasts"
+        ));
+    }
+    for c in &clients {
+        c.disconnect().await;
+    }
+    Ok((elapsed, echoes, broadcasts))
+}
+
+/// Runs every round against a fresh server process; returns one report per round.
+pub async fn run(server_exe: &Path, cfg: SoakConfig) -> Result<(u64, Vec<RoundReport>), String> {
+    let server = ServerProcess::start(server_exe).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let baseline = server.rss_kib();
+    let mut reports = Vec::new();
+    for _ in 0..cfg.rounds {
+        let (elapsed, echoes, broadcast_deliveries) = round(server.addr, cfg).await?;
+        // Let the server see every close.
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        reports.push(RoundReport {
+            elapsed,
+            echoes,
+            broadcast_deliveries,
+            server_rss_kib: server.rss_kib(),
+        });
+    }
+    server.stop().await;
+    Ok((baseline, reports))
+}
