@@ -795,3 +795,42 @@ async fn oversize_frame_is_closed_with_1009() {
     good.disconnect().await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn max_connections_refuses_the_extra_ones() {
+    let server = start_hand_server(ServerOptions::default().max_connections(2)).await;
+    let a = connected(&server.url()).await;
+    let b = connected(&server.url()).await;
+    let c = WsClient::new(server.url(), WsClientOptions::default());
+    assert!(within(5, "third connect", c.connect()).await.is_err());
+    // Room again once one leaves.
+    a.disconnect().await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    within(5, "connect after a leave", c.connect()).await.unwrap();
+    assert_eq!(c.call_api(ReqAdd { a: 1.0, b: 1.0 }).await.unwrap().c, 2.0);
+    b.disconnect().await;
+    c.disconnect().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn max_pending_calls_holds_the_rest_back_without_errors() {
+    let server = start_hand_server(ServerOptions::default().max_pending_calls(2)).await;
+    let client = connected(&server.url()).await;
+    let t0 = Instant::now();
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.call_api(ReqSlow { ms: 300 }).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(server.pending_calls(), 2, "only two run at once");
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap().slept_ms, 300);
+    }
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_millis(550), "4 calls, 2 at a time: {took:?}");
+    client.disconnect().await;
+    server.stop().await;
+}

@@ -52,6 +52,8 @@ pub(crate) struct ServerCore {
     conns: Mutex<HashMap<u64, Connection>>,
     next_conn_id: AtomicU64,
     pending: AtomicUsize,
+    /// Accepted TCP connections still open (WebSocket, HTTP, or in a handshake).
+    sockets: AtomicUsize,
     idle: Notify,
     pub(crate) stopping: AtomicBool,
 }
@@ -62,6 +64,15 @@ impl fmt::Debug for ServerCore {
             .field("service", &self.proto.name)
             .field("connections", &self.lock_conns().len())
             .finish()
+    }
+}
+
+/// Counts an accepted socket as open until dropped.
+pub(crate) struct SocketGuard(Arc<ServerCore>);
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        self.0.sockets.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -112,6 +123,7 @@ impl ServerCore {
             conns: Mutex::new(HashMap::new()),
             next_conn_id: AtomicU64::new(1),
             pending: AtomicUsize::new(0),
+            sockets: AtomicUsize::new(0),
             idle: Notify::new(),
             stopping: AtomicBool::new(false),
         }
@@ -153,6 +165,16 @@ impl ServerCore {
         let mut v: Vec<Connection> = self.lock_conns().values().cloned().collect();
         v.sort_by_key(|c| c.id());
         v
+    }
+
+    /// Counts an accepted socket as open until the guard drops; `None` when `max_connections`
+    /// sockets are open already.
+    pub(crate) fn open_socket(self: &Arc<Self>) -> Option<SocketGuard> {
+        let max = self.options.max_connections;
+        self.sockets
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .ok()
+            .map(|_| SocketGuard(self.clone()))
     }
 
     pub(crate) fn connection_count(&self) -> usize {

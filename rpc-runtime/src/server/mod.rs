@@ -66,7 +66,8 @@ pub struct ServerOptions {
     pub handshake_timeout: Duration,
     /// After sending a close frame, wait this long for the peer's close (3 s).
     pub close_timeout: Duration,
-    /// At most this many connections at once; more are refused (10,000).
+    /// At most this many TCP connections at once (WebSocket, HTTP keep-alive, handshakes in
+    /// progress); more are closed as soon as accepted (10,000).
     pub max_connections: usize,
     /// API calls one WebSocket connection may have running at once (1,024); past that the
     /// server stops reading that connection until one finishes.
@@ -456,17 +457,18 @@ async fn accept_loop(
                 continue;
             }
         };
-        if core.connection_count() >= core.options.max_connections {
+        let Some(guard) = core.open_socket() else {
             tracing::warn!("connection from {remote} refused: max_connections reached");
             drop(stream);
             continue;
-        }
+        };
         let _ = stream.set_nodelay(true);
         #[cfg(feature = "tls")]
         if let Some(config) = &core.options.tls {
             let acceptor = tokio_rustls::TlsAcceptor::from(config.clone());
             let core = core.clone();
             tokio::spawn(async move {
+                let _guard = guard;
                 let handshake = acceptor.accept(stream);
                 match tokio::time::timeout(core.options.handshake_timeout, handshake).await {
                     Ok(Ok(tls)) => serve_stream(core, tls, remote, transports).await,
@@ -476,7 +478,11 @@ async fn accept_loop(
             });
             continue;
         }
-        tokio::spawn(serve_stream(core.clone(), stream, remote, transports));
+        let core = core.clone();
+        tokio::spawn(async move {
+            let _guard = guard;
+            serve_stream(core, stream, remote, transports).await
+        });
     }
 }
 
