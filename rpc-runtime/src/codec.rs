@@ -137,7 +137,10 @@ impl Codec {
     }
 
     /// Decodes a server frame (client side). `Err` describes the problem.
-    pub(crate) fn decode_server_output<'a>(&self, text: &'a str) -> Result<ServerOutput<'a>, String> {
+    pub(crate) fn decode_server_output<'a>(
+        &self,
+        text: &'a str,
+    ) -> Result<ServerOutput<'a>, String> {
         let env: Envelope<'a> =
             serde_json::from_str(text).map_err(|e| format!("Invalid server output: {e}"))?;
         let body = env.body.unwrap_or(null_raw());
@@ -267,7 +270,8 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            c.decode_server_input(r#"["room/UserLeave",{"roomId":"r1"}]"#).unwrap(),
+            c.decode_server_input(r#"["room/UserLeave",{"roomId":"r1"}]"#)
+                .unwrap(),
             ServerInput::Msg { .. }
         ));
     }
@@ -275,8 +279,14 @@ mod tests {
     #[test]
     fn bad_input_reasons() {
         let c = Codec::Json;
-        assert_eq!(c.decode_server_input(r#"{"a":1}"#).unwrap_err(), UNRESOLVED_NAME);
-        assert_eq!(c.decode_server_input(r#"[1,2]"#).unwrap_err(), UNRESOLVED_NAME);
+        assert_eq!(
+            c.decode_server_input(r#"{"a":1}"#).unwrap_err(),
+            UNRESOLVED_NAME
+        );
+        assert_eq!(
+            c.decode_server_input(r#"[1,2]"#).unwrap_err(),
+            UNRESOLVED_NAME
+        );
         assert_eq!(c.decode_server_input(r#"[]"#).unwrap_err(), UNRESOLVED_NAME);
         assert!(c
             .decode_server_input("not json")
@@ -289,7 +299,10 @@ mod tests {
     #[test]
     fn encodes_like_the_captures() {
         let c = Codec::Json;
-        assert_eq!(c.encode_api_req("Add", r#"{"a":1,"b":2}"#, 2), r#"["Add",{"a":1,"b":2},2]"#);
+        assert_eq!(
+            c.encode_api_req("Add", r#"{"a":1,"b":2}"#, 2),
+            r#"["Add",{"a":1,"b":2},2]"#
+        );
         assert_eq!(
             c.encode_api_return("Add", 2, &Ok(r#"{"c":3}"#.into())),
             r#"["Add",{"isSucc":true,"res":{"c":3}},2]"#

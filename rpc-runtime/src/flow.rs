@@ -143,9 +143,11 @@ impl<T: Send + 'static> Flow<T> {
         for node in nodes {
             let out = match node {
                 Node::Sync(f) => std::panic::catch_unwind(AssertUnwindSafe(|| f(data))),
-                Node::Async(f) => AssertUnwindSafe(async move { f(data).await })
-                    .catch_unwind()
-                    .await,
+                Node::Async(f) => {
+                    AssertUnwindSafe(async move { f(data).await })
+                        .catch_unwind()
+                        .await
+                }
             };
             match out {
                 Ok(Some(next)) => data = next,

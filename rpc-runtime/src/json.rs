@@ -142,6 +142,9 @@ mod tests {
 
     #[test]
     fn integers_untouched() {
-        assert_eq!(to_string(&serde_json::json!({"a": 1, "b": -2})).unwrap(), r#"{"a":1,"b":-2}"#);
+        assert_eq!(
+            to_string(&serde_json::json!({"a": 1, "b": -2})).unwrap(),
+            r#"{"a":1,"b":-2}"#
+        );
     }
 }

@@ -28,13 +28,13 @@
 //! # Ok(()) }
 //! ```
 
+#[doc(hidden)]
+#[path = "fuzz.rs"]
+pub mod __fuzz;
 mod client;
 mod codec;
 mod error;
 mod flow;
-#[doc(hidden)]
-#[path = "fuzz.rs"]
-pub mod __fuzz;
 pub mod json;
 mod listener;
 mod server;
@@ -42,10 +42,10 @@ mod service;
 mod validate;
 mod ws_util;
 
-#[doc(hidden)]
-pub use client::ClientCore;
 pub use client::http::{HttpClient, HttpClientOptions};
 pub use client::ws::{Heartbeat, WsClient, WsClientOptions, WsStatus};
+#[doc(hidden)]
+pub use client::ClientCore;
 pub use client::{
     ApiReturnEvent, CallOptions, ClientFlows, DataEvent, DisconnectEvent, MsgEvent,
     PreCallApiEvent, PreConnectEvent, RpcClient,
@@ -56,9 +56,9 @@ pub use flow::{Flow, FlowNodeId};
 pub use listener::ListenerHandle;
 pub use server::{
     ApiCall, ApiCallEvent, ApiReturnFlowEvent, ConnDataEvent, ConnDisconnectEvent, ConnType,
-    Connection, HandlerError, HandlerResult, MsgCall, MsgCallEvent, RunningServer, Server, ServerHandle,
-    ServerFlows, ServerOptions, StartError, Transports, FRAME_TOO_BIG_REASON, INVALID_UTF8_REASON,
-    SEND_QUEUE_FULL_REASON,
+    Connection, HandlerError, HandlerResult, MsgCall, MsgCallEvent, RunningServer, Server,
+    ServerFlows, ServerHandle, ServerOptions, StartError, Transports, FRAME_TOO_BIG_REASON,
+    INVALID_UTF8_REASON, SEND_QUEUE_FULL_REASON,
 };
 pub use service::{Api, Message, MsgEnum, ServiceDef, ServiceKind, ServiceProto};
 
@@ -76,8 +76,8 @@ pub mod __codegen {
     pub use crate::{
         decode_json, Api, ApiCall, ApiReturn, CallOptions, Connection, HandlerResult, HttpClient,
         HttpClientOptions, ListenerHandle, Message, MsgCall, MsgEnum, RpcClient, RunningServer,
-        Server, ServerHandle, ServerOptions, ServiceDef, ServiceKind, ServiceProto, StartError, TsrpcError,
-        WsClient, WsClientOptions,
+        Server, ServerHandle, ServerOptions, ServiceDef, ServiceKind, ServiceProto, StartError,
+        TsrpcError, WsClient, WsClientOptions,
     };
     pub use regex::Regex;
     pub use {schemars, serde, serde_json};

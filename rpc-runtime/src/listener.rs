@@ -29,7 +29,11 @@ impl<H> fmt::Debug for Listeners<H> {
             .field("names", &inner.by_name.keys().collect::<Vec<_>>())
             .field(
                 "patterns",
-                &inner.patterns.iter().map(|p| p.1.as_str()).collect::<Vec<_>>(),
+                &inner
+                    .patterns
+                    .iter()
+                    .map(|p| p.1.as_str())
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -87,12 +91,11 @@ impl<H: Clone> Listeners<H> {
     /// `name`. Returns how many were removed.
     pub(crate) fn remove_all(&self, name_or_pattern: &str) -> usize {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        let mut n = inner
-            .by_name
-            .remove(name_or_pattern)
-            .map_or(0, |v| v.len());
+        let mut n = inner.by_name.remove(name_or_pattern).map_or(0, |v| v.len());
         let before = inner.patterns.len();
-        inner.patterns.retain(|(_, re, _)| re.as_str() != name_or_pattern);
+        inner
+            .patterns
+            .retain(|(_, re, _)| re.as_str() != name_or_pattern);
         n += before - inner.patterns.len();
         n
     }
@@ -114,7 +117,6 @@ impl<H: Clone> Listeners<H> {
         );
         out
     }
-
 }
 
 #[cfg(test)]

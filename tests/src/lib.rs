@@ -321,6 +321,8 @@ pub async fn raw_accept(
     stream: tokio::net::TcpStream,
 ) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
     use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+    // The signature is tungstenite's handshake callback; it never fails here.
+    #[allow(clippy::result_large_err)]
     let echo = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         if let Some(p) = req.headers().get("sec-websocket-protocol").cloned() {
             resp.headers_mut().insert("sec-websocket-protocol", p);

@@ -40,7 +40,10 @@ async fn spawn_server(port: u16) -> (Child, std::net::SocketAddr) {
     (child, url.parse().expect("address"))
 }
 
-fn log_disconnects(client: &chat::Client) -> Arc<Mutex<Vec<(Option<String>, bool)>>> {
+/// Every post_disconnect event: reason and is_manual.
+type DisconnectLog = Arc<Mutex<Vec<(Option<String>, bool)>>>;
+
+fn log_disconnects(client: &chat::Client) -> DisconnectLog {
     let log = Arc::new(Mutex::new(Vec::new()));
     let l = log.clone();
     client.flows().post_disconnect.push(move |ev| {

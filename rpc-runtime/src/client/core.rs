@@ -24,8 +24,11 @@ pub(crate) trait Transport: Send + Sync {
         sn: u64,
     ) -> impl Future<Output = ApiReturn<String>> + Send;
     /// Sends a message.
-    fn send_msg(&self, name: &str, msg_json: String)
-        -> impl Future<Output = Result<(), TsrpcError>> + Send;
+    fn send_msg(
+        &self,
+        name: &str,
+        msg_json: String,
+    ) -> impl Future<Output = Result<(), TsrpcError>> + Send;
 }
 
 struct AbortEntry {
@@ -158,7 +161,10 @@ impl ClientCore {
         }
         let ret = match short_circuit {
             Some(ret) => ret.map(|v| value_json(&v)),
-            None => self.send_abortable(transport, name, &req_json, sn, &options).await,
+            None => {
+                self.send_abortable(transport, name, &req_json, sn, &options)
+                    .await
+            }
         };
         if self.flows.pre_api_return.is_empty() && self.flows.post_api_return.is_empty() {
             return ret;

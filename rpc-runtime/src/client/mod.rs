@@ -88,9 +88,8 @@ pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
             })?;
             drop(req);
             let res = self.__call_json(A::NAME, json, options).await?;
-            crate::validate::decode::<A::Res>(&res).map_err(|e| {
-                TsrpcError::server(format!("Parse server output error: {e}"))
-            })
+            crate::validate::decode::<A::Res>(&res)
+                .map_err(|e| TsrpcError::server(format!("Parse server output error: {e}")))
         }
     }
 

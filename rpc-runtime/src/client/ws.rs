@@ -588,7 +588,9 @@ impl WsClient {
     ) -> ListenerHandle {
         self.inner.listeners.add_name(
             name,
-            Arc::new(move |name, json| handler(name, serde_json::from_str(json).unwrap_or_default())),
+            Arc::new(move |name, json| {
+                handler(name, serde_json::from_str(json).unwrap_or_default())
+            }),
         )
     }
 
@@ -600,7 +602,9 @@ impl WsClient {
     ) -> ListenerHandle {
         self.inner.listeners.add_pattern(
             pattern,
-            Arc::new(move |name, json| handler(name, serde_json::from_str(json).unwrap_or_default())),
+            Arc::new(move |name, json| {
+                handler(name, serde_json::from_str(json).unwrap_or_default())
+            }),
         )
     }
 
@@ -630,7 +634,12 @@ impl WsInner {
         }
     }
 
-    async fn send_frame(&self, live: &Live, text: String, sn: Option<u64>) -> Result<(), TsrpcError> {
+    async fn send_frame(
+        &self,
+        live: &Live,
+        text: String,
+        sn: Option<u64>,
+    ) -> Result<(), TsrpcError> {
         let flows = &self.core.flows;
         let text = if flows.pre_send_data.is_empty() {
             text
@@ -668,8 +677,7 @@ impl Transport for WsInner {
         let frame = self.codec.encode_api_req(name, &req_json, sn);
         drop(req_json);
         self.send_frame(&live, frame, Some(sn)).await?;
-        rx.await
-            .unwrap_or_else(|_| Err(TsrpcError::lost_conn("")))
+        rx.await.unwrap_or_else(|_| Err(TsrpcError::lost_conn("")))
     }
 
     async fn send_msg(&self, name: &str, msg_json: String) -> Result<(), TsrpcError> {

@@ -157,7 +157,11 @@ impl Connection {
     }
 
     /// Sends a message by name with a JSON body (the untyped layer).
-    pub async fn send_msg_raw(&self, name: &str, msg: &serde_json::Value) -> Result<(), TsrpcError> {
+    pub async fn send_msg_raw(
+        &self,
+        name: &str,
+        msg: &serde_json::Value,
+    ) -> Result<(), TsrpcError> {
         let json = crate::json::to_string(msg).unwrap_or_else(|_| "null".into());
         self.send_msg_json(name, &json).await
     }
@@ -173,8 +177,9 @@ impl Connection {
             return Err(TsrpcError::server("Short connection cannot sendMsg"));
         };
         if self.is_closed() {
-            return Err(TsrpcError::network("Connection closed")
-                .with_code(crate::error::codes::LOST_CONN));
+            return Err(
+                TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN)
+            );
         }
         let flows = &self.inner.core.flows;
         let text = if flows.pre_send_data.is_empty() {
@@ -192,22 +197,28 @@ impl Connection {
         let ConnKind::Ws { signals, .. } = &self.inner.kind else {
             unreachable!("checked above")
         };
-        let lost = || {
-            TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN)
-        };
+        let lost =
+            || TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN);
         // Wait for room in the send window (backpressure), then for room in the queue.
-        let permit = signals.window.clone().acquire_owned().await.map_err(|_| lost())?;
-        tx.send((WsMessage::text(text), Some(permit))).await.map_err(|_| {
-            TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN)
-        })
+        let permit = signals
+            .window
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| lost())?;
+        tx.send((WsMessage::text(text), Some(permit)))
+            .await
+            .map_err(|_| {
+                TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN)
+            })
     }
 
     /// Queues a frame without waiting. `Err(true)` when the queue is full.
     pub(crate) fn try_send_frame(&self, frame: WsMessage) -> Result<(), bool> {
         match &self.inner.kind {
-            ConnKind::Ws { tx, .. } => tx.try_send((frame, None)).map_err(|e| {
-                matches!(e, mpsc::error::TrySendError::Full(_))
-            }),
+            ConnKind::Ws { tx, .. } => tx
+                .try_send((frame, None))
+                .map_err(|e| matches!(e, mpsc::error::TrySendError::Full(_))),
             ConnKind::Http { .. } => Err(false),
         }
     }

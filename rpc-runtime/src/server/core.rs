@@ -172,7 +172,9 @@ impl ServerCore {
     pub(crate) fn open_socket(self: &Arc<Self>) -> Option<SocketGuard> {
         let max = self.options.max_connections;
         self.sockets
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
             .ok()
             .map(|_| SocketGuard(self.clone()))
     }
@@ -317,11 +319,11 @@ impl ApiJob {
                             .with_code(codes::CANCELLED))
                     }
                     Some(ApiCallEvent { ret: Some(ret), .. }) => {
-                        return finish(core, &self.conn, &self.name, self.sn, ret_json(ret))
-                            .await
+                        return finish(core, &self.conn, &self.name, self.sn, ret_json(ret)).await
                     }
                     Some(ev) => {
-                        let body = crate::json::to_string(&ev.req).unwrap_or_else(|_| "null".into());
+                        let body =
+                            crate::json::to_string(&ev.req).unwrap_or_else(|_| "null".into());
                         let ctx = CallCtx {
                             conn: self.conn.clone(),
                             sn: self.sn,
@@ -394,7 +396,9 @@ async fn finish(
         ret: ret.map(|s| serde_json::from_str(&s).unwrap_or(Value::Null)),
     };
     let Some(ev) = flows.pre_api_return.exec(ev).await else {
-        return Err(TsrpcError::server("Cancelled by pre_api_return flow").with_code(codes::CANCELLED));
+        return Err(
+            TsrpcError::server("Cancelled by pre_api_return flow").with_code(codes::CANCELLED)
+        );
     };
     let ret = ret_json(ev.ret.clone());
     flows.post_api_return.exec(ev).await;

@@ -22,8 +22,7 @@ use tokio::sync::Notify;
 pub use self::conn::{ConnType, Connection};
 use self::core::ServerCore;
 pub use self::flows::{
-    ApiCallEvent, ApiReturnFlowEvent, ConnDataEvent, ConnDisconnectEvent, MsgCallEvent,
-    ServerFlows,
+    ApiCallEvent, ApiReturnFlowEvent, ConnDataEvent, ConnDisconnectEvent, MsgCallEvent, ServerFlows,
 };
 pub use self::handler::{ApiCall, HandlerError, HandlerResult, MsgCall};
 use self::handler::{CallCtx, ErasedApi, ErasedMsg};
@@ -407,12 +406,10 @@ impl Server {
                     .map_err(|source| StartError::Bind { addr, source })?
             }
         };
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind {
-                addr: ([0, 0, 0, 0], 0).into(),
-                source,
-            })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: ([0, 0, 0, 0], 0).into(),
+            source,
+        })?;
         let core = Arc::new(ServerCore::new(
             self.proto,
             self.apis,
@@ -643,9 +640,8 @@ impl RunningServer {
         for c in core.connections() {
             c.close("Server stopped");
         }
-        let deadline = tokio::time::Instant::now()
-            + core.options.close_timeout
-            + Duration::from_millis(500);
+        let deadline =
+            tokio::time::Instant::now() + core.options.close_timeout + Duration::from_millis(500);
         while core.connection_count() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }

@@ -1,9 +1,9 @@
 //! Serving TSRPC over WebSocket: handshake, the reader (an actor per connection) and the writer.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::future::Future;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -55,7 +55,9 @@ pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> Option<St
     forwarded_ip(req.headers())
 }
 
-pub(crate) fn forwarded_ip(headers: &tokio_tungstenite::tungstenite::http::HeaderMap) -> Option<String> {
+pub(crate) fn forwarded_ip(
+    headers: &tokio_tungstenite::tungstenite::http::HeaderMap,
+) -> Option<String> {
     headers
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok())
@@ -70,6 +72,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut ip = None;
+    // The signature is tungstenite's handshake callback; it never fails here.
+    #[allow(clippy::result_large_err)]
     let callback = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         ip = handshake_headers(req, &mut resp);
         Ok(resp)
@@ -120,7 +124,12 @@ pub(crate) async fn serve<S>(
             signals: signals.clone(),
         },
     );
-    tokio::spawn(write_loop(sink, rx, signals.clone(), core.options.close_timeout));
+    tokio::spawn(write_loop(
+        sink,
+        rx,
+        signals.clone(),
+        core.options.close_timeout,
+    ));
     if core.stopping.load(Ordering::Acquire) {
         // A server that is stopping closes new sockets at once (TSRPC uses 1012).
         conn.close_with(1012, "Server stopped".into());
@@ -212,7 +221,10 @@ pub(crate) async fn serve<S>(
     signals.closed.store(true, Ordering::Release);
     signals.finished.notify_one();
     core.unregister(conn.id());
-    let reason = conn.close_reason().or(peer_reason).filter(|r| !r.is_empty());
+    let reason = conn
+        .close_reason()
+        .or(peer_reason)
+        .filter(|r| !r.is_empty());
     core.flows
         .post_disconnect
         .exec(ConnDisconnectEvent { conn, reason })
@@ -257,7 +269,8 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
                     // task per call (and so behind the other returns read in this wake-up, for
                     // one write). A handler that waits goes on in a task of its own, so calls
                     // on one connection still run concurrently.
-                    let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+                    let first =
+                        std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
                     match first {
                         Poll::Ready((frame, name)) => send_return(conn, frame, &name, sn).await,
                         Poll::Pending => {
