@@ -806,7 +806,9 @@ async fn max_connections_refuses_the_extra_ones() {
     // Room again once one leaves.
     a.disconnect().await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    within(5, "connect after a leave", c.connect()).await.unwrap();
+    within(5, "connect after a leave", c.connect())
+        .await
+        .unwrap();
     assert_eq!(c.call_api(ReqAdd { a: 1.0, b: 1.0 }).await.unwrap().c, 2.0);
     b.disconnect().await;
     c.disconnect().await;
@@ -830,7 +832,10 @@ async fn max_pending_calls_holds_the_rest_back_without_errors() {
         assert_eq!(call.await.unwrap().unwrap().slept_ms, 300);
     }
     let took = t0.elapsed();
-    assert!(took >= Duration::from_millis(550), "4 calls, 2 at a time: {took:?}");
+    assert!(
+        took >= Duration::from_millis(550),
+        "4 calls, 2 at a time: {took:?}"
+    );
     client.disconnect().await;
     server.stop().await;
 }
