@@ -839,3 +839,152 @@ async fn max_pending_calls_holds_the_rest_back_without_errors() {
     client.disconnect().await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn client_flows_connect_recv_and_data_hooks() {
+    let server = start_hand_server(ServerOptions::default()).await;
+    let client = WsClient::new(server.url(), WsClientOptions::default());
+    let flows = client.flows();
+    // pre_connect can short-circuit connect().
+    let refuse = flows.pre_connect.push(|mut ev| {
+        ev.ret = Some(Err(TsrpcError::client("offline mode")));
+        Some(ev)
+    });
+    let err = client.connect().await.unwrap_err();
+    assert_eq!(err.message, "offline mode");
+    assert_eq!(client.status(), WsStatus::Closed);
+    flows.pre_connect.remove(refuse);
+    let connects = Arc::new(AtomicUsize::new(0));
+    let c = connects.clone();
+    flows.post_connect.push(move |client| {
+        c.fetch_add(1, Ordering::SeqCst);
+        Some(client)
+    });
+    // A data hook pair, as an encryption layer would use: here it only counts frames and
+    // rewrites the request of Add on its way out.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let s = sent.clone();
+    flows.pre_send_data.push(move |mut ev| {
+        s.fetch_add(1, Ordering::SeqCst);
+        ev.data = ev.data.replace(r#""a":1.5"#, r#""a":100"#);
+        Some(ev)
+    });
+    let recv = Arc::new(AtomicUsize::new(0));
+    let r = recv.clone();
+    flows.pre_recv_data.push(move |ev| {
+        r.fetch_add(1, Ordering::SeqCst);
+        Some(ev)
+    });
+    client.connect().await.unwrap();
+    assert_eq!(connects.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        client.call_api(ReqAdd { a: 1.5, b: 1.0 }).await.unwrap().c,
+        101.0
+    );
+    assert_eq!(sent.load(Ordering::SeqCst), 1);
+    assert_eq!(recv.load(Ordering::SeqCst), 1);
+    // pre_recv_msg can drop or rewrite a message before the listeners; post_recv_msg sees it.
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let t = tx.clone();
+    client.listen_msg(move |m: MsgChat| t.send(m.content).unwrap());
+    flows.pre_recv_msg.push(|mut ev| {
+        if ev.msg["content"] == "echo: drop" {
+            return None;
+        }
+        ev.msg["content"] = serde_json::json!(format!(
+            "{} (seen)",
+            ev.msg["content"].as_str().unwrap_or("")
+        ));
+        Some(ev)
+    });
+    let t = tx.clone();
+    flows.post_recv_msg.push(move |ev| {
+        t.send(format!("post {}", ev.msg_name)).unwrap();
+        Some(ev)
+    });
+    for content in ["drop", "keep"] {
+        client
+            .send_msg(&MsgChat {
+                name: "a".into(),
+                content: content.into(),
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        within(3, "rewritten", rx.recv()).await.unwrap(),
+        "echo: keep (seen)"
+    );
+    assert_eq!(within(3, "post", rx.recv()).await.unwrap(), "post Chat");
+    // unlisten_msg_all removes every listener of a name.
+    client.listen_msg(|_: MsgChat| {});
+    assert_eq!(client.unlisten_msg_all("Chat"), 2);
+    client.disconnect().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn server_flows_guard_calls_messages_and_frames() {
+    let server = start_hand_server(ServerOptions::default()).await;
+    let flows = server.flows();
+    // An auth check: Slow needs a token, answered without running the handler.
+    flows.pre_api_call.push(|mut ev| {
+        if ev.api_name == "Slow" {
+            ev.ret = Some(Err(TsrpcError::api("Need login").with_code("NEED_LOGIN")));
+        }
+        if ev.api_name == "Add" {
+            ev.req["b"] = serde_json::json!(1000);
+        }
+        Some(ev)
+    });
+    flows.pre_api_return.push(|mut ev| {
+        if let Ok(res) = &mut ev.ret {
+            if ev.api_name == "Add" {
+                res["c"] = serde_json::json!(res["c"].as_f64().unwrap_or(0.0) + 0.5);
+            }
+        }
+        Some(ev)
+    });
+    let returns = Arc::new(AtomicUsize::new(0));
+    let r = returns.clone();
+    flows.post_api_return.push(move |ev| {
+        r.fetch_add(1, Ordering::SeqCst);
+        Some(ev)
+    });
+    flows
+        .pre_msg_call
+        .push(|ev| (ev.msg["content"] != "blocked").then_some(ev));
+    let frames_in = Arc::new(AtomicUsize::new(0));
+    let f = frames_in.clone();
+    flows.pre_recv_data.push(move |ev| {
+        f.fetch_add(1, Ordering::SeqCst);
+        Some(ev)
+    });
+    flows.pre_send_data.push(|mut ev| {
+        ev.data = ev.data.replace("echo: ", "ECHO: ");
+        Some(ev)
+    });
+    let client = connected(&server.url()).await;
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    client.listen_msg(move |m: MsgChat| tx.send(m.content).unwrap());
+    let err = client.call_api(ReqSlow { ms: 1 }).await.unwrap_err();
+    assert!(err.is_code("NEED_LOGIN"), "{err:?}");
+    assert_eq!(
+        client.call_api(ReqAdd { a: 1.0, b: 2.0 }).await.unwrap().c,
+        1001.5
+    );
+    for content in ["blocked", "hello"] {
+        client
+            .send_msg(&MsgChat {
+                name: "a".into(),
+                content: content.into(),
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(within(3, "echo", rx.recv()).await.unwrap(), "ECHO: hello");
+    assert_eq!(returns.load(Ordering::SeqCst), 2);
+    assert_eq!(frames_in.load(Ordering::SeqCst), 4);
+    client.disconnect().await;
+    server.stop().await;
+}
