@@ -988,3 +988,26 @@ async fn server_flows_guard_calls_messages_and_frames() {
     client.disconnect().await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn connect_during_disconnect_waits_for_it_and_post_disconnect_fires_once() {
+    let server = start_hand_server(ServerOptions::default()).await;
+    let client = connected(&server.url()).await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let e = events.clone();
+    client.flows().post_disconnect.push(move |ev| {
+        e.lock().unwrap().push(ev.is_manual);
+        Some(ev)
+    });
+    let (_, reconnect) = tokio::join!(client.disconnect(), client.connect());
+    reconnect.unwrap();
+    assert_eq!(events.lock().unwrap().clone(), vec![true]);
+    assert_eq!(client.status(), WsStatus::Opened);
+    assert_eq!(
+        client.call_api(ReqAdd { a: 1.0, b: 1.0 }).await.unwrap().c,
+        2.0
+    );
+    client.disconnect().await;
+    assert_eq!(events.lock().unwrap().clone(), vec![true, true]);
+    server.stop().await;
+}

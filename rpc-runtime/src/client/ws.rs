@@ -220,28 +220,40 @@ impl WsClient {
     /// Connects. `Ok` at once when connected; a connect while connecting joins that attempt.
     /// A failed connect is an `Err` (NetworkError); it does not fire `post_disconnect`.
     pub async fn connect(&self) -> Result<(), TsrpcError> {
-        let mut rx = {
-            let mut st = self.inner.lock_state();
-            match st.status {
-                WsStatus::Opened => return Ok(()),
-                WsStatus::Opening => match &st.connecting {
-                    Some((tx, _)) => tx.subscribe(),
-                    None => return Err(TsrpcError::network("Connect attempt lost")),
-                },
-                WsStatus::Closing | WsStatus::Closed => {
-                    if let Some(live) = st.live.take() {
-                        // A disconnect() still waiting for the close handshake: drop that socket.
-                        let _ = live.tx.try_send(Outgoing::Close(1000, String::new()));
+        let mut rx = loop {
+            let closing = {
+                let mut st = self.inner.lock_state();
+                match st.status {
+                    WsStatus::Opened => return Ok(()),
+                    WsStatus::Opening => match &st.connecting {
+                        Some((tx, _)) => break tx.subscribe(),
+                        None => return Err(TsrpcError::network("Connect attempt lost")),
+                    },
+                    // A disconnect() is finishing: let it (post_disconnect fires), then connect.
+                    WsStatus::Closing => match st.live.clone() {
+                        Some(live) => Some(live),
+                        None => {
+                            st.status = WsStatus::Closed;
+                            continue;
+                        }
+                    },
+                    WsStatus::Closed => {
+                        st.gen += 1;
+                        st.status = WsStatus::Opening;
+                        let (tx, rx) = watch::channel(None);
+                        let client = self.clone();
+                        let gen = st.gen;
+                        let task = tokio::spawn(async move { client.attempt(gen).await });
+                        st.connecting = Some((tx, task.abort_handle()));
+                        break rx;
                     }
-                    st.gen += 1;
-                    st.status = WsStatus::Opening;
-                    let (tx, rx) = watch::channel(None);
-                    let client = self.clone();
-                    let gen = st.gen;
-                    let task = tokio::spawn(async move { client.attempt(gen).await });
-                    st.connecting = Some((tx, task.abort_handle()));
-                    rx
                 }
+            };
+            if let Some(live) = closing {
+                let mut closed = live.closed.subscribe();
+                // disconnect() forces the close after 1 s; this only waits for it.
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(2), wait_closed(&mut closed)).await;
             }
         };
         loop {
