@@ -1011,3 +1011,47 @@ async fn connect_during_disconnect_waits_for_it_and_post_disconnect_fires_once()
     assert_eq!(events.lock().unwrap().clone(), vec![true, true]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn untyped_layer_by_service_name() {
+    use rpc_runtime::{MsgCall, ServiceDef, ServiceKind, ServiceProto};
+    use serde_json::json;
+    let proto = ServiceProto::new("untyped")
+        .with(ServiceDef::named("math/Mul", ServiceKind::Api))
+        .with(ServiceDef::named("log/Line", ServiceKind::Msg));
+    let server = Server::ws(proto, any_port(), ServerOptions::default())
+        .implement_api_raw("math/Mul", |call| async move {
+            let x = call.req["x"].as_f64().unwrap_or(0.0);
+            let y = call.req["y"].as_f64().unwrap_or(0.0);
+            Ok(json!({ "product": x * y }))
+        })
+        .listen_msg_raw("log/Line", |call: MsgCall<serde_json::Value>| async move {
+            let _ = call
+                .conn
+                .server()
+                .broadcast_msg_raw("log/Line", &json!({"echo": call.msg["text"]}), None)
+                .await;
+        })
+        .start()
+        .await
+        .unwrap();
+    let client = connected(&server.url()).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    client.listen_msg_matching_raw(Regex::new("^log/").unwrap(), move |name, body| {
+        tx.send((name.to_owned(), body)).unwrap();
+    });
+    let res = client
+        .call_raw("math/Mul", &json!({"x": 6, "y": 7}), CallOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(res, json!({"product": 42}), "42, written without .0");
+    client
+        .send_msg_raw("log/Line", &json!({"text": "hello"}))
+        .await
+        .unwrap();
+    let (name, body) = within(3, "broadcast", rx.recv()).await.unwrap();
+    assert_eq!(name, "log/Line");
+    assert_eq!(body, json!({"echo": "hello"}));
+    client.disconnect().await;
+    server.stop().await;
+}
