@@ -147,24 +147,8 @@ impl Codec {
         match env.sn.and_then(parse_sn) {
             // TSRPC's client treats sn 0 as "no sn" too.
             Some(sn) if sn > 0 => {
-                #[derive(Deserialize)]
-                struct Ret<'a> {
-                    #[serde(rename = "isSucc")]
-                    is_succ: bool,
-                    #[serde(borrow, default)]
-                    res: Option<&'a RawValue>,
-                    #[serde(default)]
-                    err: Option<TsrpcError>,
-                }
-                let ret: Ret<'a> = serde_json::from_str(body.get())
-                    .map_err(|e| format!("Invalid ApiReturn: {e}"))?;
-                let ret = if ret.is_succ {
-                    Ok(ret.res.unwrap_or(null_raw()))
-                } else {
-                    Err(ret
-                        .err
-                        .unwrap_or_else(|| TsrpcError::server("Parse server output error")))
-                };
+                let ret =
+                    decode_api_return(body.get()).map_err(|e| format!("Invalid ApiReturn: {e}"))?;
                 Ok(ServerOutput::ApiReturn { sn, ret })
             }
             _ => Ok(ServerOutput::Msg {
@@ -222,6 +206,30 @@ impl Codec {
         push_api_return_body(&mut out, ret);
         out
     }
+}
+
+/// The `{"isSucc":..}` object of an API return.
+#[derive(Deserialize)]
+struct Ret<'a> {
+    #[serde(rename = "isSucc")]
+    is_succ: bool,
+    #[serde(borrow, default)]
+    res: Option<&'a RawValue>,
+    #[serde(default)]
+    err: Option<TsrpcError>,
+}
+
+/// Decodes an API return object (`{"isSucc":true,"res":..}` or `{"isSucc":false,"err":..}`),
+/// the body of an HTTP answer and the middle of a WebSocket one. `Err` when it is not one.
+pub(crate) fn decode_api_return(text: &str) -> serde_json::Result<Result<&RawValue, TsrpcError>> {
+    let ret: Ret<'_> = serde_json::from_str(text)?;
+    Ok(if ret.is_succ {
+        Ok(ret.res.unwrap_or(null_raw()))
+    } else {
+        Err(ret
+            .err
+            .unwrap_or_else(|| TsrpcError::server("Parse server output error")))
+    })
 }
 
 fn push_api_return_body(out: &mut String, ret: &Result<String, TsrpcError>) {

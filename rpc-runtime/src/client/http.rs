@@ -25,7 +25,6 @@ use hyper::{Method, Request, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use serde_json::value::RawValue;
 
 use super::core::{ClientCore, Transport};
 use super::flows::DataEvent;
@@ -234,17 +233,6 @@ fn network_error(e: &(dyn std::error::Error + 'static), authority: &str) -> Tsrp
     TsrpcError::network(text).with_code(code)
 }
 
-/// The `{"isSucc":..}` body of an API return.
-#[derive(serde::Deserialize)]
-struct Ret<'a> {
-    #[serde(rename = "isSucc")]
-    is_succ: bool,
-    #[serde(borrow, default)]
-    res: Option<&'a RawValue>,
-    #[serde(default)]
-    err: Option<TsrpcError>,
-}
-
 fn parse_error(status: u16) -> TsrpcError {
     TsrpcError::server("Parse server output error").with_extra("httpCode", status)
 }
@@ -312,8 +300,7 @@ impl HttpInner {
 
 /// An error return in a body of any status, `httpCode` added for an unusual status.
 fn error_in_body(status: u16, body: &str) -> Option<TsrpcError> {
-    let ret: Ret<'_> = serde_json::from_str(body).ok()?;
-    let err = ret.err.filter(|_| !ret.is_succ)?;
+    let err = crate::codec::decode_api_return(body).ok()?.err()?;
     Some(if status == 200 || status == 500 {
         err
     } else {
@@ -331,14 +318,9 @@ impl Transport for HttpInner {
         if status != 200 && status != 500 {
             return Err(error_in_body(status, &body).unwrap_or_else(|| http_error(status)));
         }
-        let ret: Ret<'_> = serde_json::from_str(&body).map_err(|_| parse_error(status))?;
-        if ret.is_succ {
-            Ok(ret
-                .res
-                .map(|r| r.get().to_owned())
-                .unwrap_or_else(|| "null".into()))
-        } else {
-            Err(ret.err.unwrap_or_else(|| parse_error(status)))
+        match crate::codec::decode_api_return(&body) {
+            Ok(ret) => ret.map(|res| res.get().to_owned()),
+            Err(_) => Err(parse_error(status)),
         }
     }
 
