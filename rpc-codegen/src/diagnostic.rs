@@ -82,3 +82,39 @@ impl Drop for Ctxt {
 pub(crate) fn to_compile_errors(err: Option<syn::Error>) -> TokenStream {
     err.map(|e| e.to_compile_error()).unwrap_or_default()
 }
+
+/// A problem found outside a macro (the exports, the CLI): a message with its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// `file:line:column` of what it is about, when known.
+    pub origin: Option<crate::model::Origin>,
+    /// What is wrong, and what to do about it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.origin {
+            Some(o) => write!(f, "{o}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Every problem found by one export: it fails as a whole, listing them all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl std::fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "error: {d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}

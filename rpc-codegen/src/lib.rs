@@ -20,13 +20,14 @@
 pub mod check;
 pub mod diagnostic;
 mod expand;
+pub mod export;
 pub mod model;
 pub mod parse;
 mod render;
 
 use std::path::Path;
 
-pub use diagnostic::Ctxt;
+pub use diagnostic::{Ctxt, Diagnostic, Diagnostics};
 pub use expand::{
     expand_derive_api, expand_derive_message, expand_service, load_service, Invocation,
 };

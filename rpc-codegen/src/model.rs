@@ -79,6 +79,173 @@ pub struct ItemDef {
     pub origin: Origin,
     /// `Option` fields that serde would write as `null` (no `skip_serializing_if`).
     pub option_fields_without_skip: Vec<FieldRef>,
+    /// Names of its generic type parameters (none for a protocol type the exports accept).
+    pub generics: Vec<String>,
+    /// Its `#[serde(..)]` container attributes.
+    pub serde: SerdeAttrs,
+    /// What it declares: fields, variants or an aliased type (for the exports).
+    pub shape: Shape,
+}
+
+/// The JSON-relevant declaration of a type: what the exports ([`crate::export`]) turn into
+/// TypeScript and TSBuffer schemas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// `struct`: named (`{ .. }`), tuple (`( .. )`) or unit fields.
+    Struct {
+        /// How the fields are written.
+        style: FieldsStyle,
+        /// The fields, in declaration order.
+        fields: Vec<FieldDef>,
+    },
+    /// `enum`.
+    Enum {
+        /// The variants, in declaration order.
+        variants: Vec<VariantDef>,
+    },
+    /// `type X = ..;`.
+    Alias {
+        /// The aliased type.
+        ty: TypeRef,
+    },
+}
+
+/// How the fields of a struct or variant are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldsStyle {
+    /// `{ a: T }`.
+    Named,
+    /// `(T, U)`.
+    Tuple,
+    /// No fields.
+    Unit,
+}
+
+/// A field of a struct or variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDef {
+    /// The field's name as written (raw identifiers without `r#`); `None` in a tuple.
+    pub ident: Option<String>,
+    /// Its type.
+    pub ty: TypeRef,
+    /// Its doc comment, one entry per line.
+    pub docs: Vec<String>,
+    /// Its `#[serde(..)]` attributes.
+    pub serde: SerdeAttrs,
+    /// Where it is declared.
+    pub origin: Origin,
+}
+
+/// A variant of an enum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariantDef {
+    /// The variant's name.
+    pub ident: String,
+    /// How its fields are written.
+    pub style: FieldsStyle,
+    /// Its fields.
+    pub fields: Vec<FieldDef>,
+    /// Its doc comment.
+    pub docs: Vec<String>,
+    /// Its `#[serde(..)]` attributes.
+    pub serde: SerdeAttrs,
+    /// Where it is declared.
+    pub origin: Origin,
+}
+
+/// The `#[serde(..)]` keys the exports understand, on a container, a variant or a field.
+/// Other keys are ignored (`deny_unknown_fields`, `alias`, `bound`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SerdeAttrs {
+    /// `rename = ".."` (or the `serialize` name of `rename(..)`).
+    pub rename: Option<String>,
+    /// `rename_all = ".."` (or its `serialize` rule).
+    pub rename_all: Option<String>,
+    /// `rename_all_fields = ".."` (enums: the fields of every struct variant).
+    pub rename_all_fields: Option<String>,
+    /// `tag = ".."`.
+    pub tag: Option<String>,
+    /// `content = ".."`.
+    pub content: Option<String>,
+    /// `untagged`.
+    pub untagged: bool,
+    /// `transparent`.
+    pub transparent: bool,
+    /// `skip` or `skip_serializing`: never written.
+    pub skip: bool,
+    /// `skip_serializing_if = ".."`: sometimes omitted.
+    pub skip_serializing_if: bool,
+    /// `default` or `default = ".."`.
+    pub default: bool,
+    /// `flatten`.
+    pub flatten: bool,
+    /// `with = ".."` or `serialize_with = ".."`, as written.
+    pub with: Option<String>,
+}
+
+/// A Rust type as written, reduced to what decides its JSON form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeRef {
+    /// A path (`String`, `Option<T>`, `super::base::User`, `HashMap<String, u8>`); references
+    /// (`&T`) are read as `T`.
+    Path {
+        /// Its segments (`["super", "base", "User"]`).
+        segments: Vec<String>,
+        /// The type arguments of the last segment (lifetimes and consts left out).
+        args: Vec<TypeRef>,
+    },
+    /// `(A, B)`; `()` is the empty tuple.
+    Tuple(Vec<TypeRef>),
+    /// `[T; N]` or `[T]`.
+    Array(Box<TypeRef>),
+    /// Anything else (`fn()`, `impl Trait`, a qualified path, a macro), as written.
+    Other(String),
+}
+
+impl TypeRef {
+    /// The last path segment (`User` for `super::base::User`), if a path.
+    pub fn last_segment(&self) -> Option<&str> {
+        match self {
+            TypeRef::Path { segments, .. } => segments.last().map(String::as_str),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TypeRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TypeRef::Path { segments, args } => {
+                f.write_str(&segments.join("::"))?;
+                if !args.is_empty() {
+                    f.write_str("<")?;
+                    for (i, a) in args.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "{a}")?;
+                    }
+                    f.write_str(">")?;
+                }
+                Ok(())
+            }
+            TypeRef::Tuple(items) => {
+                f.write_str("(")?;
+                for (i, a) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                if items.len() == 1 {
+                    f.write_str(",")?;
+                }
+                f.write_str(")")
+            }
+            TypeRef::Array(elem) => write!(f, "[{elem}]"),
+            TypeRef::Other(s) => f.write_str(s),
+        }
+    }
 }
 
 /// A field found by a check.

@@ -4,6 +4,7 @@
 
 pub mod attr;
 pub mod naming;
+pub mod shape;
 
 use std::fs;
 use std::path::Path;
@@ -142,11 +143,14 @@ fn parse_items_inner(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
     })?;
     let mut items = Vec::new();
     for item in &ast.items {
-        let (ident, kind, vis, attrs) = match item {
-            syn::Item::Struct(s) => (&s.ident, "struct", &s.vis, &s.attrs),
-            syn::Item::Enum(e) => (&e.ident, "enum", &e.vis, &e.attrs),
-            syn::Item::Type(t) => (&t.ident, "type", &t.vis, &t.attrs),
+        let (ident, kind, vis, attrs, generics) = match item {
+            syn::Item::Struct(s) => (&s.ident, "struct", &s.vis, &s.attrs, &s.generics),
+            syn::Item::Enum(e) => (&e.ident, "enum", &e.vis, &e.attrs, &e.generics),
+            syn::Item::Type(t) => (&t.ident, "type", &t.vis, &t.attrs, &t.generics),
             _ => continue,
+        };
+        let Some(shape) = shape::shape_of(item, &|span| origin(file, span)) else {
+            continue;
         };
         let mut option_fields = Vec::new();
         if !has_skip_serializing_none(attrs) {
@@ -169,6 +173,9 @@ fn parse_items_inner(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
             docs: docs(attrs),
             origin: origin(file, ident.span()),
             option_fields_without_skip: option_fields,
+            generics: shape::generics(generics),
+            serde: shape::serde_attrs(attrs),
+            shape,
         });
     }
     Ok(items)

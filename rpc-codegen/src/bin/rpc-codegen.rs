@@ -1,0 +1,125 @@
+//! `rpc-codegen`: the exports of a protocol folder, from the command line.
+//!
+//! ```text
+//! rpc-codegen ts <protocol folder> <out dir>   write the TypeScript protocol files
+//! rpc-codegen proto <protocol folder>          print the service proto JSON
+//! rpc-codegen check <protocol folder>          report every problem (exit 1 if any)
+//! ```
+//!
+//! Exit codes: 0 success, 1 problems in the protocols (listed on stderr, nothing written),
+//! 2 bad usage or an I/O error.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use rpc_codegen::export;
+use rpc_codegen::{Diagnostics, ServiceModel};
+
+const USAGE: &str = "\
+usage:
+  rpc-codegen ts <protocol folder> <out dir>   write the TypeScript protocol files (TSRPC style)
+  rpc-codegen proto <protocol folder>          print the service proto JSON on stdout
+  rpc-codegen check <protocol folder>          report every problem; exit 1 if there is one
+
+The protocol folder is the one a `#[rpc_macros::service(protocols = \"..\")]` names (e.g.
+protocols/src/chat); the service is named after it. Exit codes: 0 ok, 1 problems found,
+2 bad usage or I/O error.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["ts", folder, out] => ts(folder, Path::new(out)),
+        ["proto", folder] => proto(folder),
+        ["check", folder] => check(folder),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads the folder; on errors prints them and returns the exit code.
+fn load(folder: &str) -> Result<ServiceModel, ExitCode> {
+    let display = folder.trim_end_matches('/');
+    let root = PathBuf::from(display);
+    let name = root
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("service")
+        .to_owned();
+    if !root.is_dir() {
+        eprintln!("error: `{display}` is not a folder");
+        return Err(ExitCode::from(2));
+    }
+    export::load_folder(&root, display, &name).map_err(|d| report(&d))
+}
+
+fn report(d: &Diagnostics) -> ExitCode {
+    eprintln!("{d}");
+    eprintln!(
+        "{} error{} found",
+        d.0.len(),
+        if d.0.len() == 1 { "" } else { "s" }
+    );
+    ExitCode::from(1)
+}
+
+fn ts(folder: &str, out: &Path) -> ExitCode {
+    let model = match load(folder) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let files = match export::typescript(&model) {
+        Ok(f) => f,
+        Err(d) => return report(&d),
+    };
+    match export::write_files(out, &files) {
+        Ok(paths) => {
+            for p in paths {
+                println!("{}", p.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: writing under `{}`: {e}", out.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn proto(folder: &str) -> ExitCode {
+    let model = match load(folder) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    match export::service_proto_json(&model) {
+        Ok(json) => {
+            print!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(d) => report(&d),
+    }
+}
+
+/// The macro's rules first; when they pass, whether the TypeScript export works too.
+fn check(folder: &str) -> ExitCode {
+    let model = match load(folder) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    if let Err(d) = export::typescript(&model) {
+        return report(&d);
+    }
+    println!(
+        "ok: service `{}`, {} APIs, {} messages",
+        model.name,
+        model.apis.len(),
+        model.msgs.len()
+    );
+    ExitCode::SUCCESS
+}

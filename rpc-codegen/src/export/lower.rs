@@ -1,0 +1,910 @@
+//! The exports' check pass: the model's Rust types become TypeScript-shaped declarations
+//! ([`Ir`]), following serde's JSON form (renames, skipped and optional fields, enum tagging).
+//! Only the types reachable from an API or a message are lowered, so a helper type the
+//! protocols do not use cannot fail an export. Every problem is a [`Diagnostic`] with its
+//! `file:line:column`; the renderers (`ts.rs`, `proto.rs`) never fail.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{
+    FieldDef, FieldsStyle, FileDef, FileKind, ItemDef, ModuleDef, Origin, ServiceModel, Shape,
+    TypeRef,
+};
+
+/// A TypeScript type, as both renderers need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ty {
+    /// `number`.
+    Number,
+    /// `uint` (tsrpc-proto).
+    Uint,
+    /// `int` (tsrpc-proto).
+    Int,
+    /// `string`.
+    String,
+    /// `boolean`.
+    Boolean,
+    /// `any` (`serde_json::Value`).
+    Any,
+    /// `null`.
+    Null,
+    /// `Date` (an ISO-8601 string in JSON).
+    Date,
+    /// `Uint8Array` (a base64 string in JSON).
+    Bytes,
+    /// A string literal.
+    Literal(String),
+    /// `T[]`.
+    Array(Box<Ty>),
+    /// `[A, B]`.
+    Tuple(Vec<Ty>),
+    /// A declared type: its file (`room/MsgUserJoin`) and name.
+    Ref { file: String, name: String },
+    /// A type literal `{ a: T; b?: U }`.
+    Object(Vec<Prop>),
+    /// `{ [key: string]: T }` (or `number` keys).
+    Index { numeric: bool, value: Box<Ty> },
+    /// `A | B`.
+    Union(Vec<Ty>),
+    /// `A & B`.
+    Intersection(Vec<Ty>),
+}
+
+/// A property of an interface or type literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Prop {
+    pub(crate) name: String,
+    pub(crate) optional: bool,
+    pub(crate) ty: Ty,
+    pub(crate) docs: Vec<String>,
+}
+
+/// A declaration: `export interface X extends Y { .. }` or `export type X = ..`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Decl {
+    pub(crate) name: String,
+    pub(crate) docs: Vec<String>,
+    pub(crate) body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Body {
+    Interface { extends: Vec<Ty>, props: Vec<Prop> },
+    Alias(Ty),
+}
+
+/// One TypeScript file: its path without `.ts` (`room/MsgUserJoin`) and its declarations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IrFile {
+    pub(crate) path: String,
+    pub(crate) decls: Vec<Decl>,
+}
+
+/// A service of the proto.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Service {
+    Api { name: String, file: String },
+    Msg { name: String, file: String },
+}
+
+/// Everything the renderers need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Ir {
+    pub(crate) files: Vec<IrFile>,
+    pub(crate) services: Vec<Service>,
+}
+
+/// A protocol file with where it sits.
+struct Entry<'a> {
+    folder: Vec<String>,
+    file: &'a FileDef,
+    items: &'a [ItemDef],
+    /// The TypeScript path without `.ts`: `room/MsgUserJoin`, `base`.
+    ts: String,
+}
+
+/// The TypeScript file name of a protocol file: `PtlLogin`, `MsgUserJoin`, or the stem.
+pub(crate) fn ts_stem(file: &FileDef) -> String {
+    match &file.kind {
+        FileKind::Ptl { base } => format!("Ptl{base}"),
+        FileKind::Msg { base } => format!("Msg{base}"),
+        FileKind::Other => file.stem.clone(),
+    }
+}
+
+fn entries<'a>(module: &'a ModuleDef, folder: &mut Vec<String>, out: &mut Vec<Entry<'a>>) {
+    for file in &module.files {
+        let mut ts: Vec<String> = folder.clone();
+        ts.push(ts_stem(file));
+        out.push(Entry {
+            folder: folder.clone(),
+            file,
+            items: file.items.as_deref().unwrap_or_default(),
+            ts: ts.join("/"),
+        });
+    }
+    for child in &module.children {
+        folder.push(child.name.clone());
+        entries(child, folder, out);
+        folder.pop();
+    }
+}
+
+struct Lower<'a> {
+    entries: Vec<Entry<'a>>,
+    diags: Vec<Diagnostic>,
+    /// Lowered (or failed) items by (file, item) index.
+    done: BTreeMap<(usize, usize), Option<Decl>>,
+    queue: Vec<(usize, usize)>,
+}
+
+enum Resolved {
+    Found(usize, usize),
+    NotFound,
+    Failed,
+}
+
+/// Lowers the model; `Err` lists every problem.
+pub(crate) fn lower(model: &ServiceModel) -> Result<Ir, Vec<Diagnostic>> {
+    let mut list = Vec::new();
+    entries(&model.module, &mut Vec::new(), &mut list);
+    let mut cx = Lower {
+        entries: list,
+        diags: Vec::new(),
+        done: BTreeMap::new(),
+        queue: Vec::new(),
+    };
+    let mut services = Vec::new();
+    for fi in 0..cx.entries.len() {
+        let display = cx.entries[fi].file.display.clone();
+        let ts = cx.entries[fi].ts.clone();
+        let in_file = |o: Option<&Origin>| o.is_some_and(|o| o.file == display);
+        for api in model.apis.iter().filter(|a| in_file(a.origin())) {
+            services.push(Service::Api {
+                name: api.name.clone(),
+                file: ts.clone(),
+            });
+            for ty in [&api.req, &api.res] {
+                cx.enqueue_named(fi, ty);
+            }
+        }
+        for msg in model.msgs.iter().filter(|m| in_file(m.origin())) {
+            services.push(Service::Msg {
+                name: msg.name.clone(),
+                file: ts.clone(),
+            });
+            cx.enqueue_named(fi, &msg.ty);
+        }
+    }
+    // Extras (`Source::Extra`) have no origin in a file, so no file matched them above: they
+    // are declared outside the folder and there is nothing to read.
+    while let Some((fi, ii)) = cx.queue.pop() {
+        if cx.done.contains_key(&(fi, ii)) {
+            continue;
+        }
+        cx.done.insert((fi, ii), None);
+        let decl = cx.item(fi, ii);
+        cx.done.insert((fi, ii), decl);
+    }
+    let mut files: Vec<IrFile> = Vec::new();
+    for (fi, entry) in cx.entries.iter().enumerate() {
+        let decls: Vec<Decl> = cx
+            .done
+            .range((fi, 0)..(fi, usize::MAX))
+            .filter_map(|(_, d)| d.clone())
+            .collect();
+        if !decls.is_empty() {
+            files.push(IrFile {
+                path: entry.ts.clone(),
+                decls,
+            });
+        }
+    }
+    let import_diags = import_conflicts(&cx, &files);
+    cx.diags.extend(import_diags);
+    if cx.diags.is_empty() {
+        Ok(Ir { files, services })
+    } else {
+        Err(cx.diags)
+    }
+}
+
+/// Two imported types with one name, or an import named like a local declaration.
+fn import_conflicts(cx: &Lower<'_>, files: &[IrFile]) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for file in files {
+        let mut names: HashMap<&str, &str> = file
+            .decls
+            .iter()
+            .map(|d| (d.name.as_str(), file.path.as_str()))
+            .collect();
+        let mut refs = Vec::new();
+        for d in &file.decls {
+            decl_refs(d, &mut refs);
+        }
+        for (from, name) in refs {
+            match names.get(name) {
+                Some(other) if *other != from => {
+                    let display = cx
+                        .entries
+                        .iter()
+                        .find(|e| e.ts == file.path)
+                        .map(|e| e.file.display.clone());
+                    diags.push(Diagnostic {
+                        origin: display.map(|file| Origin {
+                            file,
+                            line: 1,
+                            column: 1,
+                        }),
+                        message: format!(
+                            "`{name}` of `{from}.ts` and `{name}` of `{other}.ts` would be named alike in `{}.ts`: rename one",
+                            file.path
+                        ),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    names.insert(name, from);
+                }
+            }
+        }
+    }
+    diags
+}
+
+/// Every `(file, name)` a declaration refers to.
+pub(crate) fn decl_refs<'a>(d: &'a Decl, out: &mut Vec<(&'a str, &'a str)>) {
+    match &d.body {
+        Body::Interface { extends, props } => {
+            for t in extends {
+                ty_refs(t, out);
+            }
+            for p in props {
+                ty_refs(&p.ty, out);
+            }
+        }
+        Body::Alias(t) => ty_refs(t, out),
+    }
+}
+
+fn ty_refs<'a>(t: &'a Ty, out: &mut Vec<(&'a str, &'a str)>) {
+    match t {
+        Ty::Ref { file, name } => out.push((file, name)),
+        Ty::Array(e) => ty_refs(e, out),
+        Ty::Index { value, .. } => ty_refs(value, out),
+        Ty::Tuple(v) | Ty::Union(v) | Ty::Intersection(v) => {
+            for t in v {
+                ty_refs(t, out);
+            }
+        }
+        Ty::Object(props) => {
+            for p in props {
+                ty_refs(&p.ty, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `Option<T>` -> `T`.
+fn option_inner(t: &TypeRef) -> Option<&TypeRef> {
+    match t {
+        TypeRef::Path { segments, args }
+            if segments.last().is_some_and(|s| s == "Option") && args.len() == 1 =>
+        {
+            args.first()
+        }
+        _ => None,
+    }
+}
+
+/// `Vec<u8>`, `[u8]`, `[u8; N]`, `Box<[u8]>`.
+fn is_bytes(t: &TypeRef) -> bool {
+    let is_u8 = |t: &TypeRef| t.last_segment() == Some("u8");
+    match t {
+        TypeRef::Array(e) => is_u8(e),
+        TypeRef::Path { segments, args } if args.len() == 1 => {
+            match segments.last().map(String::as_str) {
+                Some("Vec") => is_u8(&args[0]),
+                Some("Box") => is_bytes(&args[0]),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+impl<'a> Lower<'a> {
+    fn error(&mut self, origin: &Origin, message: String) {
+        self.diags.push(Diagnostic {
+            origin: Some(origin.clone()),
+            message,
+        });
+    }
+
+    fn enqueue_named(&mut self, fi: usize, ident: &str) {
+        if let Some(ii) = self.entries[fi].items.iter().position(|i| i.ident == ident) {
+            self.queue.push((fi, ii));
+        }
+    }
+
+    /// Finds the protocol-folder type a path names: in the same file, else by file or folder
+    /// (`super::base::User`), else the only one of that name (preferring the same folder).
+    fn resolve(&mut self, fi: usize, segments: &[String], at: &Origin) -> Resolved {
+        let Some(name) = segments.last() else {
+            return Resolved::NotFound;
+        };
+        let qualifier = segments
+            .len()
+            .checked_sub(2)
+            .map(|i| segments[i].as_str())
+            .filter(|q| !matches!(*q, "super" | "crate" | "self"));
+        if qualifier.is_none() {
+            if let Some(ii) = self.entries[fi].items.iter().position(|i| &i.ident == name) {
+                return Resolved::Found(fi, ii);
+            }
+        }
+        let mut found = Vec::new();
+        for (fj, e) in self.entries.iter().enumerate() {
+            let file_ok = qualifier
+                .is_none_or(|q| e.file.stem == q || e.folder.last().is_some_and(|f| f == q));
+            if !file_ok {
+                continue;
+            }
+            for (ij, item) in e.items.iter().enumerate() {
+                if &item.ident == name {
+                    found.push((fj, ij));
+                }
+            }
+        }
+        if found.len() > 1 {
+            let folder = &self.entries[fi].folder;
+            let near: Vec<_> = found
+                .iter()
+                .copied()
+                .filter(|(fj, _)| &self.entries[*fj].folder == folder)
+                .collect();
+            if near.len() == 1 {
+                found = near;
+            }
+        }
+        match found.as_slice() {
+            [] => Resolved::NotFound,
+            [(fj, ij)] => Resolved::Found(*fj, *ij),
+            many => {
+                let places = many
+                    .iter()
+                    .map(|(fj, ij)| self.entries[*fj].items[*ij].origin.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.error(
+                    at,
+                    format!(
+                        "`{}` could be any of the types declared at {places}: write its path \
+                         (`super::<file>::{name}`) to say which",
+                        segments.join("::")
+                    ),
+                );
+                Resolved::Failed
+            }
+        }
+    }
+
+    fn item(&mut self, fi: usize, ii: usize) -> Option<Decl> {
+        let item: &'a ItemDef = &self.entries[fi].items[ii];
+        if !item.generics.is_empty() {
+            self.error(
+                &item.origin,
+                format!(
+                    "`{}<{}>` is generic: a TypeScript protocol type is concrete; declare a \
+                     concrete type for the export",
+                    item.ident,
+                    item.generics.join(", ")
+                ),
+            );
+            return None;
+        }
+        let docs = item.docs.clone();
+        let name = item.ident.clone();
+        let body = match &item.shape {
+            Shape::Alias { ty } => Body::Alias(self.ty(fi, ty, &item.origin)?),
+            Shape::Struct { style, fields } => self.strukt(fi, item, *style, fields)?,
+            Shape::Enum { variants } => {
+                let ser = &item.serde;
+                let mut members = Vec::new();
+                let all_unit = variants.iter().all(|v| v.style == FieldsStyle::Unit);
+                let mut ok = true;
+                if !all_unit && ser.tag.is_none() && !ser.untagged {
+                    self.error(
+                        &item.origin,
+                        format!(
+                            "enum `{}` has variants with data but no `#[serde(tag = \"..\")]` \
+                             (or `untagged`): TSRPC's discriminated unions need a tag field; \
+                             add `#[serde(tag = \"type\")]`",
+                            item.ident
+                        ),
+                    );
+                    return None;
+                }
+                for v in variants.iter().filter(|v| !v.serde.skip) {
+                    let vname = match &v.serde.rename {
+                        Some(n) => n.clone(),
+                        None => self.rename(&ser.rename_all, &v.ident, true, &v.origin)?,
+                    };
+                    let field_rule = v.serde.rename_all.clone().or(ser.rename_all_fields.clone());
+                    let tag_prop = |tag: &str| Prop {
+                        name: tag.to_owned(),
+                        optional: false,
+                        ty: Ty::Literal(vname.clone()),
+                        docs: Vec::new(),
+                    };
+                    let member = match (&ser.tag, &ser.content, ser.untagged, v.style) {
+                        (_, _, true, FieldsStyle::Unit) => Some(Ty::Null),
+                        (_, _, true, _) => self.variant_body(fi, v, &field_rule),
+                        (None, _, false, _) => Some(Ty::Literal(vname.clone())),
+                        (Some(tag), Some(content), false, FieldsStyle::Unit) => {
+                            let _ = content;
+                            Some(Ty::Object(vec![tag_prop(tag)]))
+                        }
+                        (Some(tag), Some(content), false, _) => {
+                            self.variant_body(fi, v, &field_rule).map(|body| {
+                                Ty::Object(vec![
+                                    tag_prop(tag),
+                                    Prop {
+                                        name: content.clone(),
+                                        optional: false,
+                                        ty: body,
+                                        docs: Vec::new(),
+                                    },
+                                ])
+                            })
+                        }
+                        (Some(tag), None, false, FieldsStyle::Unit) => {
+                            Some(Ty::Object(vec![tag_prop(tag)]))
+                        }
+                        (Some(tag), None, false, FieldsStyle::Named) => {
+                            let mut props = vec![tag_prop(tag)];
+                            let (extends, fields) =
+                                self.props(fi, &v.ident, &v.fields, &field_rule)?;
+                            if !extends.is_empty() {
+                                self.error(
+                                    &v.origin,
+                                    format!("`#[serde(flatten)]` in variant `{}` is not exported: move the fields into a struct", v.ident),
+                                );
+                                None
+                            } else {
+                                props.extend(fields);
+                                Some(Ty::Object(props))
+                            }
+                        }
+                        (Some(tag), None, false, FieldsStyle::Tuple) if v.fields.len() == 1 => {
+                            let inner = self.ty(fi, &v.fields[0].ty, &v.fields[0].origin)?;
+                            if self.is_struct_ref(fi, &v.fields[0].ty) {
+                                Some(Ty::Intersection(vec![
+                                    Ty::Object(vec![tag_prop(tag)]),
+                                    inner,
+                                ]))
+                            } else {
+                                self.error(
+                                    &v.origin,
+                                    format!(
+                                        "variant `{}` of the internally tagged enum `{}` wraps a type that is not a struct with named fields: serde cannot add the tag `{tag}` to it",
+                                        v.ident, item.ident
+                                    ),
+                                );
+                                None
+                            }
+                        }
+                        (Some(tag), None, false, FieldsStyle::Tuple) => {
+                            self.error(
+                                &v.origin,
+                                format!(
+                                    "tuple variant `{}` cannot be internally tagged (`tag = \"{tag}\"`): serde rejects it; use named fields or add `content = \"..\"`",
+                                    v.ident
+                                ),
+                            );
+                            None
+                        }
+                    };
+                    match member {
+                        Some(m) => members.push(m),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                Body::Alias(match members.len() {
+                    1 => members.pop().unwrap_or(Ty::Null),
+                    _ => Ty::Union(members),
+                })
+            }
+        };
+        Some(Decl { name, docs, body })
+    }
+
+    /// A variant's content as its own value (untagged, adjacently tagged).
+    fn variant_body(
+        &mut self,
+        fi: usize,
+        v: &crate::model::VariantDef,
+        field_rule: &Option<String>,
+    ) -> Option<Ty> {
+        match v.style {
+            FieldsStyle::Unit => Some(Ty::Null),
+            FieldsStyle::Tuple if v.fields.len() == 1 => {
+                self.ty(fi, &v.fields[0].ty, &v.fields[0].origin)
+            }
+            FieldsStyle::Tuple => {
+                let mut items = Vec::new();
+                for f in &v.fields {
+                    items.push(self.ty(fi, &f.ty, &f.origin)?);
+                }
+                Some(Ty::Tuple(items))
+            }
+            FieldsStyle::Named => {
+                let (extends, props) = self.props(fi, &v.ident, &v.fields, field_rule)?;
+                if extends.is_empty() {
+                    Some(Ty::Object(props))
+                } else {
+                    let mut all = vec![Ty::Object(props)];
+                    all.extend(extends);
+                    Some(Ty::Intersection(all))
+                }
+            }
+        }
+    }
+
+    /// Whether a type names a struct with named fields of the folder (serde can flatten it
+    /// or add a tag to it; TypeScript can extend it).
+    fn is_struct_ref(&mut self, fi: usize, t: &TypeRef) -> bool {
+        let TypeRef::Path { segments, .. } = t else {
+            return false;
+        };
+        let at = Origin {
+            file: String::new(),
+            line: 0,
+            column: 0,
+        };
+        let before = self.diags.len();
+        let r = self.resolve(fi, segments, &at);
+        self.diags.truncate(before);
+        match r {
+            Resolved::Found(fj, ij) => {
+                let item = &self.entries[fj].items[ij];
+                matches!(
+                    item.shape,
+                    Shape::Struct {
+                        style: FieldsStyle::Named,
+                        ..
+                    }
+                ) && !item.serde.transparent
+            }
+            _ => false,
+        }
+    }
+
+    fn strukt(
+        &mut self,
+        fi: usize,
+        item: &ItemDef,
+        style: FieldsStyle,
+        fields: &[FieldDef],
+    ) -> Option<Body> {
+        let ser = &item.serde;
+        if ser.transparent {
+            let Some(f) = fields.iter().find(|f| !f.serde.skip) else {
+                self.error(
+                    &item.origin,
+                    format!("transparent struct `{}` has no field", item.ident),
+                );
+                return None;
+            };
+            return Some(Body::Alias(self.ty(fi, &f.ty, &f.origin)?));
+        }
+        match style {
+            FieldsStyle::Unit => Some(Body::Alias(Ty::Null)),
+            FieldsStyle::Tuple if fields.len() == 1 => Some(Body::Alias(self.ty(
+                fi,
+                &fields[0].ty,
+                &fields[0].origin,
+            )?)),
+            FieldsStyle::Tuple => {
+                let mut items = Vec::new();
+                let mut ok = true;
+                for f in fields.iter().filter(|f| !f.serde.skip) {
+                    match self.ty(fi, &f.ty, &f.origin) {
+                        Some(t) => items.push(t),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(Body::Alias(Ty::Tuple(items)))
+            }
+            FieldsStyle::Named => {
+                let (extends, mut props) = self.props(fi, &item.ident, fields, &ser.rename_all)?;
+                if let Some(tag) = &ser.tag {
+                    let value = ser.rename.clone().unwrap_or_else(|| item.ident.clone());
+                    props.insert(
+                        0,
+                        Prop {
+                            name: tag.clone(),
+                            optional: false,
+                            ty: Ty::Literal(value),
+                            docs: Vec::new(),
+                        },
+                    );
+                }
+                Some(Body::Interface { extends, props })
+            }
+        }
+    }
+
+    /// Named fields: the flattened types (to extend) and the properties.
+    fn props(
+        &mut self,
+        fi: usize,
+        owner: &str,
+        fields: &[FieldDef],
+        rule: &Option<String>,
+    ) -> Option<(Vec<Ty>, Vec<Prop>)> {
+        let mut extends = Vec::new();
+        let mut props = Vec::new();
+        let mut ok = true;
+        for f in fields.iter().filter(|f| !f.serde.skip) {
+            let ident = f.ident.clone().unwrap_or_default();
+            if f.serde.flatten {
+                if self.is_struct_ref(fi, &f.ty) {
+                    match self.ty(fi, &f.ty, &f.origin) {
+                        Some(t) => extends.push(t),
+                        None => ok = false,
+                    }
+                } else {
+                    self.error(
+                        &f.origin,
+                        format!(
+                            "field `{ident}` of `{owner}`: only a struct with named fields of \
+                             the protocol folder can be `#[serde(flatten)]`ed in an export \
+                             (it becomes `extends`), not `{}`",
+                            f.ty
+                        ),
+                    );
+                    ok = false;
+                }
+                continue;
+            }
+            let name = match &f.serde.rename {
+                Some(n) => Some(n.clone()),
+                None => self.rename(rule, &ident, false, &f.origin),
+            };
+            match (name, self.field_ty(fi, owner, &ident, f)) {
+                (Some(name), Some((optional, ty))) => props.push(Prop {
+                    name,
+                    optional,
+                    ty,
+                    docs: f.docs.clone(),
+                }),
+                _ => ok = false,
+            }
+        }
+        ok.then_some((extends, props))
+    }
+
+    /// A field's type and whether it may be absent: `Option<T>` with `skip_serializing_if`
+    /// is `field?: T`; without, serde writes `null`, so `field?: T | null`; any other field
+    /// with `skip_serializing_if` is optional too.
+    fn field_ty(
+        &mut self,
+        fi: usize,
+        owner: &str,
+        ident: &str,
+        f: &FieldDef,
+    ) -> Option<(bool, Ty)> {
+        let (inner, is_option) = match option_inner(&f.ty) {
+            Some(t) => (t, true),
+            None => (&f.ty, false),
+        };
+        let ty = match &f.serde.with {
+            Some(with) if with.contains("base64") && is_bytes(inner) => Ty::Bytes,
+            Some(with) if with.contains("serde_bytes") => self.ty(fi, inner, &f.origin)?,
+            Some(with) => {
+                self.error(
+                    &f.origin,
+                    format!(
+                        "field `{ident}` of `{owner}`: `with = \"{with}\"` chooses its own JSON \
+                         form, which the export cannot see (known: a module with `base64` in its \
+                         path on `Vec<u8>` -> `Uint8Array`, `serde_bytes`)"
+                    ),
+                );
+                return None;
+            }
+            None => self.ty(fi, inner, &f.origin)?,
+        };
+        Some(match (is_option, f.serde.skip_serializing_if) {
+            (true, true) => (true, ty),
+            (true, false) => (true, Ty::Union(vec![ty, Ty::Null])),
+            (false, skip_if) => (skip_if, ty),
+        })
+    }
+
+    /// Applies a `rename_all` rule the way serde does (`variant`: a PascalCase variant name,
+    /// else a snake_case field name).
+    fn rename(
+        &mut self,
+        rule: &Option<String>,
+        name: &str,
+        variant: bool,
+        at: &Origin,
+    ) -> Option<String> {
+        let Some(rule) = rule else {
+            return Some(name.to_owned());
+        };
+        let out = if variant {
+            rename_variant(rule, name)
+        } else {
+            rename_field(rule, name)
+        };
+        if out.is_none() {
+            self.error(
+                at,
+                format!("unknown serde rename rule `{rule}` (serde knows lowercase, UPPERCASE, PascalCase, camelCase, snake_case, SCREAMING_SNAKE_CASE, kebab-case, SCREAMING-KEBAB-CASE)"),
+            );
+        }
+        out
+    }
+
+    /// A Rust type as TypeScript.
+    fn ty(&mut self, fi: usize, t: &TypeRef, at: &Origin) -> Option<Ty> {
+        let unsupported = |this: &mut Self, why: &str| {
+            this.error(at, format!("type `{t}` has no TypeScript form: {why}"));
+            None
+        };
+        match t {
+            TypeRef::Tuple(v) if v.is_empty() => Some(Ty::Null),
+            TypeRef::Tuple(v) => {
+                let mut items = Vec::new();
+                for e in v {
+                    items.push(self.ty(fi, e, at)?);
+                }
+                Some(Ty::Tuple(items))
+            }
+            TypeRef::Array(e) => Some(Ty::Array(Box::new(self.ty(fi, e, at)?))),
+            TypeRef::Other(_) => unsupported(
+                self,
+                "only paths, tuples and arrays of serializable types are exported",
+            ),
+            TypeRef::Path { segments, args } => {
+                match self.resolve(fi, segments, at) {
+                    Resolved::Found(fj, ij) => {
+                        if !args.is_empty() {
+                            return unsupported(
+                                self,
+                                "generic types are not exported; declare a concrete type",
+                            );
+                        }
+                        self.queue.push((fj, ij));
+                        return Some(Ty::Ref {
+                            file: self.entries[fj].ts.clone(),
+                            name: self.entries[fj].items[ij].ident.clone(),
+                        });
+                    }
+                    Resolved::Failed => return None,
+                    Resolved::NotFound => {}
+                }
+                let last = segments.last().map(String::as_str).unwrap_or_default();
+                let arg = |this: &mut Self, i: usize| this.ty(fi, &args[i], at);
+                match (last, args.len()) {
+                    ("f64" | "f32", 0) => Some(Ty::Number),
+                    ("u8" | "u16" | "u32" | "u64" | "usize", 0) => Some(Ty::Uint),
+                    ("i8" | "i16" | "i32" | "i64" | "isize", 0) => Some(Ty::Int),
+                    ("u128" | "i128", 0) => unsupported(
+                        self,
+                        "128-bit integers do not fit a JavaScript number; use a string",
+                    ),
+                    ("String" | "str" | "char", 0) => Some(Ty::String),
+                    ("bool", 0) => Some(Ty::Boolean),
+                    ("Value", 0) => Some(Ty::Any),
+                    ("DateTime", _) => Some(Ty::Date),
+                    ("Box" | "Rc" | "Arc" | "Cow", 1) => arg(self, 0),
+                    ("Option", 1) => Some(Ty::Union(vec![arg(self, 0)?, Ty::Null])),
+                    (
+                        "Vec" | "VecDeque" | "LinkedList" | "HashSet" | "BTreeSet" | "IndexSet"
+                        | "BinaryHeap",
+                        1,
+                    ) => Some(Ty::Array(Box::new(arg(self, 0)?))),
+                    ("HashMap" | "BTreeMap" | "IndexMap", 2) => {
+                        let numeric = match args[0].last_segment() {
+                            Some("String" | "str" | "char") => false,
+                            Some(
+                                "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32"
+                                | "i64" | "isize",
+                            ) => true,
+                            _ => {
+                                return unsupported(
+                                    self,
+                                    "a map exports with `String` or integer keys only",
+                                )
+                            }
+                        };
+                        Some(Ty::Index {
+                            numeric,
+                            value: Box::new(arg(self, 1)?),
+                        })
+                    }
+                    _ => unsupported(
+                        self,
+                        "it is neither declared in the protocol folder nor a known type \
+                         (numbers, `String`, `bool`, `Vec`, `Option`, maps, `Box`, tuples, \
+                         `serde_json::Value`, chrono `DateTime`)",
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// serde's `RenameRule::apply_to_variant`.
+pub(crate) fn rename_variant(rule: &str, v: &str) -> Option<String> {
+    let snake = || {
+        let mut s = String::new();
+        for (i, ch) in v.char_indices() {
+            if i > 0 && ch.is_uppercase() {
+                s.push('_');
+            }
+            s.push(ch.to_ascii_lowercase());
+        }
+        s
+    };
+    Some(match rule {
+        "PascalCase" => v.to_owned(),
+        "lowercase" => v.to_ascii_lowercase(),
+        "UPPERCASE" => v.to_ascii_uppercase(),
+        "camelCase" => {
+            let mut c = v.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_lowercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        }
+        "snake_case" => snake(),
+        "SCREAMING_SNAKE_CASE" => snake().to_ascii_uppercase(),
+        "kebab-case" => snake().replace('_', "-"),
+        "SCREAMING-KEBAB-CASE" => snake().to_ascii_uppercase().replace('_', "-"),
+        _ => return None,
+    })
+}
+
+/// serde's `RenameRule::apply_to_field`.
+pub(crate) fn rename_field(rule: &str, f: &str) -> Option<String> {
+    let pascal = || {
+        let mut s = String::new();
+        let mut up = true;
+        for ch in f.chars() {
+            if ch == '_' {
+                up = true;
+            } else if up {
+                s.push(ch.to_ascii_uppercase());
+                up = false;
+            } else {
+                s.push(ch);
+            }
+        }
+        s
+    };
+    Some(match rule {
+        "lowercase" | "snake_case" => f.to_owned(),
+        "UPPERCASE" | "SCREAMING_SNAKE_CASE" => f.to_ascii_uppercase(),
+        "PascalCase" => pascal(),
+        "camelCase" => {
+            let p = pascal();
+            let mut c = p.chars();
+            match c.next() {
+                Some(first) => first.to_ascii_lowercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        }
+        "kebab-case" => f.replace('_', "-"),
+        "SCREAMING-KEBAB-CASE" => f.to_ascii_uppercase().replace('_', "-"),
+        _ => return None,
+    })
+}

@@ -1,0 +1,125 @@
+//! Exports of a service for the TypeScript side: TSRPC protocol files ([`typescript`]) and a
+//! service proto document ([`service_proto_json`]).
+//!
+//! ```text
+//! ServiceModel --lower (check: serde's JSON form, every problem with file:line)--> IR
+//!   --ts.rs--> PtlLogin.ts, room/MsgUserJoin.ts, ..   --proto.rs--> serviceProto-like JSON
+//! ```
+//!
+//! Only the types an API or a message reaches are exported. Each protocol file becomes one
+//! TypeScript file named the TSRPC way (`ptl_login.rs` -> `PtlLogin.ts`, `room/msg_user_join.rs`
+//! -> `room/MsgUserJoin.ts`, any other file keeps its stem: `base.rs` -> `base.ts`); helper
+//! types stay in the file that declares them, as `export interface` / `export type`, imported
+//! where used. Doc comments become `/** */`.
+//!
+//! | Rust | TypeScript |
+//! | --- | --- |
+//! | `f64`, `f32` | `number` |
+//! | `u8`..`u64`, `usize` | `uint` (from `tsrpc-proto`) |
+//! | `i8`..`i64`, `isize` | `int` (from `tsrpc-proto`) |
+//! | `String`, `&str`, `char`, `Cow<str>` | `string` |
+//! | `bool` | `boolean` |
+//! | `Vec<T>`, `[T; N]`, `VecDeque`, `HashSet`, `BTreeSet`, .. | `T[]` |
+//! | `(A, B)` | `[A, B]`; `()` and a unit struct are `null` |
+//! | `HashMap<String, T>`, `BTreeMap`, `IndexMap` | `{ [key: string]: T }` (integer keys: `number`) |
+//! | `Option<T>` + `skip_serializing_if` | `field?: T` |
+//! | `Option<T>` without it (serde writes `null`) | `field?: T \| null` |
+//! | any field with `skip_serializing_if` | `field?: T` |
+//! | `Box<T>`, `Rc<T>`, `Arc<T>` | `T` |
+//! | `serde_json::Value` | `any` |
+//! | chrono `DateTime<Tz>` | `Date` (an ISO-8601 string in JSON) |
+//! | `Vec<u8>` | `uint[]`, as serde_json writes it; with `#[serde(with = "..base64..")]`: `Uint8Array` (a base64 string in JSON, as TSRPC's) |
+//! | struct | `interface` (`#[serde(flatten)]` of a struct: `extends`; `tag`: a literal field) |
+//! | newtype struct, `#[serde(transparent)]` | the inner type |
+//! | unit-only enum | `'a' \| 'b'` (with serde's renames) |
+//! | enum with `tag` | `{ tag: 'A'; .. } \| ..`; with `tag` + `content`: `{ tag: 'A'; content: .. }` |
+//! | `#[serde(untagged)]` enum | the union of the variants' types |
+//!
+//! Names follow serde: `rename`, `rename_all` (every serde rule), `rename_all_fields`,
+//! `rename(serialize = ..)`; `skip` / `skip_serializing` fields are left out.
+//!
+//! Not exported, each with a [`Diagnostic`] at its `file:line:column`: generic types, data
+//! enums without `tag` / `untagged` (TSRPC's discriminated unions need a tag), 128-bit
+//! integers, maps with other keys, a `with = ".."` the table does not know, `flatten` of
+//! anything but a struct of the folder, and types neither declared in the folder nor listed
+//! above. Types declared outside the folder (the service attribute's `extra_apis` /
+//! `extra_msgs`) are not exported: there is no file to read them from.
+
+mod lower;
+mod proto;
+mod ts;
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::Span;
+
+use crate::diagnostic::{Ctxt, Diagnostic, Diagnostics};
+use crate::model::ServiceModel;
+
+/// The TypeScript protocol files of a service: `(path relative to the output folder, text)`,
+/// e.g. `("room/MsgUserJoin.ts", "export interface MsgUserJoin { .. }")`. Run
+/// `tsrpc-cli proto -i <that folder> -o <folder>/serviceProto.ts` on them for TSRPC's proto.
+pub fn typescript(model: &ServiceModel) -> Result<Vec<(PathBuf, String)>, Diagnostics> {
+    let ir = lower::lower(model).map_err(Diagnostics)?;
+    Ok(ir
+        .files
+        .iter()
+        .map(|f| (PathBuf::from(format!("{}.ts", f.path)), ts::render_file(f)))
+        .collect())
+}
+
+/// The service proto document, statically: what the protocol files say, shaped like
+/// TSRPC's `ServiceProto` (TSRPC-WIRE.md c.6) plus the service's `name`:
+///
+/// ```json
+/// { "name": "chat",
+///   "services": [ { "id": 0, "name": "Add", "type": "api" }, .. ],
+///   "types": { "PtlAdd/ReqAdd": { "type": "Interface", "properties": [ .. ] }, .. } }
+/// ```
+///
+/// `types` are the TSBuffer schemas tsrpc-cli would write for the files of [`typescript`]
+/// (helper types are `Reference`s to their own entries). Ids are positions: services in
+/// folder order (a file's services as the folder lists them, sub-folders after files),
+/// properties and members in declaration order. They are not TSRPC's (its glob order
+/// differs, and a committed proto keeps its ids stable), so binary mode must not rely on
+/// them. The run-time proto (`service_proto()` of a generated service) adds the JSON Schema
+/// of each type (schemars); this one needs no compilation.
+pub fn service_proto_json(model: &ServiceModel) -> Result<String, Diagnostics> {
+    let ir = lower::lower(model).map_err(Diagnostics)?;
+    Ok(proto::document(&model.name, &ir).pretty())
+}
+
+/// Reads the protocol folder `root` (shown as `display` in messages) as the service `name`,
+/// applying every rule of the service macro. `Err` lists every mistake.
+pub fn load_folder(root: &Path, display: &str, name: &str) -> Result<ServiceModel, Diagnostics> {
+    let cx = Ctxt::new();
+    let model = crate::load_service(&cx, Span::call_site(), name, root, display, &[], &[]);
+    let messages = cx.messages();
+    match cx.check() {
+        Ok(()) => Ok(model),
+        Err(_) => Err(Diagnostics(
+            messages
+                .into_iter()
+                .map(|message| Diagnostic {
+                    origin: None,
+                    message,
+                })
+                .collect(),
+        )),
+    }
+}
+
+/// Writes `files` (from [`typescript`]) under `out`, creating folders; returns the paths
+/// written. Files already in `out` are left alone.
+pub fn write_files(out: &Path, files: &[(PathBuf, String)]) -> std::io::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for (rel, text) in files {
+        let path = out.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, text)?;
+        written.push(path);
+    }
+    Ok(written)
+}
