@@ -154,6 +154,19 @@ pub mod procfs {
         Some(utime + stime)
     }
 
+    /// CPU time of a process in nanoseconds (the sum of its threads' `schedstat`): precise
+    /// where the tick counters are coarse.
+    pub fn cpu_ns(pid: u32) -> Option<u64> {
+        let mut total = 0;
+        for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+            let path = task.ok()?.path().join("schedstat");
+            if let Ok(s) = std::fs::read_to_string(path) {
+                total += s.split_whitespace().next()?.parse::<u64>().ok()?;
+            }
+        }
+        Some(total)
+    }
+
     /// Machine-wide busy ticks (every field of the `cpu` line but idle and iowait; steal
     /// included).
     pub fn busy_ticks() -> Option<u64> {

@@ -68,6 +68,8 @@ pub(crate) struct Snap {
     srv: u64,
     cli: u64,
     busy: u64,
+    srv_ns: u64,
+    cli_ns: u64,
 }
 
 /// Reads the counters of the server process, this process and the machine.
@@ -90,9 +92,12 @@ impl Sampler {
             srv: procfs::cpu_ticks(self.server_pid).unwrap_or(0),
             cli: procfs::cpu_ticks(std::process::id()).unwrap_or(0),
             busy: procfs::busy_ticks().unwrap_or(0),
+            srv_ns: procfs::cpu_ns(self.server_pid).unwrap_or(0),
+            cli_ns: procfs::cpu_ns(std::process::id()).unwrap_or(0),
         }
     }
-    /// `srv=.. cli=.. other=..` in percent of one core.
+    /// `srv=.. cli=.. other=..` in percent of one core (ticks), then `srvns=.. clins=..`,
+    /// the CPU nanoseconds of server and client (schedstat).
     pub(crate) fn cpu(&self, a: &Snap, b: &Snap) -> String {
         let secs = (b.t - a.t).as_secs_f64().max(1e-9);
         let pct = |ticks: u64| ticks as f64 / self.tck / secs * 100.0;
@@ -100,10 +105,12 @@ impl Sampler {
         let cli = b.cli.saturating_sub(a.cli);
         let other = b.busy.saturating_sub(a.busy).saturating_sub(srv + cli);
         format!(
-            "srv={:.0} cli={:.0} other={:.0}",
+            "srv={:.0} cli={:.0} other={:.0} srvns={} clins={}",
             pct(srv),
             pct(cli),
-            pct(other)
+            pct(other),
+            b.srv_ns.saturating_sub(a.srv_ns),
+            b.cli_ns.saturating_sub(a.cli_ns)
         )
     }
 }

@@ -318,6 +318,23 @@ struct Rep {
     srv: f64,
     cli: f64,
     other: f64,
+    srv_ns: f64,
+    cli_ns: f64,
+}
+
+impl Rep {
+    /// Operations in the repetition (calls, messages or deliveries).
+    fn ops(&self) -> f64 {
+        self.rate * self.ms / 1e3
+    }
+    /// Server CPU µs per operation.
+    fn srv_us(&self) -> f64 {
+        self.srv_ns / 1e3 / self.ops()
+    }
+    /// Client CPU µs per operation.
+    fn cli_us(&self) -> f64 {
+        self.cli_ns / 1e3 / self.ops()
+    }
 }
 
 fn parse_rep(line: &str) -> Option<Rep> {
@@ -333,6 +350,8 @@ fn parse_rep(line: &str) -> Option<Rep> {
             "srv" => r.srv = v,
             "cli" => r.cli = v,
             "other" => r.other = v,
+            "srvns" => r.srv_ns = v,
+            "clins" => r.cli_ns = v,
             _ => {}
         }
     }
@@ -614,7 +633,11 @@ fn print_table(o: &Opts, results: &[(String, String, Result<Cell, String>)]) -> 
         "\nIn brackets: times worse than raw in this run (raw/x for rates, x/raw for latency, \
          time and memory). ±: the spread (max-min)/mean of the repetitions' rates."
     );
-    println!("\nCPU over the median repetition, % of one core: server / client / other");
+    println!(
+        "\nCPU over the median repetition: server / client / other in % of one core (ticks of \
+         /proc/<pid>/stat and /proc/stat), then server + client CPU µs per operation \
+         (schedstat, not skewed by other load)"
+    );
     print!("\n| workload |");
     for c in &o.contenders {
         print!(" {} |", c.title);
@@ -633,8 +656,12 @@ fn print_table(o: &Opts, results: &[(String, String, Result<Cell, String>)]) -> 
         for c in &o.contenders {
             match find(w, c.key) {
                 Some(Ok(cell)) => print!(
-                    " {:.0} / {:.0} / {:.0} |",
-                    cell.median.srv, cell.median.cli, cell.median.other
+                    " {:.0} / {:.0} / {:.0}; {:.2} + {:.2} µs |",
+                    cell.median.srv,
+                    cell.median.cli,
+                    cell.median.other,
+                    cell.median.srv_us(),
+                    cell.median.cli_us()
                 ),
                 Some(Err(_)) => print!(" FAILED |"),
                 None => print!(" - |"),
