@@ -206,6 +206,15 @@ pub(crate) fn lower(model: &ServiceModel) -> Result<Ir, Vec<Diagnostic>> {
     if cx.diags.is_empty() {
         Ok(Ir { files, services })
     } else {
+        cx.diags.sort_by(|a, b| {
+            let key = |d: &Diagnostic| {
+                d.origin
+                    .as_ref()
+                    .map(|o| (o.file.clone(), o.line, o.column))
+            };
+            key(a).cmp(&key(b))
+        });
+        cx.diags.dedup();
         Err(cx.diags)
     }
 }
@@ -907,4 +916,64 @@ pub(crate) fn rename_field(rule: &str, f: &str) -> Option<String> {
         "SCREAMING-KEBAB-CASE" => f.to_ascii_uppercase().replace('_', "-"),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// serde's own examples (serde_derive `case.rs`).
+    #[test]
+    fn rename_rules_as_serde() {
+        let fields = [
+            ("lowercase", "very_tasty"),
+            ("UPPERCASE", "VERY_TASTY"),
+            ("PascalCase", "VeryTasty"),
+            ("camelCase", "veryTasty"),
+            ("snake_case", "very_tasty"),
+            ("SCREAMING_SNAKE_CASE", "VERY_TASTY"),
+            ("kebab-case", "very-tasty"),
+            ("SCREAMING-KEBAB-CASE", "VERY-TASTY"),
+        ];
+        for (rule, want) in fields {
+            assert_eq!(
+                rename_field(rule, "very_tasty").as_deref(),
+                Some(want),
+                "{rule}"
+            );
+        }
+        let variants = [
+            ("lowercase", "verytasty"),
+            ("UPPERCASE", "VERYTASTY"),
+            ("PascalCase", "VeryTasty"),
+            ("camelCase", "veryTasty"),
+            ("snake_case", "very_tasty"),
+            ("SCREAMING_SNAKE_CASE", "VERY_TASTY"),
+            ("kebab-case", "very-tasty"),
+            ("SCREAMING-KEBAB-CASE", "VERY-TASTY"),
+        ];
+        for (rule, want) in variants {
+            assert_eq!(
+                rename_variant(rule, "VeryTasty").as_deref(),
+                Some(want),
+                "{rule}"
+            );
+        }
+        assert_eq!(rename_field("camelCase", "a").as_deref(), Some("a"));
+        assert_eq!(rename_field("Title Case", "a"), None);
+    }
+
+    #[test]
+    fn bytes_and_options() {
+        let parse = |s: &str| crate::parse::shape::type_ref(&syn::parse_str(s).unwrap());
+        assert!(is_bytes(&parse("Vec<u8>")));
+        assert!(is_bytes(&parse("Box<[u8]>")));
+        assert!(is_bytes(&parse("[u8; 32]")));
+        assert!(!is_bytes(&parse("Vec<u16>")));
+        assert_eq!(
+            option_inner(&parse("std::option::Option<String>")),
+            Some(&parse("String"))
+        );
+        assert_eq!(option_inner(&parse("Vec<String>")), None);
+    }
 }

@@ -1,0 +1,75 @@
+//! The `rpc-codegen` binary: its three commands and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rpc-codegen"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const CHAT: &str = "../protocols/src/chat";
+
+#[test]
+fn check() {
+    let ok = run(&["check", CHAT]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert_eq!(text(&ok.stdout), "ok: service `chat`, 7 APIs, 6 messages\n");
+
+    let broken = run(&["check", "tests/fixtures/broken"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let err = text(&broken.stderr);
+    assert!(err.contains("error: tests/fixtures/broken/ptl_login.rs:1:12: API `Login` has `ReqLogin` but no `ResLogin`"), "{err}");
+    assert!(err.ends_with("6 errors found\n"), "{err}");
+
+    let unexportable = run(&["check", "tests/fixtures/unexportable"]);
+    assert_eq!(unexportable.status.code(), Some(1));
+    assert!(text(&unexportable.stderr).contains(
+        "error: tests/fixtures/unexportable/ptl_bad.rs:9:9: type `u128` has no TypeScript form"
+    ));
+}
+
+#[test]
+fn ts_writes_the_files() {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-ts");
+    let _ = std::fs::remove_dir_all(&out);
+    let res = run(&["ts", CHAT, out.to_str().unwrap()]);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
+    assert_eq!(text(&res.stdout).lines().count(), 13);
+    let join = std::fs::read_to_string(out.join("room/MsgUserJoin.ts")).unwrap();
+    assert!(
+        join.contains("export interface MsgUserJoin {\n    roomId: string;"),
+        "{join}"
+    );
+    assert!(Path::new(&out.join("PtlLogin.ts")).is_file());
+}
+
+#[test]
+fn proto_prints_json() {
+    let res = run(&["proto", CHAT]);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
+    let json = text(&res.stdout);
+    assert!(
+        json.starts_with("{\n    \"name\": \"chat\",\n    \"services\": ["),
+        "{json}"
+    );
+    assert!(json.contains("\"PtlLogin/ReqLogin\": {"));
+}
+
+#[test]
+fn usage() {
+    for args in [&[][..], &["ts", CHAT][..], &["nope", "x"][..]] {
+        let res = run(args);
+        assert_eq!(res.status.code(), Some(2), "{args:?}");
+        assert!(text(&res.stderr).starts_with("usage:"));
+    }
+    assert_eq!(run(&["--help"]).status.code(), Some(0));
+    assert_eq!(run(&["check", "no/such/folder"]).status.code(), Some(2));
+}
