@@ -16,6 +16,33 @@
 //! // build.rs: fn main() { .. }
 //! rpc_codegen::watch("src/chat");
 //! ```
+//!
+//! # Exports for the TypeScript side
+//!
+//! [`export`] turns the same model into TSRPC's TypeScript protocol files
+//! ([`export::typescript`]: `PtlLogin.ts`, `room/MsgUserJoin.ts`, .. with `export interface`s,
+//! `uint`/`int` from `tsrpc-proto`, serde's renames and optional fields) and into a static
+//! service proto shaped like TSRPC's ([`export::service_proto_json`]). The Rust -> TypeScript
+//! table and what is refused (with `file:line:column`) are in [`export`]'s docs.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! let model = rpc_codegen::export::load_folder(Path::new("protocols/src/chat"), "protocols/src/chat", "chat")?;
+//! let files = rpc_codegen::export::typescript(&model)?; // [("PtlLogin.ts", "..."), ..]
+//! rpc_codegen::export::write_files(Path::new("web/protocols"), &files)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The `rpc-codegen` binary does the same from the command line (no extra dependency):
+//!
+//! ```text
+//! rpc-codegen ts <protocol folder> <out dir>   write the TypeScript protocol files
+//! rpc-codegen proto <protocol folder>          print the service proto JSON
+//! rpc-codegen check <protocol folder>          report every problem; exit 1 if there is one
+//! ```
+//!
+//! Run `tsrpc-cli proto -i <out dir> -o <out dir>/serviceProto.ts` on the TypeScript files
+//! for TSRPC's own proto; `tests/tests/ts_export.rs` checks that it matches the reference.
 
 pub mod check;
 pub mod diagnostic;

@@ -1,6 +1,7 @@
 //! The service model: plain owned data built by [`crate::parse`], judged by [`crate::check`]
-//! and turned into tokens by [`crate::render`]. Nothing here borrows from syn's trees, so the
-//! model can be built, inspected and compared in ordinary unit tests.
+//! and turned into tokens by the renderers (`crate::render`) or into TypeScript by
+//! [`crate::export`]. Nothing here borrows from syn's trees, so the model can be built,
+//! inspected and compared in ordinary unit tests.
 
 use std::path::PathBuf;
 
