@@ -31,6 +31,28 @@ pub(crate) trait Transport: Send + Sync {
     ) -> impl Future<Output = Result<(), TsrpcError>> + Send;
 }
 
+/// Hashes serial numbers (our own sequential integers) with one multiply instead of SipHash:
+/// the pending-call tables are touched several times per call.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct SnHasher(u64);
+
+impl std::hash::Hasher for SnHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by sn.
+pub(crate) type SnMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<SnHasher>>;
+
 struct AbortEntry {
     key: Option<String>,
     tx: oneshot::Sender<()>,
@@ -41,7 +63,7 @@ pub struct ClientCore {
     pub(crate) flows: ClientFlows,
     sn: AtomicU64,
     timeout: Option<Duration>,
-    aborts: Mutex<HashMap<u64, AbortEntry>>,
+    aborts: Mutex<SnMap<AbortEntry>>,
 }
 
 impl fmt::Debug for ClientCore {
@@ -80,11 +102,11 @@ impl ClientCore {
             flows: ClientFlows::default(),
             sn: AtomicU64::new(0),
             timeout: timeout.filter(|t| !t.is_zero()),
-            aborts: Mutex::new(HashMap::new()),
+            aborts: Mutex::new(SnMap::default()),
         }
     }
 
-    fn lock_aborts(&self) -> std::sync::MutexGuard<'_, HashMap<u64, AbortEntry>> {
+    fn lock_aborts(&self) -> std::sync::MutexGuard<'_, SnMap<AbortEntry>> {
         self.aborts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -215,6 +237,7 @@ impl ClientCore {
             }
         };
         tokio::select! {
+            biased; // no random branch order per call
             ret = with_timeout => ret,
             Ok(()) = rx => Err(TsrpcError::aborted()),
         }

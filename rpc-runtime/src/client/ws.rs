@@ -1,6 +1,5 @@
 //! The WebSocket client.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,7 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::core::{ClientCore, Transport};
+use super::core::{ClientCore, SnMap, Transport};
 use super::flows::{DataEvent, DisconnectEvent, MsgEvent, PreConnectEvent};
 use super::impl_rpc_client;
 use crate::codec::{Codec, ServerOutput};
@@ -134,7 +133,7 @@ pub(crate) struct WsInner {
     pub(crate) core: ClientCore,
     codec: Codec,
     state: Mutex<State>,
-    pending: Mutex<HashMap<u64, oneshot::Sender<ApiReturn<String>>>>,
+    pending: Mutex<SnMap<oneshot::Sender<ApiReturn<String>>>>,
     listeners: Listeners<MsgHandler>,
     latency_us: AtomicU64,
 }
@@ -182,7 +181,7 @@ impl WsClient {
                     live: None,
                     connecting: None,
                 }),
-                pending: Mutex::new(HashMap::new()),
+                pending: Mutex::new(SnMap::default()),
                 listeners: Listeners::new(),
                 latency_us: AtomicU64::new(u64::MAX),
             }),
@@ -635,7 +634,7 @@ impl WsInner {
     fn lock_state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-    fn lock_pending(&self) -> MutexGuard<'_, HashMap<u64, oneshot::Sender<ApiReturn<String>>>> {
+    fn lock_pending(&self) -> MutexGuard<'_, SnMap<oneshot::Sender<ApiReturn<String>>>> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
     fn live(&self) -> Option<Arc<Live>> {
