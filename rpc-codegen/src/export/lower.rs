@@ -524,6 +524,16 @@ impl<'a> Lower<'a> {
                 if !ok {
                     return None;
                 }
+                if members.is_empty() {
+                    self.error(
+                        &item.origin,
+                        format!(
+                            "enum `{}` has no variant to export: serde cannot write it",
+                            item.ident
+                        ),
+                    );
+                    return None;
+                }
                 Body::Alias(match members.len() {
                     1 => members.pop().unwrap_or(Ty::Null),
                     _ => Ty::Union(members),

@@ -149,9 +149,12 @@ fn parse_items_inner(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
             syn::Item::Type(t) => (&t.ident, "type", &t.vis, &t.attrs, &t.generics),
             _ => continue,
         };
-        let Some(shape) = shape::shape_of(item, &|span| origin(file, span)) else {
+        let Some(mut shape) = shape::shape_of(item, &|span| origin(file, span)) else {
             continue;
         };
+        if has_skip_serializing_none(attrs) {
+            shape::skip_serializing_none(&mut shape);
+        }
         let mut option_fields = Vec::new();
         if !has_skip_serializing_none(attrs) {
             match item {

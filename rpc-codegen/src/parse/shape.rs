@@ -39,6 +39,20 @@ pub(crate) fn shape_of(item: &syn::Item, origin: &dyn Fn(Span) -> Origin) -> Opt
     })
 }
 
+/// `#[serde_with::skip_serializing_none]` adds `skip_serializing_if` to every `Option` field.
+pub(crate) fn skip_serializing_none(shape: &mut Shape) {
+    let fields: Vec<&mut FieldDef> = match shape {
+        Shape::Struct { fields, .. } => fields.iter_mut().collect(),
+        Shape::Enum { variants } => variants.iter_mut().flat_map(|v| &mut v.fields).collect(),
+        Shape::Alias { .. } => Vec::new(),
+    };
+    for f in fields {
+        if f.ty.last_segment() == Some("Option") {
+            f.serde.skip_serializing_if = true;
+        }
+    }
+}
+
 /// The generic type parameters of an item (lifetimes and consts are not listed).
 pub(crate) fn generics(g: &syn::Generics) -> Vec<String> {
     g.type_params().map(|p| p.ident.to_string()).collect()
