@@ -353,9 +353,13 @@ async fn run_handler(
     fut: BoxFuture<HandlerResult<String>>,
 ) -> Result<String, TsrpcError> {
     let inner = core.options.return_inner_error;
-    let guarded = AssertUnwindSafe(fut).catch_unwind();
-    let out = match core.options.api_timeout {
-        Some(t) if !t.is_zero() => match tokio::time::timeout(t, guarded).await {
+    let mut guarded = AssertUnwindSafe(fut).catch_unwind();
+    // Most handlers finish on their first poll: no timer for those (the timeout starts at once
+    // after it otherwise).
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(guarded.poll_unpin(cx))).await;
+    let out = match (first, core.options.api_timeout) {
+        (std::task::Poll::Ready(out), _) => out,
+        (_, Some(t)) if !t.is_zero() => match tokio::time::timeout(t, guarded).await {
             Ok(r) => r,
             Err(_) => {
                 return Err(TsrpcError::server("Server Timeout").with_code(codes::SERVER_TIMEOUT))

@@ -151,10 +151,13 @@ pub(crate) async fn serve<S>(
     let mut last_rx = now;
     let mut peer_reason: Option<String> = None;
 
+    // One waiter for the whole loop, not one registered and dropped per frame.
+    let terminate = signals.terminate.notified();
+    tokio::pin!(terminate);
     loop {
         let frame = tokio::select! {
             biased;
-            _ = signals.terminate.notified() => break,
+            _ = &mut terminate => break,
             f = source.next() => f,
             _ = tick(&mut heartbeat_check) => {
                 let wait = core.options.heartbeat_wait.unwrap_or_default();
