@@ -53,6 +53,15 @@ fn write_js_number<W: ?Sized + io::Write>(w: &mut W, v: f64) -> io::Result<()> {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         return CompactFormatter.write_i64(w, v as i64);
     }
+    let mut buf = ryu::Buffer::new();
+    if v.fract() != 0.0 {
+        // ryu writes plain decimals (no exponent) only for 1e-5 <= |v| < 1e16, where JavaScript
+        // also writes plain decimals with the same shortest digits: no allocation then.
+        let s = buf.format_finite(v);
+        if !s.contains(['e', 'E']) {
+            return w.write_all(s.as_bytes());
+        }
+    }
     let mut out = String::with_capacity(24);
     js_number_string(v, &mut out);
     w.write_all(out.as_bytes())
@@ -134,6 +143,14 @@ mod tests {
             (5e-324, "5e-324"),
             (1.7976931348623157e308, "1.7976931348623157e+308"),
             (2.5e15, "2500000000000000"),
+            (3.75, "3.75"),
+            (-1234.5678, "-1234.5678"),
+            (0.00001, "0.00001"),
+            (0.000012, "0.000012"),
+            (1.5e-6, "0.0000015"),
+            (123456789012345.6, "123456789012345.6"),
+            (1234567890123456.7, "1234567890123456.8"),
+            (12345678901234567.0, "12345678901234568"),
         ];
         for (v, want) in cases {
             assert_eq!(js(v), want, "formatting {v:e}");
