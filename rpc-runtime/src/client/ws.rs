@@ -448,10 +448,14 @@ impl WsClient {
     ) {
         let mut reason = String::new();
         let mut closed_rx = live.closed.subscribe();
+        // One waiter for the whole loop, not one registered and dropped per frame.
+        let closed = wait_closed(&mut closed_rx);
+        tokio::pin!(closed);
         loop {
             let frame = tokio::select! {
+                biased;
+                _ = &mut closed => break,
                 f = source.next() => f,
-                _ = wait_closed(&mut closed_rx) => break,
             };
             match frame {
                 Some(Ok(WsMessage::Text(text))) => self.on_text(text.as_str()).await,
