@@ -82,7 +82,7 @@ fn protocol_file(i: usize, edit: usize) -> (String, String, String) {
         String::new()
     };
     let mut s = String::from("use schemars::JsonSchema;\nuse serde::{Deserialize, Serialize};\n\n");
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let _ = write!(
             s,
             "/// Request of API `{folder}/{b}`.\n\
