@@ -28,11 +28,13 @@ impl Render<'_> {
             );
             quote! {
                 #docs
+                #[inline]
                 pub async fn #call(&self, req: #req) -> #rt::ApiReturn<#res> {
                     #rt::RpcClient::call_api::<#req>(&self.inner, req).await
                 }
 
                 #docs_with_opts
+                #[inline]
                 pub async fn #call_with(&self, req: #req, options: #rt::CallOptions) -> #rt::ApiReturn<#res> {
                     #rt::RpcClient::call_api_with::<#req>(&self.inner, req, options).await
                 }
@@ -43,6 +45,7 @@ impl Render<'_> {
             let docs = docs_with(&format!("Sends {}.", m.described()), &m.docs);
             quote! {
                 #docs
+                #[inline]
                 pub async fn #send(&self, msg: &#ty) -> ::core::result::Result<(), #rt::TsrpcError> {
                     #rt::RpcClient::send_msg::<#ty>(&self.inner, msg).await
                 }
@@ -60,6 +63,7 @@ impl Render<'_> {
             );
             quote! {
                 #docs
+                #[inline]
                 pub fn #listen(
                     &self,
                     handler: impl ::core::ops::Fn(#ty) + ::core::marker::Send + ::core::marker::Sync + 'static,
@@ -79,10 +83,12 @@ impl Render<'_> {
 
             impl<T> Client<T> {
                 /// Wraps a runtime client.
+                #[inline]
                 pub fn from_inner(inner: T) -> Self {
                     Client { inner }
                 }
                 /// The runtime client.
+                #[inline]
                 pub fn into_inner(self) -> T {
                     self.inner
                 }
@@ -90,6 +96,7 @@ impl Render<'_> {
 
             impl<T> ::core::ops::Deref for Client<T> {
                 type Target = T;
+                #[inline]
                 fn deref(&self) -> &T {
                     &self.inner
                 }
@@ -97,6 +104,7 @@ impl Render<'_> {
 
             impl Client<#rt::WsClient> {
                 /// A WebSocket client for `url` (`ws://host:port/path`); call `connect()` before use.
+                #[inline]
                 pub fn ws(url: impl ::core::convert::Into<::std::string::String>, options: #rt::WsClientOptions) -> Self {
                     Client { inner: #rt::WsClient::new(url, options) }
                 }
@@ -105,6 +113,7 @@ impl Render<'_> {
 
                 /// Listens to every message whose name matches `pattern` (such as `^game/`):
                 /// `handler` gets it decoded as [`Msg`], with its name.
+                #[inline]
                 pub fn listen_msg_matching(
                     &self,
                     pattern: #rt::Regex,
@@ -116,6 +125,7 @@ impl Render<'_> {
 
             impl Client<#rt::HttpClient> {
                 /// An HTTP client for `url` (`http://host:port/path`): one POST per call or message.
+                #[inline]
                 pub fn http(url: impl ::core::convert::Into<::std::string::String>, options: #rt::HttpClientOptions) -> Self {
                     Client { inner: #rt::HttpClient::new(url, options) }
                 }

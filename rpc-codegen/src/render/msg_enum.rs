@@ -54,6 +54,7 @@ impl Render<'_> {
             let (v, ty) = (m.variant_ident(), m.ty());
             quote! {
                 impl ::core::convert::From<#ty> for Msg {
+                    #[inline]
                     fn from(m: #ty) -> Self {
                         Msg::#v(m)
                     }
@@ -77,6 +78,7 @@ impl Render<'_> {
             }
 
             impl #rt::MsgEnum for Msg {
+                #[inline]
                 fn decode(
                     name: &str,
                     json: &str,
@@ -88,6 +90,7 @@ impl Render<'_> {
                     }
                 }
 
+                #[inline]
                 fn name(&self) -> &'static str {
                     #self_match
                 }
@@ -95,6 +98,7 @@ impl Render<'_> {
 
             impl ::core::fmt::Debug for Msg {
                 /// The variant and the message as JSON.
+                #[inline]
                 fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                     #debug_body
                 }

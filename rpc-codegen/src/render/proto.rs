@@ -55,6 +55,7 @@ impl Render<'_> {
         );
         quote! {
             #[doc = #doc]
+            #[inline]
             pub fn service_proto() -> #rt::ServiceProto {
                 #rt::ServiceProto::new(#name)
                     #(.with_api::<#apis>())*

@@ -28,6 +28,7 @@ impl Render<'_> {
             );
             quote! {
                 #docs
+                #[inline]
                 pub fn #f<F, Fut>(self, handler: F) -> Self
                 where
                     F: ::core::ops::Fn(#rt::ApiCall<#req>) -> Fut + ::core::marker::Send + ::core::marker::Sync + 'static,
@@ -48,6 +49,7 @@ impl Render<'_> {
             );
             quote! {
                 #docs
+                #[inline]
                 pub fn #f<F, Fut>(self, handler: F) -> Self
                 where
                     F: ::core::ops::Fn(#rt::MsgCall<#ty>) -> Fut + ::core::marker::Send + ::core::marker::Sync + 'static,
@@ -77,6 +79,7 @@ impl Render<'_> {
             let doc = format!(" A server of this service over {transport}, to bind `addr` (port 0 picks a free one).");
             quote! {
                 #[doc = #doc]
+                #[inline]
                 pub fn #f(addr: ::std::net::SocketAddr, options: #rt::ServerOptions) -> Self {
                     Server { inner: #rt::Server::#f(service_proto(), addr, options) }
                 }
@@ -94,6 +97,7 @@ impl Render<'_> {
             }
 
             impl ::core::fmt::Debug for Server {
+                #[inline]
                 fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                     f.debug_struct("Server").finish_non_exhaustive()
                 }
@@ -101,12 +105,14 @@ impl Render<'_> {
 
             impl ::core::ops::Deref for Server {
                 type Target = #rt::Server;
+                #[inline]
                 fn deref(&self) -> &#rt::Server {
                     &self.inner
                 }
             }
 
             impl ::core::ops::DerefMut for Server {
+                #[inline]
                 fn deref_mut(&mut self) -> &mut #rt::Server {
                     &mut self.inner
                 }
@@ -118,16 +124,19 @@ impl Render<'_> {
                 #both
 
                 /// Wraps a runtime server built for [`service_proto()`].
+                #[inline]
                 pub fn from_inner(inner: #rt::Server) -> Self {
                     Server { inner }
                 }
 
                 /// The runtime server.
+                #[inline]
                 pub fn into_inner(self) -> #rt::Server {
                     self.inner
                 }
 
                 /// Applies `f` to the runtime server (for its own builder methods).
+                #[inline]
                 pub fn map(self, f: impl ::core::ops::FnOnce(#rt::Server) -> #rt::Server) -> Self {
                     Server { inner: f(self.inner) }
                 }
@@ -137,6 +146,7 @@ impl Render<'_> {
                 #(#listen)*
 
                 /// Listens to every message whose name matches `pattern`, decoded as [`Msg`].
+                #[inline]
                 pub fn listen_msg_matching<F, Fut>(self, pattern: #rt::Regex, handler: F) -> Self
                 where
                     F: ::core::ops::Fn(#rt::MsgCall<Msg>) -> Fut + ::core::marker::Send + ::core::marker::Sync + 'static,
@@ -146,6 +156,7 @@ impl Render<'_> {
                 }
 
                 /// Implements every API with `service`: the trait makes a missing handler a compile error.
+                #[inline]
                 pub fn serve<S: #trait_ident>(self, service: ::std::sync::Arc<S>) -> Self {
                     let this = self;
                     #(#serve)*
@@ -155,11 +166,13 @@ impl Render<'_> {
 
                 /// Lets `start()` succeed with APIs left unimplemented (a call to one gets
                 /// `UNHANDLED_API`).
+                #[inline]
                 pub fn allow_unimplemented(self) -> Self {
                     Server { inner: self.inner.allow_unimplemented() }
                 }
 
                 /// Binds and starts serving; fails when an API is unimplemented (unless allowed).
+                #[inline]
                 pub async fn start(self) -> ::core::result::Result<RunningServer, #rt::StartError> {
                     self.inner.start().await.map(|inner| RunningServer { inner })
                 }
@@ -176,11 +189,13 @@ impl Render<'_> {
             let docs_to = docs_with(&format!("Sends {what} to the connections `conns`."), &m.docs);
             quote! {
                 #docs
+                #[inline]
                 pub async fn #f(&self, msg: &#ty) -> ::core::result::Result<(), #rt::TsrpcError> {
                     self.inner.broadcast_msg::<#ty>(msg).await
                 }
 
                 #docs_to
+                #[inline]
                 pub async fn #f_to(&self, msg: &#ty, conns: &[#rt::Connection]) -> ::core::result::Result<(), #rt::TsrpcError> {
                     self.inner.broadcast_msg_to::<#ty>(msg, conns).await
                 }
@@ -194,6 +209,7 @@ impl Render<'_> {
             }
 
             impl ::core::fmt::Debug for RunningServer {
+                #[inline]
                 fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                     f.debug_struct("RunningServer").finish_non_exhaustive()
                 }
@@ -201,6 +217,7 @@ impl Render<'_> {
 
             impl ::core::ops::Deref for RunningServer {
                 type Target = #rt::RunningServer;
+                #[inline]
                 fn deref(&self) -> &#rt::RunningServer {
                     &self.inner
                 }
@@ -208,6 +225,7 @@ impl Render<'_> {
 
             impl RunningServer {
                 /// The runtime's running server.
+                #[inline]
                 pub fn into_inner(self) -> #rt::RunningServer {
                     self.inner
                 }
@@ -231,7 +249,7 @@ impl Render<'_> {
                 };
                 (
                     quote!(#docs #sig;),
-                    quote!(#sig { self.send_msg::<#ty>(msg) }),
+                    quote!(#[inline] #sig { self.send_msg::<#ty>(msg) }),
                 )
             })
             .unzip();
