@@ -342,7 +342,7 @@ fn config(cases: u32) -> ProptestConfig {
 }
 
 proptest! {
-    #![proptest_config(config(64))]
+    #![proptest_config(config(256))]
 
     /// Raw bytes after the handshake: mostly broken framing.
     #[test]
@@ -362,7 +362,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(160))]
+    #![proptest_config(config(512))]
 
     /// One text frame holding an envelope (valid or nearly): name, body and sn at random.
     #[test]

@@ -198,3 +198,33 @@ fn seeds_reach_the_handlers() {
     assert!(String::from_utf8_lossy(&up[head_end..])
         .contains(r#"["Add",{"isSucc":true,"res":{"c":3}},1]"#));
 }
+
+/// The harness itself: a panic inside a task the server spawned (which tokio would swallow)
+/// fails the call, so the fuzzers and the property tests see it.
+#[test]
+fn a_panic_in_a_spawned_task_fails_the_call() {
+    use rpc_runtime::{Server, ServiceDef, ServiceKind, ServiceProto};
+    let proto = ServiceProto::new("t").with(ServiceDef::named("Boom", ServiceKind::Api));
+    let addr = ([127, 0, 0, 1], 0).into();
+    let server = Server::ws(proto, addr, ServerOptions::default()).implement_api_raw(
+        "Boom",
+        |_call| async {
+            let _ = tokio::spawn(async { panic!("boom in a task") }).await;
+            Ok(serde_json::json!({}))
+        },
+    );
+    let s = FuzzServer::new(server);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        s.ws_text(br#"["Boom",{},1]"#)
+    }));
+    let err = caught.expect_err("the call should fail");
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("the server panicked"), "{msg}");
+    assert!(msg.contains("boom in a task"), "{msg}");
+    // The harness is usable again afterwards.
+    let ex = s.ws_text(br#"["Nope",{},1]"#);
+    assert_eq!(
+        ex.close(),
+        Some((1000, "Invalid api path: Nope".to_owned()))
+    );
+}
