@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::task::Poll;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -16,13 +18,15 @@ use crate::error::{ApiReturn, TsrpcError};
 
 /// What a transport does: carry one call or one message.
 pub(crate) trait Transport: Send + Sync {
-    /// Sends the call and waits for its return (JSON text of the response).
+    /// Sends the call. `Some`: its return (JSON text of the response) or why it failed. `None`:
+    /// the frame is sent, the return comes through [`ClientCore::complete`] (or the call is
+    /// failed by [`ClientCore::fail_all`]).
     fn send_call(
         &self,
         name: &str,
         req_json: String,
         sn: u64,
-    ) -> impl Future<Output = ApiReturn<String>> + Send;
+    ) -> impl Future<Output = Option<ApiReturn<String>>> + Send;
     /// Sends a message.
     fn send_msg(
         &self,
@@ -53,9 +57,11 @@ impl std::hash::Hasher for SnHasher {
 /// A map keyed by sn.
 pub(crate) type SnMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<SnHasher>>;
 
-struct AbortEntry {
+/// One pending call: where its return goes (the reply, or ABORTED, LOST_CONN...), and its
+/// abort key.
+struct CallEntry {
     key: Option<String>,
-    tx: oneshot::Sender<()>,
+    tx: oneshot::Sender<ApiReturn<String>>,
 }
 
 /// State shared by every client transport.
@@ -63,7 +69,7 @@ pub struct ClientCore {
     pub(crate) flows: ClientFlows,
     sn: AtomicU64,
     timeout: Option<Duration>,
-    aborts: Mutex<SnMap<AbortEntry>>,
+    calls: Mutex<SnMap<CallEntry>>,
 }
 
 impl fmt::Debug for ClientCore {
@@ -75,15 +81,19 @@ impl fmt::Debug for ClientCore {
     }
 }
 
-/// Removes the abort entry of a call when its future ends or is dropped.
-struct AbortGuard<'a> {
+/// Removes the entry of a call when its future ends or is dropped, unless its return came
+/// through the entry (whoever sends through it removes it first).
+struct CallGuard<'a> {
     core: &'a ClientCore,
     sn: u64,
+    armed: bool,
 }
 
-impl Drop for AbortGuard<'_> {
+impl Drop for CallGuard<'_> {
     fn drop(&mut self) {
-        self.core.lock_aborts().remove(&self.sn);
+        if self.armed {
+            self.core.lock_calls().remove(&self.sn);
+        }
     }
 }
 
@@ -102,12 +112,29 @@ impl ClientCore {
             flows: ClientFlows::default(),
             sn: AtomicU64::new(0),
             timeout: timeout.filter(|t| !t.is_zero()),
-            aborts: Mutex::new(SnMap::default()),
+            calls: Mutex::new(SnMap::default()),
         }
     }
 
-    fn lock_aborts(&self) -> std::sync::MutexGuard<'_, SnMap<AbortEntry>> {
-        self.aborts.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock_calls(&self) -> std::sync::MutexGuard<'_, SnMap<CallEntry>> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands a call its return; false when the call is no longer pending.
+    pub(crate) fn complete(&self, sn: u64, ret: ApiReturn<String>) -> bool {
+        let entry = self.lock_calls().remove(&sn);
+        match entry {
+            Some(e) => e.tx.send(ret).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Fails every pending call with this error (the connection was lost).
+    pub(crate) fn fail_all(&self, err: impl Fn() -> TsrpcError) {
+        let all: Vec<CallEntry> = self.lock_calls().drain().map(|(_, e)| e).collect();
+        for e in all {
+            let _ = e.tx.send(Err(err()));
+        }
     }
 
     pub(crate) fn last_sn(&self) -> u64 {
@@ -130,27 +157,32 @@ impl ClientCore {
     }
 
     pub(crate) fn abort(&self, sn: u64) -> bool {
-        match self.lock_aborts().remove(&sn) {
-            Some(e) => e.tx.send(()).is_ok(),
+        let entry = self.lock_calls().remove(&sn);
+        match entry {
+            Some(e) => e.tx.send(Err(TsrpcError::aborted())).is_ok(),
             None => false,
         }
     }
 
     pub(crate) fn abort_by_key(&self, key: &str) -> usize {
-        let mut aborts = self.lock_aborts();
-        let sns: Vec<u64> = aborts
+        let mut calls = self.lock_calls();
+        let sns: Vec<u64> = calls
             .iter()
             .filter(|(_, e)| e.key.as_deref() == Some(key))
             .map(|(sn, _)| *sn)
             .collect();
-        let hit: Vec<AbortEntry> = sns.iter().filter_map(|sn| aborts.remove(sn)).collect();
-        drop(aborts);
-        hit.into_iter().filter_map(|e| e.tx.send(()).ok()).count()
+        let hit: Vec<CallEntry> = sns.iter().filter_map(|sn| calls.remove(sn)).collect();
+        drop(calls);
+        hit.into_iter()
+            .filter_map(|e| e.tx.send(Err(TsrpcError::aborted())).ok())
+            .count()
     }
 
     pub(crate) fn abort_all(&self) -> usize {
-        let all: Vec<AbortEntry> = self.lock_aborts().drain().map(|(_, e)| e).collect();
-        all.into_iter().filter_map(|e| e.tx.send(()).ok()).count()
+        let all: Vec<CallEntry> = self.lock_calls().drain().map(|(_, e)| e).collect();
+        all.into_iter()
+            .filter_map(|e| e.tx.send(Err(TsrpcError::aborted())).ok())
+            .count()
     }
 
     /// Runs one call through the flows and the transport.
@@ -181,14 +213,21 @@ impl ClientCore {
                 }
             }
         }
+        let ret_flows =
+            !(self.flows.pre_api_return.is_empty() && self.flows.post_api_return.is_empty());
         let ret = match short_circuit {
             Some(ret) => ret.map(|v| value_json(&v)),
+            None if !ret_flows => {
+                return self
+                    .send_abortable(transport, name, req_json, sn, &options)
+                    .await
+            }
             None => {
-                self.send_abortable(transport, name, &req_json, sn, &options)
+                self.send_abortable(transport, name, req_json.clone(), sn, &options)
                     .await
             }
         };
-        if self.flows.pre_api_return.is_empty() && self.flows.post_api_return.is_empty() {
+        if !ret_flows {
             return ret;
         }
         let ev = ApiReturnEvent {
@@ -209,37 +248,55 @@ impl ClientCore {
         &self,
         transport: &T,
         name: &str,
-        req_json: &str,
+        req_json: String,
         sn: u64,
         options: &CallOptions,
     ) -> ApiReturn<String> {
-        let (tx, rx) = oneshot::channel();
-        self.lock_aborts().insert(
+        // One entry per call: the transport's reply, an abort or a lost connection all come
+        // through its one channel.
+        let (tx, mut rx) = oneshot::channel();
+        self.lock_calls().insert(
             sn,
-            AbortEntry {
+            CallEntry {
                 key: options.abort_key.clone(),
                 tx,
             },
         );
-        let _guard = AbortGuard { core: self, sn };
+        let mut guard = CallGuard {
+            core: self,
+            sn,
+            armed: true,
+        };
         let timeout = match options.timeout {
             Some(t) if t.is_zero() => None,
             Some(t) => Some(t),
             None => self.timeout,
         };
-        let send = transport.send_call(name, req_json.to_owned(), sn);
-        let with_timeout = async {
-            match timeout {
-                Some(t) => tokio::time::timeout(t, send)
-                    .await
-                    .unwrap_or_else(|_| Err(TsrpcError::timeout())),
-                None => send.await,
+        let mut send = pin!(transport.send_call(name, req_json, sn));
+        let mut sent = false;
+        let wait = std::future::poll_fn(|cx| {
+            if !sent {
+                if let Poll::Ready(r) = send.as_mut().poll(cx) {
+                    match r {
+                        Some(ret) => return Poll::Ready(ret),
+                        None => sent = true,
+                    }
+                }
             }
-        };
-        tokio::select! {
-            biased; // no random branch order per call
-            ret = with_timeout => ret,
-            Ok(()) = rx => Err(TsrpcError::aborted()),
+            match std::pin::Pin::new(&mut rx).poll(cx) {
+                Poll::Ready(r) => {
+                    // Whoever sent through the entry removed it.
+                    guard.armed = false;
+                    Poll::Ready(r.unwrap_or_else(|_| Err(TsrpcError::lost_conn(""))))
+                }
+                Poll::Pending => Poll::Pending,
+            }
+        });
+        match timeout {
+            Some(t) => tokio::time::timeout(t, wait)
+                .await
+                .unwrap_or_else(|_| Err(TsrpcError::timeout())),
+            None => wait.await,
         }
     }
 

@@ -313,7 +313,17 @@ fn http_error(status: u16) -> TsrpcError {
 }
 
 impl Transport for HttpInner {
-    async fn send_call(&self, name: &str, req_json: String, sn: u64) -> ApiReturn<String> {
+    async fn send_call(&self, name: &str, req_json: String, sn: u64) -> Option<ApiReturn<String>> {
+        Some(self.call(name, req_json, sn).await)
+    }
+
+    async fn send_msg(&self, name: &str, msg_json: String) -> Result<(), TsrpcError> {
+        self.msg(name, msg_json).await
+    }
+}
+
+impl HttpInner {
+    async fn call(&self, name: &str, req_json: String, sn: u64) -> ApiReturn<String> {
         let (status, body) = self.post(name, req_json, Some(sn)).await?;
         if status != 200 && status != 500 {
             return Err(error_in_body(status, &body).unwrap_or_else(|| http_error(status)));
@@ -324,7 +334,7 @@ impl Transport for HttpInner {
         }
     }
 
-    async fn send_msg(&self, name: &str, msg_json: String) -> Result<(), TsrpcError> {
+    async fn msg(&self, name: &str, msg_json: String) -> Result<(), TsrpcError> {
         let path = format!("{name}?type=msg");
         let post = self.post(&path, msg_json, None);
         // The call pipeline's timeout covers calls only.

@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use regex::Regex;
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::core::{ClientCore, SnMap, Transport};
+use super::core::{ClientCore, Transport};
 use super::flows::{DataEvent, DisconnectEvent, MsgEvent, PreConnectEvent};
 use super::impl_rpc_client;
 use crate::codec::{Codec, ServerOutput};
@@ -133,7 +133,6 @@ pub(crate) struct WsInner {
     pub(crate) core: ClientCore,
     codec: Codec,
     state: Mutex<State>,
-    pending: Mutex<SnMap<oneshot::Sender<ApiReturn<String>>>>,
     listeners: Listeners<MsgHandler>,
     latency_us: AtomicU64,
 }
@@ -181,7 +180,6 @@ impl WsClient {
                     live: None,
                     connecting: None,
                 }),
-                pending: Mutex::new(SnMap::default()),
                 listeners: Listeners::new(),
                 latency_us: AtomicU64::new(u64::MAX),
             }),
@@ -425,10 +423,7 @@ impl WsClient {
             }
         }
         live.closed.send_replace(true);
-        let pending: Vec<_> = self.inner.lock_pending().drain().collect();
-        for (_, tx) in pending {
-            let _ = tx.send(Err(TsrpcError::lost_conn(&reason)));
-        }
+        self.inner.core.fail_all(|| TsrpcError::lost_conn(&reason));
         let ev = DisconnectEvent {
             reason: (!reason.is_empty()).then_some(reason),
             is_manual: live.manual.load(Ordering::SeqCst),
@@ -502,9 +497,9 @@ impl WsClient {
         }
         match self.inner.codec.decode_server_output(text) {
             Ok(ServerOutput::ApiReturn { sn, ret }) => {
-                if let Some(tx) = self.inner.lock_pending().remove(&sn) {
-                    let _ = tx.send(ret.map(|raw| raw.get().to_owned()));
-                }
+                self.inner
+                    .core
+                    .complete(sn, ret.map(|raw| raw.get().to_owned()));
             }
             Ok(ServerOutput::Msg { name, body }) => self.dispatch_msg(&name, body.get()).await,
             Err(e) => tracing::warn!("bad frame from server: {e}"),
@@ -638,9 +633,6 @@ impl WsInner {
     fn lock_state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-    fn lock_pending(&self) -> MutexGuard<'_, SnMap<oneshot::Sender<ApiReturn<String>>>> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
-    }
     fn live(&self) -> Option<Arc<Live>> {
         let st = self.lock_state();
         match st.status {
@@ -671,28 +663,19 @@ impl WsInner {
     }
 }
 
-/// Removes a pending call's entry when its future ends or is dropped.
-struct PendingGuard<'a> {
-    inner: &'a WsInner,
-    sn: u64,
-}
-
-impl Drop for PendingGuard<'_> {
-    fn drop(&mut self) {
-        self.inner.lock_pending().remove(&self.sn);
-    }
-}
-
 impl Transport for WsInner {
-    async fn send_call(&self, name: &str, req_json: String, sn: u64) -> ApiReturn<String> {
-        let live = self.live().ok_or_else(TsrpcError::ws_not_open)?;
-        let (tx, rx) = oneshot::channel();
-        self.lock_pending().insert(sn, tx);
-        let _guard = PendingGuard { inner: self, sn };
+    async fn send_call(&self, name: &str, req_json: String, sn: u64) -> Option<ApiReturn<String>> {
+        // The call's entry is in the core's table already: a connection lost from here on
+        // fails it with LOST_CONN (`on_close` clears the live socket, then the table).
+        let Some(live) = self.live() else {
+            return Some(Err(TsrpcError::ws_not_open()));
+        };
         let frame = self.codec.encode_api_req(name, &req_json, sn);
         drop(req_json);
-        self.send_frame(&live, frame, Some(sn)).await?;
-        rx.await.unwrap_or_else(|_| Err(TsrpcError::lost_conn("")))
+        match self.send_frame(&live, frame, Some(sn)).await {
+            Ok(()) => None,
+            Err(e) => Some(Err(e)),
+        }
     }
 
     async fn send_msg(&self, name: &str, msg_json: String) -> Result<(), TsrpcError> {
