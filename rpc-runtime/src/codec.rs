@@ -141,6 +141,23 @@ impl Codec {
         &self,
         text: &'a str,
     ) -> Result<ServerOutput<'a>, String> {
+        // An API return (`[name, {"isSucc":..}, sn]`, sn last) is decoded in one pass, its
+        // body straight into `{isSucc, res, err}`; anything else, or anything this pass
+        // refuses, goes the general way (which gives the same result or the error).
+        if let Some(digits) = trailing_sn(text) {
+            if let Ok(frame) = serde_json::from_str::<RetFrame<'a>>(text) {
+                if frame.sn.get() == digits {
+                    if let Ok(sn) = digits.parse::<u64>() {
+                        if sn > 0 && sn <= (1u64 << 53) {
+                            return Ok(ServerOutput::ApiReturn {
+                                sn,
+                                ret: frame.ret.into_result(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
         let env: Envelope<'a> =
             serde_json::from_str(text).map_err(|e| format!("Invalid server output: {e}"))?;
         let body = env.body.unwrap_or(null_raw());
@@ -219,17 +236,73 @@ struct Ret<'a> {
     err: Option<TsrpcError>,
 }
 
+impl<'a> Ret<'a> {
+    fn into_result(self) -> Result<&'a RawValue, TsrpcError> {
+        if self.is_succ {
+            Ok(self.res.unwrap_or(null_raw()))
+        } else {
+            Err(self
+                .err
+                .unwrap_or_else(|| TsrpcError::server("Parse server output error")))
+        }
+    }
+}
+
+/// `[name, {"isSucc":..}, sn, ...]`: an API return frame, body decoded in the same pass.
+struct RetFrame<'a> {
+    ret: Ret<'a>,
+    sn: &'a RawValue,
+}
+
+impl<'de> Deserialize<'de> for RetFrame<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de> Visitor<'de> for V<'de> {
+            type Value = RetFrame<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("[name, ApiReturn, sn]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RetFrame<'de>, A::Error> {
+                #[derive(Deserialize)]
+                struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
+                if seq.next_element::<Name<'de>>()?.is_none() {
+                    return Err(de::Error::custom("no name"));
+                }
+                let Some(ret) = seq.next_element::<Ret<'de>>()? else {
+                    return Err(de::Error::custom("no body"));
+                };
+                let Some(sn) = seq.next_element::<&'de RawValue>()? else {
+                    return Err(de::Error::custom("no sn"));
+                };
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(RetFrame { ret, sn })
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
+/// The digits of a frame's last element when it ends like `, 123 ]` (a plain integer).
+fn trailing_sn(text: &str) -> Option<&str> {
+    let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let rest = text.trim_end_matches(ws).strip_suffix(']')?;
+    let rest = rest.trim_end_matches(ws);
+    let digits_start = rest.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let digits = &rest[digits_start..];
+    if digits.is_empty() || digits.len() > 16 || (digits.len() > 1 && digits.starts_with('0')) {
+        return None;
+    }
+    rest[..digits_start]
+        .trim_end_matches(ws)
+        .ends_with(',')
+        .then_some(digits)
+}
+
 /// Decodes an API return object (`{"isSucc":true,"res":..}` or `{"isSucc":false,"err":..}`),
 /// the body of an HTTP answer and the middle of a WebSocket one. `Err` when it is not one.
 pub(crate) fn decode_api_return(text: &str) -> serde_json::Result<Result<&RawValue, TsrpcError>> {
     let ret: Ret<'_> = serde_json::from_str(text)?;
-    Ok(if ret.is_succ {
-        Ok(ret.res.unwrap_or(null_raw()))
-    } else {
-        Err(ret
-            .err
-            .unwrap_or_else(|| TsrpcError::server("Parse server output error")))
-    })
+    Ok(ret.into_result())
 }
 
 fn push_api_return_body(out: &mut String, ret: &Result<String, TsrpcError>) {
@@ -330,5 +403,53 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// The one-pass API return decoder gives what the general path gives, or defers to it.
+    #[test]
+    fn api_return_fast_path_agrees() {
+        let c = Codec::Json;
+        let sn_ret = |t: &str| match c.decode_server_output(t) {
+            Ok(ServerOutput::ApiReturn { sn, ret }) => {
+                Some((sn, ret.map(|r| r.get().to_owned()).map_err(|e| e.message)))
+            }
+            Ok(ServerOutput::Msg { .. }) => None,
+            Err(e) => Some((u64::MAX, Err(e))),
+        };
+        assert_eq!(
+            sn_ret(r#"["Add",{"isSucc":true,"res":{"c":3}},2]"#),
+            Some((2, Ok(r#"{"c":3}"#.to_owned())))
+        );
+        assert_eq!(
+            sn_ret(" [\"Add\" , {\"res\":[1], \"isSucc\":true} , 9007199254740992 ] \n"),
+            Some((1 << 53, Ok("[1]".to_owned())))
+        );
+        assert_eq!(
+            sn_ret(r#"["A",{"isSucc":false,"err":{"message":"m","type":"ApiError"}},3]"#),
+            Some((3, Err("m".to_owned())))
+        );
+        assert_eq!(
+            sn_ret(r#"["A",{"isSucc":true},3]"#),
+            Some((3, Ok("null".to_owned())))
+        );
+        // Not API returns: sn 0, too large, not an integer, a message.
+        for t in [
+            r#"["A",{"isSucc":true},0]"#,
+            r#"["A",{"isSucc":true},9007199254740993]"#,
+            r#"["A",{"isSucc":true},1.0]"#,
+            r#"["A",{"isSucc":true},-1]"#,
+            r#"["A",{"x":1}]"#,
+            r#"["A",[1,2]]"#,
+        ] {
+            assert_eq!(sn_ret(t), None, "{t}");
+        }
+        // The sn is the third element, not the last.
+        assert_eq!(
+            sn_ret(r#"["A",{"isSucc":true,"res":1},4,5]"#),
+            Some((4, Ok("1".to_owned())))
+        );
+        // Bad bodies: the general path's error.
+        assert!(sn_ret(r#"["A",{"res":1},4]"#).unwrap().1.is_err());
+        assert!(sn_ret(r#"["A",7,4]"#).unwrap().1.is_err());
     }
 }
