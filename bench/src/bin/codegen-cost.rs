@@ -1,4 +1,4 @@
-//! The codegen's own cost (issue 6): `codegen-cost [--files N] [--builds K] [--no-cargo]`.
+//! The codegen's own cost (issue 6): `codegen-cost [--files N] [--builds K] [--rev REV] [--no-cargo]`.
 //!
 //! 1. Writes a protocol folder of N files (default 200: half APIs, half messages, in ten
 //!    sub-folders) into two crates under `target/codegen-cost/`: `svc-macro` declares it with
@@ -6,7 +6,8 @@
 //!    schemars derives only, no service macro).
 //! 2. Times `rpc_codegen`'s parse-check-render of the folder in-process (no rustc).
 //! 3. Builds both crates (debug, incremental), then K times edits one protocol file (adds a
-//!    field) and times the incremental `cargo build` of each, interleaved; then once more with
+//!    field) and times the incremental `cargo build` of each, interleaved (wall-clock and CPU
+//!    time); then once more with
 //!    `--timings` (the HTML report is in `target/codegen-cost/target/cargo-timings/`).
 
 use std::fmt::Write as _;
@@ -25,14 +26,16 @@ fn main() {
     let mut files = 200usize;
     let mut builds = 3usize;
     let mut cargo = true;
+    let mut rev = String::from("HEAD");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--files" => files = args.next().and_then(|v| v.parse().ok()).unwrap_or(files),
             "--builds" => builds = args.next().and_then(|v| v.parse().ok()).unwrap_or(builds),
+            "--rev" => rev = args.next().unwrap_or(rev),
             "--no-cargo" => cargo = false,
             _ => {
-                eprintln!("usage: codegen-cost [--files N] [--builds K] [--no-cargo]");
+                eprintln!("usage: codegen-cost [--files N] [--builds K] [--rev REV] [--no-cargo]");
                 std::process::exit(2);
             }
         }
@@ -43,7 +46,7 @@ fn main() {
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let root = repo.join("target/codegen-cost");
-    if let Err(e) = write_workspace(&repo, &root, files) {
+    if let Err(e) = write_workspace(&repo, &rev, &root, files) {
         eprintln!("codegen-cost: cannot write {}: {e}", root.display());
         std::process::exit(1);
     }
@@ -54,7 +57,7 @@ fn main() {
     );
     println!("- folder: {}", root.join("svc-macro/src/ptl").display());
     println!(
-        "- the crates build against the committed tree (git archive HEAD) in {}",
+        "- the crates build against the committed tree (git archive {rev}) in {}",
         root.with_file_name("codegen-cost-snapshot").display()
     );
     in_process(&root.join("svc-macro"));
@@ -122,14 +125,18 @@ fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
 }
 
-/// The committed tree (`git archive HEAD`) in `target/codegen-cost-snapshot`, so that the builds do not see
-/// work in progress in the checkout; refreshed when HEAD moves. Returns its path.
-fn snapshot(repo: &Path, root: &Path) -> std::io::Result<PathBuf> {
+/// The committed tree (`git archive HEAD`, or `--rev`) in `target/codegen-cost-snapshot`, so that
+/// the builds do not see work in progress in the checkout; refreshed when the commit changes.
+/// Returns its path.
+fn snapshot(repo: &Path, rev: &str, root: &Path) -> std::io::Result<PathBuf> {
     let head = Command::new("git")
         .arg("-C")
         .arg(repo)
-        .args(["rev-parse", "HEAD"])
+        .args(["rev-parse", "--verify", &format!("{rev}^{{commit}}")])
         .output()?;
+    if !head.status.success() {
+        return Err(std::io::Error::other(format!("no commit {rev}")));
+    }
     let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
     // Outside `root`: a path dependency under a workspace's folder would become its member.
     let parent = root.parent().unwrap_or(root);
@@ -142,9 +149,10 @@ fn snapshot(repo: &Path, root: &Path) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     let status = Command::new("sh")
         .arg("-c")
-        .arg("git -C \"$0\" archive HEAD | tar -x -C \"$1\"")
+        .arg("git -C \"$0\" archive \"$2\" | tar -x -C \"$1\"")
         .arg(repo)
         .arg(&dir)
+        .arg(&head)
         .status()?;
     if !status.success() {
         return Err(std::io::Error::other("git archive failed"));
@@ -153,8 +161,8 @@ fn snapshot(repo: &Path, root: &Path) -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
-fn write_workspace(repo: &Path, root: &Path, files: usize) -> std::io::Result<()> {
-    let src = snapshot(repo, root)?;
+fn write_workspace(repo: &Path, rev: &str, root: &Path, files: usize) -> std::io::Result<()> {
+    let src = snapshot(repo, rev, root)?;
     // A workspace of its own (own lock file and target dir), pinned to the main lock file.
     write_if_changed(
         &root.join("Cargo.toml"),
