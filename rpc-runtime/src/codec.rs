@@ -263,8 +263,13 @@ impl<'de> Deserialize<'de> for RetFrame<'de> {
                 f.write_str("[name, ApiReturn, sn]")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RetFrame<'de>, A::Error> {
+                // Read only to refuse a name that is not a string, as the general path does.
                 #[derive(Deserialize)]
-                struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
+                struct Name<'a>(
+                    #[serde(borrow)]
+                    #[allow(dead_code)]
+                    Cow<'a, str>,
+                );
                 if seq.next_element::<Name<'de>>()?.is_none() {
                     return Err(de::Error::custom("no name"));
                 }

@@ -188,6 +188,52 @@ async fn call_timeouts_per_client_and_per_call() {
     server.stop().await;
 }
 
+/// Every call times out at its own deadline, whatever the others' timeouts (a shorter one
+/// made after a longer one comes first; one that answers in time, or is aborted, does not).
+#[tokio::test]
+async fn each_call_times_out_at_its_own_deadline() {
+    let server = start_hand_server(ServerOptions::default()).await;
+    let client = connected(&server.url()).await;
+    let t0 = Instant::now();
+    let call = |ms: u64, timeout: u64| {
+        let c = client.clone();
+        tokio::spawn(async move {
+            let options = CallOptions {
+                timeout: Some(Duration::from_millis(timeout)),
+                abort_key: Some(format!("{ms}/{timeout}")),
+            };
+            let r = c.call_api_with(ReqSlow { ms }, options).await;
+            (r.map(|r| r.slept_ms), t0.elapsed())
+        })
+    };
+    let long = call(3000, 900);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let short = call(3000, 200);
+    let in_time = call(100, 400);
+    let aborted = call(3000, 300);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(client.abort_by_key("3000/300"), 1);
+    let (r, at) = short.await.unwrap();
+    assert!(r.unwrap_err().is_code(codes::TIMEOUT));
+    assert!(
+        at >= Duration::from_millis(250) && at < Duration::from_millis(700),
+        "{at:?}"
+    );
+    let (r, at) = in_time.await.unwrap();
+    assert_eq!(r.unwrap(), 100);
+    assert!(at < Duration::from_millis(450), "{at:?}");
+    let (r, _) = aborted.await.unwrap();
+    assert!(r.unwrap_err().is_code(codes::ABORTED));
+    let (r, at) = long.await.unwrap();
+    assert!(r.unwrap_err().is_code(codes::TIMEOUT));
+    assert!(
+        at >= Duration::from_millis(900) && at < Duration::from_millis(1600),
+        "{at:?}"
+    );
+    client.disconnect().await;
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn pending_calls_fail_with_lost_conn_when_the_server_goes() {
     let server = start_hand_server(ServerOptions::default()).await;

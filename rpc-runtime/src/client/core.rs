@@ -1,6 +1,6 @@
 //! The call pipeline every client transport shares: sn, flows, timeout, abort.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::pin::pin;
@@ -10,7 +10,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
+use tokio::time::Instant;
 
 use super::flows::{ApiReturnEvent, ClientFlows, MsgEvent, PreCallApiEvent};
 use super::CallOptions;
@@ -27,6 +28,9 @@ pub(crate) trait Transport: Send + Sync {
         req_json: String,
         sn: u64,
     ) -> impl Future<Output = Option<ApiReturn<String>>> + Send;
+    /// True when [`ClientCore::sweep_loop`] runs while calls can be pending (the WebSocket
+    /// client runs one per connection): call timeouts then need no timer of their own.
+    const SWEPT: bool = false;
     /// Sends a message.
     fn send_msg(
         &self,
@@ -62,6 +66,82 @@ pub(crate) type SnMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<SnHashe
 struct CallEntry {
     key: Option<String>,
     tx: oneshot::Sender<ApiReturn<String>>,
+    /// When the sweeper times it out (`None`: never, or a timer of its own does).
+    deadline: Option<Instant>,
+}
+
+/// At most this many different timeouts are swept; a call with yet another one gets a timer.
+const MAX_SWEPT_TIMEOUTS: usize = 8;
+
+/// The pending calls, and the deadlines the sweeper watches.
+#[derive(Default)]
+struct Calls {
+    map: SnMap<CallEntry>,
+    /// One queue per timeout: deadlines are taken under the lock, so each queue is in
+    /// deadline order. An entry whose call is gone is dropped when met (or by a compaction).
+    queues: Vec<(Duration, VecDeque<(Instant, u64)>)>,
+    /// The deadline the sweeper sleeps until (`None`: until woken).
+    armed: Option<Instant>,
+}
+
+impl Calls {
+    fn is_live(map: &SnMap<CallEntry>, deadline: Instant, sn: u64) -> bool {
+        map.get(&sn).is_some_and(|e| e.deadline == Some(deadline))
+    }
+
+    /// Queues a deadline `timeout` from now; `None` when too many timeouts are in use.
+    /// `Some(true)`: the sweeper must be woken (this deadline comes first).
+    fn push_deadline(&mut self, timeout: Duration, sn: u64) -> Option<(Instant, bool)> {
+        let i = match self.queues.iter().position(|(t, _)| *t == timeout) {
+            Some(i) => i,
+            None if self.queues.len() < MAX_SWEPT_TIMEOUTS => {
+                self.queues.push((timeout, VecDeque::new()));
+                self.queues.len() - 1
+            }
+            None => return None,
+        };
+        let deadline = Instant::now() + timeout;
+        let map = &self.map;
+        let q = &mut self.queues[i].1;
+        while let Some(&(d, front)) = q.front() {
+            if Self::is_live(map, d, front) {
+                break;
+            }
+            q.pop_front();
+        }
+        if q.len() > 2 * map.len() + 64 {
+            // A long call at the front holds back the ones done behind it.
+            q.retain(|&(d, sn)| Self::is_live(map, d, sn));
+        }
+        q.push_back((deadline, sn));
+        let wake = self.armed.is_none_or(|a| deadline < a);
+        if wake {
+            self.armed = Some(deadline);
+        }
+        Some((deadline, wake))
+    }
+
+    /// Takes every call whose deadline is past; sets and returns the next deadline.
+    fn take_due(&mut self, now: Instant, due: &mut Vec<CallEntry>) -> Option<Instant> {
+        let mut next: Option<Instant> = None;
+        let map = &mut self.map;
+        for (_, q) in &mut self.queues {
+            while let Some(&(d, sn)) = q.front() {
+                if !Self::is_live(map, d, sn) {
+                    q.pop_front();
+                    continue;
+                }
+                if d > now {
+                    next = Some(next.map_or(d, |n| n.min(d)));
+                    break;
+                }
+                q.pop_front();
+                due.extend(map.remove(&sn));
+            }
+        }
+        self.armed = next;
+        next
+    }
 }
 
 /// State shared by every client transport.
@@ -69,7 +149,9 @@ pub struct ClientCore {
     pub(crate) flows: ClientFlows,
     sn: AtomicU64,
     timeout: Option<Duration>,
-    calls: Mutex<SnMap<CallEntry>>,
+    calls: Mutex<Calls>,
+    /// Wakes the sweeper: a deadline earlier than the one it sleeps until.
+    sweep: Notify,
 }
 
 impl fmt::Debug for ClientCore {
@@ -92,7 +174,7 @@ struct CallGuard<'a> {
 impl Drop for CallGuard<'_> {
     fn drop(&mut self) {
         if self.armed {
-            self.core.lock_calls().remove(&self.sn);
+            self.core.lock_calls().map.remove(&self.sn);
         }
     }
 }
@@ -112,17 +194,18 @@ impl ClientCore {
             flows: ClientFlows::default(),
             sn: AtomicU64::new(0),
             timeout: timeout.filter(|t| !t.is_zero()),
-            calls: Mutex::new(SnMap::default()),
+            calls: Mutex::new(Calls::default()),
+            sweep: Notify::new(),
         }
     }
 
-    fn lock_calls(&self) -> std::sync::MutexGuard<'_, SnMap<CallEntry>> {
+    fn lock_calls(&self) -> std::sync::MutexGuard<'_, Calls> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Hands a call its return; false when the call is no longer pending.
     pub(crate) fn complete(&self, sn: u64, ret: ApiReturn<String>) -> bool {
-        let entry = self.lock_calls().remove(&sn);
+        let entry = self.lock_calls().map.remove(&sn);
         match entry {
             Some(e) => e.tx.send(ret).is_ok(),
             None => false,
@@ -131,7 +214,13 @@ impl ClientCore {
 
     /// Fails every pending call with this error (the connection was lost).
     pub(crate) fn fail_all(&self, err: impl Fn() -> TsrpcError) {
-        let all: Vec<CallEntry> = self.lock_calls().drain().map(|(_, e)| e).collect();
+        let all: Vec<CallEntry> = {
+            let mut calls = self.lock_calls();
+            for (_, q) in &mut calls.queues {
+                q.clear();
+            }
+            calls.map.drain().map(|(_, e)| e).collect()
+        };
         for e in all {
             let _ = e.tx.send(Err(err()));
         }
@@ -157,7 +246,7 @@ impl ClientCore {
     }
 
     pub(crate) fn abort(&self, sn: u64) -> bool {
-        let entry = self.lock_calls().remove(&sn);
+        let entry = self.lock_calls().map.remove(&sn);
         match entry {
             Some(e) => e.tx.send(Err(TsrpcError::aborted())).is_ok(),
             None => false,
@@ -167,11 +256,12 @@ impl ClientCore {
     pub(crate) fn abort_by_key(&self, key: &str) -> usize {
         let mut calls = self.lock_calls();
         let sns: Vec<u64> = calls
+            .map
             .iter()
             .filter(|(_, e)| e.key.as_deref() == Some(key))
             .map(|(sn, _)| *sn)
             .collect();
-        let hit: Vec<CallEntry> = sns.iter().filter_map(|sn| calls.remove(sn)).collect();
+        let hit: Vec<CallEntry> = sns.iter().filter_map(|sn| calls.map.remove(sn)).collect();
         drop(calls);
         hit.into_iter()
             .filter_map(|e| e.tx.send(Err(TsrpcError::aborted())).ok())
@@ -179,7 +269,7 @@ impl ClientCore {
     }
 
     pub(crate) fn abort_all(&self) -> usize {
-        let all: Vec<CallEntry> = self.lock_calls().drain().map(|(_, e)| e).collect();
+        let all: Vec<CallEntry> = self.lock_calls().map.drain().map(|(_, e)| e).collect();
         all.into_iter()
             .filter_map(|e| e.tx.send(Err(TsrpcError::aborted())).ok())
             .count()
@@ -254,23 +344,39 @@ impl ClientCore {
     ) -> ApiReturn<String> {
         // One entry per call: the transport's reply, an abort or a lost connection all come
         // through its one channel.
-        let (tx, mut rx) = oneshot::channel();
-        self.lock_calls().insert(
-            sn,
-            CallEntry {
-                key: options.abort_key.clone(),
-                tx,
-            },
-        );
-        let mut guard = CallGuard {
-            core: self,
-            sn,
-            armed: true,
-        };
         let timeout = match options.timeout {
             Some(t) if t.is_zero() => None,
             Some(t) => Some(t),
             None => self.timeout,
+        };
+        let (tx, mut rx) = oneshot::channel();
+        let mut timer = timeout;
+        let mut wake = false;
+        {
+            let mut calls = self.lock_calls();
+            let mut deadline = None;
+            if let (true, Some(t)) = (T::SWEPT, timeout) {
+                // The sweeper times it out: no timer registered and cleared per call.
+                if let Some((d, w)) = calls.push_deadline(t, sn) {
+                    (deadline, wake, timer) = (Some(d), w, None);
+                }
+            }
+            calls.map.insert(
+                sn,
+                CallEntry {
+                    key: options.abort_key.clone(),
+                    tx,
+                    deadline,
+                },
+            );
+        }
+        if wake {
+            self.sweep.notify_one();
+        }
+        let mut guard = CallGuard {
+            core: self,
+            sn,
+            armed: true,
         };
         let mut send = pin!(transport.send_call(name, req_json, sn));
         let mut sent = false;
@@ -292,11 +398,36 @@ impl ClientCore {
                 Poll::Pending => Poll::Pending,
             }
         });
-        match timeout {
+        match timer {
             Some(t) => tokio::time::timeout(t, wait)
                 .await
                 .unwrap_or_else(|_| Err(TsrpcError::timeout())),
             None => wait.await,
+        }
+    }
+
+    /// Times out calls at their deadlines (with TIMEOUT) until `stop` resolves. One per
+    /// connection of a transport whose `SWEPT` is true.
+    pub(crate) async fn sweep_loop(&self, stop: impl Future<Output = ()>) {
+        let mut stop = pin!(stop);
+        let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
+        let mut due = Vec::new();
+        loop {
+            let next = self.lock_calls().take_due(Instant::now(), &mut due);
+            for e in due.drain(..) {
+                let _ = e.tx.send(Err(TsrpcError::timeout()));
+            }
+            if let Some(d) = next {
+                sleep.as_mut().reset(d);
+            }
+            // A deadline earlier than `next` notifies (a permit is kept if that happens
+            // before this waits).
+            tokio::select! {
+                biased;
+                _ = &mut stop => return,
+                _ = self.sweep.notified() => {}
+                _ = &mut sleep, if next.is_some() => {}
+            }
         }
     }
 

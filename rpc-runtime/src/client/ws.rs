@@ -352,6 +352,16 @@ impl WsClient {
         }
         tokio::spawn(write_loop(sink, rx));
         tokio::spawn(self.clone().read_loop(source, live.clone()));
+        // Call timeouts: calls are pending only while connected (`on_close` fails them).
+        let client = self.clone();
+        let mut closed = live.closed.subscribe();
+        tokio::spawn(async move {
+            client
+                .inner
+                .core
+                .sweep_loop(async move { wait_closed(&mut closed).await })
+                .await
+        });
         if let Some(hb) = self.inner.options.heartbeat {
             tokio::spawn(self.clone().heartbeat_loop(live, hb));
         }
@@ -664,6 +674,8 @@ impl WsInner {
 }
 
 impl Transport for WsInner {
+    const SWEPT: bool = true;
+
     async fn send_call(&self, name: &str, req_json: String, sn: u64) -> Option<ApiReturn<String>> {
         // The call's entry is in the core's table already: a connection lost from here on
         // fails it with LOST_CONN (`on_close` clears the live socket, then the table).
