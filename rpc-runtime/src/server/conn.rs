@@ -32,6 +32,8 @@ pub(crate) struct WsSignals {
     pub(crate) window: Arc<tokio::sync::Semaphore>,
     /// The close frame to send, set once.
     pub(crate) close: Mutex<Option<(u16, String)>>,
+    /// Set with `close` (checked on every send without taking its lock).
+    pub(crate) close_requested: AtomicBool,
     /// Wakes the writer to send the close frame.
     pub(crate) close_now: Notify,
     /// The reader finished (peer closed, error, or terminated).
@@ -93,6 +95,7 @@ impl WsSignals {
             calls: Arc::new(tokio::sync::Semaphore::new(max_pending_calls.max(1))),
             window: Arc::new(tokio::sync::Semaphore::new(send_queue.max(1))),
             close: Mutex::new(None),
+            close_requested: AtomicBool::new(false),
             close_now: Notify::new(),
             finished: Notify::new(),
             terminate: Notify::new(),
@@ -137,11 +140,7 @@ impl Connection {
         match &self.inner.kind {
             ConnKind::Ws { signals, .. } => {
                 signals.closed.load(Ordering::Acquire)
-                    || signals
-                        .close
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .is_some()
+                    || signals.close_requested.load(Ordering::Acquire)
             }
             ConnKind::Http { .. } => false,
         }
@@ -236,6 +235,7 @@ impl Connection {
                 let mut close = signals.close.lock().unwrap_or_else(|e| e.into_inner());
                 if close.is_none() && !signals.closed.load(Ordering::Acquire) {
                     *close = Some((code, truncate_reason(&reason).to_owned()));
+                    signals.close_requested.store(true, Ordering::Release);
                     signals.close_now.notify_one();
                 }
             }
