@@ -149,7 +149,9 @@ fn snapshot(repo: &Path, rev: &str, root: &Path) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     let status = Command::new("sh")
         .arg("-c")
-        .arg("git -C \"$0\" archive \"$2\" | tar -x -C \"$1\"")
+        // `-m`: the files get the time of extraction, not the commit's: cargo's fingerprints of
+        // path dependencies compare times, and an older commit's files would look fresh.
+        .arg("git -C \"$0\" archive \"$2\" | tar -x -m -C \"$1\"")
         .arg(repo)
         .arg(&dir)
         .arg(&head)
