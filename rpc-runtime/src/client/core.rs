@@ -284,6 +284,27 @@ impl ClientCore {
         options: CallOptions,
     ) -> ApiReturn<String> {
         let sn = self.next_sn();
+        if self.flows.pre_call_api.is_empty()
+            && self.flows.pre_api_return.is_empty()
+            && self.flows.post_api_return.is_empty()
+        {
+            return self
+                .send_abortable(transport, name, req_json, sn, &options)
+                .await;
+        }
+        // The flows' state lives in a box of its own: a call without flows (the usual one)
+        // stays a small future.
+        Box::pin(self.call_with_flows(transport, name, req_json, sn, options)).await
+    }
+
+    async fn call_with_flows<T: Transport>(
+        &self,
+        transport: &T,
+        name: &str,
+        req_json: String,
+        sn: u64,
+        options: CallOptions,
+    ) -> ApiReturn<String> {
         let mut req_json = req_json;
         let mut options = options;
         let mut short_circuit = None;
@@ -399,7 +420,8 @@ impl ClientCore {
             }
         });
         match timer {
-            Some(t) => tokio::time::timeout(t, wait)
+            // Boxed: only calls the sweeper does not time out need a timer.
+            Some(t) => Box::pin(tokio::time::timeout(t, wait))
                 .await
                 .unwrap_or_else(|_| Err(TsrpcError::timeout())),
             None => wait.await,

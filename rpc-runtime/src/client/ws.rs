@@ -661,7 +661,7 @@ impl WsInner {
         let text = if flows.pre_send_data.is_empty() {
             text
         } else {
-            match flows.pre_send_data.exec(DataEvent { data: text, sn }).await {
+            match Box::pin(flows.pre_send_data.exec(DataEvent { data: text, sn })).await {
                 Some(ev) => ev.data,
                 None => return Err(TsrpcError::cancelled("pre_send_data flow")),
             }
