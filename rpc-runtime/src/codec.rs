@@ -183,7 +183,23 @@ impl Codec {
         out.push(',');
         out.push_str(body);
         out.push(',');
-        out.push_str(itoa_u64(sn).as_str());
+        push_u64(&mut out, sn);
+        out.push(']');
+        out
+    }
+
+    /// `[name, body, sn]`, written around `body` in its own buffer (no copy of the body).
+    pub(crate) fn wrap_api_req(&self, name: &str, body: String, sn: u64) -> String {
+        if !is_plain(name) {
+            return self.encode_api_req(name, &body, sn);
+        }
+        let mut out = body;
+        out.reserve(name.len() + 4 + 21);
+        out.insert_str(0, "\",");
+        out.insert_str(0, name);
+        out.insert_str(0, "[\"");
+        out.push(',');
+        push_u64(&mut out, sn);
         out.push(']');
         out
     }
@@ -212,7 +228,7 @@ impl Codec {
         out.push(',');
         push_api_return_body(&mut out, ret);
         out.push(',');
-        out.push_str(itoa_u64(sn).as_str());
+        push_u64(&mut out, sn);
         out.push(']');
         out
     }
@@ -326,8 +342,13 @@ fn push_api_return_body(out: &mut String, ret: &Result<String, TsrpcError>) {
     }
 }
 
+/// True when `s` needs no escape in a JSON string.
+fn is_plain(s: &str) -> bool {
+    s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
 fn push_json_str(out: &mut String, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if is_plain(s) {
         out.push('"');
         out.push_str(s);
         out.push('"');
@@ -336,8 +357,21 @@ fn push_json_str(out: &mut String, s: &str) {
     }
 }
 
-fn itoa_u64(n: u64) -> String {
-    n.to_string()
+/// Writes `n` in decimal, without a temporary String.
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(b as char);
+    }
 }
 
 #[cfg(test)]
@@ -385,6 +419,17 @@ mod tests {
     #[test]
     fn encodes_like_the_captures() {
         let c = Codec::Json;
+        for (name, sn) in [
+            ("Add", 2),
+            ("a/b", 0),
+            ("q\"uote", 9007199254740992),
+            ("", u64::MAX),
+        ] {
+            let body = r#"{"a":1}"#;
+            let want = format!("[{},{body},{sn}]", serde_json::to_string(name).unwrap());
+            assert_eq!(c.encode_api_req(name, body, sn), want);
+            assert_eq!(c.wrap_api_req(name, body.to_owned(), sn), want);
+        }
         assert_eq!(
             c.encode_api_req("Add", r#"{"a":1,"b":2}"#, 2),
             r#"["Add",{"a":1,"b":2},2]"#

@@ -682,8 +682,7 @@ impl Transport for WsInner {
         let Some(live) = self.live() else {
             return Some(Err(TsrpcError::ws_not_open()));
         };
-        let frame = self.codec.encode_api_req(name, &req_json, sn);
-        drop(req_json);
+        let frame = self.codec.wrap_api_req(name, req_json, sn);
         match self.send_frame(&live, frame, Some(sn)).await {
             Ok(()) => None,
             Err(e) => Some(Err(e)),
