@@ -42,9 +42,19 @@ impl InputError {
     }
 }
 
+/// An API of the proto, found by name in one lookup.
+struct ApiEntry {
+    /// The name, shared by every call's job (no String per call).
+    name: Arc<str>,
+    /// Its entry in `proto.services`.
+    def: usize,
+    handler: Option<ErasedApi>,
+}
+
 pub(crate) struct ServerCore {
     pub(crate) proto: ServiceProto,
-    pub(crate) apis: HashMap<String, ErasedApi>,
+    /// Every API of the proto, with its handler (a handler outside the proto is never called).
+    api_index: HashMap<String, ApiEntry>,
     pub(crate) msgs: Listeners<ErasedMsg>,
     pub(crate) flows: Arc<ServerFlows>,
     pub(crate) options: ServerOptions,
@@ -91,7 +101,7 @@ impl Drop for PendingGuard<'_> {
 pub(crate) struct ApiJob {
     core: Arc<ServerCore>,
     conn: Connection,
-    name: String,
+    pub(crate) name: Arc<str>,
     sn: u64,
     step: JobStep,
 }
@@ -113,9 +123,22 @@ impl ServerCore {
         flows: Arc<ServerFlows>,
         options: ServerOptions,
     ) -> Self {
+        let mut api_index = HashMap::new();
+        for (i, def) in proto.services.iter().enumerate() {
+            if def.kind == ServiceKind::Api && !api_index.contains_key(&def.name) {
+                api_index.insert(
+                    def.name.clone(),
+                    ApiEntry {
+                        name: def.name.as_str().into(),
+                        def: i,
+                        handler: apis.get(&def.name).cloned(),
+                    },
+                );
+            }
+        }
         ServerCore {
             proto,
-            apis,
+            api_index,
             msgs,
             flows,
             options,
@@ -206,12 +229,13 @@ impl ServerCore {
         sn: u64,
         body: &str,
     ) -> Result<ApiJob, InputError> {
-        let Some(def) = self.proto.find(name, ServiceKind::Api) else {
+        let Some(entry) = self.api_index.get(name) else {
             return Err(InputError::UnknownApi(name.to_owned()));
         };
-        let step = match self.apis.get(name) {
+        let step = match &entry.handler {
             None => {
                 // TSRPC decodes the request before looking for a handler.
+                let def = &self.proto.services[entry.def];
                 check_schema(def.req_schema.as_ref(), body)?;
                 JobStep::Unhandled
             }
@@ -232,7 +256,7 @@ impl ServerCore {
         Ok(ApiJob {
             core: self.clone(),
             conn: conn.clone(),
-            name: name.to_owned(),
+            name: entry.name.clone(),
             sn,
             step,
         })
@@ -293,6 +317,31 @@ fn check_schema(schema: Option<&Value>, body: &str) -> Result<(), InputError> {
 }
 
 impl ApiJob {
+    /// Polls the handler once when nothing else has to run (no flows): `Some` with its output
+    /// when it finished. `None`: go on with [`run`](Self::run) (the handler may have been
+    /// polled once: the API timeout starts after that first poll anyway).
+    pub(crate) fn poll_once(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> Option<Result<String, TsrpcError>> {
+        let core = &self.core;
+        let flows = &core.flows;
+        if !(flows.pre_api_return.is_empty() && flows.post_api_return.is_empty()) {
+            return None;
+        }
+        let JobStep::Run(fut) = &mut self.step else {
+            return None;
+        };
+        core.pending.fetch_add(1, Ordering::AcqRel);
+        let _pending = PendingGuard(core);
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx)));
+        match polled {
+            Ok(std::task::Poll::Pending) => None,
+            Ok(std::task::Poll::Ready(out)) => Some(handler_output(core, Ok(out))),
+            Err(panic) => Some(handler_output(core, Err(panic))),
+        }
+    }
+
     /// Runs the call: flows, handler (with the API timeout, panics caught), return flows.
     /// The output is the response JSON text or the error to send.
     pub(crate) async fn run(self) -> Result<String, TsrpcError> {
@@ -308,7 +357,7 @@ impl ApiJob {
             JobStep::Flow(handler, req) => {
                 let ev = ApiCallEvent {
                     conn: self.conn.clone(),
-                    api_name: self.name.clone(),
+                    api_name: self.name.to_string(),
                     sn: self.sn,
                     req,
                     ret: None,
@@ -352,7 +401,6 @@ async fn run_handler(
     core: &ServerCore,
     fut: BoxFuture<HandlerResult<String>>,
 ) -> Result<String, TsrpcError> {
-    let inner = core.options.return_inner_error;
     let mut guarded = AssertUnwindSafe(fut).catch_unwind();
     // Most handlers finish on their first poll: no timer for those (the timeout starts at once
     // after it otherwise).
@@ -367,6 +415,15 @@ async fn run_handler(
         },
         _ => guarded.await,
     };
+    handler_output(core, out)
+}
+
+/// The handler's output (or its panic) as the return to send.
+fn handler_output(
+    core: &ServerCore,
+    out: Result<HandlerResult<String>, Box<dyn std::any::Any + Send>>,
+) -> Result<String, TsrpcError> {
+    let inner = core.options.return_inner_error;
     match out {
         Ok(Ok(json)) => Ok(json),
         Ok(Err(e)) => Err(e.into_tsrpc(inner)),

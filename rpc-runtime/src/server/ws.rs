@@ -258,7 +258,7 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
         Ok(ServerInput::Api { name, body, sn }) => {
             match core.dispatch_api(conn, &name, sn, body.get()) {
                 Err(e) => conn.close(e.ws_reason()),
-                Ok(job) => {
+                Ok(mut job) => {
                     // At most `max_pending_calls` run at once: past that, this connection is
                     // not read until one finishes (backpressure, nothing dropped). A call that
                     // finishes on its first poll needs no permit: it runs only when one is
@@ -272,20 +272,31 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
                         };
                         permit = Some(p);
                     }
-                    let name = name.into_owned();
                     let codec = core.codec;
-                    let mut call = Box::pin(async move {
-                        let ret = job.run().await;
-                        (codec.encode_api_return(&name, sn, &ret), name)
-                    });
                     // Most handlers finish at once: their return is queued from here, with no
                     // task per call (and so behind the other returns read in this wake-up, for
                     // one write). A handler that waits goes on in a task of its own, so calls
-                    // on one connection still run concurrently.
+                    // on one connection still run concurrently. Without flows the handler's
+                    // own future is polled (no second boxed future per call).
                     let first =
-                        std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+                        match std::future::poll_fn(|cx| Poll::Ready(job.poll_once(cx))).await {
+                            Some(ret) => Ok(codec.encode_api_return(&job.name, sn, &ret)),
+                            None => {
+                                let name = job.name.clone();
+                                let mut call = Box::pin(async move {
+                                    let ret = job.run().await;
+                                    (codec.encode_api_return(&name, sn, &ret), name)
+                                });
+                                match std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx)))
+                                    .await
+                                {
+                                    Poll::Ready((frame, _)) => Ok(frame),
+                                    Poll::Pending => Err(call),
+                                }
+                            }
+                        };
                     match first {
-                        Poll::Ready((frame, name)) => {
+                        Ok(frame) => {
                             send_return(conn, frame, &name, sn).await;
                             // Every few dozen returns queued in one wake-up the reader yields
                             // (tokio's task budget), so the writer sends those while the rest of
@@ -293,7 +304,7 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
                             // flight: 385k -> 560k calls/s against the raw client).
                             tokio::task::consume_budget().await;
                         }
-                        Poll::Pending => {
+                        Err(call) => {
                             let permit = match permit {
                                 Some(p) => p,
                                 None => match calls.clone().try_acquire_owned() {
