@@ -233,6 +233,31 @@ impl Codec {
         out
     }
 
+    /// [`encode_api_return`](Self::encode_api_return) taking the result: a success is written
+    /// around the response JSON in its own buffer (no copy of the response).
+    pub(crate) fn wrap_api_return(
+        &self,
+        name: &str,
+        sn: u64,
+        ret: Result<String, TsrpcError>,
+    ) -> String {
+        match ret {
+            Ok(res) if is_plain(name) => {
+                const HEAD: &str = r#"",{"isSucc":true,"res":"#;
+                let mut out = res;
+                out.reserve(name.len() + HEAD.len() + 2 + 23);
+                out.insert_str(0, HEAD);
+                out.insert_str(0, name);
+                out.insert_str(0, "[\"");
+                out.push_str("},");
+                push_u64(&mut out, sn);
+                out.push(']');
+                out
+            }
+            ret => self.encode_api_return(name, sn, &ret),
+        }
+    }
+
     /// `{"isSucc":true,"res":..}` alone (the HTTP body).
     pub(crate) fn encode_api_return_body(&self, ret: &Result<String, TsrpcError>) -> String {
         let mut out = String::with_capacity(64);
@@ -438,7 +463,18 @@ mod tests {
             c.encode_api_return("Add", 2, &Ok(r#"{"c":3}"#.into())),
             r#"["Add",{"isSucc":true,"res":{"c":3}},2]"#
         );
+        for (name, sn) in [("Add", 2), ("q\"uote", 1)] {
+            let ok = Ok(r#"{"c":3}"#.to_owned());
+            assert_eq!(
+                c.wrap_api_return(name, sn, ok.clone()),
+                c.encode_api_return(name, sn, &ok)
+            );
+        }
         let err = TsrpcError::api("Failed with a numeric code").with_code(42);
+        assert_eq!(
+            c.wrap_api_return("Fail", 4, Err(err.clone())),
+            c.encode_api_return("Fail", 4, &Err(err.clone()))
+        );
         assert_eq!(
             c.encode_api_return("Fail", 4, &Err(err)),
             r#"["Fail",{"isSucc":false,"err":{"message":"Failed with a numeric code","type":"ApiError","code":42}},4]"#

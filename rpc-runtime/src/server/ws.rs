@@ -280,12 +280,12 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
                     // own future is polled (no second boxed future per call).
                     let first =
                         match std::future::poll_fn(|cx| Poll::Ready(job.poll_once(cx))).await {
-                            Some(ret) => Ok(codec.encode_api_return(&job.name, sn, &ret)),
+                            Some(ret) => Ok(codec.wrap_api_return(&job.name, sn, ret)),
                             None => {
                                 let name = job.name.clone();
                                 let mut call = Box::pin(async move {
                                     let ret = job.run().await;
-                                    (codec.encode_api_return(&name, sn, &ret), name)
+                                    (codec.wrap_api_return(&name, sn, ret), name)
                                 });
                                 match std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx)))
                                     .await
