@@ -456,14 +456,33 @@ impl WsClient {
         // One waiter for the whole loop, not one registered and dropped per frame.
         let closed = wait_closed(&mut closed_rx);
         tokio::pin!(closed);
+        // API returns handled since the socket last had nothing to read.
+        let mut returns = 0;
         loop {
             let frame = tokio::select! {
                 biased;
                 _ = &mut closed => break,
-                f = source.next() => f,
+                f = std::future::poll_fn(|cx| {
+                    let next = source.poll_next_unpin(cx);
+                    if next.is_pending() {
+                        returns = 0;
+                    }
+                    next
+                }) => f,
             };
             match frame {
-                Some(Ok(WsMessage::Text(text))) => self.on_text(text.as_str()).await,
+                Some(Ok(WsMessage::Text(text))) => {
+                    if self.on_text(text.as_str()).await {
+                        returns += 1;
+                        if returns == RETURNS_PER_YIELD {
+                            // Let the callers of these returns run (and send their next calls)
+                            // while the rest of what was read waits: the server gets work
+                            // sooner (W2, 64 calls in flight: 360k -> 650k calls/s).
+                            returns = 0;
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                }
                 Some(Ok(WsMessage::Binary(b))) => {
                     if b.as_ref() == HEARTBEAT {
                         live.pong.notify_one();
@@ -488,7 +507,8 @@ impl WsClient {
         self.on_close(&live, reason).await;
     }
 
-    async fn on_text(&self, text: &str) {
+    /// Handles a text frame; true when it was an API return.
+    async fn on_text(&self, text: &str) -> bool {
         let flows = &self.inner.core.flows;
         let owned;
         let mut text = text;
@@ -502,7 +522,7 @@ impl WsClient {
                     owned = ev.data;
                     text = &owned;
                 }
-                None => return,
+                None => return false,
             }
         }
         match self.inner.codec.decode_server_output(text) {
@@ -510,10 +530,12 @@ impl WsClient {
                 self.inner
                     .core
                     .complete(sn, ret.map(|raw| raw.get().to_owned()));
+                return true;
             }
             Ok(ServerOutput::Msg { name, body }) => self.dispatch_msg(&name, body.get()).await,
             Err(e) => tracing::warn!("bad frame from server: {e}"),
         }
+        false
     }
 
     async fn dispatch_msg(&self, name: &str, json: &str) {
@@ -695,6 +717,9 @@ impl Transport for WsInner {
         self.send_frame(&live, frame, None).await
     }
 }
+
+/// The read loop yields after this many API returns read in one go.
+const RETURNS_PER_YIELD: usize = 16;
 
 async fn wait_closed(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|c| *c).await;
