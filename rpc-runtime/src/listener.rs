@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use regex::Regex;
 
@@ -11,14 +11,18 @@ use regex::Regex;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListenerHandle(u64);
 
+#[derive(Clone)]
 struct Inner<H> {
     by_name: HashMap<String, Vec<(ListenerHandle, H)>>,
     patterns: Vec<(ListenerHandle, Regex, H)>,
 }
 
 /// A set of handlers `H` keyed by message name or regex.
+///
+/// The set is a shared snapshot, copied on write when a dispatch still holds the old one, so a
+/// dispatch takes one read lock and one `Arc` clone and nothing is allocated per message.
 pub(crate) struct Listeners<H> {
-    inner: RwLock<Inner<H>>,
+    inner: RwLock<Arc<Inner<H>>>,
     next_id: AtomicU64,
 }
 
@@ -42,10 +46,10 @@ impl<H> fmt::Debug for Listeners<H> {
 impl<H: Clone> Listeners<H> {
     pub(crate) fn new() -> Self {
         Listeners {
-            inner: RwLock::new(Inner {
+            inner: RwLock::new(Arc::new(Inner {
                 by_name: HashMap::new(),
                 patterns: Vec::new(),
-            }),
+            })),
             next_id: AtomicU64::new(1),
         }
     }
@@ -56,7 +60,8 @@ impl<H: Clone> Listeners<H> {
 
     pub(crate) fn add_name(&self, name: &str, h: H) -> ListenerHandle {
         let id = self.handle();
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let inner = Arc::make_mut(&mut guard);
         inner
             .by_name
             .entry(name.to_owned())
@@ -67,14 +72,16 @@ impl<H: Clone> Listeners<H> {
 
     pub(crate) fn add_pattern(&self, re: Regex, h: H) -> ListenerHandle {
         let id = self.handle();
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let inner = Arc::make_mut(&mut guard);
         inner.patterns.push((id, re, h));
         id
     }
 
     /// Removes one handler; false when it was not there.
     pub(crate) fn remove(&self, id: ListenerHandle) -> bool {
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let inner = Arc::make_mut(&mut guard);
         let mut found = false;
         inner.by_name.retain(|_, v| {
             let before = v.len();
@@ -90,7 +97,8 @@ impl<H: Clone> Listeners<H> {
     /// Removes every handler listening to exactly `name`, and every pattern whose source is
     /// `name`. Returns how many were removed.
     pub(crate) fn remove_all(&self, name_or_pattern: &str) -> usize {
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let inner = Arc::make_mut(&mut guard);
         let mut n = inner.by_name.remove(name_or_pattern).map_or(0, |v| v.len());
         let before = inner.patterns.len();
         inner
@@ -100,9 +108,30 @@ impl<H: Clone> Listeners<H> {
         n
     }
 
+    fn snapshot(&self) -> Arc<Inner<H>> {
+        Arc::clone(&self.inner.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Calls `f` with each handler for `name`, exact listeners first, in the order they were
+    /// added. The handlers are those registered when the call starts (no lock is held while `f`
+    /// runs, so `f` may listen or unlisten).
+    pub(crate) fn for_each_matching(&self, name: &str, mut f: impl FnMut(&H)) {
+        let inner = self.snapshot();
+        if let Some(v) = inner.by_name.get(name) {
+            for (_, h) in v {
+                f(h);
+            }
+        }
+        for (_, re, h) in &inner.patterns {
+            if re.is_match(name) {
+                f(h);
+            }
+        }
+    }
+
     /// The handlers for `name`, exact listeners first, in the order they were added.
     pub(crate) fn matching(&self, name: &str) -> Vec<H> {
-        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        let inner = self.snapshot();
         let mut out: Vec<H> = inner
             .by_name
             .get(name)
@@ -137,5 +166,9 @@ mod tests {
         assert_eq!(l.matching("game/GameStart"), vec![2]);
         assert_eq!(l.remove_all("^game/"), 1);
         assert!(l.matching("game/GameStart").is_empty());
+        l.add_pattern(Regex::new("^room/").unwrap(), 4);
+        let mut seen = Vec::new();
+        l.for_each_matching("room/UserJoin", |h| seen.push(*h));
+        assert_eq!(seen, vec![3, 4]);
     }
 }

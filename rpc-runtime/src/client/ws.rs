@@ -541,9 +541,9 @@ impl WsClient {
     async fn dispatch_msg(&self, name: &str, json: &str) {
         let flows = &self.inner.core.flows;
         if flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty() {
-            for h in self.inner.listeners.matching(name) {
-                h(name, json);
-            }
+            self.inner
+                .listeners
+                .for_each_matching(name, |h| h(name, json));
             return;
         }
         let ev = MsgEvent {
@@ -554,9 +554,9 @@ impl WsClient {
             return;
         };
         let json = crate::json::to_string(&ev.msg).unwrap_or_default();
-        for h in self.inner.listeners.matching(&ev.msg_name) {
-            h(&ev.msg_name, &json);
-        }
+        self.inner
+            .listeners
+            .for_each_matching(&ev.msg_name, |h| h(&ev.msg_name, &json));
         flows.post_recv_msg.exec(ev).await;
     }
 
