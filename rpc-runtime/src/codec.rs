@@ -344,6 +344,26 @@ fn trailing_sn(text: &str) -> Option<&str> {
         .then_some(digits)
 }
 
+/// A message frame `["<plain name>",<body>]` split by scanning, without parsing: the name and
+/// the unchecked body text. `None` for anything else (an escaped name, a trailing sn, ...),
+/// which goes through [`JsonCodec::decode_server_output`]. The body is not validated: only a
+/// listener decoding it successfully shows the frame is the one the full parse would read.
+pub(crate) fn split_msg_frame(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix("[\"")?;
+    let end = rest.find('"')?;
+    let name = &rest[..end];
+    if !is_plain(name) {
+        return None;
+    }
+    let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let body = rest[end + 1..].strip_prefix(',')?;
+    let body = body.trim_end_matches(ws).strip_suffix(']')?;
+    if body.trim_matches(ws).is_empty() || trailing_sn(text).is_some() {
+        return None;
+    }
+    Some((name, body))
+}
+
 /// Decodes an API return object (`{"isSucc":true,"res":..}` or `{"isSucc":false,"err":..}`),
 /// the body of an HTTP answer and the middle of a WebSocket one. `Err` when it is not one.
 pub(crate) fn decode_api_return(text: &str) -> serde_json::Result<Result<&RawValue, TsrpcError>> {
@@ -402,6 +422,24 @@ fn push_u64(out: &mut String, mut n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_msg_frame_only_plain_messages() {
+        assert_eq!(
+            split_msg_frame(r#"["game/Frame",{"frame":1}]"#),
+            Some(("game/Frame", r#"{"frame":1}"#))
+        );
+        assert_eq!(split_msg_frame("[\"a\", [1,2] ]\n"), Some(("a", " [1,2] ")));
+        assert_eq!(split_msg_frame(r#"["a",{},0]"#), None);
+        assert_eq!(split_msg_frame(r#"["a",{},12]"#), None);
+        assert_eq!(split_msg_frame(r#"["a\"b",{}]"#), None);
+        assert_eq!(split_msg_frame(r#"["a\u0062",{}]"#), None);
+        assert_eq!(split_msg_frame(r#"[ "a",{}]"#), None);
+        assert_eq!(split_msg_frame(r#"["a"]"#), None);
+        assert_eq!(split_msg_frame(r#"["a", ]"#), None);
+        assert_eq!(split_msg_frame(r#"["a",{}] x"#), None);
+        assert_eq!(split_msg_frame(r#"{"a":1}"#), None);
+    }
 
     #[test]
     fn decodes_api_and_msg() {

@@ -129,6 +129,29 @@ impl<H: Clone> Listeners<H> {
         }
     }
 
+    /// Runs `f` over the handlers for `name` (same order and snapshot as `for_each_matching`).
+    pub(crate) fn with_matching<R>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut dyn Iterator<Item = &H>) -> R,
+    ) -> R {
+        let inner = self.snapshot();
+        let mut it = inner
+            .by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|(_, h)| h)
+            .chain(
+                inner
+                    .patterns
+                    .iter()
+                    .filter(|(_, re, _)| re.is_match(name))
+                    .map(|(_, _, h)| h),
+            );
+        f(&mut it)
+    }
+
     /// The handlers for `name`, exact listeners first, in the order they were added.
     pub(crate) fn matching(&self, name: &str) -> Vec<H> {
         let inner = self.snapshot();
@@ -170,5 +193,7 @@ mod tests {
         let mut seen = Vec::new();
         l.for_each_matching("room/UserJoin", |h| seen.push(*h));
         assert_eq!(seen, vec![3, 4]);
+        let all: Vec<u32> = l.with_matching("room/UserJoin", |it| it.copied().collect());
+        assert_eq!(all, vec![3, 4]);
     }
 }

@@ -103,7 +103,10 @@ pub enum WsStatus {
     Closed,
 }
 
-type MsgHandler = Arc<dyn Fn(&str, &str) + Send + Sync>;
+/// A message listener: `(name, body, checked)`. With `checked` false the body was split out of
+/// the frame without being parsed: the listener then does nothing and returns false unless it
+/// decodes the body (which shows it is valid JSON); with `checked` true it always returns true.
+type MsgHandler = Arc<dyn Fn(&str, &str, bool) -> bool + Send + Sync>;
 type ConnectResult = Option<Result<(), TsrpcError>>;
 
 enum Outgoing {
@@ -525,6 +528,13 @@ impl WsClient {
                 None => return false,
             }
         }
+        if flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty() {
+            if let Some((name, body)) = crate::codec::split_msg_frame(text) {
+                if self.dispatch_unchecked(name, body) {
+                    return false;
+                }
+            }
+        }
         match self.inner.codec.decode_server_output(text) {
             Ok(ServerOutput::ApiReturn { sn, ret }) => {
                 self.inner
@@ -538,12 +548,29 @@ impl WsClient {
         false
     }
 
+    /// Dispatches a message whose body was not parsed: true when the first listener decoded it
+    /// (so it is valid JSON) and every listener got it; false, with no listener run, otherwise.
+    fn dispatch_unchecked(&self, name: &str, json: &str) -> bool {
+        self.inner.listeners.with_matching(name, |it| {
+            let Some(first) = it.next() else {
+                return false;
+            };
+            if !first(name, json, false) {
+                return false;
+            }
+            for h in it {
+                h(name, json, true);
+            }
+            true
+        })
+    }
+
     async fn dispatch_msg(&self, name: &str, json: &str) {
         let flows = &self.inner.core.flows;
         if flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty() {
-            self.inner
-                .listeners
-                .for_each_matching(name, |h| h(name, json));
+            self.inner.listeners.for_each_matching(name, |h| {
+                h(name, json, true);
+            });
             return;
         }
         let ev = MsgEvent {
@@ -554,9 +581,9 @@ impl WsClient {
             return;
         };
         let json = crate::json::to_string(&ev.msg).unwrap_or_default();
-        self.inner
-            .listeners
-            .for_each_matching(&ev.msg_name, |h| h(&ev.msg_name, &json));
+        self.inner.listeners.for_each_matching(&ev.msg_name, |h| {
+            h(&ev.msg_name, &json, true);
+        });
         flows.post_recv_msg.exec(ev).await;
     }
 
@@ -598,9 +625,13 @@ impl WsClient {
     ) -> ListenerHandle {
         self.inner.listeners.add_name(
             M::NAME,
-            Arc::new(move |name, json| match crate::validate::decode::<M>(json) {
-                Ok(m) => handler(m),
-                Err(e) => tracing::warn!("message {name} does not decode: {e}"),
+            Arc::new(move |name, json, checked| {
+                match crate::validate::decode::<M>(json) {
+                    Ok(m) => handler(m),
+                    Err(_) if !checked => return false,
+                    Err(e) => tracing::warn!("message {name} does not decode: {e}"),
+                }
+                true
             }),
         )
     }
@@ -614,10 +645,17 @@ impl WsClient {
     ) -> ListenerHandle {
         self.inner.listeners.add_pattern(
             pattern,
-            Arc::new(move |name, json| match E::decode(name, json) {
-                Ok(Some(m)) => handler(m, name),
-                Ok(None) => tracing::warn!("message {name} is not part of the service"),
-                Err(e) => tracing::warn!("message {name} does not decode: {e}"),
+            Arc::new(move |name, json, checked| {
+                if !checked {
+                    // `E` may be written by hand: its success does not show the body is JSON.
+                    return false;
+                }
+                match E::decode(name, json) {
+                    Ok(Some(m)) => handler(m, name),
+                    Ok(None) => tracing::warn!("message {name} is not part of the service"),
+                    Err(e) => tracing::warn!("message {name} does not decode: {e}"),
+                }
+                true
             }),
         )
     }
@@ -630,8 +668,11 @@ impl WsClient {
     ) -> ListenerHandle {
         self.inner.listeners.add_name(
             name,
-            Arc::new(move |name, json| {
-                handler(name, serde_json::from_str(json).unwrap_or_default())
+            Arc::new(move |name, json, checked| {
+                if checked {
+                    handler(name, serde_json::from_str(json).unwrap_or_default());
+                }
+                checked
             }),
         )
     }
@@ -644,8 +685,11 @@ impl WsClient {
     ) -> ListenerHandle {
         self.inner.listeners.add_pattern(
             pattern,
-            Arc::new(move |name, json| {
-                handler(name, serde_json::from_str(json).unwrap_or_default())
+            Arc::new(move |name, json, checked| {
+                if checked {
+                    handler(name, serde_json::from_str(json).unwrap_or_default());
+                }
+                checked
             }),
         )
     }
