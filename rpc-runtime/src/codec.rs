@@ -205,6 +205,23 @@ impl Codec {
     }
 
     /// `[name, body]`.
+    /// `[name, msg]`, the message serialized straight into the frame (one buffer).
+    pub(crate) fn encode_msg_value<T: serde::Serialize + ?Sized>(
+        &self,
+        name: &str,
+        msg: &T,
+    ) -> serde_json::Result<String> {
+        let mut head = String::with_capacity(name.len() + 4);
+        head.push('[');
+        push_json_str(&mut head, name);
+        head.push(',');
+        let mut buf = head.into_bytes();
+        buf.reserve(128);
+        crate::json::to_writer(&mut buf, msg)?;
+        buf.push(b']');
+        String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
+    }
+
     pub(crate) fn encode_msg(&self, name: &str, body: &str) -> String {
         let mut out = String::with_capacity(name.len() + body.len() + 8);
         out.push('[');

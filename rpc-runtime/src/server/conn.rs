@@ -149,10 +149,15 @@ impl Connection {
     /// Sends a message to this client. Waits for queue space (backpressure). Fails when the
     /// connection is closed, or is HTTP (which cannot push).
     pub async fn send_msg<M: Message>(&self, msg: &M) -> Result<(), TsrpcError> {
-        let json = crate::json::to_string(msg).map_err(|e| {
-            TsrpcError::server(e.to_string()).with_code(crate::error::codes::ENCODE_MSG_ERR)
-        })?;
-        self.send_msg_json(M::NAME, &json).await
+        let frame = self
+            .inner
+            .core
+            .codec
+            .encode_msg_value(M::NAME, msg)
+            .map_err(|e| {
+                TsrpcError::server(e.to_string()).with_code(crate::error::codes::ENCODE_MSG_ERR)
+            })?;
+        self.send_text(frame).await
     }
 
     /// Sends a message by name with a JSON body (the untyped layer).
