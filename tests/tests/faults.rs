@@ -214,15 +214,15 @@ async fn half_open_connection_found_by_server_pings() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn slow_consumer_cannot_grow_the_server_queue() {
-    // A handler that pushes N frames of 10 KB to its caller, counting those `send_msg` accepted.
-    const N: u32 = 3_000;
-    let sent = Arc::new(AtomicUsize::new(0));
-    let s = sent.clone();
-    let server = rpc_runtime::Server::ws(hand::proto(), any_port(), ServerOptions::default())
+/// A server whose `Burst` handler pushes `n` frames of 10 KB to its caller: it counts the frames
+/// `send_msg` accepted and keeps the first error `send_msg` gave.
+async fn burst_server(
+    sent: Arc<AtomicUsize>,
+    error: Arc<Mutex<Option<rpc_runtime::TsrpcError>>>,
+) -> rpc_runtime::RunningServer {
+    rpc_runtime::Server::ws(hand::proto(), any_port(), ServerOptions::default())
         .implement_api(move |call: rpc_runtime::ApiCall<hand::ReqBurst>| {
-            let sent = s.clone();
+            let (sent, error) = (sent.clone(), error.clone());
             async move {
                 let content = "x".repeat(10_000);
                 for i in 0..call.req.n {
@@ -230,7 +230,10 @@ async fn slow_consumer_cannot_grow_the_server_queue() {
                         name: i.to_string(),
                         content: content.clone(),
                     };
-                    call.conn.send_msg(&msg).await?;
+                    if let Err(e) = call.conn.send_msg(&msg).await {
+                        *error.lock().unwrap() = Some(e.clone());
+                        return Err(e.into());
+                    }
                     sent.fetch_add(1, Ordering::SeqCst);
                 }
                 Ok(hand::ResBurst { sent: call.req.n })
@@ -239,7 +242,14 @@ async fn slow_consumer_cannot_grow_the_server_queue() {
         .allow_unimplemented()
         .start()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn slow_consumer_cannot_grow_the_server_queue() {
+    const N: u32 = 3_000;
+    let sent = Arc::new(AtomicUsize::new(0));
+    let server = burst_server(sent.clone(), Default::default()).await;
     // A client that sends one call and then does not read.
     let mut raw = RawWsClient::connect(server.local_addr()).await.unwrap();
     raw.send_text(format!(r#"["Burst",{{"n":{N}}},1]"#).as_bytes())
@@ -281,6 +291,47 @@ async fn slow_consumer_cannot_grow_the_server_queue() {
         }
     }
     assert_eq!(next, N);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_sender_waiting_for_queue_space_fails_when_the_client_goes() {
+    const N: u32 = 3_000;
+    let sent = Arc::new(AtomicUsize::new(0));
+    let error = Arc::new(Mutex::new(None));
+    let server = burst_server(sent.clone(), error.clone()).await;
+    let mut raw = RawWsClient::connect(server.local_addr()).await.unwrap();
+    raw.send_text(format!(r#"["Burst",{{"n":{N}}},1]"#).as_bytes())
+        .await
+        .unwrap();
+    // Wait until the handler is held by the full queue (no progress for 300 ms).
+    within(10, "the burst stalls", async {
+        loop {
+            let before = sent.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if before > 0 && sent.load(Ordering::SeqCst) == before {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(sent.load(Ordering::SeqCst) < N as usize);
+    // The client goes away without reading: the waiting send_msg resolves with LOST_CONN, and
+    // the call ends.
+    let gone = Instant::now();
+    drop(raw);
+    within(10, "the held call ends", async {
+        while server.pending_calls() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let err = error.lock().unwrap().clone().expect("send_msg must fail");
+    assert!(err.is_code(codes::LOST_CONN), "{err:?}");
+    println!(
+        "a send_msg held by a full queue failed with LOST_CONN {:?} after the client went",
+        gone.elapsed()
+    );
     server.stop().await;
 }
 

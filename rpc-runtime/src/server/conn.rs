@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, Notify};
@@ -28,8 +28,13 @@ pub enum ConnType {
 pub(crate) struct WsSignals {
     /// Permits for API calls running at once on this connection.
     pub(crate) calls: Arc<tokio::sync::Semaphore>,
-    /// Permits for frames queued by `send_msg` and returns (the send window).
-    pub(crate) window: Arc<tokio::sync::Semaphore>,
+    /// Permits for frames queued by `send_msg` and returns (the send window). A sender forgets
+    /// its permit; the writer gives them back, a batch at a time, once the frames are written.
+    pub(crate) window: tokio::sync::Semaphore,
+    /// Frames in the queue, of every kind (the writer subtracts a batch at a time).
+    pub(crate) queued: AtomicUsize,
+    /// The most frames the queue holds for frames that do not wait (broadcasts, pings).
+    pub(crate) queue_cap: usize,
     /// The close frame to send, set once.
     pub(crate) close: Mutex<Option<(u16, String)>>,
     /// Set with `close` (checked on every send without taking its lock).
@@ -44,13 +49,13 @@ pub(crate) struct WsSignals {
     pub(crate) closed: AtomicBool,
 }
 
-/// A queued frame; frames queued by `send_msg` hold a permit of the connection's send window
-/// until written, broadcasts and control frames hold none.
-pub(crate) type Outbound = (WsMessage, Option<tokio::sync::OwnedSemaphorePermit>);
+/// A queued frame, and whether it took a permit of the connection's send window (frames of
+/// `send_msg` and API returns do; broadcasts and control frames do not).
+pub(crate) type Outbound = (WsMessage, bool);
 
 pub(crate) enum ConnKind {
     Ws {
-        tx: mpsc::Sender<Outbound>,
+        tx: mpsc::UnboundedSender<Outbound>,
         signals: Arc<WsSignals>,
     },
     Http {
@@ -90,10 +95,14 @@ impl PartialEq for Connection {
 impl Eq for Connection {}
 
 impl WsSignals {
-    pub(crate) fn new(max_pending_calls: usize, send_queue: usize) -> Self {
+    /// `send_queue` frames may wait in the send window; frames that do not wait may fill the
+    /// queue up to `queue_cap`.
+    pub(crate) fn new(max_pending_calls: usize, send_queue: usize, queue_cap: usize) -> Self {
         WsSignals {
             calls: Arc::new(tokio::sync::Semaphore::new(max_pending_calls.max(1))),
-            window: Arc::new(tokio::sync::Semaphore::new(send_queue.max(1))),
+            window: tokio::sync::Semaphore::new(send_queue.max(1)),
+            queued: AtomicUsize::new(0),
+            queue_cap: queue_cap.max(1),
             close: Mutex::new(None),
             close_requested: AtomicBool::new(false),
             close_now: Notify::new(),
@@ -203,26 +212,29 @@ impl Connection {
         };
         let lost =
             || TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN);
-        // Wait for room in the send window (backpressure), then for room in the queue.
-        let permit = signals
-            .window
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| lost())?;
-        tx.send((WsMessage::text(text), Some(permit)))
-            .await
-            .map_err(|_| {
-                TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN)
-            })
+        // Wait for room in the send window (backpressure). The writer closes the window when it
+        // stops, so a waiting sender always wakes. The permit goes back once written.
+        match signals.window.try_acquire() {
+            Ok(p) => p.forget(),
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(lost()),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                signals.window.acquire().await.map_err(|_| lost())?.forget()
+            }
+        }
+        signals.queued.fetch_add(1, Ordering::Relaxed);
+        tx.send((WsMessage::text(text), true)).map_err(|_| lost())
     }
 
     /// Queues a frame without waiting. `Err(true)` when the queue is full.
     pub(crate) fn try_send_frame(&self, frame: WsMessage) -> Result<(), bool> {
         match &self.inner.kind {
-            ConnKind::Ws { tx, .. } => tx
-                .try_send((frame, None))
-                .map_err(|e| matches!(e, mpsc::error::TrySendError::Full(_))),
+            ConnKind::Ws { tx, signals } => {
+                if signals.queued.fetch_add(1, Ordering::Relaxed) >= signals.queue_cap {
+                    signals.queued.fetch_sub(1, Ordering::Relaxed);
+                    return Err(true);
+                }
+                tx.send((frame, false)).map_err(|_| false)
+            }
             ConnKind::Http { .. } => Err(false),
         }
     }

@@ -114,8 +114,12 @@ pub(crate) async fn serve<S>(
 {
     let (sink, mut source) = ws.split();
     let send_queue = core.options.send_queue.max(1);
-    let (tx, rx) = mpsc::channel(send_queue + core.options.broadcast_slack);
-    let signals = Arc::new(WsSignals::new(core.options.max_pending_calls, send_queue));
+    let (tx, rx) = mpsc::unbounded_channel();
+    let signals = Arc::new(WsSignals::new(
+        core.options.max_pending_calls,
+        send_queue,
+        send_queue + core.options.broadcast_slack,
+    ));
     let conn = core.new_conn(
         remote,
         ip,
@@ -349,37 +353,55 @@ async fn send_return(conn: &Connection, frame: String, name: &str, sn: u64) {
 /// Writes queued frames (everything queued per wake-up, one flush), then the close frame.
 async fn write_loop<S>(
     mut sink: SplitSink<WebSocketStream<S>, WsMessage>,
-    mut rx: mpsc::Receiver<Outbound>,
+    mut rx: mpsc::UnboundedReceiver<Outbound>,
     signals: Arc<WsSignals>,
     close_timeout: Duration,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // One waiter each for the whole loop, not one registered and dropped per wake-up.
+    let close_now = signals.close_now.notified();
+    let finished = signals.finished.notified();
+    tokio::pin!(close_now, finished);
+    let mut finished_early = false;
     loop {
         tokio::select! {
             biased;
-            _ = signals.close_now.notified() => break,
-            _ = signals.finished.notified() => {
-                let _ = sink.close().await;
-                return;
+            _ = &mut close_now => break,
+            _ = &mut finished => {
+                finished_early = true;
+                break;
             }
             item = rx.recv() => {
-                let Some((first, _permit)) = item else { break };
-                if sink.feed(first).await.is_err() {
-                    break;
-                }
+                let Some(first) = item else { break };
+                // Frames and window permits go back a batch at a time, once written.
+                let (mut frames, mut permits) = (0, 0);
+                let mut next = Some(first);
                 let mut ok = true;
-                while let Ok((m, _permit)) = rx.try_recv() {
+                while let Some((m, windowed)) = next {
+                    frames += 1;
+                    permits += usize::from(windowed);
                     if sink.feed(m).await.is_err() {
                         ok = false;
                         break;
                     }
+                    next = rx.try_recv().ok();
                 }
-                if !ok || sink.flush().await.is_err() {
+                ok = ok && sink.flush().await.is_ok();
+                signals.queued.fetch_sub(frames, Ordering::Relaxed);
+                signals.window.add_permits(permits);
+                if !ok {
                     break;
                 }
             }
         }
+    }
+    // Nothing more is written: senders waiting for the window, or sending later, get an error.
+    signals.window.close();
+    rx.close();
+    if finished_early {
+        let _ = sink.close().await;
+        return;
     }
     let close = signals
         .close
@@ -394,10 +416,7 @@ async fn write_loop<S>(
         let _ = sink.send(WsMessage::Close(Some(frame))).await;
     }
     // Wait for the peer's close (the reader then finishes), or give up and drop the socket.
-    if tokio::time::timeout(close_timeout, signals.finished.notified())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(close_timeout, finished).await.is_err() {
         signals.terminate.notify_one();
     }
 }
