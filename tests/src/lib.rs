@@ -185,6 +185,26 @@ pub fn any_port() -> std::net::SocketAddr {
     std::net::SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
+/// True while a process still holds the TCP socket whose local end is `local` and remote end
+/// `remote` (read from `/proc/net/tcp`: a socket no process holds shows inode 0, or is gone).
+/// Used to show that a peer's socket was really dropped, not just left idle.
+pub fn socket_held(local: std::net::SocketAddr, remote: std::net::SocketAddr) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp is readable");
+    let port = |field: &str| {
+        field
+            .rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok())
+    };
+    table.lines().skip(1).any(|line| {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        cols.len() > 9
+            && port(cols[1]) == Some(local.port())
+            && port(cols[2]) == Some(remote.port())
+            && cols[9] != "0"
+    })
+}
+
 /// Awaits `f`, failing the test after `secs` seconds instead of hanging.
 pub async fn within<T>(secs: u64, what: &str, f: impl Future<Output = T>) -> T {
     match tokio::time::timeout(Duration::from_secs(secs), f).await {

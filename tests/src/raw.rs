@@ -93,6 +93,13 @@ impl RawWsClient {
         self.write_raw(&client_frame(0x2, payload)).await
     }
 
+    /// The local address of the TCP stream.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.stream
+            .local_addr()
+            .expect("a connected stream has a local address")
+    }
+
     /// Reads the next frame; `None` at end of stream or after `wait`.
     pub async fn next(&mut self, wait: Duration) -> Option<Frame> {
         let deadline = tokio::time::Instant::now() + wait;

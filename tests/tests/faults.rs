@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use protocols::chat::{self, MsgChat, ReqAdd, ReqSlow};
-use rpc_runtime::{codes, ServerOptions, WsClientOptions};
+use rpc_runtime::{codes, RpcClient as _, ServerOptions, WsClientOptions};
 use rpc_tests::hand;
 use rpc_tests::proxy::Proxy;
 use rpc_tests::raw::{Frame, RawWsClient};
@@ -17,6 +17,7 @@ use rpc_tests::{any_port, within};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 
 /// Starts the chat server process on `port` (0: any); returns it and its address.
 async fn spawn_server(port: u16) -> (Child, std::net::SocketAddr) {
@@ -219,8 +220,9 @@ async fn half_open_connection_found_by_server_pings() {
 async fn burst_server(
     sent: Arc<AtomicUsize>,
     error: Arc<Mutex<Option<rpc_runtime::TsrpcError>>>,
+    options: ServerOptions,
 ) -> rpc_runtime::RunningServer {
-    rpc_runtime::Server::ws(hand::proto(), any_port(), ServerOptions::default())
+    rpc_runtime::Server::ws(hand::proto(), any_port(), options)
         .implement_api(move |call: rpc_runtime::ApiCall<hand::ReqBurst>| {
             let (sent, error) = (sent.clone(), error.clone());
             async move {
@@ -249,7 +251,7 @@ async fn burst_server(
 async fn slow_consumer_cannot_grow_the_server_queue() {
     const N: u32 = 3_000;
     let sent = Arc::new(AtomicUsize::new(0));
-    let server = burst_server(sent.clone(), Default::default()).await;
+    let server = burst_server(sent.clone(), Default::default(), ServerOptions::default()).await;
     // A client that sends one call and then does not read.
     let mut raw = RawWsClient::connect(server.local_addr()).await.unwrap();
     raw.send_text(format!(r#"["Burst",{{"n":{N}}},1]"#).as_bytes())
@@ -299,7 +301,7 @@ async fn a_sender_waiting_for_queue_space_fails_when_the_client_goes() {
     const N: u32 = 3_000;
     let sent = Arc::new(AtomicUsize::new(0));
     let error = Arc::new(Mutex::new(None));
-    let server = burst_server(sent.clone(), error.clone()).await;
+    let server = burst_server(sent.clone(), error.clone(), ServerOptions::default()).await;
     let mut raw = RawWsClient::connect(server.local_addr()).await.unwrap();
     raw.send_text(format!(r#"["Burst",{{"n":{N}}},1]"#).as_bytes())
         .await
@@ -333,6 +335,165 @@ async fn a_sender_waiting_for_queue_space_fails_when_the_client_goes() {
         gone.elapsed()
     );
     server.stop().await;
+}
+
+/// Sends `Burst` from a raw client that then stops reading, and waits until the server's
+/// handler is held by the full queue.
+async fn stall_burst(server: &rpc_runtime::RunningServer, sent: &AtomicUsize) -> RawWsClient {
+    let mut raw = RawWsClient::connect(server.local_addr()).await.unwrap();
+    raw.send_text(br#"["Burst",{"n":100000},1]"#).await.unwrap();
+    within(10, "the burst stalls", async {
+        loop {
+            let before = sent.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if before > 0 && sent.load(Ordering::SeqCst) == before {
+                break;
+            }
+        }
+    })
+    .await;
+    raw
+}
+
+#[tokio::test]
+async fn close_drops_the_socket_of_a_client_that_does_not_read() {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let error = Arc::new(Mutex::new(None));
+    let options = ServerOptions::default().close_timeout(Duration::from_millis(300));
+    let server = burst_server(sent.clone(), error.clone(), options).await;
+    let raw = stall_burst(&server, &sent).await;
+    let (client_end, server_end) = (raw.local_addr(), server.local_addr());
+    assert!(rpc_tests::socket_held(server_end, client_end));
+    // The server closes it; the client neither reads nor answers.
+    let closed = Instant::now();
+    server.connections()[0].close("bye");
+    within(10, "the server drops the socket", async {
+        while rpc_tests::socket_held(server_end, client_end) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    println!(
+        "close() on a client that does not read: socket dropped after {:?} (close timeout 300 ms)",
+        closed.elapsed()
+    );
+    within(10, "the held call ends", async {
+        while server.pending_calls() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let err = error.lock().unwrap().clone().expect("send_msg must fail");
+    assert!(err.is_code(codes::LOST_CONN), "{err:?}");
+    drop(raw);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn messages_sent_before_close_arrive_before_the_close_frame() {
+    const N: u32 = 50;
+    let server = rpc_runtime::Server::ws(hand::proto(), any_port(), ServerOptions::default())
+        .implement_api(|call: rpc_runtime::ApiCall<hand::ReqKick>| async move {
+            for i in 0..N {
+                let msg = hand::MsgChat {
+                    name: i.to_string(),
+                    content: "before close".into(),
+                };
+                call.conn.send_msg(&msg).await?;
+            }
+            call.conn.close(call.req.reason.clone());
+            Ok(hand::ResKick {})
+        })
+        .allow_unimplemented()
+        .start()
+        .await
+        .unwrap();
+    let mut raw = RawWsClient::connect(server.local_addr()).await.unwrap();
+    raw.send_text(br#"["Kick",{"reason":"bye"},1]"#)
+        .await
+        .unwrap();
+    let frames = raw.until_close(Duration::from_secs(10)).await;
+    let expected: Vec<Frame> = (0..N)
+        .map(|i| {
+            Frame::Text(format!(
+                r#"["Chat",{{"name":"{i}","content":"before close"}}]"#
+            ))
+        })
+        .chain([Frame::Close(1000, "bye".into())])
+        .collect();
+    assert_eq!(frames, expected);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn disconnect_drops_the_socket_of_a_server_that_does_not_read() {
+    // A WebSocket server that completes the handshake, then never reads.
+    let listener = tokio::net::TcpListener::bind(any_port()).await.unwrap();
+    let server_end = listener.local_addr().unwrap();
+    let (peer_tx, mut peer_rx) = mpsc::channel(1);
+    let accept = tokio::spawn(async move {
+        let (stream, client_end) = listener.accept().await.unwrap();
+        #[allow(clippy::result_large_err)] // tungstenite's callback type
+        let echo_text = |_: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
+            resp.headers_mut()
+                .insert("sec-websocket-protocol", "text".parse().unwrap());
+            Ok(resp)
+        };
+        let ws = tokio_tungstenite::accept_hdr_async(stream, echo_text)
+            .await
+            .unwrap();
+        peer_tx.send(client_end).await.unwrap();
+        // Held, unread, until the test ends.
+        std::future::pending::<()>().await;
+        drop(ws);
+    });
+    let options = WsClientOptions::default().send_queue(16);
+    let client = rpc_runtime::WsClient::new(format!("ws://{server_end}"), options);
+    client.connect().await.unwrap();
+    let client_end = peer_rx.recv().await.unwrap();
+    // Send until the queue is full and a send_msg waits.
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let (c, a) = (client.clone(), accepted.clone());
+    let sender = tokio::spawn(async move {
+        let msg = hand::MsgChat {
+            name: "c".into(),
+            content: "x".repeat(64 * 1024),
+        };
+        loop {
+            if let Err(e) = c.send_msg(&msg).await {
+                return e;
+            }
+            a.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    within(10, "the sender stalls", async {
+        loop {
+            let before = accepted.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if before > 0 && accepted.load(Ordering::SeqCst) == before {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(rpc_tests::socket_held(client_end, server_end));
+    // disconnect resolves (it stops waiting for the close handshake after 1 s), the waiting
+    // send_msg fails, and the socket is dropped, though the server never read.
+    let t = Instant::now();
+    within(5, "disconnect", client.disconnect()).await;
+    let err = within(5, "the waiting send_msg", sender).await.unwrap();
+    println!("a send_msg held by a full queue failed with {err:?} after disconnect");
+    within(5, "the client drops the socket", async {
+        while rpc_tests::socket_held(client_end, server_end) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    println!(
+        "disconnect from a server that does not read: socket dropped after {:?}",
+        t.elapsed()
+    );
+    accept.abort();
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use regex::Regex;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch, Notify, Semaphore, TryAcquireError};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -88,6 +88,11 @@ impl WsClientOptions {
         self.connect_timeout = t;
         self
     }
+    /// Sets how many frames may wait to be written before sends wait for space.
+    pub fn send_queue(mut self, n: usize) -> Self {
+        self.send_queue = n;
+        self
+    }
 }
 
 /// Connection status of a [`WsClient`].
@@ -117,7 +122,10 @@ enum Outgoing {
 /// One live socket.
 struct Live {
     gen: u64,
-    tx: mpsc::Sender<Outgoing>,
+    tx: mpsc::UnboundedSender<Outgoing>,
+    /// Frames that may wait in the queue (`send_queue`): a sender forgets its permit, the
+    /// writer gives them back a batch at a time once written, and closes it when it stops.
+    window: Arc<Semaphore>,
     manual: AtomicBool,
     pong: Notify,
     closed: watch::Sender<bool>,
@@ -336,10 +344,12 @@ impl WsClient {
             .map_err(|_| fail("connect timeout".into()))?
             .map_err(|e| fail(e.to_string()))?;
         let (sink, source) = stream.split();
-        let (tx, rx) = mpsc::channel(self.inner.options.send_queue.max(1));
+        let (tx, rx) = mpsc::unbounded_channel();
+        let window = Arc::new(Semaphore::new(self.inner.options.send_queue.max(1)));
         let live = Arc::new(Live {
             gen,
             tx,
+            window: window.clone(),
             manual: AtomicBool::new(false),
             pong: Notify::new(),
             closed: watch::Sender::new(false),
@@ -353,7 +363,7 @@ impl WsClient {
             st.status = WsStatus::Opened;
             st.live = Some(live.clone());
         }
-        tokio::spawn(write_loop(sink, rx));
+        tokio::spawn(write_loop(sink, rx, window, live.closed.subscribe()));
         tokio::spawn(self.clone().read_loop(source, live.clone()));
         // Call timeouts: calls are pending only while connected (`on_close` fails them).
         let client = self.clone();
@@ -406,7 +416,7 @@ impl WsClient {
         };
         live.manual.store(true, Ordering::SeqCst);
         let reason = truncate_reason(reason).to_owned();
-        let _ = live.tx.try_send(Outgoing::Close(code, reason.clone()));
+        let _ = live.tx.send(Outgoing::Close(code, reason.clone()));
         let mut closed = live.closed.subscribe();
         let done = tokio::time::timeout(Duration::from_secs(1), wait_closed(&mut closed)).await;
         if done.is_err() {
@@ -506,7 +516,7 @@ impl WsClient {
                 None => break,
             }
         }
-        let _ = live.tx.try_send(Outgoing::Close(1000, String::new()));
+        let _ = live.tx.send(Outgoing::Close(1000, String::new()));
         self.on_close(&live, reason).await;
     }
 
@@ -592,8 +602,7 @@ impl WsClient {
         loop {
             let sent = Instant::now();
             if live
-                .tx
-                .send(Outgoing::Frame(WsMessage::binary(HEARTBEAT.to_vec())))
+                .queue(WsMessage::binary(HEARTBEAT.to_vec()))
                 .await
                 .is_err()
             {
@@ -603,7 +612,7 @@ impl WsClient {
                 _ = wait_closed(&mut closed) => return,
                 r = tokio::time::timeout(hb.timeout, live.pong.notified()) => {
                     if r.is_err() {
-                        let _ = live.tx.try_send(Outgoing::Close(3000, "Heartbeat timeout".into()));
+                        let _ = live.tx.send(Outgoing::Close(3000, "Heartbeat timeout".into()));
                         self.on_close(&live, "Heartbeat timeout".into()).await;
                         return;
                     }
@@ -732,9 +741,23 @@ impl WsInner {
                 None => return Err(TsrpcError::cancelled("pre_send_data flow")),
             }
         };
-        live.tx
-            .send(Outgoing::Frame(WsMessage::text(text)))
-            .await
+        live.queue(WsMessage::text(text)).await
+    }
+}
+
+impl Live {
+    /// Queues a frame, waiting for room in the send window.
+    async fn queue(&self, frame: WsMessage) -> Result<(), TsrpcError> {
+        match self.window.try_acquire() {
+            Ok(p) => p.forget(),
+            Err(TryAcquireError::Closed) => return Err(TsrpcError::ws_not_open()),
+            Err(TryAcquireError::NoPermits) => match self.window.acquire().await {
+                Ok(p) => p.forget(),
+                Err(_) => return Err(TsrpcError::ws_not_open()),
+            },
+        }
+        self.tx
+            .send(Outgoing::Frame(frame))
             .map_err(|_| TsrpcError::ws_not_open())
     }
 }
@@ -774,30 +797,86 @@ type Sink = futures_util::stream::SplitSink<
     WsMessage,
 >;
 
-/// Writes queued frames, everything available per wake-up, one flush each time.
-async fn write_loop(mut sink: Sink, mut rx: mpsc::Receiver<Outgoing>) {
-    while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        while let Some(item) = next.take() {
-            match item {
-                Outgoing::Frame(m) => {
-                    if sink.feed(m).await.is_err() {
-                        return;
-                    }
-                }
-                Outgoing::Close(code, reason) => {
-                    let frame = CloseFrame {
-                        code: CloseCode::from(code),
-                        reason: reason.into(),
-                    };
-                    let _ = sink.send(WsMessage::Close(Some(frame))).await;
-                    return;
-                }
-            }
-            next = rx.try_recv().ok();
+/// How long the writer goes on once the socket is closed for the client (the reader ended, or
+/// `disconnect` stopped waiting): time for a queued close frame, then the socket is dropped.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
+
+/// Writes queued frames, everything available per wake-up, one flush each time. Ends after a
+/// close frame, on a write error, or (after [`CLOSE_LINGER`]) once the connection is closed.
+async fn write_loop(
+    mut sink: Sink,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    window: Arc<Semaphore>,
+    mut closed: watch::Receiver<bool>,
+) {
+    // However this ends, senders waiting for the window wake (and fail).
+    struct Stopped(Arc<Semaphore>);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            self.0.close();
         }
-        if sink.flush().await.is_err() {
+    }
+    let _stopped = Stopped(window.clone());
+    let closed = wait_closed(&mut closed);
+    tokio::pin!(closed);
+    loop {
+        let first = tokio::select! {
+            biased;
+            item = rx.recv() => match item {
+                Some(first) => first,
+                None => return,
+            },
+            _ = &mut closed => return,
+        };
+        let batch = write_batch(&mut sink, first, &mut rx, &window);
+        tokio::pin!(batch);
+        // A server that does not read holds this write; a closed connection bounds it.
+        let go_on = tokio::select! {
+            biased;
+            go_on = &mut batch => go_on,
+            _ = &mut closed => {
+                let _ = tokio::time::timeout(CLOSE_LINGER, &mut batch).await;
+                return;
+            }
+        };
+        if !go_on {
             return;
         }
     }
+}
+
+/// Writes `first` and everything queued behind it, flushes once and gives back the frames'
+/// window permits. False when the writer must stop (a close frame was sent, or a write failed).
+async fn write_batch(
+    sink: &mut Sink,
+    first: Outgoing,
+    rx: &mut mpsc::UnboundedReceiver<Outgoing>,
+    window: &Semaphore,
+) -> bool {
+    let mut next = Some(first);
+    let mut frames = 0;
+    while let Some(item) = next.take() {
+        match item {
+            Outgoing::Frame(m) => {
+                frames += 1;
+                if sink.feed(m).await.is_err() {
+                    return false;
+                }
+            }
+            Outgoing::Close(code, reason) => {
+                let frame = CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                };
+                let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                return false;
+            }
+        }
+        next = rx.try_recv().ok();
+    }
+    if sink.flush().await.is_err() {
+        return false;
+    }
+    window.add_permits(frames);
+    true
 }

@@ -65,6 +65,8 @@ pub(crate) struct ServerCore {
     /// Accepted TCP connections still open (WebSocket, HTTP, or in a handshake).
     sockets: AtomicUsize,
     idle: Notify,
+    /// Tasks in `wait_idle`: the last call to finish notifies only when there is one.
+    idle_waiters: AtomicUsize,
     pub(crate) stopping: AtomicBool,
 }
 
@@ -91,7 +93,11 @@ struct PendingGuard<'a>(&'a ServerCore);
 
 impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
-        if self.0.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // SeqCst here and in `wait_idle`: either the waiter sees no call pending, or this
+        // sees the waiter.
+        if self.0.pending.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.0.idle_waiters.load(Ordering::SeqCst) > 0
+        {
             self.0.idle.notify_waiters();
         }
     }
@@ -148,6 +154,7 @@ impl ServerCore {
             pending: AtomicUsize::new(0),
             sockets: AtomicUsize::new(0),
             idle: Notify::new(),
+            idle_waiters: AtomicUsize::new(0),
             stopping: AtomicBool::new(false),
         }
     }
@@ -212,9 +219,18 @@ impl ServerCore {
 
     /// Waits until no call is pending.
     pub(crate) async fn wait_idle(&self) {
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.idle_waiters.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(&self.idle_waiters);
         loop {
+            // A `Notified` gets `notify_waiters` from its creation on, polled or not.
             let notified = self.idle.notified();
-            if self.pending_calls() == 0 {
+            if self.pending.load(Ordering::SeqCst) == 0 {
                 return;
             }
             notified.await;

@@ -164,6 +164,12 @@ impl ServerOptions {
         self.max_body_size = n;
         self
     }
+    /// Sets how long a closing connection may take: to write what was queued and the close
+    /// frame, then to wait for the peer's close.
+    pub fn close_timeout(mut self, t: Duration) -> Self {
+        self.close_timeout = t;
+        self
+    }
 }
 
 /// Which transports a server speaks on its port.

@@ -350,7 +350,19 @@ async fn send_return(conn: &Connection, frame: String, name: &str, sn: u64) {
     }
 }
 
-/// Writes queued frames (everything queued per wake-up, one flush), then the close frame.
+/// How the writer's first phase ended.
+enum WriterEnd {
+    /// `close()` was called (or a write got stuck past the close timeout after it was).
+    Close { stuck: bool },
+    /// The reader finished: the peer closed, vanished or sent something fatal.
+    PeerGone,
+    /// A write failed: the socket is broken.
+    Failed,
+}
+
+/// Writes queued frames (everything queued per wake-up, one flush). After `close()`: what was
+/// queued before it, then the close frame, then waits for the peer's close. Every wait is
+/// bounded: a peer that stops reading cannot hold the socket past the close timeout.
 async fn write_loop<S>(
     mut sink: SplitSink<WebSocketStream<S>, WsMessage>,
     mut rx: mpsc::UnboundedReceiver<Outbound>,
@@ -359,64 +371,119 @@ async fn write_loop<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // However this ends, senders waiting for the window wake (and fail).
+    struct Stopped<'a>(&'a WsSignals);
+    impl Drop for Stopped<'_> {
+        fn drop(&mut self) {
+            self.0.window.close();
+        }
+    }
+    let _stopped = Stopped(&signals);
     // One waiter each for the whole loop, not one registered and dropped per wake-up.
     let close_now = signals.close_now.notified();
     let finished = signals.finished.notified();
     tokio::pin!(close_now, finished);
-    let mut finished_early = false;
-    loop {
-        tokio::select! {
+    let end = 'run: loop {
+        let first = tokio::select! {
             biased;
-            _ = &mut close_now => break,
-            _ = &mut finished => {
-                finished_early = true;
-                break;
-            }
-            item = rx.recv() => {
-                let Some(first) = item else { break };
-                // Frames and window permits go back a batch at a time, once written.
-                let (mut frames, mut permits) = (0, 0);
-                let mut next = Some(first);
-                let mut ok = true;
-                while let Some((m, windowed)) = next {
-                    frames += 1;
-                    permits += usize::from(windowed);
-                    if sink.feed(m).await.is_err() {
-                        ok = false;
-                        break;
-                    }
-                    next = rx.try_recv().ok();
-                }
-                ok = ok && sink.flush().await.is_ok();
-                signals.queued.fetch_sub(frames, Ordering::Relaxed);
-                signals.window.add_permits(permits);
-                if !ok {
-                    break;
+            // A close asked for (also by the reader, on fatal input) before the peer's end.
+            _ = &mut close_now => break 'run WriterEnd::Close { stuck: false },
+            _ = &mut finished => break 'run WriterEnd::PeerGone,
+            item = rx.recv() => match item {
+                Some(first) => first,
+                None => break 'run WriterEnd::Close { stuck: false },
+            },
+        };
+        let batch = write_batch(&mut sink, first, &mut rx, &signals);
+        tokio::pin!(batch);
+        // A peer that does not read holds this write: the reader ending, or a close, bounds it.
+        let ok = tokio::select! {
+            biased;
+            ok = &mut batch => ok,
+            _ = &mut close_now => {
+                match tokio::time::timeout(close_timeout, &mut batch).await {
+                    Ok(true) => break 'run WriterEnd::Close { stuck: false },
+                    Ok(false) => break 'run WriterEnd::Failed,
+                    Err(_) => break 'run WriterEnd::Close { stuck: true },
                 }
             }
+            _ = &mut finished => break 'run WriterEnd::PeerGone,
+        };
+        if !ok {
+            break WriterEnd::Failed;
         }
-    }
-    // Nothing more is written: senders waiting for the window, or sending later, get an error.
+    };
+    // Nothing more is queued: senders waiting for the window, or sending later, get an error.
     signals.window.close();
     rx.close();
-    if finished_early {
-        let _ = sink.close().await;
-        return;
+    match end {
+        WriterEnd::PeerGone => {
+            // Answer the peer's close frame, if it is still there to read it.
+            let _ = tokio::time::timeout(close_timeout, sink.close()).await;
+            return;
+        }
+        WriterEnd::Failed | WriterEnd::Close { stuck: true } => {
+            signals.terminate.notify_one();
+            return;
+        }
+        WriterEnd::Close { stuck: false } => {}
     }
     let close = signals
         .close
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
-    if let Some((code, reason)) = close {
-        let frame = CloseFrame {
-            code: CloseCode::from(code),
-            reason: reason.into(),
-        };
-        let _ = sink.send(WsMessage::Close(Some(frame))).await;
-    }
+    // What was queued before `close()` goes first (as TSRPC, whose socket sends in order),
+    // then the close frame.
+    let goodbye = async {
+        if let Ok(first) = rx.try_recv() {
+            if !write_batch(&mut sink, first, &mut rx, &signals).await {
+                return false;
+            }
+        }
+        match close {
+            Some((code, reason)) => {
+                let frame = CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                };
+                sink.send(WsMessage::Close(Some(frame))).await.is_ok()
+            }
+            None => true,
+        }
+    };
+    let sent = matches!(tokio::time::timeout(close_timeout, goodbye).await, Ok(true));
     // Wait for the peer's close (the reader then finishes), or give up and drop the socket.
-    if tokio::time::timeout(close_timeout, finished).await.is_err() {
+    if !sent || tokio::time::timeout(close_timeout, finished).await.is_err() {
         signals.terminate.notify_one();
     }
+}
+
+/// Writes `first` and everything queued behind it, flushes once, and gives back the frames'
+/// window permits. False when the socket failed.
+async fn write_batch<S>(
+    sink: &mut SplitSink<WebSocketStream<S>, WsMessage>,
+    first: Outbound,
+    rx: &mut mpsc::UnboundedReceiver<Outbound>,
+    signals: &WsSignals,
+) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut frames, mut permits) = (0, 0);
+    let mut next = Some(first);
+    let mut ok = true;
+    while let Some((m, windowed)) = next {
+        frames += 1;
+        permits += usize::from(windowed);
+        if sink.feed(m).await.is_err() {
+            ok = false;
+            break;
+        }
+        next = rx.try_recv().ok();
+    }
+    ok = ok && sink.flush().await.is_ok();
+    signals.queued.fetch_sub(frames, Ordering::Relaxed);
+    signals.window.add_permits(permits);
+    ok
 }
