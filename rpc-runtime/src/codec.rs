@@ -211,12 +211,12 @@ impl Codec {
         name: &str,
         msg: &T,
     ) -> serde_json::Result<String> {
-        let mut head = String::with_capacity(name.len() + 4);
+        // One buffer for the whole frame, sized for a typical small message.
+        let mut head = String::with_capacity(name.len() + 132);
         head.push('[');
         push_json_str(&mut head, name);
         head.push(',');
         let mut buf = head.into_bytes();
-        buf.reserve(128);
         crate::json::to_writer(&mut buf, msg)?;
         buf.push(b']');
         String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
