@@ -138,6 +138,8 @@ const REFERENCE_RAW: [(&str, f64); 8] = [
 struct Opts {
     quick: bool,
     reps: usize,
+    /// Rounds over the contenders, interleaved; the figures are their geometric mean.
+    runs: usize,
     workloads: Vec<String>,
     contenders: Vec<Contender>,
     pin: bool,
@@ -147,6 +149,7 @@ fn parse_opts(args: &[String]) -> Result<Opts, String> {
     let mut o = Opts {
         quick: false,
         reps: 5,
+        runs: 2,
         workloads: WORKLOADS.iter().map(|w| w.to_string()).collect(),
         contenders: Vec::new(),
         pin: true,
@@ -163,6 +166,13 @@ fn parse_opts(args: &[String]) -> Result<Opts, String> {
                     .and_then(|v| v.parse().ok())
                     .filter(|&r| r >= 1)
                     .ok_or("--reps N (N >= 1)")?
+            }
+            "--runs" => {
+                o.runs = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|&r| r >= 1)
+                    .ok_or("--runs N (N >= 1)")?
             }
             "--only" => {
                 o.workloads = it
@@ -186,6 +196,9 @@ fn parse_opts(args: &[String]) -> Result<Opts, String> {
     }
     if o.quick && !args.iter().any(|a| a == "--reps") {
         o.reps = 3;
+    }
+    if o.quick && !args.iter().any(|a| a == "--runs") {
+        o.runs = 1;
     }
     for k in &keys {
         let c = CONTENDERS
@@ -379,6 +392,29 @@ fn summarize(mut reps: Vec<Rep>) -> Option<Cell> {
     })
 }
 
+/// Several runs' cells as one: the geometric mean of their median repetitions' rates and
+/// times (their product, the operation count, is kept), the mean of their CPU figures, and the
+/// largest spread.
+fn combine(cells: &[Cell]) -> Cell {
+    let n = cells.len() as f64;
+    let geo = |f: fn(&Rep) -> f64| (cells.iter().map(|c| f(&c.median).ln()).sum::<f64>() / n).exp();
+    let mean = |f: fn(&Rep) -> f64| cells.iter().map(|c| f(&c.median)).sum::<f64>() / n;
+    Cell {
+        median: Rep {
+            rate: geo(|r| r.rate),
+            p50: geo(|r| r.p50),
+            p99: geo(|r| r.p99),
+            ms: geo(|r| r.ms),
+            srv: mean(|r| r.srv),
+            cli: mean(|r| r.cli),
+            other: mean(|r| r.other),
+            srv_ns: mean(|r| r.srv_ns),
+            cli_ns: mean(|r| r.cli_ns),
+        },
+        spread: cells.iter().map(|c| c.spread).fold(0.0, f64::max),
+    }
+}
+
 fn run_one(c: &Contender, workload: &str, o: &Opts) -> Result<Cell, String> {
     let (server, url, pid) = start_server(c.server, o.pin)?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -416,7 +452,7 @@ fn orchestrate(args: &[String]) -> i32 {
                 eprintln!("bench: {e}");
             }
             eprintln!(
-                "usage: bench [--quick] [--reps N] [--only W1,..,W5] \
+                "usage: bench [--quick] [--reps N] [--runs N] [--only W1,..,W5] \
                  [--contenders raw,ours,node,ours-srv,ours-cli] [--no-pin]"
             );
             return 2;
@@ -437,29 +473,53 @@ fn orchestrate(args: &[String]) -> i32 {
     let started = Instant::now();
     let mut results: Vec<(String, String, Result<Cell, String>)> = Vec::new();
     for w in &o.workloads {
-        let mut w5_done: Vec<ServerKind> = Vec::new();
-        for c in &o.contenders {
-            if w == "W5" {
-                // A server metric: once per server.
-                if w5_done.contains(&c.server) {
+        // The contenders take turns, run after run, so a slow spell of the machine falls on
+        // all of them.
+        let mut cells: Vec<(&Contender, Result<Vec<Cell>, String>)> = Vec::new();
+        for run in 1..=o.runs {
+            let mut w5_done: Vec<ServerKind> = Vec::new();
+            for c in &o.contenders {
+                if w == "W5" {
+                    // A server metric: once per server.
+                    if w5_done.contains(&c.server) {
+                        continue;
+                    }
+                    w5_done.push(c.server);
+                }
+                let i = match cells.iter().position(|(k, _)| k.key == c.key) {
+                    Some(i) => i,
+                    None => {
+                        cells.push((c, Ok(Vec::new())));
+                        cells.len() - 1
+                    }
+                };
+                if cells[i].1.is_err() {
                     continue;
                 }
-                w5_done.push(c.server);
+                eprint!("{w} {:<10} run {run}/{}  ", c.key, o.runs);
+                let _ = std::io::stderr().flush();
+                let t = Instant::now();
+                match run_one(c, w, &o) {
+                    Ok(cell) => {
+                        eprintln!(
+                            "{:>12.1}  spread {:>4.1}%  ({:.1} s)",
+                            cell.median.rate,
+                            cell.spread * 100.0,
+                            t.elapsed().as_secs_f64()
+                        );
+                        if let Ok(v) = &mut cells[i].1 {
+                            v.push(cell);
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("{e}");
+                        cells[i].1 = Err(e);
+                    }
+                }
             }
-            eprint!("{w} {:<10} ", c.key);
-            let _ = std::io::stderr().flush();
-            let t = Instant::now();
-            let r = run_one(c, w, &o);
-            match &r {
-                Ok(cell) => eprintln!(
-                    "{:>12.1}  spread {:>4.1}%  ({:.1} s)",
-                    cell.median.rate,
-                    cell.spread * 100.0,
-                    t.elapsed().as_secs_f64()
-                ),
-                Err(e) => eprintln!("{e}"),
-            }
-            results.push((w.clone(), c.key.to_owned(), r));
+        }
+        for (c, r) in cells {
+            results.push((w.clone(), c.key.to_owned(), r.map(|v| combine(&v))));
         }
     }
     let failed = print_table(&o, &results);
@@ -503,13 +563,15 @@ fn print_machine(o: &Opts) {
         }
     );
     println!(
-        "- sizes: {}; median of {} repetitions after one warm-up; spread = (max-min)/mean",
+        "- sizes: {}; median of {} repetitions after one warm-up, geometric mean of {} interleaved \
+         run(s); spread = (max-min)/mean of a run's repetitions (the largest of the runs)",
         if o.quick {
             "--quick (smaller N, C, K: a smoke run, not figures)"
         } else {
             "BENCHMARKS.md"
         },
-        o.reps
+        o.reps,
+        o.runs
     );
     println!("- options: default ServerOptions and WsClientOptions for our server and client");
     println!();
