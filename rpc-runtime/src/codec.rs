@@ -361,6 +361,34 @@ fn trailing_sn(text: &str) -> Option<&str> {
         .then_some(digits)
 }
 
+/// An API call `["<plain name>",<body>,<sn>]` split by scanning, without parsing: the name, the
+/// unchecked body text and the sn. `None` for anything else, which goes through
+/// [`Codec::decode_server_input`]. Only a decode of the body that consumes it whole shows the
+/// frame is the one the full parse would read.
+pub(crate) fn split_api_frame(text: &str) -> Option<(&str, &str, u64)> {
+    let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let digits = trailing_sn(text)?;
+    let sn = digits.parse::<u64>().ok().filter(|&sn| sn <= 1 << 53)?;
+    let rest = text
+        .trim_end_matches(ws)
+        .strip_suffix(']')?
+        .trim_end_matches(ws);
+    let head = rest[..rest.len() - digits.len()]
+        .trim_end_matches(ws)
+        .strip_suffix(',')?
+        .strip_prefix("[\"")?;
+    let end = head.find('"')?;
+    let name = &head[..end];
+    if !is_plain(name) {
+        return None;
+    }
+    let body = head[end + 1..].strip_prefix(',')?;
+    if body.trim_matches(ws).is_empty() {
+        return None;
+    }
+    Some((name, body, sn))
+}
+
 /// A message frame `["<plain name>",<body>]` split by scanning, without parsing: the name and
 /// the unchecked body text. `None` for anything else (an escaped name, a trailing sn, ...),
 /// which goes through [`JsonCodec::decode_server_output`]. The body is not validated: only a
@@ -439,6 +467,101 @@ fn push_u64(out: &mut String, mut n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_api_frame_agrees_with_the_full_parse() {
+        // Whenever the scan splits a frame and its body is one JSON value (what a handler's
+        // decode shows), the full parse reads the same call.
+        let names = ["Add", "room/Join", "a,b", "é", "x]", "", " "];
+        let bodies = [
+            "{}",
+            " {} ",
+            r#"{"a":1}"#,
+            "[1,2]",
+            "5",
+            "null",
+            r#""s""#,
+            r#"{"a":"],1"}"#,
+            r#"{},"x""#,
+            "{",
+            "}",
+            r#"{"a":1}}"#,
+            "1 2",
+            "",
+        ];
+        let sns = [
+            "1",
+            "0",
+            " 7 ",
+            "9007199254740992",
+            "9007199254740993",
+            "01",
+            "1e3",
+        ];
+        let mut split = 0;
+        for name in names {
+            for body in bodies {
+                for sn in sns {
+                    for end in ["]", " ]\n"] {
+                        let text = format!("[\"{name}\",{body},{sn}{end}");
+                        let Some((n, b, number)) = split_api_frame(&text) else {
+                            continue;
+                        };
+                        let Ok(value) = serde_json::from_str::<serde_json::Value>(b) else {
+                            continue;
+                        };
+                        split += 1;
+                        match Codec::Json.decode_server_input(&text) {
+                            Ok(ServerInput::Api { name, body, sn }) => {
+                                assert_eq!((&*name, sn), (n, number), "{text}");
+                                let full: serde_json::Value =
+                                    serde_json::from_str(body.get()).unwrap();
+                                assert_eq!(full, value, "{text}");
+                            }
+                            _ => panic!("the scan split {text:?}, the full parse did not"),
+                        }
+                    }
+                }
+            }
+        }
+        assert!(split > 100, "only {split} frames split");
+    }
+
+    #[test]
+    fn split_api_frame_only_plain_calls() {
+        assert_eq!(
+            split_api_frame(r#"["Add",{"a":1,"b":2},7]"#),
+            Some(("Add", r#"{"a":1,"b":2}"#, 7))
+        );
+        assert_eq!(
+            split_api_frame("[\"room/Join\", [1,2] , 12 ]\n"),
+            Some(("room/Join", " [1,2] ", 12))
+        );
+        assert_eq!(split_api_frame(r#"["a",{},0]"#), Some(("a", "{}", 0)));
+        // The body may hold anything; only its decode tells whether it is one value.
+        assert_eq!(
+            split_api_frame(r#"["a",{},"x",3]"#),
+            Some(("a", r#"{},"x""#, 3))
+        );
+        for text in [
+            r#"["a",{}]"#,
+            r#"["a",5]"#,
+            r#"["a",{},01]"#,
+            r#"["a",{},-1]"#,
+            r#"["a",{},1.5]"#,
+            r#"["a",{},9007199254740993]"#,
+            r#"["a\"b",{},1]"#,
+            r#"["a\u0062",{},1]"#,
+            r#"[ "a",{},1]"#,
+            r#"["a" ,{},1]"#,
+            r#"["a", ,1]"#,
+            r#"["a",1]"#,
+            r#"{"a":1}"#,
+            "",
+        ] {
+            assert_eq!(split_api_frame(text), None, "{text}");
+        }
+    }
 
     #[test]
     fn split_msg_frame_only_plain_messages() {

@@ -278,6 +278,21 @@ impl ServerCore {
         })
     }
 
+    /// [`dispatch_api`](Self::dispatch_api) for a body split out of its frame unparsed: `None`
+    /// unless a handler decoded it (so it is one JSON value); the caller then takes the full
+    /// parse, which gives the same outcome or the error.
+    pub(crate) fn dispatch_api_scanned(
+        self: &Arc<Self>,
+        conn: &Connection,
+        name: &str,
+        sn: u64,
+        body: &str,
+    ) -> Option<ApiJob> {
+        let entry = self.api_index.get(name)?;
+        entry.handler.as_ref()?;
+        self.dispatch_api(conn, name, sn, body).ok()
+    }
+
     /// Decodes a message for every listener (`Err`: bad input); the futures run the listeners.
     pub(crate) async fn dispatch_msg(
         self: &Arc<Self>,

@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
 
 use super::conn::{ConnKind, Connection, Outbound, WsSignals};
-use super::core::ServerCore;
+use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use crate::codec::{ServerInput, INVALID_BUFFER_REASON};
 use crate::ws_util::HEARTBEAT;
@@ -257,77 +257,21 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
             None => return,
         }
     }
+    // An API call `["<plain name>",<body>,<sn>]` is split by scanning: the handler's decode of
+    // the body is its only parse (a successful decode shows the body is one JSON value, so the
+    // frame is the one the full parse would read). Anything it refuses goes the full way below,
+    // which gives the same outcome or the error.
+    if let Some((name, body, sn)) = crate::codec::split_api_frame(text) {
+        if let Some(job) = core.dispatch_api_scanned(conn, name, sn, body) {
+            return run_call(core, conn, signals, job, sn).await;
+        }
+    }
     match core.codec.decode_server_input(text) {
         Err(reason) => conn.close(reason),
         Ok(ServerInput::Api { name, body, sn }) => {
             match core.dispatch_api(conn, &name, sn, body.get()) {
                 Err(e) => conn.close(e.ws_reason()),
-                Ok(mut job) => {
-                    // At most `max_pending_calls` run at once: past that, this connection is
-                    // not read until one finishes (backpressure, nothing dropped). A call that
-                    // finishes on its first poll needs no permit: it runs only when one is
-                    // free, and is done before the next frame is read. Only this reader takes
-                    // permits, so one free now is still free after that poll.
-                    let calls = &signals.calls;
-                    let mut permit = None;
-                    if calls.available_permits() == 0 {
-                        let Ok(p) = calls.clone().acquire_owned().await else {
-                            return;
-                        };
-                        permit = Some(p);
-                    }
-                    let codec = core.codec;
-                    // Most handlers finish at once: their return is queued from here, with no
-                    // task per call (and so behind the other returns read in this wake-up, for
-                    // one write). A handler that waits goes on in a task of its own, so calls
-                    // on one connection still run concurrently. Without flows the handler's
-                    // own future is polled (no second boxed future per call).
-                    let first =
-                        match std::future::poll_fn(|cx| Poll::Ready(job.poll_once(cx))).await {
-                            Some(ret) => Ok(codec.wrap_api_return(&job.name, sn, ret)),
-                            None => {
-                                let name = job.name.clone();
-                                let mut call = Box::pin(async move {
-                                    let ret = job.run().await;
-                                    (codec.wrap_api_return(&name, sn, ret), name)
-                                });
-                                match std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx)))
-                                    .await
-                                {
-                                    Poll::Ready((frame, _)) => Ok(frame),
-                                    Poll::Pending => Err(call),
-                                }
-                            }
-                        };
-                    match first {
-                        Ok(frame) => {
-                            send_return(conn, frame, &name, sn).await;
-                            // Every few dozen returns queued in one wake-up the reader yields
-                            // (tokio's task budget), so the writer sends those while the rest of
-                            // the batch is handled: the peer gets replies sooner (W2 with 64 in
-                            // flight: 385k -> 560k calls/s against the raw client).
-                            tokio::task::consume_budget().await;
-                        }
-                        Err(call) => {
-                            let permit = match permit {
-                                Some(p) => p,
-                                None => match calls.clone().try_acquire_owned() {
-                                    Ok(p) => p,
-                                    Err(_) => match calls.clone().acquire_owned().await {
-                                        Ok(p) => p,
-                                        Err(_) => return,
-                                    },
-                                },
-                            };
-                            let conn = conn.clone();
-                            tokio::spawn(async move {
-                                let (frame, name) = call.await;
-                                drop(permit);
-                                send_return(&conn, frame, &name, sn).await;
-                            });
-                        }
-                    }
-                }
+                Ok(job) => run_call(core, conn, signals, job, sn).await,
             }
         }
         Ok(ServerInput::Msg { name, body }) => {
@@ -342,6 +286,73 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
             }
         }
     }
+}
+
+/// Runs a decoded API call: at once when its handler finishes on the first poll (the return
+/// is queued from the reader), else in a task of its own.
+async fn run_call(
+    core: &Arc<ServerCore>,
+    conn: &Connection,
+    signals: &WsSignals,
+    mut job: ApiJob,
+    sn: u64,
+) {
+    // At most `max_pending_calls` run at once: past that, this connection is not read until one
+    // finishes (backpressure, nothing dropped). A call that finishes on its first poll needs no
+    // permit: it runs only when one is free, and is done before the next frame is read. Only
+    // this reader takes permits, so one free now is still free after that poll.
+    let calls = &signals.calls;
+    let mut permit = None;
+    if calls.available_permits() == 0 {
+        let Ok(p) = calls.clone().acquire_owned().await else {
+            return;
+        };
+        permit = Some(p);
+    }
+    let codec = core.codec;
+    // Most handlers finish at once: their return is queued from here, with no task per call
+    // (and so behind the other returns read in this wake-up, for one write). A handler that
+    // waits goes on in a task of its own, so calls on one connection still run concurrently.
+    // Without flows the handler's own future is polled (no second boxed future per call).
+    if let Some(ret) = std::future::poll_fn(|cx| Poll::Ready(job.poll_once(cx))).await {
+        let frame = codec.wrap_api_return(&job.name, sn, ret);
+        return returned(conn, frame, &job.name, sn).await;
+    }
+    let name = job.name.clone();
+    let mut call = Box::pin(async move {
+        let ret = job.run().await;
+        (codec.wrap_api_return(&name, sn, ret), name)
+    });
+    if let Poll::Ready((frame, name)) =
+        std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await
+    {
+        return returned(conn, frame, &name, sn).await;
+    }
+    let permit = match permit {
+        Some(p) => p,
+        None => match calls.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => match calls.clone().acquire_owned().await {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+        },
+    };
+    let conn = conn.clone();
+    tokio::spawn(async move {
+        let (frame, name) = call.await;
+        drop(permit);
+        send_return(&conn, frame, &name, sn).await;
+    });
+}
+
+/// Queues the return of a call answered from the reader.
+async fn returned(conn: &Connection, frame: String, name: &str, sn: u64) {
+    send_return(conn, frame, name, sn).await;
+    // Every few dozen returns queued in one wake-up the reader yields (tokio's task budget),
+    // so the writer sends those while the rest of the batch is handled: the peer gets replies
+    // sooner (W2 with 64 in flight: 385k -> 560k calls/s against the raw client).
+    tokio::task::consume_budget().await;
 }
 
 async fn send_return(conn: &Connection, frame: String, name: &str, sn: u64) {
