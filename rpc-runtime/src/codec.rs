@@ -347,18 +347,58 @@ impl<'de> Deserialize<'de> for RetFrame<'de> {
 
 /// The digits of a frame's last element when it ends like `, 123 ]` (a plain integer).
 fn trailing_sn(text: &str) -> Option<&str> {
-    let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
-    let rest = text.trim_end_matches(ws).strip_suffix(']')?;
-    let rest = rest.trim_end_matches(ws);
-    let digits_start = rest.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    let digits = &rest[digits_start..];
+    sn_tail(text).map(|(_, digits)| digits)
+}
+
+/// For a frame ending like `, 123 ]`: where its comma is, and the digits (at most 16, no
+/// leading zero). Byte by byte from the end: every byte looked at is ASCII.
+fn sn_tail(text: &str) -> Option<(usize, &str)> {
+    let b = text.as_bytes();
+    let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = b.len();
+    while i > 0 && is_ws(b[i - 1]) {
+        i -= 1;
+    }
+    if i == 0 || b[i - 1] != b']' {
+        return None;
+    }
+    i -= 1;
+    while i > 0 && is_ws(b[i - 1]) {
+        i -= 1;
+    }
+    let digits_end = i;
+    while i > 0 && b[i - 1].is_ascii_digit() {
+        i -= 1;
+    }
+    let digits = &text[i..digits_end];
     if digits.is_empty() || digits.len() > 16 || (digits.len() > 1 && digits.starts_with('0')) {
         return None;
     }
-    rest[..digits_start]
-        .trim_end_matches(ws)
-        .ends_with(',')
-        .then_some(digits)
+    while i > 0 && is_ws(b[i - 1]) {
+        i -= 1;
+    }
+    (i > 0 && b[i - 1] == b',').then_some((i - 1, digits))
+}
+
+/// An API success `["<plain name>",{"isSucc":true,"res":<res>},<sn>]` split by scanning, the
+/// way our servers and TSRPC's write it: the sn and the `res` text, checked to be one JSON
+/// value (without building it). `None` for anything else (errors, other spacing or key order),
+/// which goes through [`Codec::decode_server_output`] and reads the same.
+pub(crate) fn split_api_success(text: &str) -> Option<(u64, &str)> {
+    const HEAD: &str = r#"",{"isSucc":true,"res":"#;
+    let (comma, digits) = sn_tail(text)?;
+    let sn = digits
+        .parse::<u64>()
+        .ok()
+        .filter(|&sn| sn > 0 && sn <= 1 << 53)?;
+    let head = text[..comma].strip_suffix('}')?.strip_prefix("[\"")?;
+    let end = head.find('"')?;
+    if !is_plain(&head[..end]) {
+        return None;
+    }
+    let res = head[end..].strip_prefix(HEAD)?;
+    serde_json::from_str::<de::IgnoredAny>(res).ok()?;
+    Some((sn, res))
 }
 
 /// An API call `["<plain name>",<body>,<sn>]` split by scanning, without parsing: the name, the
@@ -367,16 +407,9 @@ fn trailing_sn(text: &str) -> Option<&str> {
 /// frame is the one the full parse would read.
 pub(crate) fn split_api_frame(text: &str) -> Option<(&str, &str, u64)> {
     let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
-    let digits = trailing_sn(text)?;
+    let (comma, digits) = sn_tail(text)?;
     let sn = digits.parse::<u64>().ok().filter(|&sn| sn <= 1 << 53)?;
-    let rest = text
-        .trim_end_matches(ws)
-        .strip_suffix(']')?
-        .trim_end_matches(ws);
-    let head = rest[..rest.len() - digits.len()]
-        .trim_end_matches(ws)
-        .strip_suffix(',')?
-        .strip_prefix("[\"")?;
+    let head = text[..comma].strip_prefix("[\"")?;
     let end = head.find('"')?;
     let name = &head[..end];
     if !is_plain(name) {
@@ -467,6 +500,60 @@ fn push_u64(out: &mut String, mut n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_api_success_agrees_with_the_full_parse() {
+        let names = ["Add", "room/Join", "a,b", "x]", ""];
+        let objects = [
+            r#"{"isSucc":true,"res":{"c":3}}"#,
+            r#"{"isSucc":true,"res":{}}"#,
+            r#"{"isSucc":true,"res":[1,{"a":"},1]"}]}"#,
+            r#"{"isSucc":true,"res":5}"#,
+            r#"{"isSucc":true,"res":null}"#,
+            r#"{"isSucc":true,"res":{"c":3},"err":null}"#,
+            r#"{"isSucc":true,"res":{"c":3}},{"x":1}"#,
+            r#"{"isSucc":true,"res":{"c":3}}}"#,
+            r#"{"isSucc":true,"res":}"#,
+            r#"{"isSucc":false,"err":{"message":"m","type":"ApiError"}}"#,
+            r#"{"res":{"c":3},"isSucc":true}"#,
+        ];
+        let sns = [
+            "1",
+            "0",
+            " 7 ",
+            "9007199254740992",
+            "9007199254740993",
+            "01",
+            "-1",
+        ];
+        let mut split = 0;
+        for name in names {
+            for object in objects {
+                for sn in sns {
+                    let text = format!("[\"{name}\",{object},{sn}]");
+                    let Some((number, res)) = split_api_success(&text) else {
+                        continue;
+                    };
+                    split += 1;
+                    match Codec::Json.decode_server_output(&text) {
+                        Ok(ServerOutput::ApiReturn { sn, ret: Ok(full) }) => {
+                            assert_eq!(sn, number, "{text}");
+                            let a: serde_json::Value = serde_json::from_str(res).unwrap();
+                            let b: serde_json::Value = serde_json::from_str(full.get()).unwrap();
+                            assert_eq!(a, b, "{text}");
+                        }
+                        _ => panic!("the scan split {text:?}, the full parse did not"),
+                    }
+                }
+            }
+        }
+        assert!(split >= 40, "only {split} frames split");
+        // The usual frame is split.
+        assert_eq!(
+            split_api_success(r#"["Add",{"isSucc":true,"res":{"c":3}},7]"#),
+            Some((7, r#"{"c":3}"#))
+        );
+    }
 
     #[test]
     fn split_api_frame_agrees_with_the_full_parse() {

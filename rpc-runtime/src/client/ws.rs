@@ -538,6 +538,11 @@ impl WsClient {
                 None => return false,
             }
         }
+        // The usual API success is split by scanning (its `res` checked, not built).
+        if let Some((sn, res)) = crate::codec::split_api_success(text) {
+            self.inner.core.complete(sn, Ok(res.to_owned()));
+            return true;
+        }
         if flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty() {
             if let Some((name, body)) = crate::codec::split_msg_frame(text) {
                 if self.dispatch_unchecked(name, body) {
