@@ -129,6 +129,8 @@ struct Live {
     manual: AtomicBool,
     pong: Notify,
     closed: watch::Sender<bool>,
+    /// Set with `closed` (read per frame without its lock).
+    is_closed: AtomicBool,
 }
 
 struct State {
@@ -353,6 +355,7 @@ impl WsClient {
             manual: AtomicBool::new(false),
             pong: Notify::new(),
             closed: watch::Sender::new(false),
+            is_closed: AtomicBool::new(false),
         });
         {
             let mut st = self.inner.lock_state();
@@ -445,6 +448,7 @@ impl WsClient {
                 st.status = WsStatus::Closed;
             }
         }
+        live.is_closed.store(true, Ordering::Release);
         live.closed.send_replace(true);
         self.inner.core.fail_all(|| TsrpcError::lost_conn(&reason));
         let ev = DisconnectEvent {
@@ -472,9 +476,13 @@ impl WsClient {
         // API returns handled since the socket last had nothing to read.
         let mut returns = 0;
         loop {
+            // The socket first: the close signal is polled only when there is nothing to read
+            // (polling it costs more than a frame's dispatch), and checked by a flag per frame.
+            if live.is_closed.load(Ordering::Acquire) {
+                break;
+            }
             let frame = tokio::select! {
                 biased;
-                _ = &mut closed => break,
                 f = std::future::poll_fn(|cx| {
                     let next = source.poll_next_unpin(cx);
                     if next.is_pending() {
@@ -482,6 +490,7 @@ impl WsClient {
                     }
                     next
                 }) => f,
+                _ = &mut closed => break,
             };
             match frame {
                 Some(Ok(WsMessage::Text(text))) => {
