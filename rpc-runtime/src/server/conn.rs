@@ -45,6 +45,8 @@ pub(crate) struct WsSignals {
     pub(crate) finished: Notify,
     /// The writer gave up waiting for the peer's close: the reader must stop.
     pub(crate) terminate: Notify,
+    /// Set with `terminate` (checked per frame without polling it).
+    pub(crate) terminated: AtomicBool,
     /// Set once the reader finished.
     pub(crate) closed: AtomicBool,
 }
@@ -95,6 +97,12 @@ impl PartialEq for Connection {
 impl Eq for Connection {}
 
 impl WsSignals {
+    /// Tells the reader to stop (the writer gave up on the socket).
+    pub(crate) fn terminate(&self) {
+        self.terminated.store(true, Ordering::Release);
+        self.terminate.notify_one();
+    }
+
     /// `send_queue` frames may wait in the send window; frames that do not wait may fill the
     /// queue up to `queue_cap`.
     pub(crate) fn new(max_pending_calls: usize, send_queue: usize, queue_cap: usize) -> Self {
@@ -108,6 +116,7 @@ impl WsSignals {
             close_now: Notify::new(),
             finished: Notify::new(),
             terminate: Notify::new(),
+            terminated: AtomicBool::new(false),
             closed: AtomicBool::new(false),
         }
     }

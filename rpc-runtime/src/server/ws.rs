@@ -159,10 +159,15 @@ pub(crate) async fn serve<S>(
     let terminate = signals.terminate.notified();
     tokio::pin!(terminate);
     loop {
+        // The socket first: the other branches are polled when it has nothing to read (or
+        // tokio's task budget runs out, every 128 reads at most); a stop is also seen per frame.
+        if signals.terminated.load(Ordering::Acquire) {
+            break;
+        }
         let frame = tokio::select! {
             biased;
-            _ = &mut terminate => break,
             f = source.next() => f,
+            _ = &mut terminate => break,
             _ = tick(&mut heartbeat_check) => {
                 let wait = core.options.heartbeat_wait.unwrap_or_default();
                 if last_ping.is_none_or(|t| t.elapsed() >= wait) {
@@ -434,7 +439,7 @@ async fn write_loop<S>(
             return;
         }
         WriterEnd::Failed | WriterEnd::Close { stuck: true } => {
-            signals.terminate.notify_one();
+            signals.terminate();
             return;
         }
         WriterEnd::Close { stuck: false } => {}
@@ -466,7 +471,7 @@ async fn write_loop<S>(
     let sent = matches!(tokio::time::timeout(close_timeout, goodbye).await, Ok(true));
     // Wait for the peer's close (the reader then finishes), or give up and drop the socket.
     if !sent || tokio::time::timeout(close_timeout, finished).await.is_err() {
-        signals.terminate.notify_one();
+        signals.terminate();
     }
 }
 
