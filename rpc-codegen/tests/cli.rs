@@ -52,6 +52,48 @@ fn ts_writes_the_files() {
 }
 
 #[test]
+fn ts_removes_what_a_gone_protocol_left() {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-ts-stale");
+    let _ = std::fs::remove_dir_all(&out);
+    // An earlier run's file for a protocol since removed, in a folder of its own; a file this
+    // tool did not write; and one it did, which stays.
+    std::fs::create_dir_all(out.join("old")).unwrap();
+    let marker = rpc_codegen::export::GENERATED_MARKER;
+    std::fs::write(
+        out.join("old/MsgGone.ts"),
+        format!("{marker}\nexport interface MsgGone {{}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        out.join("serviceProto.ts"),
+        "export const serviceProto = {};\n",
+    )
+    .unwrap();
+    std::fs::write(out.join("mine.ts"), format!("// {marker}\n")).unwrap();
+    let res = run(&["ts", CHAT, out.to_str().unwrap()]);
+    assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
+    let stdout = text(&res.stdout);
+    assert!(
+        stdout.ends_with(&format!(
+            "removed {}\n",
+            out.join("old/MsgGone.ts").display()
+        )),
+        "{stdout}"
+    );
+    assert!(!out.join("old").exists(), "the emptied folder is removed");
+    assert!(out.join("serviceProto.ts").is_file());
+    assert!(out.join("mine.ts").is_file());
+    // A second run writes the same files and removes nothing.
+    let again = run(&["ts", CHAT, out.to_str().unwrap()]);
+    assert!(
+        !text(&again.stdout).contains("removed"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert!(out.join("room/MsgUserJoin.ts").is_file());
+}
+
+#[test]
 fn proto_prints_json() {
     let res = run(&["proto", CHAT]);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));

@@ -1,7 +1,8 @@
 //! `rpc-codegen`: the exports of a protocol folder, from the command line.
 //!
 //! ```text
-//! rpc-codegen ts <protocol folder> <out dir>   write the TypeScript protocol files
+//! rpc-codegen ts <protocol folder> <out dir>   write the TypeScript protocol files (and
+//!                                              remove the ones a gone protocol left)
 //! rpc-codegen proto <protocol folder>          print the service proto JSON
 //! rpc-codegen check <protocol folder>          report every problem (exit 1 if any)
 //! ```
@@ -79,9 +80,12 @@ fn ts(folder: &str, out: &Path) -> ExitCode {
         Err(d) => return report(&d),
     };
     match export::write_files(out, &files) {
-        Ok(paths) => {
-            for p in paths {
+        Ok(done) => {
+            for p in done.written {
                 println!("{}", p.display());
+            }
+            for p in done.removed {
+                println!("removed {}", p.display());
             }
             ExitCode::SUCCESS
         }

@@ -11,6 +11,8 @@ const INDENT: &str = "    ";
 /// The text of one file.
 pub(crate) fn render_file(file: &IrFile) -> String {
     let mut out = String::new();
+    out.push_str(super::GENERATED_MARKER);
+    out.push('\n');
     let mut scalars = BTreeSet::new();
     for d in &file.decls {
         decl_scalars(d, &mut scalars);
