@@ -919,7 +919,27 @@ async fn stopping_server_answers_503_and_closes_keep_alive_connections() {
         .await
         .unwrap()
         .assert_json(200, r#"{"isSucc":true,"res":{"c":3}}"#);
+    // A second keep-alive connection, idle after its request, is closed by the stop itself.
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(&post("/Add", r#"{"a":2,"b":2}"#))
+        .await
+        .unwrap();
+    let mut idle = BufReader::new(idle);
+    within(5, "idle's request", read_response(&mut idle))
+        .await
+        .unwrap()
+        .assert_json(200, r#"{"isSucc":true,"res":{"c":4}}"#);
+    let stopping = std::time::Instant::now();
     server.stop().await;
+    let mut buf = Vec::new();
+    within(2, "the idle connection closed", idle.read_to_end(&mut buf))
+        .await
+        .unwrap();
+    assert!(buf.is_empty(), "{:?}", String::from_utf8_lossy(&buf));
+    println!(
+        "an idle keep-alive connection was closed {:?} after stop() began",
+        stopping.elapsed()
+    );
     // New connections are refused.
     assert!(TcpStream::connect(addr).await.is_err(), "listener closed");
     // The open keep-alive connection gets 503 (if still open) and is closed within a second.

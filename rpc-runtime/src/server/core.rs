@@ -68,6 +68,8 @@ pub(crate) struct ServerCore {
     /// Tasks in `wait_idle`: the last call to finish notifies only when there is one.
     idle_waiters: AtomicUsize,
     pub(crate) stopping: AtomicBool,
+    /// Woken once, when the server starts stopping (every keep-alive HTTP connection waits).
+    stop_notify: Notify,
 }
 
 impl fmt::Debug for ServerCore {
@@ -155,6 +157,7 @@ impl ServerCore {
             sockets: AtomicUsize::new(0),
             idle: Notify::new(),
             idle_waiters: AtomicUsize::new(0),
+            stop_notify: Notify::new(),
             stopping: AtomicBool::new(false),
         }
     }
@@ -207,6 +210,23 @@ impl ServerCore {
             })
             .ok()
             .map(|_| SocketGuard(self.clone()))
+    }
+
+    /// Marks the server as stopping and wakes whoever waits for that.
+    pub(crate) fn begin_stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.stop_notify.notify_waiters();
+    }
+
+    /// Resolves once the server is stopping (at once if it already is).
+    pub(crate) async fn stopped(&self) {
+        // A `Notified` gets `notify_waiters` from its creation on: created before the flag is
+        // read, it cannot miss a stop that comes after.
+        let notified = self.stop_notify.notified();
+        if self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        notified.await
     }
 
     pub(crate) fn connection_count(&self) -> usize {

@@ -69,9 +69,6 @@ const POWERED_BY: &str = "TSRPC 3.4.21";
 
 const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
-/// How often an idle keep-alive connection checks whether the server is stopping.
-const STOP_POLL: Duration = Duration::from_millis(250);
-
 type Body = Full<Bytes>;
 
 /// Serves one TCP connection as HTTP/1.1 with keep-alive (or, with `upgrade`, as WebSocket when
@@ -98,8 +95,8 @@ pub(crate) async fn serve_conn<S>(
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     let mut conn = std::pin::pin!(conn);
-    let mut stop_check = tokio::time::interval(STOP_POLL);
-    stop_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stopped = core.stopped();
+    let mut stopped = std::pin::pin!(stopped);
     let mut shutting_down = false;
     loop {
         tokio::select! {
@@ -109,12 +106,10 @@ pub(crate) async fn serve_conn<S>(
                 }
                 return;
             }
-            _ = stop_check.tick(), if !shutting_down => {
-                if core.stopping.load(Ordering::Acquire) {
-                    // Finish the request in flight (if any), then close.
-                    conn.as_mut().graceful_shutdown();
-                    shutting_down = true;
-                }
+            _ = &mut stopped, if !shutting_down => {
+                // Finish the request in flight (if any), then close.
+                conn.as_mut().graceful_shutdown();
+                shutting_down = true;
             }
         }
     }

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -643,7 +642,7 @@ impl RunningServer {
     /// (up to the close timeout) for them to go.
     pub async fn stop(&self) {
         let core = &self.handle.core;
-        core.stopping.store(true, Ordering::Release);
+        core.begin_stop();
         self.shutdown.notify_one();
         self.accept_task.abort();
         for c in core.connections() {
@@ -660,7 +659,7 @@ impl RunningServer {
     /// [`stop`](Self::stop)s. Returns true when every pending call finished in time.
     pub async fn graceful_stop(&self, max_wait: Duration) -> bool {
         let core = &self.handle.core;
-        core.stopping.store(true, Ordering::Release);
+        core.begin_stop();
         self.shutdown.notify_one();
         self.accept_task.abort();
         let finished = tokio::time::timeout(max_wait, core.wait_idle())
