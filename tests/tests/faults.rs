@@ -298,26 +298,11 @@ async fn slow_consumer_cannot_grow_the_server_queue() {
 
 #[tokio::test]
 async fn a_sender_waiting_for_queue_space_fails_when_the_client_goes() {
-    const N: u32 = 3_000;
     let sent = Arc::new(AtomicUsize::new(0));
     let error = Arc::new(Mutex::new(None));
     let server = burst_server(sent.clone(), error.clone(), ServerOptions::default()).await;
-    let mut raw = RawWsClient::connect(server.local_addr()).await.unwrap();
-    raw.send_text(format!(r#"["Burst",{{"n":{N}}},1]"#).as_bytes())
-        .await
-        .unwrap();
-    // Wait until the handler is held by the full queue (no progress for 300 ms).
-    within(10, "the burst stalls", async {
-        loop {
-            let before = sent.load(Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            if before > 0 && sent.load(Ordering::SeqCst) == before {
-                break;
-            }
-        }
-    })
-    .await;
-    assert!(sent.load(Ordering::SeqCst) < N as usize);
+    let raw = stall_burst(&server, &sent).await;
+    assert!(sent.load(Ordering::SeqCst) < BURST as usize);
     // The client goes away without reading: the waiting send_msg resolves with LOST_CONN, and
     // the call ends.
     let gone = Instant::now();
@@ -337,21 +322,31 @@ async fn a_sender_waiting_for_queue_space_fails_when_the_client_goes() {
     server.stop().await;
 }
 
-/// Sends `Burst` from a raw client that then stops reading, and waits until the server's
-/// handler is held by the full queue.
-async fn stall_burst(server: &rpc_runtime::RunningServer, sent: &AtomicUsize) -> RawWsClient {
-    let mut raw = RawWsClient::connect(server.local_addr()).await.unwrap();
-    raw.send_text(br#"["Burst",{"n":100000},1]"#).await.unwrap();
-    within(10, "the burst stalls", async {
+/// Waits until `count` stops growing (no progress for 300 ms): a sender is held by a full queue.
+async fn until_stalled(what: &str, count: &AtomicUsize) {
+    within(10, &format!("{what} stalls"), async {
         loop {
-            let before = sent.load(Ordering::SeqCst);
+            let before = count.load(Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(300)).await;
-            if before > 0 && sent.load(Ordering::SeqCst) == before {
+            if before > 0 && count.load(Ordering::SeqCst) == before {
                 break;
             }
         }
     })
     .await;
+}
+
+/// The frames `stall_burst` asks for: far more than the queue and the socket buffers hold.
+const BURST: u32 = 100_000;
+
+/// Sends `Burst` from a raw client that then stops reading, and waits until the server's
+/// handler is held by the full queue.
+async fn stall_burst(server: &rpc_runtime::RunningServer, sent: &AtomicUsize) -> RawWsClient {
+    let mut raw = RawWsClient::connect(server.local_addr()).await.unwrap();
+    raw.send_text(format!(r#"["Burst",{{"n":{BURST}}},1]"#).as_bytes())
+        .await
+        .unwrap();
+    until_stalled("the burst", sent).await;
     raw
 }
 
@@ -466,16 +461,7 @@ async fn disconnect_drops_the_socket_of_a_server_that_does_not_read() {
             a.fetch_add(1, Ordering::SeqCst);
         }
     });
-    within(10, "the sender stalls", async {
-        loop {
-            let before = accepted.load(Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            if before > 0 && accepted.load(Ordering::SeqCst) == before {
-                break;
-            }
-        }
-    })
-    .await;
+    until_stalled("the sender", &accepted).await;
     assert!(rpc_tests::socket_held(client_end, server_end));
     // disconnect resolves (it stops waiting for the close handshake after 1 s), the waiting
     // send_msg fails, and the socket is dropped, though the server never read.

@@ -268,6 +268,17 @@ impl ServerCore {
         let Some(entry) = self.api_index.get(name) else {
             return Err(InputError::UnknownApi(name.to_owned()));
         };
+        self.dispatch_entry(entry, conn, sn, body)
+    }
+
+    /// [`dispatch_api`](Self::dispatch_api) once the API is found.
+    fn dispatch_entry(
+        self: &Arc<Self>,
+        entry: &ApiEntry,
+        conn: &Connection,
+        sn: u64,
+        body: &str,
+    ) -> Result<ApiJob, InputError> {
         let step = match &entry.handler {
             None => {
                 // TSRPC decodes the request before looking for a handler.
@@ -310,7 +321,7 @@ impl ServerCore {
     ) -> Option<ApiJob> {
         let entry = self.api_index.get(name)?;
         entry.handler.as_ref()?;
-        self.dispatch_api(conn, name, sn, body).ok()
+        self.dispatch_entry(entry, conn, sn, body).ok()
     }
 
     /// Decodes a message for every listener (`Err`: bad input); the futures run the listeners.

@@ -387,14 +387,6 @@ async fn write_loop<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    // However this ends, senders waiting for the window wake (and fail).
-    struct Stopped<'a>(&'a WsSignals);
-    impl Drop for Stopped<'_> {
-        fn drop(&mut self) {
-            self.0.window.close();
-        }
-    }
-    let _stopped = Stopped(&signals);
     // One waiter each for the whole loop, not one registered and dropped per wake-up.
     let close_now = signals.close_now.notified();
     let finished = signals.finished.notified();
@@ -429,7 +421,8 @@ async fn write_loop<S>(
             break WriterEnd::Failed;
         }
     };
-    // Nothing more is queued: senders waiting for the window, or sending later, get an error.
+    // Every way out of the loop comes here: nothing more is queued, and senders waiting for
+    // the window, or sending later, get an error.
     signals.window.close();
     rx.close();
     match end {
