@@ -18,7 +18,7 @@ use protocols::chat::{
     ResLogin, ResSlow, ResStats,
 };
 use rpc_runtime::{
-    ApiCall, ConnType, HandlerResult, MsgCall, ServerOptions, StartError, TsrpcError,
+    ApiCall, ConnType, HandlerError, HandlerResult, MsgCall, ServerOptions, StartError, TsrpcError,
 };
 
 /// The state of the reference service: login ids and chat counters.
@@ -50,6 +50,20 @@ impl std::fmt::Display for IntentionalException {
 }
 
 impl std::error::Error for IntentionalException {}
+
+/// The most `GameFrame`s one `GameBurst` may ask for (the TypeScript reference has no cap): a
+/// server users copy should not let one request make it do unbounded work.
+pub const MAX_GAME_BURST_FRAMES: u64 = 10_000;
+
+/// The longest `Slow` may sleep, in ms (the TypeScript reference has no cap).
+pub const MAX_SLOW_MS: u64 = 60_000;
+
+/// The ApiError of a request over one of the caps above.
+fn over_cap(what: &str, max: u64) -> HandlerError {
+    TsrpcError::api(format!("{what} must be at most {max}"))
+        .with_code("OVER_LIMIT")
+        .into()
+}
 
 fn now_ms() -> u128 {
     SystemTime::now()
@@ -83,6 +97,9 @@ impl ChatService for ChatServer {
             return Err(TsrpcError::api("GameBurst needs a WebSocket connection")
                 .with_code("NEED_WS")
                 .into());
+        }
+        if call.req.frames > MAX_GAME_BURST_FRAMES {
+            return Err(over_cap("frames", MAX_GAME_BURST_FRAMES));
         }
         let conn = &call.conn;
         let game_id = format!("g-{}", now_ms());
@@ -163,6 +180,9 @@ impl ChatService for ChatServer {
     }
 
     async fn slow(&self, call: ApiCall<ReqSlow>) -> HandlerResult<ResSlow> {
+        if call.req.ms > MAX_SLOW_MS {
+            return Err(over_cap("ms", MAX_SLOW_MS));
+        }
         tokio::time::sleep(Duration::from_millis(call.req.ms)).await;
         Ok(ResSlow {
             slept_ms: call.req.ms,
@@ -184,16 +204,24 @@ impl ChatService for ChatServer {
 impl ChatServer {
     async fn on_chat(&self, call: MsgCall<MsgChat>) {
         self.chat_count.fetch_add(1, Ordering::SeqCst);
-        *self.last_chat.lock().unwrap_or_else(|e| e.into_inner()) = Some(LastChat {
-            name: call.msg.name.clone(),
-            content: call.msg.content.clone(),
-        });
-        if call.conn.conn_type() == ConnType::WebSocket {
-            let reply = MsgChat {
+        let reply = (call.conn.conn_type() == ConnType::WebSocket).then(|| {
+            // Sized up front: `format!` would grow by doubling, up to twice a large content.
+            let mut content = String::with_capacity("echo: ".len() + call.msg.content.len());
+            content.push_str("echo: ");
+            content.push_str(&call.msg.content);
+            MsgChat {
                 name: "server".into(),
-                content: format!("echo: {}", call.msg.content),
-            };
-            let _ = call.conn.send_msg_chat(&reply).await;
+                content,
+            }
+        });
+        // The message is kept, not copied: a large one costs its size once.
+        let MsgCall { conn, msg, .. } = call;
+        *self.last_chat.lock().unwrap_or_else(|e| e.into_inner()) = Some(LastChat {
+            name: msg.name,
+            content: msg.content,
+        });
+        if let Some(reply) = reply {
+            let _ = conn.send_msg_chat(&reply).await;
         }
     }
 }

@@ -219,6 +219,7 @@ impl Codec {
         let mut buf = head.into_bytes();
         crate::json::to_writer(&mut buf, msg)?;
         buf.push(b']');
+        crate::json::trim(&mut buf);
         String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
     }
 
@@ -239,7 +240,8 @@ impl Codec {
         sn: u64,
         ret: &Result<String, TsrpcError>,
     ) -> String {
-        let mut out = String::with_capacity(name.len() + 64);
+        let body = ret.as_ref().map_or(0, String::len);
+        let mut out = String::with_capacity(name.len() + body + 64);
         out.push('[');
         push_json_str(&mut out, name);
         out.push(',');
@@ -262,7 +264,7 @@ impl Codec {
             Ok(res) if is_plain(name) => {
                 const HEAD: &str = r#"",{"isSucc":true,"res":"#;
                 let mut out = res;
-                out.reserve(name.len() + HEAD.len() + 2 + 23);
+                out.reserve_exact(name.len() + HEAD.len() + 2 + 23);
                 out.insert_str(0, HEAD);
                 out.insert_str(0, name);
                 out.insert_str(0, "[\"");

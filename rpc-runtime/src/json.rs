@@ -32,8 +32,19 @@ impl Formatter for JsFormatter {
 pub fn to_string<T: ?Sized + Serialize>(value: &T) -> serde_json::Result<String> {
     let mut buf = Vec::with_capacity(128);
     to_writer(&mut buf, value)?;
+    trim(&mut buf);
     // serde_json only writes valid UTF-8.
     String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
+}
+
+/// Gives back the spare capacity of a large serialized buffer. A buffer grown by doubling may
+/// hold up to twice its length; frames are queued (and counted against a connection's byte
+/// budget) by their length, so a large one must not hold more. Small buffers are left alone.
+pub(crate) fn trim(buf: &mut Vec<u8>) {
+    let spare = buf.capacity() - buf.len();
+    if spare > 16 * 1024 && spare > buf.len() / 8 {
+        buf.shrink_to_fit();
+    }
 }
 
 /// Serializes `value` into `buf` with JavaScript number formatting.

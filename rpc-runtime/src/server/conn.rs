@@ -2,14 +2,16 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, Notify, TryAcquireError};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::core::ServerCore;
 use super::flows::ConnDataEvent;
+use super::ServerOptions;
 use crate::error::TsrpcError;
 use crate::service::Message;
 use crate::ws_util::truncate_reason;
@@ -23,7 +25,20 @@ pub enum ConnType {
     Http,
 }
 
-/// Signals between a WebSocket connection's reader, its writer and `close()`.
+/// The close reason of a connection closed because its send queue stayed full: a broadcast
+/// found it full, or `send_msg` (or an API return) waited for room longer than
+/// `queue_full_timeout` (a client that does not read).
+pub const SEND_QUEUE_FULL_REASON: &str = "Send queue full: the client does not read fast enough";
+
+/// Signals between a WebSocket connection's reader, its writer and `close()`, and the
+/// connection's send budget.
+///
+/// The budget: frames of `send_msg` and API returns take one permit of the send window
+/// (`send_queue` frames) and as many of the byte budget as they are long (`max_queued_bytes`; a
+/// longer frame takes the whole budget, so it is admitted only into a queue with no such frame
+/// in it). Broadcasts and control frames never wait: they are refused when the queue holds
+/// `queue_cap` frames or, unless it is empty, would pass `broadcast_byte_cap` bytes. The writer
+/// gives everything back, a batch at a time, once the frames are written.
 #[derive(Debug)]
 pub(crate) struct WsSignals {
     /// Permits for API calls running at once on this connection.
@@ -31,10 +46,23 @@ pub(crate) struct WsSignals {
     /// Permits for frames queued by `send_msg` and returns (the send window). A sender forgets
     /// its permit; the writer gives them back, a batch at a time, once the frames are written.
     pub(crate) window: tokio::sync::Semaphore,
+    /// Permits for the bytes of frames queued by `send_msg` and returns (the byte budget).
+    pub(crate) bytes: tokio::sync::Semaphore,
+    /// The byte budget's size (at most `u32::MAX`, the most one acquire takes).
+    byte_budget: u32,
+    /// How long a sender may wait for room before the connection is closed.
+    queue_full_timeout: Duration,
     /// Frames in the queue, of every kind (the writer subtracts a batch at a time).
     pub(crate) queued: AtomicUsize,
+    /// Bytes of the frames in the queue, of every kind, until written.
+    pub(crate) queued_bytes: AtomicUsize,
     /// The most frames the queue holds for frames that do not wait (broadcasts, pings).
     pub(crate) queue_cap: usize,
+    /// The most bytes the queue holds for frames that do not wait (unless it is empty).
+    broadcast_byte_cap: usize,
+    /// Batches the writer has written: read by the reader's ping timer to see whether a peer
+    /// that does not answer still takes what is sent to it.
+    pub(crate) written: AtomicU64,
     /// The close frame to send, set once.
     pub(crate) close: Mutex<Option<(u16, String)>>,
     /// Set with `close` (checked on every send without taking its lock).
@@ -51,9 +79,27 @@ pub(crate) struct WsSignals {
     pub(crate) closed: AtomicBool,
 }
 
-/// A queued frame, and whether it took a permit of the connection's send window (frames of
-/// `send_msg` and API returns do; broadcasts and control frames do not).
-pub(crate) type Outbound = (WsMessage, bool);
+/// A queued frame, with what it holds of the connection's send budget (given back once it is
+/// written).
+#[derive(Debug)]
+pub(crate) struct Outbound {
+    pub(crate) msg: WsMessage,
+    /// Its length, counted in `queued_bytes`.
+    pub(crate) len: usize,
+    /// Permits of the send window it took (1 for `send_msg` and API returns, else 0).
+    pub(crate) window: usize,
+    /// Permits of the byte budget it took (0 for broadcasts and control frames).
+    pub(crate) bytes: u32,
+}
+
+/// Why a frame that does not wait was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QueueError {
+    /// The queue is full: the peer does not read fast enough.
+    Full,
+    /// The connection is closed (or is HTTP, which cannot push).
+    Closed,
+}
 
 pub(crate) enum ConnKind {
     Ws {
@@ -103,14 +149,23 @@ impl WsSignals {
         self.terminate.notify_one();
     }
 
-    /// `send_queue` frames may wait in the send window; frames that do not wait may fill the
-    /// queue up to `queue_cap`.
-    pub(crate) fn new(max_pending_calls: usize, send_queue: usize, queue_cap: usize) -> Self {
+    /// The signals and send budget of a new connection, sized by the server's options.
+    pub(crate) fn new(options: &ServerOptions) -> Self {
+        let send_queue = options.send_queue.max(1);
+        let byte_budget = options.max_queued_bytes.clamp(1, u32::MAX as usize);
         WsSignals {
-            calls: Arc::new(tokio::sync::Semaphore::new(max_pending_calls.max(1))),
-            window: tokio::sync::Semaphore::new(send_queue.max(1)),
+            calls: Arc::new(tokio::sync::Semaphore::new(
+                options.max_pending_calls.max(1),
+            )),
+            window: tokio::sync::Semaphore::new(send_queue),
+            bytes: tokio::sync::Semaphore::new(byte_budget),
+            byte_budget: byte_budget as u32,
+            queue_full_timeout: options.queue_full_timeout,
             queued: AtomicUsize::new(0),
-            queue_cap: queue_cap.max(1),
+            queued_bytes: AtomicUsize::new(0),
+            queue_cap: send_queue.saturating_add(options.broadcast_slack),
+            broadcast_byte_cap: byte_budget.saturating_mul(2),
+            written: AtomicU64::new(0),
             close: Mutex::new(None),
             close_requested: AtomicBool::new(false),
             close_now: Notify::new(),
@@ -120,6 +175,78 @@ impl WsSignals {
             closed: AtomicBool::new(false),
         }
     }
+
+    /// Gives back what a written batch held of the send budget.
+    pub(crate) fn written(&self, frames: usize, bytes: usize, window: usize, byte_permits: usize) {
+        self.queued.fetch_sub(frames, Ordering::Relaxed);
+        self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+        self.window.add_permits(window);
+        self.bytes.add_permits(byte_permits);
+        self.written.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Nothing more will be written: senders waiting for room, or sending later, fail.
+    pub(crate) fn close_budget(&self) {
+        self.window.close();
+        self.bytes.close();
+    }
+
+    /// Takes room for a `len`-byte frame of `send_msg` or an API return: one permit of the
+    /// send window and `len` bytes of the byte budget (all of it for a longer frame). Waits
+    /// while the queue is full, up to `queue_full_timeout`. Returns the byte permits taken.
+    async fn reserve(&self, len: usize) -> Result<u32, ReserveError> {
+        let want = len.min(self.byte_budget as usize) as u32;
+        match self.window.try_acquire() {
+            Ok(w) => match self.bytes.try_acquire_many(want) {
+                Ok(b) => {
+                    w.forget();
+                    b.forget();
+                    return Ok(want);
+                }
+                Err(TryAcquireError::Closed) => return Err(ReserveError::Closed),
+                Err(TryAcquireError::NoPermits) => drop(w),
+            },
+            Err(TryAcquireError::Closed) => return Err(ReserveError::Closed),
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        // The queue is full: wait for the writer (permits are given back if this times out).
+        let room = async {
+            let w = self.window.acquire().await.ok()?;
+            let b = self.bytes.acquire_many(want).await.ok()?;
+            w.forget();
+            b.forget();
+            Some(want)
+        };
+        match tokio::time::timeout(self.queue_full_timeout, room).await {
+            Ok(Some(want)) => Ok(want),
+            Ok(None) => Err(ReserveError::Closed),
+            Err(_) => Err(ReserveError::TimedOut),
+        }
+    }
+
+    /// Counts a frame that does not wait (a broadcast or a control frame) into the queue, or
+    /// refuses it when the queue is full.
+    fn admit(&self, len: usize) -> Result<(), QueueError> {
+        if self.queued.fetch_add(1, Ordering::Relaxed) >= self.queue_cap {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(QueueError::Full);
+        }
+        let before = self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        if before > 0 && before.saturating_add(len) > self.broadcast_byte_cap {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+            return Err(QueueError::Full);
+        }
+        Ok(())
+    }
+}
+
+/// Why [`WsSignals::reserve`] found no room.
+enum ReserveError {
+    /// The connection closed meanwhile.
+    Closed,
+    /// The queue stayed full for `queue_full_timeout`.
+    TimedOut,
 }
 
 impl Connection {
@@ -221,30 +348,50 @@ impl Connection {
         };
         let lost =
             || TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN);
-        // Wait for room in the send window (backpressure). The writer closes the window when it
-        // stops, so a waiting sender always wakes. The permit goes back once written.
-        match signals.window.try_acquire() {
-            Ok(p) => p.forget(),
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(lost()),
-            Err(tokio::sync::TryAcquireError::NoPermits) => {
-                signals.window.acquire().await.map_err(|_| lost())?.forget()
+        // Wait for room in the send window and the byte budget (backpressure). The writer
+        // closes the budget when it stops, so a waiting sender always wakes; a queue that stays
+        // full closes the connection. What is taken goes back once written.
+        let len = text.len();
+        let bytes = match signals.reserve(len).await {
+            Ok(bytes) => bytes,
+            Err(ReserveError::Closed) => return Err(lost()),
+            Err(ReserveError::TimedOut) => {
+                tracing::warn!(
+                    "connection {} closed: send queue full for {:?}",
+                    self.inner.id,
+                    signals.queue_full_timeout
+                );
+                self.close(SEND_QUEUE_FULL_REASON);
+                return Err(TsrpcError::network(SEND_QUEUE_FULL_REASON)
+                    .with_code(crate::error::codes::LOST_CONN));
             }
-        }
+        };
         signals.queued.fetch_add(1, Ordering::Relaxed);
-        tx.send((WsMessage::text(text), true)).map_err(|_| lost())
+        signals.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        let frame = Outbound {
+            msg: WsMessage::text(text),
+            len,
+            window: 1,
+            bytes,
+        };
+        tx.send(frame).map_err(|_| lost())
     }
 
-    /// Queues a frame without waiting. `Err(true)` when the queue is full.
-    pub(crate) fn try_send_frame(&self, frame: WsMessage) -> Result<(), bool> {
+    /// Queues a frame that does not wait (a broadcast, a ping, a heartbeat reply).
+    pub(crate) fn try_send_frame(&self, frame: WsMessage) -> Result<(), QueueError> {
         match &self.inner.kind {
             ConnKind::Ws { tx, signals } => {
-                if signals.queued.fetch_add(1, Ordering::Relaxed) >= signals.queue_cap {
-                    signals.queued.fetch_sub(1, Ordering::Relaxed);
-                    return Err(true);
-                }
-                tx.send((frame, false)).map_err(|_| false)
+                let len = frame.len();
+                signals.admit(len)?;
+                let frame = Outbound {
+                    msg: frame,
+                    len,
+                    window: 0,
+                    bytes: 0,
+                };
+                tx.send(frame).map_err(|_| QueueError::Closed)
             }
-            ConnKind::Http { .. } => Err(false),
+            ConnKind::Http { .. } => Err(QueueError::Closed),
         }
     }
 

@@ -62,6 +62,9 @@ pub(crate) struct ServerCore {
     conns: Mutex<HashMap<u64, Connection>>,
     next_conn_id: AtomicU64,
     pending: AtomicUsize,
+    /// Permits for API calls running in tasks of their own, server-wide
+    /// (`max_pending_calls_total`).
+    pub(crate) calls_total: Arc<tokio::sync::Semaphore>,
     /// Accepted TCP connections still open (WebSocket, HTTP, or in a handshake).
     sockets: AtomicUsize,
     idle: Notify,
@@ -144,8 +147,12 @@ impl ServerCore {
                 );
             }
         }
+        let calls_total = Arc::new(tokio::sync::Semaphore::new(
+            options.max_pending_calls_total.max(1),
+        ));
         ServerCore {
             proto,
+            calls_total,
             api_index,
             msgs,
             flows,

@@ -18,7 +18,8 @@ use regex::Regex;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-pub use self::conn::{ConnType, Connection};
+use self::conn::QueueError;
+pub use self::conn::{ConnType, Connection, SEND_QUEUE_FULL_REASON};
 use self::core::ServerCore;
 pub use self::flows::{
     ApiCallEvent, ApiReturnFlowEvent, ConnDataEvent, ConnDisconnectEvent, MsgCallEvent, ServerFlows,
@@ -29,10 +30,6 @@ pub use self::ws::{FRAME_TOO_BIG_REASON, INVALID_UTF8_REASON};
 use crate::error::TsrpcError;
 use crate::listener::Listeners;
 use crate::service::{Api, Message, MsgEnum, ServiceProto};
-
-/// The close reason of a connection closed because its send queue was full during a
-/// broadcast (a client that does not read).
-pub const SEND_QUEUE_FULL_REASON: &str = "Send queue full: the client does not read fast enough";
 
 /// Options of a server. Defaults match TSRPC's where they are safe.
 #[derive(Debug, Clone)]
@@ -73,6 +70,19 @@ pub struct ServerOptions {
     /// API calls one WebSocket connection may have running at once (1,024); past that the
     /// server stops reading that connection until one finishes.
     pub max_pending_calls: usize,
+    /// API calls the whole server may have running at once (100,000); past that, a connection
+    /// whose next call cannot start is not read until one finishes (backpressure, no error).
+    /// A call that finishes on its first poll never counts.
+    pub max_pending_calls_total: usize,
+    /// Bytes of frames queued per WebSocket connection by `send_msg` and API returns (4 MiB),
+    /// next to the frame window (`send_queue`): when either is full, senders wait. A frame
+    /// longer than this is admitted only into a queue with nothing else waiting in it.
+    /// Broadcasts may fill the queue to twice this before the connection is closed with
+    /// [`SEND_QUEUE_FULL_REASON`].
+    pub max_queued_bytes: usize,
+    /// A sender that waits this long for room in a full queue (30 s) closes the connection with
+    /// [`SEND_QUEUE_FULL_REASON`] and fails with `LOST_CONN`: the client does not read.
+    pub queue_full_timeout: Duration,
     /// Serve TLS (`wss://`, `https://`) with this configuration (feature `tls`). The TLS
     /// handshake must finish within `handshake_timeout`.
     #[cfg(feature = "tls")]
@@ -95,6 +105,9 @@ impl Default for ServerOptions {
             close_timeout: Duration::from_secs(3),
             max_connections: 10_000,
             max_pending_calls: 1024,
+            max_pending_calls_total: 100_000,
+            max_queued_bytes: 4 << 20,
+            queue_full_timeout: Duration::from_secs(30),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -146,6 +159,21 @@ impl ServerOptions {
     /// Sets the maximum number of API calls running at once on one connection.
     pub fn max_pending_calls(mut self, n: usize) -> Self {
         self.max_pending_calls = n;
+        self
+    }
+    /// Sets the maximum number of API calls running at once on the whole server.
+    pub fn max_pending_calls_total(mut self, n: usize) -> Self {
+        self.max_pending_calls_total = n;
+        self
+    }
+    /// Sets the bytes queued per connection before `send_msg` waits.
+    pub fn max_queued_bytes(mut self, n: usize) -> Self {
+        self.max_queued_bytes = n;
+        self
+    }
+    /// Sets how long a sender may wait for room before the connection is closed.
+    pub fn queue_full_timeout(mut self, t: Duration) -> Self {
+        self.queue_full_timeout = t;
         self
     }
     /// Sets the number of frames queued per connection before `send_msg` waits.
@@ -586,7 +614,7 @@ impl ServerHandle {
             if c.is_closed() {
                 continue;
             }
-            if let Err(true) = c.try_send_frame(frame.clone()) {
+            if let Err(QueueError::Full) = c.try_send_frame(frame.clone()) {
                 tracing::warn!("connection {} closed: send queue full", c.id());
                 c.close(SEND_QUEUE_FULL_REASON);
             }

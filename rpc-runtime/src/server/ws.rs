@@ -22,6 +22,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::conn::{ConnKind, Connection, Outbound, WsSignals};
 use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
+use super::handler::BoxFuture;
 use crate::codec::{ServerInput, INVALID_BUFFER_REASON};
 use crate::ws_util::HEARTBEAT;
 
@@ -103,6 +104,100 @@ async fn tick(i: &mut Option<Interval>) {
     }
 }
 
+/// The timers of a connection's reader: TSRPC's heartbeat wait, and the WebSocket pings that
+/// find a peer gone silent or one that takes nothing of what is sent to it.
+struct Watchdog {
+    heartbeat_wait: Duration,
+    heartbeat_check: Option<Interval>,
+    ping_every: Duration,
+    ping: Option<Interval>,
+    /// When the last heartbeat came (or the connection opened, or reading resumed).
+    last_heartbeat: Instant,
+    /// When the last frame came (kept only with pings on: no clock read per frame otherwise).
+    last_rx: Instant,
+    /// The writer's progress when the ping timer last looked.
+    last_written: u64,
+    /// Since when the writer has had frames waiting and written none.
+    stalled_since: Option<Instant>,
+}
+
+impl Watchdog {
+    fn new(options: &super::ServerOptions) -> Self {
+        let now = Instant::now();
+        let every = |d: Option<Duration>| {
+            let d = d.filter(|d| !d.is_zero())?;
+            Some((d, tokio::time::interval_at(now + d, d)))
+        };
+        let (heartbeat_wait, heartbeat_check) = every(options.heartbeat_wait).unzip();
+        let (ping_every, ping) = every(options.ping_interval).unzip();
+        Watchdog {
+            heartbeat_wait: heartbeat_wait.unwrap_or_default(),
+            heartbeat_check,
+            ping_every: ping_every.unwrap_or_default(),
+            ping,
+            last_heartbeat: now,
+            last_rx: now,
+            last_written: 0,
+            stalled_since: None,
+        }
+    }
+
+    /// A frame came.
+    fn received(&mut self) {
+        if self.ping.is_some() {
+            self.last_rx = Instant::now();
+        }
+    }
+
+    /// A heartbeat came.
+    fn heartbeat(&mut self) {
+        self.last_heartbeat = Instant::now();
+        self.last_rx = self.last_heartbeat;
+    }
+
+    /// Reading resumed after a frame's handling held it: what came meanwhile was not read, so
+    /// the peer's silence is counted from now.
+    fn resumed(&mut self) {
+        self.last_heartbeat = Instant::now();
+        self.last_rx = self.last_heartbeat;
+    }
+
+    /// Waits for the next timer and acts on it. True when the peer is gone and the socket must
+    /// be dropped: no frame from it for two ping intervals (half-open), or, even while reads
+    /// are paused (`reading` false), a writer that has had frames waiting and written none for
+    /// about two ping intervals (the peer reads nothing, so it cannot answer pings either).
+    async fn next(&mut self, conn: &Connection, signals: &WsSignals, reading: bool) -> bool {
+        tokio::select! {
+            // Heartbeats cannot be seen while reads are paused: no judgement then.
+            _ = tick(&mut self.heartbeat_check), if reading => {
+                if self.last_heartbeat.elapsed() >= self.heartbeat_wait {
+                    conn.close_with(3001, "Receive heartbeat timeout".into());
+                }
+                false
+            }
+            _ = tick(&mut self.ping) => {
+                let written = signals.written.load(Ordering::Relaxed);
+                if written == self.last_written && signals.queued.load(Ordering::Relaxed) > 0 {
+                    let since = *self.stalled_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= self.ping_every {
+                        tracing::debug!("connection {} takes nothing: dropped", conn.id());
+                        return true;
+                    }
+                } else {
+                    self.stalled_since = None;
+                }
+                self.last_written = written;
+                if reading && self.last_rx.elapsed() >= self.ping_every * 2 {
+                    tracing::debug!("connection {} is half-open: no answer to pings", conn.id());
+                    return true;
+                }
+                let _ = conn.try_send_frame(WsMessage::Ping(Default::default()));
+                false
+            }
+        }
+    }
+}
+
 /// Serves one open WebSocket until it closes.
 pub(crate) async fn serve<S>(
     core: Arc<ServerCore>,
@@ -113,13 +208,8 @@ pub(crate) async fn serve<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (sink, mut source) = ws.split();
-    let send_queue = core.options.send_queue.max(1);
     let (tx, rx) = mpsc::unbounded_channel();
-    let signals = Arc::new(WsSignals::new(
-        core.options.max_pending_calls,
-        send_queue,
-        send_queue + core.options.broadcast_slack,
-    ));
+    let signals = Arc::new(WsSignals::new(&core.options));
     let conn = core.new_conn(
         remote,
         ip,
@@ -140,19 +230,7 @@ pub(crate) async fn serve<S>(
     }
     core.flows.post_connect.exec(conn.clone()).await;
 
-    let now = Instant::now();
-    let mut heartbeat_check = core
-        .options
-        .heartbeat_wait
-        .filter(|d| !d.is_zero())
-        .map(|d| tokio::time::interval_at(now + d, d));
-    let mut ping = core
-        .options
-        .ping_interval
-        .filter(|d| !d.is_zero())
-        .map(|d| tokio::time::interval_at(now + d, d));
-    let mut last_ping: Option<Instant> = None;
-    let mut last_rx = now;
+    let mut watchdog = Watchdog::new(&core.options);
     let mut peer_reason: Option<String> = None;
 
     // One waiter for the whole loop, not one registered and dropped per frame.
@@ -168,38 +246,45 @@ pub(crate) async fn serve<S>(
             biased;
             f = source.next() => f,
             _ = &mut terminate => break,
-            _ = tick(&mut heartbeat_check) => {
-                let wait = core.options.heartbeat_wait.unwrap_or_default();
-                if last_ping.is_none_or(|t| t.elapsed() >= wait) {
-                    conn.close_with(3001, "Receive heartbeat timeout".into());
-                }
-                continue;
-            }
-            _ = tick(&mut ping) => {
-                let every = core.options.ping_interval.unwrap_or_default();
-                if last_rx.elapsed() >= every * 2 {
-                    tracing::debug!("connection {} is half-open: no answer to pings", conn.id());
+            gone = watchdog.next(&conn, &signals, true) => {
+                if gone {
                     break;
                 }
-                let _ = conn.try_send_frame(WsMessage::Ping(Default::default()));
                 continue;
             }
         };
         match frame {
             Some(Ok(WsMessage::Text(text))) => {
-                if ping.is_some() {
-                    // Read only by the ping check: no clock read per frame otherwise.
-                    last_rx = Instant::now();
-                }
+                watchdog.received();
                 if conn.is_closed() {
                     continue; // after a close, input is ignored
                 }
-                on_text(&core, &conn, &signals, text.as_str()).await;
+                // While a frame is handled the socket is not read (backpressure: a full send
+                // queue or the call limit holds the handling); the timers still run, so a peer
+                // that takes nothing is dropped on time and its buffers freed.
+                let mut handling = std::pin::pin!(on_text(&core, &conn, &signals, text));
+                let first =
+                    std::future::poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
+                if first.is_pending() {
+                    let gone = loop {
+                        tokio::select! {
+                            biased;
+                            _ = &mut handling => break false,
+                            gone = watchdog.next(&conn, &signals, false) => if gone {
+                                break true;
+                            },
+                        }
+                    };
+                    if gone {
+                        break;
+                    }
+                    watchdog.resumed();
+                }
             }
             Some(Ok(WsMessage::Binary(data))) => {
-                last_rx = Instant::now();
+                watchdog.received();
                 if data.as_ref() == HEARTBEAT {
-                    last_ping = Some(last_rx);
+                    watchdog.heartbeat();
                     // Always answered, whatever the options.
                     let _ = conn.try_send_frame(WsMessage::binary(HEARTBEAT.to_vec()));
                 } else if !conn.is_closed() {
@@ -209,7 +294,7 @@ pub(crate) async fn serve<S>(
             Some(Ok(WsMessage::Close(frame))) => {
                 peer_reason = frame.map(|f| f.reason.to_string());
             }
-            Some(Ok(_)) => last_rx = Instant::now(), // ping or pong
+            Some(Ok(_)) => watchdog.received(), // ping or pong
             Some(Err(WsError::Capacity(e))) => {
                 tracing::debug!("connection {}: {e}", conn.id());
                 conn.close_with(1009, FRAME_TOO_BIG_REASON.into());
@@ -246,7 +331,39 @@ pub(crate) async fn serve<S>(
         .await;
 }
 
-async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals, text: &str) {
+/// What a text frame asks for, decoded.
+enum Work {
+    /// Nothing more to do (bad input closed the connection, or a flow stopped it).
+    Done,
+    /// An API call, ready to run.
+    Call(ApiJob, u64),
+    /// A message's listeners, to run in order.
+    Msg(Vec<BoxFuture<()>>),
+}
+
+/// Handles one text frame. The frame is dropped once decoded, before the handlers run (and
+/// wait for room in the send queue): a connection holds each frame only while decoding it.
+async fn on_text(
+    core: &Arc<ServerCore>,
+    conn: &Connection,
+    signals: &WsSignals,
+    frame: tokio_tungstenite::tungstenite::Utf8Bytes,
+) {
+    let work = decode_text(core, conn, frame.as_str()).await;
+    drop(frame);
+    match work {
+        Work::Done => {}
+        Work::Call(job, sn) => run_call(core, conn, signals, job, sn).await,
+        Work::Msg(handlers) => {
+            // Messages of one connection are handled in order, each awaited.
+            for h in handlers {
+                h.await;
+            }
+        }
+    }
+}
+
+async fn decode_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) -> Work {
     let owned;
     let mut text = text;
     if !core.flows.pre_recv_data.is_empty() {
@@ -259,7 +376,7 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
                 owned = ev.data;
                 text = &owned;
             }
-            None => return,
+            None => return Work::Done,
         }
     }
     // An API call `["<plain name>",<body>,<sn>]` is split by scanning: the handler's decode of
@@ -268,7 +385,7 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
     // which gives the same outcome or the error.
     if let Some((name, body, sn)) = crate::codec::split_api_frame(text) {
         if let Some(job) = core.dispatch_api_scanned(conn, name, sn, body) {
-            return run_call(core, conn, signals, job, sn).await;
+            return Work::Call(job, sn);
         }
     }
     match core.codec.decode_server_input(text) {
@@ -276,21 +393,17 @@ async fn on_text(core: &Arc<ServerCore>, conn: &Connection, signals: &WsSignals,
         Ok(ServerInput::Api { name, body, sn }) => {
             match core.dispatch_api(conn, &name, sn, body.get()) {
                 Err(e) => conn.close(e.ws_reason()),
-                Ok(job) => run_call(core, conn, signals, job, sn).await,
+                Ok(job) => return Work::Call(job, sn),
             }
         }
         Ok(ServerInput::Msg { name, body }) => {
             match core.dispatch_msg(conn, &name, body.get()).await {
                 Err(e) => conn.close(e.ws_reason()),
-                Ok(handlers) => {
-                    // Messages of one connection are handled in order, each awaited.
-                    for h in handlers {
-                        h.await;
-                    }
-                }
+                Ok(handlers) => return Work::Msg(handlers),
             }
         }
     }
+    Work::Done
 }
 
 /// Runs a decoded API call: at once when its handler finishes on the first poll (the return
@@ -302,17 +415,27 @@ async fn run_call(
     mut job: ApiJob,
     sn: u64,
 ) {
-    // At most `max_pending_calls` run at once: past that, this connection is not read until one
-    // finishes (backpressure, nothing dropped). A call that finishes on its first poll needs no
-    // permit: it runs only when one is free, and is done before the next frame is read. Only
-    // this reader takes permits, so one free now is still free after that poll.
+    // At most `max_pending_calls` run at once on this connection and `max_pending_calls_total`
+    // on the server: past either, this connection is not read until one finishes
+    // (backpressure, nothing dropped). A call that finishes on its first poll needs no permit:
+    // it runs only when one of each is free, and is done before the next frame is read. Only
+    // this reader takes the connection's permits, so one free now is still free after that
+    // poll; the server's may be taken meanwhile, so a call may wait for one after its first
+    // poll (at most one call per connection beyond the server's limit).
     let calls = &signals.calls;
-    let mut permit = None;
+    let total = &core.calls_total;
+    let mut permits = (None, None);
     if calls.available_permits() == 0 {
         let Ok(p) = calls.clone().acquire_owned().await else {
             return;
         };
-        permit = Some(p);
+        permits.0 = Some(p);
+    }
+    if total.available_permits() == 0 {
+        let Ok(p) = total.clone().acquire_owned().await else {
+            return;
+        };
+        permits.1 = Some(p);
     }
     let codec = core.codec;
     // Most handlers finish at once: their return is queued from here, with no task per call
@@ -333,22 +456,32 @@ async fn run_call(
     {
         return returned(conn, frame, &name, sn).await;
     }
-    let permit = match permit {
-        Some(p) => p,
-        None => match calls.clone().try_acquire_owned() {
-            Ok(p) => p,
-            Err(_) => match calls.clone().acquire_owned().await {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-        },
+    let (Some(conn_permit), Some(server_permit)) = (
+        take_permit(calls, permits.0).await,
+        take_permit(total, permits.1).await,
+    ) else {
+        return;
     };
     let conn = conn.clone();
     tokio::spawn(async move {
         let (frame, name) = call.await;
-        drop(permit);
+        drop((conn_permit, server_permit));
         send_return(&conn, frame, &name, sn).await;
     });
+}
+
+/// `held`, or a permit of `sem` (waiting for one when none is free); `None` once it closed.
+async fn take_permit(
+    sem: &Arc<tokio::sync::Semaphore>,
+    held: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    if held.is_some() {
+        return held;
+    }
+    match sem.clone().try_acquire_owned() {
+        Ok(p) => Some(p),
+        Err(_) => sem.clone().acquire_owned().await.ok(),
+    }
 }
 
 /// Queues the return of a call answered from the reader.
@@ -422,8 +555,8 @@ async fn write_loop<S>(
         }
     };
     // Every way out of the loop comes here: nothing more is queued, and senders waiting for
-    // the window, or sending later, get an error.
-    signals.window.close();
+    // room, or sending later, get an error.
+    signals.close_budget();
     rx.close();
     match end {
         WriterEnd::PeerGone => {
@@ -468,8 +601,8 @@ async fn write_loop<S>(
     }
 }
 
-/// Writes `first` and everything queued behind it, flushes once, and gives back the frames'
-/// window permits. False when the socket failed.
+/// Writes `first` and everything queued behind it, flushes once, and gives back what the
+/// frames held of the send budget. False when the socket failed.
 async fn write_batch<S>(
     sink: &mut SplitSink<WebSocketStream<S>, WsMessage>,
     first: Outbound,
@@ -479,20 +612,21 @@ async fn write_batch<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut frames, mut permits) = (0, 0);
+    let (mut frames, mut bytes, mut window, mut byte_permits) = (0, 0, 0, 0);
     let mut next = Some(first);
     let mut ok = true;
-    while let Some((m, windowed)) = next {
+    while let Some(out) = next {
         frames += 1;
-        permits += usize::from(windowed);
-        if sink.feed(m).await.is_err() {
+        bytes += out.len;
+        window += out.window;
+        byte_permits += out.bytes as usize;
+        if sink.feed(out.msg).await.is_err() {
             ok = false;
             break;
         }
         next = rx.try_recv().ok();
     }
     ok = ok && sink.flush().await.is_ok();
-    signals.queued.fetch_sub(frames, Ordering::Relaxed);
-    signals.window.add_permits(permits);
+    signals.written(frames, bytes, window, byte_permits);
     ok
 }
