@@ -215,7 +215,16 @@ async fn half_open_connection_found_by_server_pings() {
     server.stop().await;
 }
 
-/// A server whose `Burst` handler pushes `n` frames of 10 KB to its caller: it counts the frames
+/// The content of each frame `burst_server` pushes: 100 KB, so the byte budget (4 MiB: 41
+/// frames), not the frame window (256 frames: 25 MB), is what holds a burst back.
+const BURST_CONTENT: usize = 100_000;
+
+/// What the kernel may buffer for one loopback connection (the server's send buffer grows to
+/// `tcp_wmem`'s 4 MiB, the client's receive buffer stays near its initial size while it does not
+/// read): generous, so the bound below is the queue's.
+const SOCKET_BUFFERS: usize = 8 << 20;
+
+/// A server whose `Burst` handler pushes `n` frames of 100 KB to its caller: it counts the frames
 /// `send_msg` accepted and keeps the first error `send_msg` gave.
 async fn burst_server(
     sent: Arc<AtomicUsize>,
@@ -226,7 +235,7 @@ async fn burst_server(
         .implement_api(move |call: rpc_runtime::ApiCall<hand::ReqBurst>| {
             let (sent, error) = (sent.clone(), error.clone());
             async move {
-                let content = "x".repeat(10_000);
+                let content = "x".repeat(BURST_CONTENT);
                 for i in 0..call.req.n {
                     let msg = hand::MsgChat {
                         name: i.to_string(),
@@ -249,9 +258,11 @@ async fn burst_server(
 
 #[tokio::test]
 async fn slow_consumer_cannot_grow_the_server_queue() {
-    const N: u32 = 3_000;
+    const N: u32 = 600;
     let sent = Arc::new(AtomicUsize::new(0));
-    let server = burst_server(sent.clone(), Default::default(), ServerOptions::default()).await;
+    let options = ServerOptions::default();
+    let budget = options.max_queued_bytes;
+    let server = burst_server(sent.clone(), Default::default(), options).await;
     // A client that sends one call and then does not read.
     let mut raw = RawWsClient::connect(server.local_addr()).await.unwrap();
     raw.send_text(format!(r#"["Burst",{{"n":{N}}},1]"#).as_bytes())
@@ -260,11 +271,18 @@ async fn slow_consumer_cannot_grow_the_server_queue() {
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let before_reading = sent.load(Ordering::SeqCst);
     println!(
-        "a non-reading client let the server accept {before_reading} of {N} frames (queue 256 + socket buffers)"
+        "a non-reading client let the server accept {before_reading} of {N} frames of 100 KB \
+         ({:.1} MiB: byte budget {} MiB + socket buffers)",
+        (before_reading * BURST_CONTENT) as f64 / (1 << 20) as f64,
+        budget >> 20
     );
-    // send_msg waits for space: the handler is held, the queue does not grow.
+    // send_msg waits for space: the handler is held, the queue does not grow past its byte
+    // budget (the frame window alone would let 256 frames, 25 MB, wait).
     assert_eq!(server.pending_calls(), 1, "the burst must be waiting");
-    assert!(before_reading < N as usize);
+    assert!(
+        before_reading * BURST_CONTENT <= budget + SOCKET_BUFFERS,
+        "{before_reading} frames of {BURST_CONTENT} B accepted: more than the byte budget"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         sent.load(Ordering::SeqCst),
@@ -538,5 +556,147 @@ async fn broadcast_closes_a_full_queue_and_delivers_to_the_others() {
     );
     assert!(delivered < N);
     reader.disconnect().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_sender_held_past_queue_full_timeout_closes_the_connection() {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let error = Arc::new(Mutex::new(None));
+    let options = ServerOptions::default()
+        .queue_full_timeout(Duration::from_millis(300))
+        .close_timeout(Duration::from_millis(300))
+        .ping_interval(None);
+    let server = burst_server(sent.clone(), error.clone(), options).await;
+    let raw = stall_burst(&server, &sent).await;
+    let (client_end, server_end) = (raw.local_addr(), server.local_addr());
+    // The queue stays full: the held send_msg fails, the connection is closed and, since the
+    // client reads nothing (not even the close frame), its socket is dropped.
+    let stalled = Instant::now();
+    within(10, "the held send_msg fails", async {
+        while error.lock().unwrap().is_none() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let err = error.lock().unwrap().clone().unwrap();
+    assert!(err.is_code(codes::LOST_CONN), "{err:?}");
+    assert_eq!(err.message, rpc_runtime::SEND_QUEUE_FULL_REASON);
+    within(10, "the socket is dropped", async {
+        while rpc_tests::socket_held(server_end, client_end) || !server.connections().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    println!(
+        "a sender held by a full queue closed the connection, socket dropped {:?} after the stall \
+         was seen (queue_full_timeout 300 ms, close_timeout 300 ms)",
+        stalled.elapsed()
+    );
+    drop(raw);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_peer_that_takes_nothing_is_dropped_by_pings_while_its_reads_are_paused() {
+    // The chat service echoes every Chat; this peer sends Chats and reads nothing, so the
+    // server's reader is held in the echo's send_msg and the socket is not read. The queue's
+    // own timeout is far away: the ping timer must find it.
+    let options = ServerOptions::default()
+        .ping_interval(Some(Duration::from_millis(200)))
+        .queue_full_timeout(Duration::from_secs(600));
+    let server = rpc_examples::chat_server::start_ws(any_port(), options)
+        .await
+        .unwrap();
+    let mut hog = RawWsClient::connect(server.local_addr()).await.unwrap();
+    let (hog_end, server_end) = (hog.local_addr(), server.local_addr());
+    let started = Instant::now();
+    let frame = format!(
+        r#"["Chat",{{"name":"hog","content":"{}"}}]"#,
+        "x".repeat(100_000)
+    );
+    let writer = tokio::spawn(async move {
+        for _ in 0..1_000 {
+            if hog.send_text(frame.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+        hog
+    });
+    within(15, "the peer is dropped", async {
+        while rpc_tests::socket_held(server_end, hog_end) || !server.connections().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    println!(
+        "a peer that reads nothing was dropped {:?} after it started (ping interval 200 ms)",
+        started.elapsed()
+    );
+    // A well-behaved client is still served.
+    let client = chat::Client::ws(server.url(), WsClientOptions::default());
+    client.connect().await.unwrap();
+    let res = client.call_add(ReqAdd { a: 1.0, b: 2.0 }).await.unwrap();
+    assert_eq!(res.c, 3.0);
+    client.disconnect().await;
+    writer.abort();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_server_wide_call_limit_holds_calls_back_without_errors() {
+    // Two connections, six slow calls each, a server-wide limit of 3: the limit holds (at most
+    // one call per connection may start beyond it, see `max_pending_calls_total`), nothing fails.
+    const LIMIT: usize = 3;
+    const CONNS: usize = 2;
+    const CALLS: usize = 6;
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (r, p) = (running.clone(), peak.clone());
+    let server = rpc_runtime::Server::ws(
+        hand::proto(),
+        any_port(),
+        ServerOptions::default().max_pending_calls_total(LIMIT),
+    )
+    .implement_api(move |call: rpc_runtime::ApiCall<hand::ReqSlow>| {
+        let (running, peak) = (r.clone(), p.clone());
+        async move {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(call.req.ms)).await;
+            running.fetch_sub(1, Ordering::SeqCst);
+            Ok(hand::ResSlow {
+                slept_ms: call.req.ms,
+            })
+        }
+    })
+    .allow_unimplemented()
+    .start()
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..CONNS {
+        let client = rpc_runtime::WsClient::new(server.url(), WsClientOptions::default());
+        client.connect().await.unwrap();
+        for _ in 0..CALLS {
+            let client = client.clone();
+            tasks.push(tokio::spawn(async move {
+                client.call_api(hand::ReqSlow { ms: 150 }).await
+            }));
+        }
+    }
+    for t in tasks {
+        let ret = within(20, "a held call", t).await.unwrap();
+        assert_eq!(ret.unwrap().slept_ms, 150);
+    }
+    let peak = peak.load(Ordering::SeqCst);
+    println!(
+        "{} slow calls on {CONNS} connections with a server-wide limit of {LIMIT}: at most {peak} ran at once",
+        CONNS * CALLS
+    );
+    assert!(
+        peak <= LIMIT + CONNS - 1,
+        "{peak} calls ran at once with a server-wide limit of {LIMIT}"
+    );
     server.stop().await;
 }
