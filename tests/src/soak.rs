@@ -35,17 +35,42 @@ pub struct SoakConfig {
     pub round_timeout: Duration,
 }
 
-/// What one round measured.
+/// What one round measured, as counted by the clients: the caller judges it
+/// ([`RoundReport::check`]), so a loss shows as a count, not as a round that gave up.
 #[derive(Debug, Clone)]
 pub struct RoundReport {
-    /// Time from the first send to the last message received.
+    /// Time from the first send to the last message received (or to the round's timeout).
     pub elapsed: Duration,
     /// Echoes received in all.
     pub echoes: usize,
     /// Broadcast deliveries in all.
     pub broadcast_deliveries: usize,
+    /// Echoes and broadcasts that arrived out of order or with the wrong content.
+    pub out_of_order: usize,
+    /// Connections the server closed during the round.
+    pub disconnects: usize,
     /// The server's resident memory after the round's connections closed.
     pub server_rss_kib: u64,
+}
+
+impl RoundReport {
+    /// `Err` with what went wrong unless every echo and broadcast arrived once, in order, and
+    /// no connection was closed.
+    pub fn check(&self, cfg: &SoakConfig) -> Result<(), String> {
+        let (want_echoes, want_broadcasts) = (cfg.conns * cfg.msgs, cfg.conns * cfg.broadcasts);
+        if self.echoes == want_echoes
+            && self.broadcast_deliveries == want_broadcasts
+            && self.out_of_order == 0
+            && self.disconnects == 0
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "{}/{want_echoes} echoes, {}/{want_broadcasts} broadcast deliveries, {} out of order, \
+             {} connections closed",
+            self.echoes, self.broadcast_deliveries, self.out_of_order, self.disconnects
+        ))
+    }
 }
 
 /// The chat server process.
@@ -92,17 +117,18 @@ impl ServerProcess {
         Ok(ServerProcess { child, addr, pid })
     }
 
-    /// Resident memory in KiB.
-    pub fn rss_kib(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|v| v.parse().ok())
-            })
-            .unwrap_or(0)
+    /// Resident memory in KiB; an error when `/proc` cannot tell (a memory check must not
+    /// pass on a reading of 0).
+    pub fn rss_kib(&self) -> Result<u64, String> {
+        let path = format!("/proc/{}/status", self.pid);
+        let status = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .filter(|&kib: &u64| kib > 0)
+            .ok_or_else(|| format!("{path}: no VmRSS line"))
     }
 
     /// Stops it.
@@ -119,8 +145,9 @@ struct Counters {
     disconnects: AtomicUsize,
 }
 
-/// One round against the server at `addr`.
-pub async fn round(addr: SocketAddr, cfg: SoakConfig) -> Result<(Duration, usize, usize), String> {
+/// One round against the server at `addr`: the report's counts say what arrived (`Err` only
+/// when the round could not be run: a connect or a send failed). The memory field is 0.
+pub async fn round(addr: SocketAddr, cfg: SoakConfig) -> Result<RoundReport, String> {
     let counters = Arc::new(Counters::default());
     // Connect everyone, 64 handshakes at a time.
     let mut clients = Vec::with_capacity(cfg.conns);
@@ -221,53 +248,46 @@ pub async fn round(addr: SocketAddr, cfg: SoakConfig) -> Result<(Duration, usize
             || counters.broadcasts.load(Ordering::SeqCst) < want_broadcasts
         {
             if counters.disconnects.load(Ordering::SeqCst) > 0 {
-                return Err("a connection was closed during the round".to_owned());
+                break; // counted in the report
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         Ok::<_, String>(())
     };
-    tokio::time::timeout(cfg.round_timeout, done).await.map_err(|_| {
-        format!(
-            "round not done in {:?}: {} of {want_echoes} echoes, {} of {want_broadcasts} broadcast deliveries",
-            cfg.round_timeout,
-            counters.echoes.load(Ordering::SeqCst),
-            counters.broadcasts.load(Ordering::SeqCst)
-        )
-    })??;
+    // A round that times out reports what arrived by then.
+    if let Ok(sent) = tokio::time::timeout(cfg.round_timeout, done).await {
+        sent?;
+    }
     let elapsed = start.elapsed();
     // Anything extra would show up now.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let echoes = counters.echoes.load(Ordering::SeqCst);
-    let broadcasts = counters.broadcasts.load(Ordering::SeqCst);
-    let errors = counters.errors.load(Ordering::SeqCst);
-    if errors > 0 || echoes != want_echoes || broadcasts != want_broadcasts {
-        return Err(format!(
-            "lost or reordered: {errors} out of order, {echoes}/{want_echoes} echoes, {broadcasts}/{want_broadcasts} broadcasts"
-        ));
-    }
+    let report = RoundReport {
+        elapsed,
+        echoes: counters.echoes.load(Ordering::SeqCst),
+        broadcast_deliveries: counters.broadcasts.load(Ordering::SeqCst),
+        out_of_order: counters.errors.load(Ordering::SeqCst),
+        disconnects: counters.disconnects.load(Ordering::SeqCst),
+        server_rss_kib: 0,
+    };
     for c in &clients {
         c.disconnect().await;
     }
-    Ok((elapsed, echoes, broadcasts))
+    Ok(report)
 }
 
-/// Runs every round against a fresh server process; returns one report per round.
+/// Runs every round against a fresh server process; returns the server's memory before the
+/// first round and one report per round.
 pub async fn run(server_exe: &Path, cfg: SoakConfig) -> Result<(u64, Vec<RoundReport>), String> {
     let server = ServerProcess::start(server_exe).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let baseline = server.rss_kib();
+    let baseline = server.rss_kib()?;
     let mut reports = Vec::new();
     for _ in 0..cfg.rounds {
-        let (elapsed, echoes, broadcast_deliveries) = round(server.addr, cfg).await?;
+        let mut report = round(server.addr, cfg).await?;
         // Let the server see every close.
         tokio::time::sleep(Duration::from_millis(1000)).await;
-        reports.push(RoundReport {
-            elapsed,
-            echoes,
-            broadcast_deliveries,
-            server_rss_kib: server.rss_kib(),
-        });
+        report.server_rss_kib = server.rss_kib()?;
+        reports.push(report);
     }
     server.stop().await;
     Ok((baseline, reports))

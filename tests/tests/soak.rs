@@ -18,10 +18,19 @@ async fn short_soak_loses_nothing_and_memory_is_flat() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     println!("server RSS before: {baseline} KiB");
-    for r in &reports {
+    assert_eq!(reports.len(), cfg.rounds);
+    for (i, r) in reports.iter().enumerate() {
         println!("{r:?}");
-        assert_eq!(r.echoes, cfg.conns * cfg.msgs);
-        assert_eq!(r.broadcast_deliveries, cfg.conns * cfg.broadcasts);
+        // The round only counts; these are the checks.
+        assert_eq!(r.echoes, cfg.conns * cfg.msgs, "echoes lost in round {i}");
+        assert_eq!(
+            r.broadcast_deliveries,
+            cfg.conns * cfg.broadcasts,
+            "broadcast deliveries lost in round {i}"
+        );
+        assert_eq!(r.out_of_order, 0, "messages out of order in round {i}");
+        assert_eq!(r.disconnects, 0, "connections closed in round {i}");
+        assert!(r.server_rss_kib > 0);
     }
     let first = reports[0].server_rss_kib;
     let last = reports[reports.len() - 1].server_rss_kib;

@@ -34,7 +34,13 @@ async fn main() {
     match run(&exe, cfg).await {
         Ok((baseline, reports)) => {
             println!("server RSS before: {baseline} KiB");
+            let mut failed = false;
             for (i, r) in reports.iter().enumerate() {
+                if let Err(e) = r.check(&cfg) {
+                    eprintln!("round {}: {e}", i + 1);
+                    failed = true;
+                    continue;
+                }
                 let rate = r.echoes as f64 / r.elapsed.as_secs_f64();
                 println!(
                     "round {}: {} echoes and {} broadcast deliveries in {:.2?} ({rate:.0} echoes/s), zero lost, order kept; server RSS after: {} KiB",
@@ -44,6 +50,9 @@ async fn main() {
                     r.elapsed,
                     r.server_rss_kib
                 );
+            }
+            if failed {
+                std::process::exit(1);
             }
             let first = reports.first().map_or(0, |r| r.server_rss_kib);
             let last = reports.last().map_or(0, |r| r.server_rss_kib);
