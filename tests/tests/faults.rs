@@ -700,3 +700,33 @@ async fn the_server_wide_call_limit_holds_calls_back_without_errors() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_chat_service_caps_what_one_request_can_make_it_do() {
+    use chat::ReqGameBurst;
+    use rpc_examples::chat_server::{MAX_GAME_BURST_FRAMES, MAX_SLOW_MS};
+    let server = rpc_examples::chat_server::start_ws(any_port(), ServerOptions::default())
+        .await
+        .unwrap();
+    let client = chat::Client::ws(server.url(), WsClientOptions::default());
+    client.connect().await.unwrap();
+    let err = client
+        .call_game_burst(ReqGameBurst {
+            frames: MAX_GAME_BURST_FRAMES + 1,
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_code("OVER_LIMIT"), "{err:?}");
+    let err = client
+        .call_slow(ReqSlow {
+            ms: MAX_SLOW_MS + 1,
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_code("OVER_LIMIT"), "{err:?}");
+    // Under the caps it is served.
+    let res = client.call_game_burst(ReqGameBurst { frames: 3 }).await;
+    assert_eq!(res.unwrap().sent, 5);
+    client.disconnect().await;
+    server.stop().await;
+}
