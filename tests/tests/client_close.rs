@@ -260,12 +260,14 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
 /// The server sends a close frame with `payload` and keeps the TCP connection open. Two calls
 /// are pending, one without a timeout and one with; both must fail with `LOST_CONN` and
 /// `message`; the client must be `Closed`, fire post_disconnect once with `reason`, answer with
-/// a close frame and drop the socket within its linger; then connect again to a good server.
+/// a close frame (code `answer`, `None`: no code) and drop the socket within its linger; then
+/// connect again to a good server.
 async fn server_closes_and_keeps_tcp_open(
     what: &str,
     payload: &[u8],
     message: &str,
     reason: Option<&str>,
+    answer: Option<u16>,
 ) {
     let server = RawServer::start().await;
     let client = WsClient::new(server.url(), options());
@@ -322,9 +324,15 @@ async fn server_closes_and_keeps_tcp_open(
     let frames = frames.unwrap_or_else(|| {
         panic!("{what}: the client still holds the socket 10 s after the close frame")
     });
-    assert!(
-        frames.iter().any(|(op, _)| *op == 0x8),
-        "{what}: the client answers the close frame (read {frames:?})"
+    let answers: Vec<Option<u16>> = frames
+        .iter()
+        .filter(|(op, _)| *op == 0x8)
+        .map(|(_, p)| (p.len() >= 2).then(|| u16::from_be_bytes([p[0], p[1]])))
+        .collect();
+    assert_eq!(
+        answers,
+        vec![answer],
+        "{what}: the client answers the close frame once (read {frames:?})"
     );
     println!(
         "{what}: socket dropped {:?} after the close frame (linger {LINGER:?})",
@@ -373,6 +381,7 @@ async fn close_frame_with_tcp_left_open_ends_the_connection() {
         &close_payload(1000, b"server going away"),
         "server going away",
         Some("server going away"),
+        Some(1000),
     )
     .await;
 }
@@ -384,6 +393,7 @@ async fn close_frame_with_an_application_code() {
         &close_payload(4001, b"kicked"),
         "kicked",
         Some("kicked"),
+        Some(4001),
     )
     .await;
 }
@@ -391,7 +401,7 @@ async fn close_frame_with_an_application_code() {
 #[tokio::test]
 async fn close_frame_without_a_code() {
     // An empty close frame: code 1005 (no status) for the receiver.
-    server_closes_and_keeps_tcp_open("no code", &[], "Lost connection to server", None).await;
+    server_closes_and_keeps_tcp_open("no code", &[], "Lost connection to server", None, None).await;
 }
 
 #[tokio::test]
@@ -402,6 +412,7 @@ async fn close_frame_with_code_5000() {
         &close_payload(5000, b"bye"),
         "Protocol violation",
         Some("Protocol violation"),
+        Some(1002),
     )
     .await;
 }
@@ -414,6 +425,7 @@ async fn close_frame_with_code_1005_on_the_wire() {
         &close_payload(1005, b"bye"),
         "Protocol violation",
         Some("Protocol violation"),
+        Some(1002),
     )
     .await;
 }
@@ -421,8 +433,14 @@ async fn close_frame_with_code_1005_on_the_wire() {
 #[tokio::test]
 async fn close_frame_with_a_one_byte_payload() {
     // tungstenite refuses it (a read error): the client closes as on any protocol error.
-    server_closes_and_keeps_tcp_open("1-byte payload", &[0x03], "Lost connection to server", None)
-        .await;
+    server_closes_and_keeps_tcp_open(
+        "1-byte payload",
+        &[0x03],
+        "Lost connection to server",
+        None,
+        Some(1000),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -432,6 +450,7 @@ async fn close_frame_whose_reason_is_not_utf8() {
         &close_payload(1000, &[0xff, 0xfe]),
         "Lost connection to server",
         None,
+        Some(1000),
     )
     .await;
 }
