@@ -100,8 +100,8 @@ impl WsClientOptions {
         self.send_queue = n;
         self
     }
-    /// Sets how long a socket is kept once the connection is over (see
-    /// [`close_linger`](Self::close_linger)).
+    /// Sets how long a socket is kept once the connection is over (the field
+    /// [`close_linger`](WsClientOptions#structfield.close_linger)).
     pub fn close_linger(mut self, linger: Duration) -> Self {
         self.close_linger = linger;
         self
