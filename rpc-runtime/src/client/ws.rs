@@ -47,6 +47,12 @@ pub struct WsClientOptions {
     pub send_queue: usize,
     /// Largest frame accepted from the server (default 16 MiB).
     pub max_frame_size: usize,
+    /// How long a socket is kept once the connection is over for the client (default 1 s;
+    /// Node's `ws` client waits up to 30 s): after a close frame from the server, the time it
+    /// has to end the TCP connection; after any close, the time a write in progress (such as
+    /// our close frame to a server that does not read) may take. The socket is dropped when it
+    /// passes. Pending calls, the status and `post_disconnect` do not wait for it.
+    pub close_linger: Duration,
     /// TLS settings for `wss://` URLs (feature `tls`): trusted roots, client certificate.
     #[cfg(feature = "tls")]
     pub tls: Option<Arc<rustls::ClientConfig>>,
@@ -60,6 +66,7 @@ impl Default for WsClientOptions {
             connect_timeout: Duration::from_secs(10),
             send_queue: 256,
             max_frame_size: 16 << 20,
+            close_linger: DEFAULT_CLOSE_LINGER,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -91,6 +98,12 @@ impl WsClientOptions {
     /// Sets how many frames may wait to be written before sends wait for space.
     pub fn send_queue(mut self, n: usize) -> Self {
         self.send_queue = n;
+        self
+    }
+    /// Sets how long a socket is kept once the connection is over (the field
+    /// [`close_linger`](WsClientOptions#structfield.close_linger)).
+    pub fn close_linger(mut self, linger: Duration) -> Self {
+        self.close_linger = linger;
         self
     }
 }
@@ -366,7 +379,13 @@ impl WsClient {
             st.status = WsStatus::Opened;
             st.live = Some(live.clone());
         }
-        tokio::spawn(write_loop(sink, rx, window, live.closed.subscribe()));
+        tokio::spawn(write_loop(
+            sink,
+            rx,
+            window,
+            live.closed.subscribe(),
+            self.inner.options.close_linger,
+        ));
         tokio::spawn(self.clone().read_loop(source, live.clone()));
         // Call timeouts: calls are pending only while connected (`on_close` fails them).
         let client = self.clone();
@@ -469,6 +488,8 @@ impl WsClient {
         live: Arc<Live>,
     ) {
         let mut reason = String::new();
+        // True once the server's close frame (or its answer to ours) came.
+        let mut close_frame = false;
         let mut closed_rx = live.closed.subscribe();
         // One waiter for the whole loop, not one registered and dropped per frame.
         let closed = wait_closed(&mut closed_rx);
@@ -513,9 +534,14 @@ impl WsClient {
                     }
                 }
                 Some(Ok(WsMessage::Close(frame))) => {
+                    // The connection is over now, whether or not the server ends TCP: a server
+                    // that keeps it open must not leave calls pending (a close code a peer may
+                    // not send arrives as 1002 `Protocol violation`).
                     if let Some(f) = frame {
                         reason = f.reason.to_string();
                     }
+                    close_frame = true;
+                    break;
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
@@ -525,7 +551,21 @@ impl WsClient {
                 None => break,
             }
         }
+        // After a close frame from the server this answers it: tungstenite has queued the
+        // answer (the server's code), which the writer's close flushes.
         let _ = live.tx.send(Outgoing::Close(1000, String::new()));
+        if close_frame {
+            // The server ends the TCP connection (RFC 6455 7.1.1); give it `close_linger`, then
+            // drop this half (the writer drops the other once its close is written). Reading
+            // also flushes the answer if the writer could not.
+            let linger = self.inner.options.close_linger;
+            tokio::spawn(async move {
+                let drain = async { while let Some(Ok(_)) = source.next().await {} };
+                let _ = tokio::time::timeout(linger, drain).await;
+            });
+        } else {
+            drop(source);
+        }
         self.on_close(&live, reason).await;
     }
 
@@ -567,7 +607,15 @@ impl WsClient {
                 return true;
             }
             Ok(ServerOutput::Msg { name, body }) => self.dispatch_msg(&name, body.get()).await,
-            Err(e) => tracing::warn!("bad frame from server: {e}"),
+            Err(e) => {
+                tracing::warn!("bad frame from server: {e}");
+                // A reply whose return cannot be read fails its call now (as TSRPC's HTTP
+                // client does); a frame without a readable sn fails none.
+                if let Some(sn) = reply_sn(text) {
+                    self.inner.core.complete(sn, Err(parse_output_error()));
+                    return true;
+                }
+            }
         }
         false
     }
@@ -805,6 +853,22 @@ impl Transport for WsInner {
 /// them; 32 gives 0.65x on idle cores and 1.12-1.18x under load; 64 is slower in both.
 const RETURNS_PER_YIELD: usize = 32;
 
+/// The default of [`WsClientOptions::close_linger`].
+const DEFAULT_CLOSE_LINGER: Duration = Duration::from_secs(1);
+
+/// TSRPC's error for a reply the client cannot parse: ServerError, no code.
+fn parse_output_error() -> TsrpcError {
+    TsrpcError::server("Parse server output error")
+}
+
+/// The sn of a frame shaped like an API return, `[name, <anything>, sn, ...]` with `sn` an
+/// integer from 1 to 2^53; `None` when there is none (a message, or not such an array).
+fn reply_sn(text: &str) -> Option<u64> {
+    let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(text).ok()?;
+    let sn: u64 = serde_json::from_str(items.get(2)?.get()).ok()?;
+    (sn > 0 && sn <= 1 << 53).then_some(sn)
+}
+
 async fn wait_closed(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|c| *c).await;
 }
@@ -814,17 +878,15 @@ type Sink = futures_util::stream::SplitSink<
     WsMessage,
 >;
 
-/// How long the writer goes on once the socket is closed for the client (the reader ended, or
-/// `disconnect` stopped waiting): time for a queued close frame, then the socket is dropped.
-const CLOSE_LINGER: Duration = Duration::from_secs(1);
-
 /// Writes queued frames, everything available per wake-up, one flush each time. Ends after a
-/// close frame, on a write error, or (after [`CLOSE_LINGER`]) once the connection is closed.
+/// close frame, on a write error, or once the connection is closed for the client (the reader
+/// ended, or `disconnect` stopped waiting): a write in progress then gets `linger` to finish.
 async fn write_loop(
     mut sink: Sink,
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
     window: Arc<Semaphore>,
     mut closed: watch::Receiver<bool>,
+    linger: Duration,
 ) {
     // However this ends, senders waiting for the window wake (and fail).
     struct Stopped(Arc<Semaphore>);
@@ -852,7 +914,7 @@ async fn write_loop(
             biased;
             go_on = &mut batch => go_on,
             _ = &mut closed => {
-                let _ = tokio::time::timeout(CLOSE_LINGER, &mut batch).await;
+                let _ = tokio::time::timeout(linger, &mut batch).await;
                 return;
             }
         };
@@ -896,4 +958,28 @@ async fn write_batch(
     }
     window.add_permits(frames);
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reply_sn;
+
+    #[test]
+    fn reply_sn_reads_the_third_element() {
+        assert_eq!(reply_sn(r#"["Add",{"isSucc":false,"err":5},7]"#), Some(7));
+        assert_eq!(reply_sn(r#"["Add",null,1,"extra"]"#), Some(1));
+        assert_eq!(reply_sn(r#"[5,{},9007199254740992]"#), Some(1 << 53));
+        for none in [
+            "not json",
+            "[]",
+            r#"["Add",{}]"#,
+            r#"["Add",{},0]"#,
+            r#"["Add",{},"1"]"#,
+            r#"["Add",{},1.5]"#,
+            r#"["Add",{},9007199254740993]"#,
+            r#"{"sn":1}"#,
+        ] {
+            assert_eq!(reply_sn(none), None, "{none}");
+        }
+    }
 }
