@@ -18,7 +18,12 @@
 //! * A body over `max_body_size`: 413 with ServerError [`BODY_TOO_LARGE`]; a `Content-Length`
 //!   over the limit is refused before any of the body is read, a chunked body as soon as it
 //!   goes over. The connection is closed after a 413.
-//! * A body that stalls for `handshake_timeout` between two chunks: 408, connection closed.
+//! * A body that does not arrive whole within `body_timeout` (30 s from the end of the head,
+//!   however it trickles in), or stalls for `handshake_timeout` between two chunks: 408 with
+//!   ServerError [`BODY_TIMEOUT`]; the connection is closed.
+//! * A connection past `max_connections` (whatever it asks, an upgrade included, on every
+//!   server kind): 503 with ServerError [`SERVER_FULL`], then the socket is closed. It is
+//!   answered outside hyper ([`refuse`]), after its request head, without any flow running.
 //!
 //! Every response carries `X-Powered-By: TSRPC 3.4.21` and TSRPC's default CORS headers; JSON
 //! bodies have `Content-Type: application/json; charset=utf-8`. `conn.close(reason)` in a
@@ -50,7 +55,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
@@ -63,6 +69,15 @@ use crate::error::{codes, ErrorType, TsrpcError};
 
 /// The error code of the 413 answer to a body over `max_body_size`.
 pub(crate) const BODY_TOO_LARGE: &str = "BODY_TOO_LARGE";
+
+/// The error code of the 408 answer to a body not received in time.
+pub(crate) const BODY_TIMEOUT: &str = "BODY_TIMEOUT";
+
+/// The error code of the 503 answer to a connection past `max_connections`.
+pub(crate) const SERVER_FULL: &str = "SERVER_FULL";
+
+/// A request head larger than this is not read further by [`refuse`] (it is answered anyway).
+const REFUSE_HEAD_MAX: usize = 16 * 1024;
 
 /// `X-Powered-By` of every response, as TSRPC 3.4.21 sends it.
 const POWERED_BY: &str = "TSRPC 3.4.21";
@@ -170,23 +185,39 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 /// Why a body could not be read.
 enum BodyError {
     TooLarge,
+    /// Nothing came for the idle time.
     Stalled,
+    /// Not whole by the body deadline.
+    TimedOut,
     Broken,
 }
 
-async fn read_body(body: Incoming, max: usize, idle: Duration) -> Result<Bytes, BodyError> {
+/// Reads a whole body: at most `max` bytes, no wait longer than `idle` (zero: no limit) for
+/// the next piece, and all of it by `deadline`.
+async fn read_body(
+    body: Incoming,
+    max: usize,
+    idle: Duration,
+    deadline: Option<Instant>,
+) -> Result<Bytes, BodyError> {
     let mut body = Limited::new(body, max);
     // Most bodies come in one chunk: kept as is; a second chunk starts a copy.
     let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
     loop {
         let next = body.frame();
-        let frame = if idle.is_zero() {
-            next.await
-        } else {
-            tokio::time::timeout(idle, next)
-                .await
-                .map_err(|_| BodyError::Stalled)?
+        let idle_until = (!idle.is_zero()).then(|| Instant::now() + idle);
+        let until = match (idle_until, deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let frame = match until {
+            None => next.await,
+            Some(until) => match tokio::time::timeout_at(until, next).await {
+                Ok(frame) => frame,
+                Err(_) if deadline == Some(until) => return Err(BodyError::TimedOut),
+                Err(_) => return Err(BodyError::Stalled),
+            },
         };
         match frame {
             None if buf.is_empty() => return Ok(first.unwrap_or_default()),
@@ -250,10 +281,20 @@ async fn handle(
         // Refused without reading the body; hyper closes the connection after this answer.
         return too_large(core, max);
     }
-    let body = match read_body(req.into_body(), max, core.options.handshake_timeout).await {
+    let body_timeout = core.options.body_timeout.filter(|t| !t.is_zero());
+    let deadline = body_timeout.map(|t| Instant::now() + t);
+    let idle = core.options.handshake_timeout;
+    let body = match read_body(req.into_body(), max, idle, deadline).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => return too_large(core, max),
-        Err(BodyError::Stalled) => return closing(empty(StatusCode::REQUEST_TIMEOUT)),
+        Err(BodyError::Stalled) => {
+            return body_timeout_answer(core, format!("Request body stalled for {idle:?}"))
+        }
+        Err(BodyError::TimedOut) => {
+            let t = body_timeout.unwrap_or_default();
+            let msg = format!("Request body not received within {t:?}");
+            return body_timeout_answer(core, msg);
+        }
         Err(BodyError::Broken) => return closing(empty(StatusCode::BAD_REQUEST)),
     };
 
@@ -421,6 +462,69 @@ fn too_large(core: &ServerCore, max: usize) -> Response<Body> {
         StatusCode::PAYLOAD_TOO_LARGE,
         api_error_body(core, err),
     ))
+}
+
+fn body_timeout_answer(core: &ServerCore, message: String) -> Response<Body> {
+    let err = TsrpcError::server(message).with_code(BODY_TIMEOUT);
+    closing(json(StatusCode::REQUEST_TIMEOUT, api_error_body(core, err)))
+}
+
+/// The whole answer to a connection past `max_connections`: 503, `Connection: close`, the
+/// common headers and a JSON body with ServerError [`SERVER_FULL`].
+pub(crate) fn server_full_response(core: &ServerCore) -> Bytes {
+    let err = TsrpcError::server("Server full: too many connections").with_code(SERVER_FULL);
+    let body = api_error_body(core, err);
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\n\
+         Content-Type: {JSON_CONTENT_TYPE}\r\n\
+         Content-Length: {}\r\n\
+         Connection: close\r\n\
+         X-Powered-By: {POWERED_BY}\r\n\
+         Access-Control-Allow-Origin: *\r\n\
+         Access-Control-Allow-Headers: Content-Type,*\r\n\
+         Access-Control-Max-Age: 3600\r\n\r\n",
+        body.len()
+    );
+    Bytes::from(head + &body)
+}
+
+/// Refuses a connection past `max_connections`, all by `deadline`: reads the request head
+/// (HTTP or WebSocket upgrade, the client speaks first), writes `answer` (the 503), ends the
+/// write side and reads until the client closes, so the close does not reset the answer away
+/// before the client has read it. A client that sends nothing gets no answer.
+pub(crate) async fn refuse<S>(mut stream: S, answer: &[u8], deadline: Instant)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let exchange = async {
+        let mut buf = [0u8; 1024];
+        // Bytes of "\r\n\r\n" matched so far, across reads.
+        let mut matched = 0;
+        let mut read = 0;
+        'head: while read < REFUSE_HEAD_MAX {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            read += n;
+            for &b in &buf[..n] {
+                matched = match (matched, b) {
+                    (0 | 2, b'\r') => matched + 1,
+                    (1 | 3, b'\n') => matched + 1,
+                    (_, b'\r') => 1,
+                    _ => 0,
+                };
+                if matched == 4 {
+                    break 'head;
+                }
+            }
+        }
+        stream.write_all(answer).await?;
+        stream.shutdown().await?;
+        while stream.read(&mut buf).await? != 0 {}
+        Ok::<(), std::io::Error>(())
+    };
+    let _ = tokio::time::timeout_at(deadline, exchange).await;
 }
 
 fn json(status: StatusCode, body: String) -> Response<Body> {

@@ -11,16 +11,21 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
 use regex::Regex;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 use self::conn::QueueError;
 pub use self::conn::{ConnType, Connection, SEND_QUEUE_FULL_REASON};
-use self::core::ServerCore;
+use self::core::{ServerCore, SocketGuard};
 pub use self::flows::{
     ApiCallEvent, ApiReturnFlowEvent, ConnDataEvent, ConnDisconnectEvent, MsgCallEvent, ServerFlows,
 };
@@ -49,6 +54,11 @@ pub struct ServerOptions {
     pub max_frame_size: usize,
     /// Largest HTTP body accepted (16 MiB); larger ones get 413.
     pub max_body_size: usize,
+    /// The whole HTTP body must arrive within this time from the end of the request head
+    /// (30 s), however it trickles in; else 408 with ServerError `BODY_TIMEOUT` and the
+    /// connection is closed. `None`: no overall deadline (a body that stalls for
+    /// `handshake_timeout` between two reads still gets 408).
+    pub body_timeout: Option<Duration>,
     /// Frames queued per connection before `send_msg` (and API returns) wait for the writer:
     /// the send window (256).
     pub send_queue: usize,
@@ -64,8 +74,15 @@ pub struct ServerOptions {
     pub handshake_timeout: Duration,
     /// After sending a close frame, wait this long for the peer's close (3 s).
     pub close_timeout: Duration,
-    /// At most this many TCP connections at once (WebSocket, HTTP keep-alive, handshakes in
-    /// progress); more are closed as soon as accepted (10,000).
+    /// At most this many TCP connections at once (10,000): WebSocket (also one upgraded from
+    /// HTTP on a WebSocket + HTTP server), HTTP keep-alive, handshakes in progress. Each holds
+    /// its slot until its socket is closed. On every server kind, a connection past the limit
+    /// is answered `503 Service Unavailable` with `Connection: close` and a JSON body, ServerError
+    /// `SERVER_FULL` (whether it sent an HTTP request or a WebSocket upgrade; a `WsClient` sees a
+    /// connect error whose `innerErr` says `HTTP error: 503 Service Unavailable`), then closed.
+    /// A refused socket takes no slot, and gets at most 2 s (or `handshake_timeout` if shorter)
+    /// for its TLS handshake, request head and answer; past 256 refusals at once, sockets are
+    /// closed at accept without an answer.
     pub max_connections: usize,
     /// API calls one WebSocket connection may have running at once (1,024); past that the
     /// server stops reading that connection until one finishes.
@@ -98,6 +115,7 @@ impl Default for ServerOptions {
             ping_interval: Some(Duration::from_secs(30)),
             max_frame_size: 16 << 20,
             max_body_size: 16 << 20,
+            body_timeout: Some(Duration::from_secs(30)),
             send_queue: 256,
             broadcast_slack: 768,
             read_buffer_size: 4 * 1024,
@@ -189,6 +207,11 @@ impl ServerOptions {
     /// Sets the maximum HTTP body size.
     pub fn max_body_size(mut self, n: usize) -> Self {
         self.max_body_size = n;
+        self
+    }
+    /// Sets the time the whole HTTP body must arrive within.
+    pub fn body_timeout(mut self, t: Option<Duration>) -> Self {
+        self.body_timeout = t;
         self
     }
     /// Sets how long a closing connection may take: to write what was queued and the close
@@ -470,12 +493,22 @@ impl Server {
     }
 }
 
+/// Sockets past `max_connections` answered 503 at the same time, at most; more are closed at
+/// accept without an answer (a flood cannot pin more tasks than this).
+const MAX_REFUSING: usize = 256;
+
+/// A refusal (TLS handshake, reading the request head, writing the 503, waiting for the client
+/// to close) takes at most this long, or `handshake_timeout` when that is shorter.
+const REFUSE_TIMEOUT: Duration = Duration::from_secs(2);
+
 async fn accept_loop(
     core: Arc<ServerCore>,
     listener: TcpListener,
     transports: Transports,
     shutdown: Arc<Notify>,
 ) {
+    let refusing = Arc::new(AtomicUsize::new(0));
+    let full_answer = http::server_full_response(&core);
     loop {
         let accepted = tokio::select! {
             _ = shutdown.notified() => return,
@@ -490,18 +523,21 @@ async fn accept_loop(
                 continue;
             }
         };
-        let Some(guard) = core.open_socket() else {
-            tracing::warn!("connection from {remote} refused: max_connections reached");
-            drop(stream);
+        let _ = stream.set_nodelay(true);
+        let Some(slot) = core.open_socket() else {
+            refuse(&core, stream, remote, &refusing, &full_answer);
             continue;
         };
-        let _ = stream.set_nodelay(true);
+        // The slot goes with the socket, whatever it becomes.
+        let stream = Counted {
+            io: stream,
+            _slot: slot,
+        };
         #[cfg(feature = "tls")]
         if let Some(config) = &core.options.tls {
             let acceptor = tokio_rustls::TlsAcceptor::from(config.clone());
             let core = core.clone();
             tokio::spawn(async move {
-                let _guard = guard;
                 let handshake = acceptor.accept(stream);
                 match tokio::time::timeout(core.options.handshake_timeout, handshake).await {
                     Ok(Ok(tls)) => serve_stream(core, tls, remote, transports).await,
@@ -512,10 +548,106 @@ async fn accept_loop(
             continue;
         }
         let core = core.clone();
+        tokio::spawn(serve_stream(core, stream, remote, transports));
+    }
+}
+
+/// Answers a socket past `max_connections` with 503 (after the TLS handshake on a TLS server),
+/// in a bounded time and outside the limit; closes it at once when [`MAX_REFUSING`] sockets
+/// are being refused already.
+fn refuse(
+    core: &Arc<ServerCore>,
+    stream: TcpStream,
+    remote: SocketAddr,
+    refusing: &Arc<AtomicUsize>,
+    answer: &Bytes,
+) {
+    let reserved = refusing.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+        (n < MAX_REFUSING).then_some(n + 1)
+    });
+    if reserved.is_err() {
+        tracing::warn!("connection from {remote} closed: max_connections reached");
+        return;
+    }
+    tracing::warn!("connection from {remote} refused (503): max_connections reached");
+    let refusing = RefusingGuard(refusing.clone());
+    let limit = match core.options.handshake_timeout {
+        t if t.is_zero() => REFUSE_TIMEOUT,
+        t => t.min(REFUSE_TIMEOUT),
+    };
+    let deadline = tokio::time::Instant::now() + limit;
+    let answer = answer.clone();
+    #[cfg(feature = "tls")]
+    if let Some(config) = &core.options.tls {
+        let acceptor = tokio_rustls::TlsAcceptor::from(config.clone());
         tokio::spawn(async move {
-            let _guard = guard;
-            serve_stream(core, stream, remote, transports).await
+            let _refusing = refusing;
+            if let Ok(Ok(tls)) = tokio::time::timeout_at(deadline, acceptor.accept(stream)).await {
+                http::refuse(tls, &answer, deadline).await;
+            }
         });
+        return;
+    }
+    tokio::spawn(async move {
+        let _refusing = refusing;
+        http::refuse(stream, &answer, deadline).await;
+    });
+}
+
+/// Counts a refusal in progress until dropped.
+struct RefusingGuard(Arc<AtomicUsize>);
+
+impl Drop for RefusingGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// An accepted socket holding one of the `max_connections` slots for as long as it lives:
+/// through a TLS session, an HTTP keep-alive connection, and a WebSocket upgraded from HTTP
+/// (hyper hands the socket itself to the upgrade), up to the moment the socket is closed.
+struct Counted<S> {
+    io: S,
+    _slot: SocketGuard,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
 }
 
