@@ -352,6 +352,12 @@ async fn assert_full(target: &Target, kind: Kind, n: usize) {
             .expect_err("a WebSocket client past the limit is refused");
         println!("{kind:?}: WsClient past the limit: {err:?}");
         assert!(is_ws_refusal(&err), "{err:?}");
+        assert_eq!(err.extra["httpCode"], 503, "{err:?}");
+        assert!(
+            err.message
+                .ends_with("(HTTP 503 Service Unavailable: Server full: too many connections)"),
+            "the message says why: {err:?}"
+        );
     }
     if kind != Kind::Ws {
         let client = target.http_client();

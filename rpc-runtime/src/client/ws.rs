@@ -328,6 +328,20 @@ impl WsClient {
             .with_code(codes::CONNECT_FAILED)
             .with_extra("innerErr", detail)
         };
+        // A server that answers the upgrade with an HTTP error (503 when it is full) says why.
+        let refused = |e: tokio_tungstenite::tungstenite::Error| match e {
+            tokio_tungstenite::tungstenite::Error::Http(resp) => {
+                let status = resp.status();
+                let why = http_refusal_reason(resp.body().as_deref().unwrap_or_default());
+                let mut err = fail(format!("HTTP error: {status}"));
+                err.message = match why {
+                    Some(why) => format!("{} (HTTP {status}: {why})", err.message),
+                    None => format!("{} (HTTP {status})", err.message),
+                };
+                err.with_extra("httpCode", status.as_u16())
+            }
+            e => fail(e.to_string()),
+        };
         let mut request = self
             .inner
             .url
@@ -357,7 +371,7 @@ impl WsClient {
         let (stream, _resp) = tokio::time::timeout(self.inner.options.connect_timeout, connect)
             .await
             .map_err(|_| fail("connect timeout".into()))?
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(refused)?;
         let (sink, source) = stream.split();
         let (tx, rx) = mpsc::unbounded_channel();
         let window = Arc::new(Semaphore::new(self.inner.options.send_queue.max(1)));
@@ -852,6 +866,19 @@ impl Transport for WsInner {
 /// calls in flight (W2), 16 was fastest on idle cores but 1.26-1.31x raw with other jobs on
 /// them; 32 gives 0.65x on idle cores and 1.12-1.18x under load; 64 is slower in both.
 const RETURNS_PER_YIELD: usize = 32;
+
+/// The reason in the body of an HTTP error answered to a WebSocket upgrade: TSRPC's
+/// `{"isSucc":false,"err":{"message":..}}`, else the body's text (at most 200 bytes).
+fn http_refusal_reason(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let from_json = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.pointer("/err/message")?.as_str().map(str::to_owned));
+    Some(from_json.unwrap_or_else(|| crate::ws_util::truncate_reason(text).to_owned()))
+}
 
 /// The default of [`WsClientOptions::close_linger`].
 const DEFAULT_CLOSE_LINGER: Duration = Duration::from_secs(1);
