@@ -108,10 +108,16 @@ pub(crate) fn explain(schema: &Value, value: &Value) -> Option<String> {
 
 /// Decodes `json` into T; on failure returns the TSRPC-style message (never
 /// panics, any input).
+///
+/// The usual case costs one strict serde pass ([`crate::json::from_str_strict`]: no array for a
+/// struct, no object for a unit variant). Only a type whose decode went through serde's
+/// buffered paths (tagged or untagged enums, custom `deserialize_any`) is also checked against
+/// its schema after a success, since those paths accept arrays for structs unseen.
 pub(crate) fn decode<T: DeserializeOwned + schemars::JsonSchema>(json: &str) -> Result<T, String> {
-    let serde_error = match serde_json::from_str::<T>(json) {
-        Ok(decoded) => return Ok(decoded),
-        Err(e) => e,
+    let serde_error = match crate::json::from_str_strict::<T>(json) {
+        (Ok(decoded), false) => return Ok(decoded),
+        (Ok(decoded), true) => return recheck::<T>(json, decoded),
+        (Err(e), _) => e,
     };
     let value: Value = match serde_json::from_str(json) {
         Ok(value) => value,
@@ -124,6 +130,23 @@ pub(crate) fn decode<T: DeserializeOwned + schemars::JsonSchema>(json: &str) -> 
         // duplicate key (the parsed value kept the last one, as JavaScript does).
         Outcome::Match => serde_json::from_value(value).map_err(|_| serde_error.to_string()),
         Outcome::Aborted => Err(serde_error.to_string()),
+    }
+}
+
+/// A value serde decoded through a path that takes arrays for structs: kept only when the
+/// validator accepts the text too. A walk that hits its limits keeps serde's answer.
+fn recheck<T: DeserializeOwned + schemars::JsonSchema>(
+    json: &str,
+    decoded: T,
+) -> Result<T, String> {
+    // serde parsed the text already, so it is JSON.
+    let Ok(value) = serde_json::from_str::<Value>(json) else {
+        return Ok(decoded);
+    };
+    let compiled = compiled::<T>();
+    match Checker::new(&compiled.schema, Some(&compiled.orders)).run(&value) {
+        Outcome::Mismatch(msg) => Err(msg),
+        Outcome::Match | Outcome::Aborted => Ok(decoded),
     }
 }
 
@@ -2067,6 +2090,116 @@ mod tests {
             err::<HasUser>(r#"{"user":[]}"#),
             "Property `user`: Expected type to be `Object`, actually `Array`."
         );
+    }
+
+    /// A struct with no fields (TypeScript `{}`).
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Empty {}
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Pair {
+        a: f64,
+        b: f64,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(tag = "type")]
+    enum TaggedUser {
+        U { user: User },
+        N { n: f64 },
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(tag = "t", content = "c")]
+    enum Adjacent {
+        U(User),
+        S { k: String },
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(untagged)]
+    enum UntaggedUser {
+        U(User),
+        S(String),
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Flat {
+        #[serde(flatten)]
+        user: User,
+        extra: Option<String>,
+    }
+
+    /// serde's derived structs accept a sequence of their fields; TSRPC's validator refuses an
+    /// array where an interface is expected, at any depth and through every kind of enum.
+    #[test]
+    fn arrays_are_not_structs() {
+        let array_for_object = "Expected type to be `Object`, actually `Array`.";
+        assert_eq!(err::<Pair>("[1,2]"), array_for_object);
+        assert_eq!(err::<User>("[1]"), array_for_object);
+        assert_eq!(err::<Empty>("[]"), array_for_object);
+        assert_eq!(
+            err::<HasUser>(r#"{"user":[7]}"#),
+            format!("Property `user`: {array_for_object}")
+        );
+        assert_eq!(
+            err::<Vec<User>>(r#"[{"id":1},[2]]"#),
+            format!("Property `1`: {array_for_object}")
+        );
+        assert_eq!(
+            err::<OptUser>(r#"{"user":[7]}"#),
+            format!("Property `user`: {array_for_object}")
+        );
+        assert_eq!(
+            err::<HashMap<String, User>>(r#"{"k":[7]}"#),
+            format!("Property `k`: {array_for_object}")
+        );
+        assert_eq!(err::<Flat>(r#"[7,"x"]"#), array_for_object);
+        // Every kind of enum: internally, adjacently, externally tagged and untagged.
+        assert_eq!(err::<TaggedUser>(r#"["N",1]"#), array_for_object);
+        assert_eq!(
+            err::<TaggedUser>(r#"{"type":"U","user":[7]}"#),
+            format!("Property `user`: {array_for_object}")
+        );
+        assert_eq!(
+            err::<HasTagged>(r#"{"p":["A",2.5]}"#),
+            format!("Property `p`: {array_for_object}")
+        );
+        assert!(err::<Adjacent>(r#"["U",{"id":1}]"#).contains(array_for_object));
+        assert!(err::<Adjacent>(r#"{"t":"U","c":[1]}"#).contains(array_for_object));
+        assert!(err::<Adjacent>(r#"{"c":[1],"t":"U"}"#).contains(array_for_object));
+        assert!(err::<Adjacent>(r#"{"t":"S","c":["v"]}"#).contains(array_for_object));
+        assert_eq!(
+            err::<UntaggedUser>("[1]"),
+            "Expected type to be `Object | string`, actually `Array`."
+        );
+        assert!(err::<HasExternal>(r#"{"e":{"S":["v"]}}"#).contains(array_for_object));
+        // The object forms still decode.
+        assert!(decode::<Pair>(r#"{"a":1,"b":2}"#).is_ok());
+        assert!(decode::<Empty>("{}").is_ok());
+        assert!(decode::<Flat>(r#"{"id":7,"extra":"x"}"#).is_ok());
+        assert!(decode::<TaggedUser>(r#"{"type":"U","user":{"id":1}}"#).is_ok());
+        assert!(decode::<Adjacent>(r#"{"c":{"id":1},"t":"U"}"#).is_ok());
+        assert!(decode::<UntaggedUser>(r#"{"id":1}"#).is_ok());
+        assert!(decode::<UntaggedUser>(r#""s""#).is_ok());
+        assert!(decode::<HasExternal>(r#"{"e":{"S":{"k":"v"}}}"#).is_ok());
+        assert!(decode::<HasExternal>(r#"{"e":"U"}"#).is_ok());
+    }
+
+    /// A unit variant is a string literal for TSRPC; serde_json also takes `{"Variant":null}`.
+    #[test]
+    fn unit_variants_only_as_strings() {
+        for json in [
+            r#"{"mode":{"string":null}}"#,
+            r#"{"mode":"string","opt_mode":{"throw":null}}"#,
+        ] {
+            let e = err::<HasMode>(json);
+            assert!(e.starts_with("Property `"), "{json}: {e}");
+            let value: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(Some(e), explain_for::<HasMode>(value), "{json}");
+        }
+        assert!(err::<HasExternal>(r#"{"e":{"U":null}}"#).starts_with("Property `e`: "));
+        assert!(decode::<HasMode>(r#"{"mode":"string","opt_mode":"throw"}"#).is_ok());
     }
 
     #[test]
