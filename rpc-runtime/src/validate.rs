@@ -2,7 +2,9 @@
 //! of tsbuffer-validator 2.1.3 (the validator TSRPC 3.4 servers use).
 //!
 //! Rust protocol types derive `serde::Deserialize` and `schemars::JsonSchema`.
-//! When `serde_json` rejects a body, [`decode`] walks the type's JSON Schema
+//! [`decode`] refuses what serde's derived impls accept but the validator does
+//! not (an array for a struct, an object for a unit variant: see
+//! [`crate::json::from_str_strict`]). When `serde_json` rejects a body, [`decode`] walks the type's JSON Schema
 //! (draft 2020-12, as schemars 1.x writes it) over the parsed value and reports
 //! the first mismatch the way tsbuffer-validator would, e.g.
 //! ``Property `user.id`: Expected type to be `number`, actually `string`.``.
@@ -11,11 +13,11 @@
 //!
 //! * `"string"`, `"boolean"`, `"number"` → `string`, `boolean`, `number`;
 //!   `"integer"` → tsbuffer's `uint` when the schema's `format` starts with
-//!   `uint` or its `minimum` is at least 0, else `int`. A JSON float (even an
-//!   integral one such as `1.0`, which serde rejects for integers) and a value
-//!   outside the Rust width (`300` for `u8`) are reported as
+//!   `uint` or its `minimum` is at least 0, else `int`. A non-integral number
+//!   and a value outside the Rust width (`300` for `u8`) are reported as
 //!   ``"`300` is not a valid `uint`."``, the number printed as JavaScript's
-//!   `Number#toString` prints it.
+//!   `Number#toString` prints it. An integral float (`1.0`, `1e2`, `-0`) is
+//!   that integer, as in JavaScript (serde alone refuses it).
 //! * `"array"` with `items` → `T[]`; `prefixItems` → a tuple (too long:
 //!   `Value has 3 elements but schema allows only 2.`, too short:
 //!   ``Missing required property `1`.``). Fixed-size arrays (`minItems` /
@@ -128,7 +130,12 @@ pub(crate) fn decode<T: DeserializeOwned + schemars::JsonSchema>(json: &str) -> 
         Outcome::Mismatch(msg) => Err(msg),
         // The value fits: serde refused the text for something JSON.parse allows, such as a
         // duplicate key (the parsed value kept the last one, as JavaScript does).
-        Outcome::Match => serde_json::from_value(value).map_err(|_| serde_error.to_string()),
+        // Or an integer written as a float (`1.0`), which JavaScript does not tell apart.
+        Outcome::Match => {
+            let mut value = value;
+            integral_floats_as_integers(&mut value);
+            serde_json::from_value(value).map_err(|_| serde_error.to_string())
+        }
         Outcome::Aborted => Err(serde_error.to_string()),
     }
 }
@@ -1094,13 +1101,39 @@ fn check_integer<'s, 'v>(obj: &'s Map<String, Value>, v: &'v Value) -> Res<'s, '
         .as_i64()
         .map(i128::from)
         .or_else(|| n.as_u64().map(i128::from));
+    // An integral float (`1.0`, `1e2`) is that integer for JavaScript, and for tsbuffer.
+    let exact = exact.or_else(|| integral(n.as_f64()?));
     match exact {
-        // serde rejects every float for an integer, even `1.0`.
         Some(i) if lo <= i && i <= hi => Ok(()),
         _ => fail(Kind::Scalar {
             value: n,
             scalar: if unsigned { "uint" } else { "int" },
         }),
+    }
+}
+
+/// `f` as an integer when it is one that an `i64` or a `u64` holds.
+fn integral(f: f64) -> Option<i128> {
+    const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+    (f.fract() == 0.0 && -TWO_64 / 2.0 <= f && f < TWO_64).then_some(f as i128)
+}
+
+/// `value` with every integral float that fits an `i64` or a `u64` written as an integer, as
+/// JavaScript sees it: serde refuses `1.0` for an integer field.
+fn integral_floats_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(i) = n.as_f64().and_then(integral) {
+                if let Ok(i) = i64::try_from(i) {
+                    *n = i.into();
+                } else if let Ok(u) = u64::try_from(i) {
+                    *n = u.into();
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
     }
 }
 
@@ -1958,11 +1991,26 @@ mod tests {
             err::<Frame>(r#"{"frame":"1"}"#),
             "Property `frame`: Expected type to be `number`, actually `string`."
         );
-        // Ours: serde rejects floats for integers even when integral.
+        // An integral float is that integer for JavaScript (serde alone refuses it).
+        assert!(serde_json::from_str::<Frame>(r#"{"frame":1.0}"#).is_err());
+        for (json, frame) in [
+            (r#"{"frame":1.0}"#, 1),
+            (r#"{"frame":1e2}"#, 100),
+            (r#"{"frame":-0}"#, 0),
+            (r#"{"frame":-0.0}"#, 0),
+            (r#"{"frame":4294967295.0}"#, 4294967295),
+        ] {
+            assert_eq!(decode::<Frame>(json).map(|f| f.frame), Ok(frame), "{json}");
+        }
         assert_eq!(
-            err::<Frame>(r#"{"frame":1.0}"#),
-            "Property `frame`: `1` is not a valid `uint`."
+            err::<Frame>(r#"{"frame":4294967296.0}"#),
+            "Property `frame`: `4294967296` is not a valid `uint`."
         );
+        assert_eq!(
+            err::<Frame>(r#"{"frame":-1.0}"#),
+            "Property `frame`: `-1` is not a valid `uint`."
+        );
+        assert_eq!(decode::<Dx>(r#"{"dx":-3.0}"#).map(|d| d.dx), Ok(-3));
         assert!(decode::<Frame>(r#"{"frame":4294967295}"#).is_ok());
     }
 
