@@ -1115,7 +1115,7 @@ fn check_integer<'s, 'v>(obj: &'s Map<String, Value>, v: &'v Value) -> Res<'s, '
 /// `f` as an integer when it is one that an `i64` or a `u64` holds.
 fn integral(f: f64) -> Option<i128> {
     const TWO_64: f64 = 18_446_744_073_709_551_616.0;
-    (f.fract() == 0.0 && -TWO_64 / 2.0 <= f && f < TWO_64).then_some(f as i128)
+    (f.fract() == 0.0 && (-TWO_64 / 2.0..TWO_64).contains(&f)).then_some(f as i128)
 }
 
 /// `value` with every integral float that fits an `i64` or a `u64` written as an integer, as
