@@ -2031,6 +2031,18 @@ mod edge_inputs {
                 format!(r#"{{"name":{},"content":"b"}}"#, nested_objects(1000)),
                 too_deep,
             ),
+            api(
+                "100k-deep extra field",
+                "Add",
+                format!(r#"{{"a":1,"b":2,"x":{}}}"#, deep_array(100_000)),
+                Equal,
+            ),
+            api(
+                "100k-deep object for a number",
+                "Add",
+                format!(r#"{{"a":{},"b":2}}"#, nested_objects(100_000)),
+                too_deep,
+            ),
             // The envelope (WebSocket only).
             sn("sn 0", "0", Equal),
             sn("sn 2^53", "9007199254740992", Equal),
