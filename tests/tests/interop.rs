@@ -2214,6 +2214,75 @@ mod edge_inputs {
         );
     }
 
+    /// Calls `Add` and `Login` on a server whose replies hold an array for an object.
+    async fn refuses_bad_replies<T: RpcClient>(transport: &str, client: &chat::Client<T>) {
+        let array_for_object = "Expected type to be `Object`, actually `Array`.";
+        let add = client.call_add(chat::ReqAdd { a: 1.0, b: 2.0 });
+        let err = within(EVENT_SECS, "Add", add).await.expect_err(transport);
+        assert_eq!(
+            err.message,
+            format!("Parse server output error: {array_for_object}"),
+            "{transport}"
+        );
+        assert_eq!(err.kind, rpc_runtime::ErrorType::ServerError, "{transport}");
+        let login = client.call_login(chat::ReqLogin {
+            username: "a".into(),
+            password: "b".into(),
+        });
+        let err = within(EVENT_SECS, "Login", login)
+            .await
+            .expect_err(transport);
+        assert_eq!(
+            err.message,
+            format!("Parse server output error: Property `user`: {array_for_object}"),
+            "{transport}"
+        );
+    }
+
+    /// The client side: a reply or a message from a server that TSRPC's validator refuses
+    /// (here an array for an object, sent by an untyped handler) fails the call with TSRPC's
+    /// `Parse server output error` and is not handed to a typed listener, over WebSocket and
+    /// HTTP.
+    #[tokio::test]
+    async fn our_client_refuses_replies_and_messages_like_the_validator() {
+        let server = chat::Server::ws_and_http(any_port(), ServerOptions::default())
+            .into_inner()
+            .implement_api_raw("Add", |call| async move {
+                // A message the validator refuses, then a good one, then the reply.
+                let bad = json!(["server", "bad"]);
+                let good = json!({"name": "server", "content": "good"});
+                let _ = call.conn.send_msg_raw("Chat", &bad).await;
+                let _ = call.conn.send_msg_raw("Chat", &good).await;
+                Ok(json!([3]))
+            })
+            .implement_api_raw("Login", |_| async move {
+                Ok(json!({"token": "t", "user": [1, "x"]}))
+            })
+            .allow_unimplemented()
+            .start()
+            .await
+            .expect("server starts");
+        let ws = chat::Client::ws(server.url(), WsClientOptions::default());
+        within(EVENT_SECS, "connect", ws.connect())
+            .await
+            .expect("connects");
+        let chats = Events::new();
+        ws.listen_msg::<chat::MsgChat>(chats.sink());
+        let http = chat::Client::http(
+            format!("http://{}", server.local_addr()),
+            Default::default(),
+        );
+        refuses_bad_replies("ws", &ws).await;
+        refuses_bad_replies("http", &http).await;
+        // Only the good message reached the listener, the bad one before it was dropped.
+        let mut chats = chats;
+        let first: chat::MsgChat = chats.next("the good Chat").await;
+        assert_eq!(first.content, "good");
+        assert_eq!(chats.drain(), Vec::<chat::MsgChat>::new());
+        ws.disconnect().await;
+        server.stop().await;
+    }
+
     #[tokio::test]
     async fn websocket_edge_inputs_match_tsrpc() {
         let ours = our_ws(our_options()).await;
