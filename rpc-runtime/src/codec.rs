@@ -98,10 +98,17 @@ fn null_raw() -> &'static RawValue {
     serde_json::from_str("null").unwrap_or_else(|_| unreachable!())
 }
 
-/// Parses an sn: a JSON integer from 0 to 2^53.
+/// Parses an sn: a JSON number that JavaScript reads as an integer from 0 to 2^53 (`7`, and
+/// also `7.0`, `7e0`, or `9007199254740993`, which JavaScript rounds to 2^53).
 fn parse_sn(raw: &RawValue) -> Option<u64> {
-    let sn: u64 = serde_json::from_str(raw.get()).ok()?;
-    (sn <= (1u64 << 53)).then_some(sn)
+    const MAX: u64 = 1 << 53;
+    if let Ok(sn) = serde_json::from_str::<u64>(raw.get()) {
+        if sn <= MAX {
+            return Some(sn);
+        }
+    }
+    let sn: f64 = serde_json::from_str(raw.get()).ok()?;
+    (sn.fract() == 0.0 && (0.0..=MAX as f64).contains(&sn)).then_some(sn as u64)
 }
 
 /// Why a frame could not be read as an envelope: the text TSRPC closes the connection with.
@@ -704,8 +711,43 @@ mod tests {
             .decode_server_input("not json")
             .unwrap_err()
             .starts_with("Input is not a valid JSON string: "));
-        assert!(c.decode_server_input(r#"["Add",{},-1]"#).is_err());
-        assert!(c.decode_server_input(r#"["Add",{},1.5]"#).is_err());
+        for sn in [
+            "-1",
+            "1.5",
+            "-0.5",
+            r#""7""#,
+            "null",
+            "{}",
+            "1e16",
+            "9007199254740994",
+        ] {
+            let frame = format!(r#"["Add",{{}},{sn}]"#);
+            assert_eq!(
+                c.decode_server_input(&frame).unwrap_err(),
+                format!("Invalid request format: invalid sn {sn}."),
+            );
+        }
+    }
+
+    /// An sn JavaScript reads as an integer is that integer (TSRPC echoes it so).
+    #[test]
+    fn sn_as_javascript_reads_it() {
+        for (text, want) in [
+            ("7", 7),
+            ("7.0", 7),
+            ("7e0", 7),
+            ("0.7e1", 7),
+            ("-0", 0),
+            ("9007199254740992", 1 << 53),
+            ("9007199254740993", 1 << 53),
+            ("9007199254740992.0", 1 << 53),
+        ] {
+            let frame = format!(r#"["Add",{{}},{text}]"#);
+            match Codec::Json.decode_server_input(&frame) {
+                Ok(ServerInput::Api { sn, .. }) => assert_eq!(sn, want, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
     }
 
     #[test]
@@ -785,11 +827,16 @@ mod tests {
             sn_ret(r#"["A",{"isSucc":true},3]"#),
             Some((3, Ok("null".to_owned())))
         );
+        // An sn JavaScript reads as an integer is one (TSRPC's client takes it so).
+        assert_eq!(
+            sn_ret(r#"["A",{"isSucc":true},1.0]"#),
+            Some((1, Ok("null".to_owned())))
+        );
         // Not API returns: sn 0, too large, not an integer, a message.
         for t in [
             r#"["A",{"isSucc":true},0]"#,
-            r#"["A",{"isSucc":true},9007199254740993]"#,
-            r#"["A",{"isSucc":true},1.0]"#,
+            r#"["A",{"isSucc":true},9007199254740994]"#,
+            r#"["A",{"isSucc":true},1.5]"#,
             r#"["A",{"isSucc":true},-1]"#,
             r#"["A",{"x":1}]"#,
             r#"["A",[1,2]]"#,

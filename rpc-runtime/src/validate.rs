@@ -2,7 +2,9 @@
 //! of tsbuffer-validator 2.1.3 (the validator TSRPC 3.4 servers use).
 //!
 //! Rust protocol types derive `serde::Deserialize` and `schemars::JsonSchema`.
-//! When `serde_json` rejects a body, [`decode`] walks the type's JSON Schema
+//! [`decode`] refuses what serde's derived impls accept but the validator does
+//! not (an array for a struct, an object for a unit variant: see
+//! [`crate::json::from_str_strict`]). When `serde_json` rejects a body, [`decode`] walks the type's JSON Schema
 //! (draft 2020-12, as schemars 1.x writes it) over the parsed value and reports
 //! the first mismatch the way tsbuffer-validator would, e.g.
 //! ``Property `user.id`: Expected type to be `number`, actually `string`.``.
@@ -11,11 +13,11 @@
 //!
 //! * `"string"`, `"boolean"`, `"number"` → `string`, `boolean`, `number`;
 //!   `"integer"` → tsbuffer's `uint` when the schema's `format` starts with
-//!   `uint` or its `minimum` is at least 0, else `int`. A JSON float (even an
-//!   integral one such as `1.0`, which serde rejects for integers) and a value
-//!   outside the Rust width (`300` for `u8`) are reported as
+//!   `uint` or its `minimum` is at least 0, else `int`. A non-integral number
+//!   and a value outside the Rust width (`300` for `u8`) are reported as
 //!   ``"`300` is not a valid `uint`."``, the number printed as JavaScript's
-//!   `Number#toString` prints it.
+//!   `Number#toString` prints it. An integral float (`1.0`, `1e2`, `-0`) is
+//!   that integer, as in JavaScript (serde alone refuses it).
 //! * `"array"` with `items` → `T[]`; `prefixItems` → a tuple (too long:
 //!   `Value has 3 elements but schema allows only 2.`, too short:
 //!   ``Missing required property `1`.``). Fixed-size arrays (`minItems` /
@@ -108,10 +110,16 @@ pub(crate) fn explain(schema: &Value, value: &Value) -> Option<String> {
 
 /// Decodes `json` into T; on failure returns the TSRPC-style message (never
 /// panics, any input).
+///
+/// The usual case costs one strict serde pass ([`crate::json::from_str_strict`]: no array for a
+/// struct, no object for a unit variant). Only a type whose decode went through serde's
+/// buffered paths (tagged or untagged enums, custom `deserialize_any`) is also checked against
+/// its schema after a success, since those paths accept arrays for structs unseen.
 pub(crate) fn decode<T: DeserializeOwned + schemars::JsonSchema>(json: &str) -> Result<T, String> {
-    let serde_error = match serde_json::from_str::<T>(json) {
-        Ok(decoded) => return Ok(decoded),
-        Err(e) => e,
+    let serde_error = match crate::json::from_str_strict::<T>(json) {
+        (Ok(decoded), false) => return Ok(decoded),
+        (Ok(decoded), true) => return recheck::<T>(json, decoded),
+        (Err(e), _) => e,
     };
     let value: Value = match serde_json::from_str(json) {
         Ok(value) => value,
@@ -122,8 +130,30 @@ pub(crate) fn decode<T: DeserializeOwned + schemars::JsonSchema>(json: &str) -> 
         Outcome::Mismatch(msg) => Err(msg),
         // The value fits: serde refused the text for something JSON.parse allows, such as a
         // duplicate key (the parsed value kept the last one, as JavaScript does).
-        Outcome::Match => serde_json::from_value(value).map_err(|_| serde_error.to_string()),
+        // Or an integer written as a float (`1.0`), which JavaScript does not tell apart.
+        Outcome::Match => {
+            let mut value = value;
+            integral_floats_as_integers(&mut value);
+            serde_json::from_value(value).map_err(|_| serde_error.to_string())
+        }
         Outcome::Aborted => Err(serde_error.to_string()),
+    }
+}
+
+/// A value serde decoded through a path that takes arrays for structs: kept only when the
+/// validator accepts the text too. A walk that hits its limits keeps serde's answer.
+fn recheck<T: DeserializeOwned + schemars::JsonSchema>(
+    json: &str,
+    decoded: T,
+) -> Result<T, String> {
+    // serde parsed the text already, so it is JSON.
+    let Ok(value) = serde_json::from_str::<Value>(json) else {
+        return Ok(decoded);
+    };
+    let compiled = compiled::<T>();
+    match Checker::new(&compiled.schema, Some(&compiled.orders)).run(&value) {
+        Outcome::Mismatch(msg) => Err(msg),
+        Outcome::Match | Outcome::Aborted => Ok(decoded),
     }
 }
 
@@ -1071,13 +1101,39 @@ fn check_integer<'s, 'v>(obj: &'s Map<String, Value>, v: &'v Value) -> Res<'s, '
         .as_i64()
         .map(i128::from)
         .or_else(|| n.as_u64().map(i128::from));
+    // An integral float (`1.0`, `1e2`) is that integer for JavaScript, and for tsbuffer.
+    let exact = exact.or_else(|| integral(n.as_f64()?));
     match exact {
-        // serde rejects every float for an integer, even `1.0`.
         Some(i) if lo <= i && i <= hi => Ok(()),
         _ => fail(Kind::Scalar {
             value: n,
             scalar: if unsigned { "uint" } else { "int" },
         }),
+    }
+}
+
+/// `f` as an integer when it is one that an `i64` or a `u64` holds.
+fn integral(f: f64) -> Option<i128> {
+    const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+    (f.fract() == 0.0 && (-TWO_64 / 2.0..TWO_64).contains(&f)).then_some(f as i128)
+}
+
+/// `value` with every integral float that fits an `i64` or a `u64` written as an integer, as
+/// JavaScript sees it: serde refuses `1.0` for an integer field.
+fn integral_floats_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(i) = n.as_f64().and_then(integral) {
+                if let Ok(i) = i64::try_from(i) {
+                    *n = i.into();
+                } else if let Ok(u) = u64::try_from(i) {
+                    *n = u.into();
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
     }
 }
 
@@ -1935,11 +1991,26 @@ mod tests {
             err::<Frame>(r#"{"frame":"1"}"#),
             "Property `frame`: Expected type to be `number`, actually `string`."
         );
-        // Ours: serde rejects floats for integers even when integral.
+        // An integral float is that integer for JavaScript (serde alone refuses it).
+        assert!(serde_json::from_str::<Frame>(r#"{"frame":1.0}"#).is_err());
+        for (json, frame) in [
+            (r#"{"frame":1.0}"#, 1),
+            (r#"{"frame":1e2}"#, 100),
+            (r#"{"frame":-0}"#, 0),
+            (r#"{"frame":-0.0}"#, 0),
+            (r#"{"frame":4294967295.0}"#, 4294967295),
+        ] {
+            assert_eq!(decode::<Frame>(json).map(|f| f.frame), Ok(frame), "{json}");
+        }
         assert_eq!(
-            err::<Frame>(r#"{"frame":1.0}"#),
-            "Property `frame`: `1` is not a valid `uint`."
+            err::<Frame>(r#"{"frame":4294967296.0}"#),
+            "Property `frame`: `4294967296` is not a valid `uint`."
         );
+        assert_eq!(
+            err::<Frame>(r#"{"frame":-1.0}"#),
+            "Property `frame`: `-1` is not a valid `uint`."
+        );
+        assert_eq!(decode::<Dx>(r#"{"dx":-3.0}"#).map(|d| d.dx), Ok(-3));
         assert!(decode::<Frame>(r#"{"frame":4294967295}"#).is_ok());
     }
 
@@ -2067,6 +2138,116 @@ mod tests {
             err::<HasUser>(r#"{"user":[]}"#),
             "Property `user`: Expected type to be `Object`, actually `Array`."
         );
+    }
+
+    /// A struct with no fields (TypeScript `{}`).
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Empty {}
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Pair {
+        a: f64,
+        b: f64,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(tag = "type")]
+    enum TaggedUser {
+        U { user: User },
+        N { n: f64 },
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(tag = "t", content = "c")]
+    enum Adjacent {
+        U(User),
+        S { k: String },
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(untagged)]
+    enum UntaggedUser {
+        U(User),
+        S(String),
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    struct Flat {
+        #[serde(flatten)]
+        user: User,
+        extra: Option<String>,
+    }
+
+    /// serde's derived structs accept a sequence of their fields; TSRPC's validator refuses an
+    /// array where an interface is expected, at any depth and through every kind of enum.
+    #[test]
+    fn arrays_are_not_structs() {
+        let array_for_object = "Expected type to be `Object`, actually `Array`.";
+        assert_eq!(err::<Pair>("[1,2]"), array_for_object);
+        assert_eq!(err::<User>("[1]"), array_for_object);
+        assert_eq!(err::<Empty>("[]"), array_for_object);
+        assert_eq!(
+            err::<HasUser>(r#"{"user":[7]}"#),
+            format!("Property `user`: {array_for_object}")
+        );
+        assert_eq!(
+            err::<Vec<User>>(r#"[{"id":1},[2]]"#),
+            format!("Property `1`: {array_for_object}")
+        );
+        assert_eq!(
+            err::<OptUser>(r#"{"user":[7]}"#),
+            format!("Property `user`: {array_for_object}")
+        );
+        assert_eq!(
+            err::<HashMap<String, User>>(r#"{"k":[7]}"#),
+            format!("Property `k`: {array_for_object}")
+        );
+        assert_eq!(err::<Flat>(r#"[7,"x"]"#), array_for_object);
+        // Every kind of enum: internally, adjacently, externally tagged and untagged.
+        assert_eq!(err::<TaggedUser>(r#"["N",1]"#), array_for_object);
+        assert_eq!(
+            err::<TaggedUser>(r#"{"type":"U","user":[7]}"#),
+            format!("Property `user`: {array_for_object}")
+        );
+        assert_eq!(
+            err::<HasTagged>(r#"{"p":["A",2.5]}"#),
+            format!("Property `p`: {array_for_object}")
+        );
+        assert!(err::<Adjacent>(r#"["U",{"id":1}]"#).contains(array_for_object));
+        assert!(err::<Adjacent>(r#"{"t":"U","c":[1]}"#).contains(array_for_object));
+        assert!(err::<Adjacent>(r#"{"c":[1],"t":"U"}"#).contains(array_for_object));
+        assert!(err::<Adjacent>(r#"{"t":"S","c":["v"]}"#).contains(array_for_object));
+        assert_eq!(
+            err::<UntaggedUser>("[1]"),
+            "Expected type to be `Object | string`, actually `Array`."
+        );
+        assert!(err::<HasExternal>(r#"{"e":{"S":["v"]}}"#).contains(array_for_object));
+        // The object forms still decode.
+        assert!(decode::<Pair>(r#"{"a":1,"b":2}"#).is_ok());
+        assert!(decode::<Empty>("{}").is_ok());
+        assert!(decode::<Flat>(r#"{"id":7,"extra":"x"}"#).is_ok());
+        assert!(decode::<TaggedUser>(r#"{"type":"U","user":{"id":1}}"#).is_ok());
+        assert!(decode::<Adjacent>(r#"{"c":{"id":1},"t":"U"}"#).is_ok());
+        assert!(decode::<UntaggedUser>(r#"{"id":1}"#).is_ok());
+        assert!(decode::<UntaggedUser>(r#""s""#).is_ok());
+        assert!(decode::<HasExternal>(r#"{"e":{"S":{"k":"v"}}}"#).is_ok());
+        assert!(decode::<HasExternal>(r#"{"e":"U"}"#).is_ok());
+    }
+
+    /// A unit variant is a string literal for TSRPC; serde_json also takes `{"Variant":null}`.
+    #[test]
+    fn unit_variants_only_as_strings() {
+        for json in [
+            r#"{"mode":{"string":null}}"#,
+            r#"{"mode":"string","opt_mode":{"throw":null}}"#,
+        ] {
+            let e = err::<HasMode>(json);
+            assert!(e.starts_with("Property `"), "{json}: {e}");
+            let value: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(Some(e), explain_for::<HasMode>(value), "{json}");
+        }
+        assert!(err::<HasExternal>(r#"{"e":{"U":null}}"#).starts_with("Property `e`: "));
+        assert!(decode::<HasMode>(r#"{"mode":"string","opt_mode":"throw"}"#).is_ok());
     }
 
     #[test]

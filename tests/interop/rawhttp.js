@@ -2,7 +2,8 @@
 // Raw HTTP probe.
 // Usage: node rawhttp.js [--method M] http://127.0.0.1:<port> <path> <content-type> <body>
 //   content-type: '' sends no Content-Type header.
-//   body: `b:<hex>` = binary bytes, `t:<text>` = text, anything else = that text as is.
+//   body: `b:<hex>` = binary bytes, `t:<text>` = text, `-` = read it from stdin (in one of these
+//   forms), anything else = that text as is.
 // Prints one JSON line {status, headers, body, bodyHex}; exit 0, or 1 on a network error/timeout (3 s).
 
 const http = require('http');
@@ -13,7 +14,8 @@ if (args[0] === '--method') {
     args.shift();
     method = args.shift();
 }
-const [base, path, contentType, rawBody] = args;
+const [base, path, contentType, bodyArg] = args;
+const rawBody = bodyArg === '-' ? require('fs').readFileSync(0, 'utf8') : bodyArg;
 if (args.length !== 4 || !/^https?:\/\//.test(base) || !path.startsWith('/')) {
     process.stderr.write('usage: node rawhttp.js [--method M] http://host:port /path <content-type> <body>\n');
     process.exit(2);

@@ -201,13 +201,40 @@ pub struct ScriptOutput {
 
 /// Runs `node <script> <args>` to the end (at most `timeout`), with stdin closed.
 pub async fn run_script(script: &str, args: &[String], timeout: Duration) -> ScriptOutput {
-    let child = node(script)
+    run_script_with_input(script, args, None, timeout).await
+}
+
+/// Longest argument passed on a node command line: Linux refuses one over 128 KiB, so
+/// longer frames and bodies go through stdin.
+const MAX_ARG: usize = 64 * 1024;
+
+/// Runs `node <script> <args>` to the end (at most `timeout`); stdin gets `input` then ends
+/// (closed at once when `None`).
+pub async fn run_script_with_input(
+    script: &str,
+    args: &[String],
+    input: Option<Vec<u8>>,
+    timeout: Duration,
+) -> ScriptOutput {
+    let mut child = node(script)
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("spawning node {script}: {e}"));
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        // Written while the child runs (it reads stdin to the end before anything else); a
+        // child that died early shows in its output.
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let _ = stdin.write_all(&input).await;
+        });
+    }
     collect(child, script, timeout).await
 }
 
@@ -281,21 +308,41 @@ pub async fn raw_ws(url: &str, protocol: &str, timeout_ms: u64, frames: &[String
         timeout_ms.to_string(),
         url.to_owned(),
     ];
-    args.extend(frames.iter().cloned());
-    let out = run_script(
+    let mut input = None;
+    if frames.iter().map(String::len).sum::<usize>() > MAX_ARG {
+        args.push("--stdin".to_owned());
+        let lines: Vec<String> = frames
+            .iter()
+            .map(|f| Value::from(f.as_str()).to_string())
+            .collect();
+        input = Some((lines.join("\n") + "\n").into_bytes());
+    } else {
+        args.extend(frames.iter().cloned());
+    }
+    let out = run_script_with_input(
         "rawws.js",
         &args,
+        input,
         Duration::from_millis(timeout_ms) + Duration::from_secs(15),
     )
     .await;
     assert!(
         out.status.success(),
-        "rawws.js {args:?} failed ({}):\n{}\nstderr: {}",
+        "rawws.js {} failed ({}):\n{}\nstderr: {}",
+        short(&args.join(" ")),
         out.status,
         lines_text(&out.lines),
         out.stderr
     );
     out.lines
+}
+
+/// At most the first 300 bytes of `text` (for failure messages about huge inputs).
+fn short(text: &str) -> String {
+    match text.char_indices().nth(300) {
+        Some((i, _)) => format!("{}... ({} bytes)", &text[..i], text.len()),
+        None => text.to_owned(),
+    }
 }
 
 /// Runs `rawhttp.js`: one request, `body` as `t:<text>` / `b:<hex>`, `content_type` `""` for
@@ -307,18 +354,24 @@ pub async fn raw_http(
     content_type: &str,
     body: &str,
 ) -> Value {
+    let (arg, input) = if body.len() > MAX_ARG {
+        ("-", Some(body.as_bytes().to_vec()))
+    } else {
+        (body, None)
+    };
     let args = [
         "--method".to_owned(),
         method.to_owned(),
         base.to_owned(),
         path.to_owned(),
         content_type.to_owned(),
-        body.to_owned(),
+        arg.to_owned(),
     ];
-    let out = run_script("rawhttp.js", &args, Duration::from_secs(20)).await;
+    let out = run_script_with_input("rawhttp.js", &args, input, Duration::from_secs(20)).await;
     assert!(
         out.status.success() && out.lines.len() == 1,
-        "rawhttp.js {args:?} failed ({}):\n{}\nstderr: {}",
+        "rawhttp.js {} failed ({}):\n{}\nstderr: {}",
+        short(&format!("{args:?}")),
         out.status,
         lines_text(&out.lines),
         out.stderr

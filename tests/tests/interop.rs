@@ -1582,6 +1582,787 @@ mod bad_input {
 
 // ---------------------------------------------------------------------------------------------
 
+/// A differential test of input validation (issue 10): a corpus of edge inputs (arrays for
+/// objects, numbers JavaScript reads differently from Rust, lone surrogates, null for required
+/// fields, extra and duplicate fields, wrong nested types, odd serial numbers, huge strings,
+/// deep nesting) sent as the same bytes to TSRPC's server and to ours, over WebSocket and over
+/// HTTP (JSON mode). For every input the outcome — the replies, or the close code and reason,
+/// or the HTTP answer — is the same byte for byte, or the difference is a deliberate one
+/// listed in docs/RELIABILITY.md ("Deliberate differences from TSRPC's validator"), where our
+/// side refuses the input cleanly.
+mod edge_inputs {
+    use super::*;
+    use futures_util::stream::{self, StreamExt};
+
+    /// How many node probes run at once.
+    const PARALLEL: usize = 4;
+
+    /// How long `rawws.js` waits for replies when the connection stays open.
+    const QUIET_MS: u64 = 1500;
+
+    /// The only stable part of a JSON syntax error.
+    const JSON_PREFIX: &str = "Input is not a valid JSON string: ";
+
+    /// A connection's event lines without the `room/*` broadcasts that other cases, running
+    /// at the same time on the same server, caused (only a `room/*` case keeps its own).
+    fn own_lines(name: &str, lines: Vec<Value>) -> Vec<Value> {
+        let own = format!(r#"["{name}","#);
+        lines
+            .into_iter()
+            .filter(|l| {
+                let data = l["data"].as_str().unwrap_or_default();
+                !data.starts_with(r#"["room/"#) || data.starts_with(&own)
+            })
+            .collect()
+    }
+
+    /// What our server must do with an input.
+    #[derive(Debug, Clone, Copy)]
+    enum Verdict {
+        /// Exactly what TSRPC does: the same replies, or the same close frame, or the same
+        /// HTTP answer.
+        Equal,
+        /// Not JSON: both refuse it with `Input is not a valid JSON string: ` and then their
+        /// parser's own text (V8's for TSRPC).
+        JsonSyntax,
+        /// A deliberate difference: TSRPC does something else (`tsrpc` describes it, for the
+        /// report), and our server refuses the input with a reason starting with `ours`.
+        Differs {
+            tsrpc: &'static str,
+            ours: &'static str,
+        },
+    }
+
+    /// One input: the body of a request (`sn` given) or of a message, for service `name`.
+    #[derive(Debug, Clone)]
+    struct Edge {
+        what: &'static str,
+        name: &'static str,
+        body: String,
+        /// The sn element exactly as written in the WebSocket frame; `None`: a message.
+        sn: Option<&'static str>,
+        verdict: Verdict,
+        /// Also sent over HTTP (envelope-only cases are not: HTTP has no envelope).
+        http: bool,
+    }
+
+    fn api(
+        what: &'static str,
+        name: &'static str,
+        body: impl Into<String>,
+        verdict: Verdict,
+    ) -> Edge {
+        Edge {
+            what,
+            name,
+            body: body.into(),
+            sn: Some("1"),
+            verdict,
+            http: true,
+        }
+    }
+
+    fn msg(
+        what: &'static str,
+        name: &'static str,
+        body: impl Into<String>,
+        verdict: Verdict,
+    ) -> Edge {
+        Edge {
+            sn: None,
+            ..api(what, name, body, verdict)
+        }
+    }
+
+    /// A frame whose envelope (not body) is the edge: WebSocket only.
+    fn sn(what: &'static str, sn: &'static str, verdict: Verdict) -> Edge {
+        Edge {
+            sn: Some(sn),
+            http: false,
+            ..api(what, "Add", r#"{"a":1,"b":2}"#, verdict)
+        }
+    }
+
+    impl Edge {
+        fn frame(&self) -> String {
+            match self.sn {
+                Some(sn) => format!(r#"t:["{}",{},{sn}]"#, self.name, self.body),
+                None => format!(r#"t:["{}",{}]"#, self.name, self.body),
+            }
+        }
+
+        fn http_path(&self) -> String {
+            match self.sn {
+                Some(_) => format!("/{}", self.name),
+                None => format!("/{}?type=msg", self.name),
+            }
+        }
+    }
+
+    /// `depth` nested objects `{"x":{"x":...{}}}`.
+    fn nested_objects(depth: usize) -> String {
+        format!("{}{{}}{}", r#"{"x":"#.repeat(depth), "}".repeat(depth))
+    }
+
+    /// The corpus. Names: `Add` {a: number, b: number}, `Slow` {ms: uint}, `Fail` {mode?:
+    /// 'string' | 'number' | 'throw'}, `Stats` {}, `Login` {username, password: string}, `Chat`
+    /// {name, content: string} (echoed), `room/UserJoin` {roomId, user: {id, name}, tags:
+    /// string[]} and `room/UserLeave` {roomId, userId, reason?} (broadcast back),
+    /// `game/GameFrame` {frame: uint, inputs: {playerId: number, dx: int, dy: int}[], checksum?}
+    /// (not listened to: validated only).
+    fn corpus() -> Vec<Edge> {
+        use Verdict::*;
+        let infinity = Differs {
+            tsrpc: "JSON.parse reads it as Infinity (or -Infinity)",
+            ours: "Input is not a valid JSON string: number out of range",
+        };
+        let surrogate = Differs {
+            tsrpc: "a JavaScript string holds a lone surrogate",
+            ours: "Input is not a valid JSON string: ",
+        };
+        let odd_sn = Differs {
+            tsrpc: "echoes any sn back as it came",
+            ours: "Invalid request format: invalid sn ",
+        };
+        let too_deep = Differs {
+            tsrpc: "JSON.parse has no depth limit: the validator names the wrong type",
+            ours: "Input is not a valid JSON string: recursion limit exceeded",
+        };
+        let join =
+            |user: &str, tags: &str| format!(r#"{{"roomId":"r1","user":{user},"tags":{tags}}}"#);
+        let bob = r#"{"id":7,"name":"bob"}"#;
+        let digits = "9".repeat(100_000);
+        let deep_array = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        vec![
+            // Arrays where an interface is expected (serde's derived structs take the fields
+            // in order).
+            api("array for the request", "Add", "[1,2]", Equal),
+            api("array for an empty request", "Stats", "[]", Equal),
+            api(
+                "array, all-optional request",
+                "Fail",
+                r#"["number"]"#,
+                Equal,
+            ),
+            api(
+                "array for a string request",
+                "Login",
+                r#"["a","wrong"]"#,
+                Equal,
+            ),
+            msg("array for a message", "Chat", r#"["a","hi"]"#, Equal),
+            msg(
+                "array for a nested object",
+                "room/UserJoin",
+                join(r#"[7,"bob"]"#, "[]"),
+                Equal,
+            ),
+            msg(
+                "array for an array's object",
+                "game/GameFrame",
+                r#"{"frame":1,"inputs":[[1,2,3]]}"#,
+                Equal,
+            ),
+            // Other shapes for the request.
+            api("null for the request", "Add", "null", Equal),
+            api("string for the request", "Add", r#""x""#, Equal),
+            api("number for the request", "Add", "5", Equal),
+            api("boolean for the request", "Add", "true", Equal),
+            // Literal unions: only their strings.
+            api(
+                "object for a literal",
+                "Fail",
+                r#"{"mode":{"number":null}}"#,
+                Equal,
+            ),
+            api(
+                "array for a literal",
+                "Fail",
+                r#"{"mode":["number"]}"#,
+                Equal,
+            ),
+            api(
+                "wrong case for a literal",
+                "Fail",
+                r#"{"mode":"Number"}"#,
+                Equal,
+            ),
+            api(
+                "null for an optional literal",
+                "Fail",
+                r#"{"mode":null}"#,
+                Equal,
+            ),
+            // Null and missing.
+            api(
+                "null for a required number",
+                "Add",
+                r#"{"a":null,"b":1}"#,
+                Equal,
+            ),
+            api("missing number", "Add", r#"{"b":1}"#, Equal),
+            msg(
+                "null for a required array",
+                "room/UserJoin",
+                join(bob, "null"),
+                Equal,
+            ),
+            msg(
+                "null in a string array",
+                "room/UserJoin",
+                join(bob, r#"["x",null]"#),
+                Equal,
+            ),
+            msg(
+                "null for an optional string",
+                "room/UserLeave",
+                r#"{"roomId":"r1","userId":7,"reason":null}"#,
+                Equal,
+            ),
+            // Extra and duplicate fields.
+            api("extra field", "Add", r#"{"a":1,"b":2,"c":3}"#, Equal),
+            api(
+                "extra nested field",
+                "Add",
+                r#"{"a":1,"b":2,"x":{"y":[1,{"z":null}]}}"#,
+                Equal,
+            ),
+            api(
+                "__proto__ field",
+                "Add",
+                r#"{"a":1,"b":2,"__proto__":{"a":5}}"#,
+                Equal,
+            ),
+            api(
+                "duplicate: the last wins",
+                "Add",
+                r#"{"a":1,"a":5,"b":2}"#,
+                Equal,
+            ),
+            api(
+                "duplicate, first wrong",
+                "Add",
+                r#"{"a":"x","a":5,"b":2}"#,
+                Equal,
+            ),
+            api(
+                "duplicate, last wrong",
+                "Add",
+                r#"{"a":5,"a":"x","b":2}"#,
+                Equal,
+            ),
+            // Wrong types, nested.
+            api("string for a number", "Add", r#"{"a":"1","b":2}"#, Equal),
+            api("boolean for a number", "Add", r#"{"a":true,"b":2}"#, Equal),
+            api("object for a number", "Add", r#"{"a":{},"b":2}"#, Equal),
+            api("array for a number", "Add", r#"{"a":[1],"b":2}"#, Equal),
+            api(
+                "number for a string",
+                "Login",
+                r#"{"username":1,"password":"wrong"}"#,
+                Equal,
+            ),
+            msg(
+                "string for a nested number",
+                "room/UserJoin",
+                join(r#"{"id":"7","name":"bob"}"#, "[]"),
+                Equal,
+            ),
+            msg(
+                "number in a string array",
+                "room/UserJoin",
+                join(bob, r#"["x",2]"#),
+                Equal,
+            ),
+            msg(
+                "object for a string array",
+                "room/UserJoin",
+                join(bob, r#"{"0":"x"}"#),
+                Equal,
+            ),
+            msg(
+                "wrong type deep in an array",
+                "game/GameFrame",
+                r#"{"frame":1,"inputs":[{"playerId":1,"dx":0,"dy":"0"}]}"#,
+                Equal,
+            ),
+            // Integers (uint, int).
+            api("negative for a uint", "Slow", r#"{"ms":-1}"#, Equal),
+            api("fraction for a uint", "Slow", r#"{"ms":0.5}"#, Equal),
+            api("integral float for a uint", "Slow", r#"{"ms":0.0}"#, Equal),
+            api("exponent for a uint", "Slow", r#"{"ms":1e0}"#, Equal),
+            api("minus zero for a uint", "Slow", r#"{"ms":-0}"#, Equal),
+            api("string for a uint", "Slow", r#"{"ms":"1"}"#, Equal),
+            msg(
+                "fraction for an int",
+                "game/GameFrame",
+                r#"{"frame":1,"inputs":[{"playerId":1,"dx":1.5,"dy":0}]}"#,
+                Equal,
+            ),
+            msg(
+                "negative ints",
+                "game/GameFrame",
+                r#"{"frame":1,"inputs":[{"playerId":1,"dx":-1,"dy":-1.0}]}"#,
+                Equal,
+            ),
+            msg(
+                "1e400 for a uint",
+                "game/GameFrame",
+                r#"{"frame":1e400,"inputs":[]}"#,
+                infinity,
+            ),
+            // Numbers JavaScript reads differently.
+            api("1e400", "Add", r#"{"a":1e400,"b":1}"#, infinity),
+            api("-1e400", "Add", r#"{"a":-1e400,"b":1}"#, infinity),
+            api(
+                "100k-digit integer",
+                "Add",
+                format!(r#"{{"a":{digits},"b":1}}"#),
+                infinity,
+            ),
+            api(
+                "1e400 in an extra field",
+                "Add",
+                r#"{"a":1,"b":2,"x":1e400}"#,
+                Equal,
+            ),
+            api(
+                "sum past the largest double",
+                "Add",
+                r#"{"a":1.7976931348623157e308,"b":1.7976931348623157e308}"#,
+                Equal,
+            ),
+            api(
+                "integer past 2^64",
+                "Add",
+                r#"{"a":123456789012345678901234567890,"b":0}"#,
+                Equal,
+            ),
+            api(
+                "integer past 2^53",
+                "Add",
+                r#"{"a":9007199254740993,"b":0}"#,
+                Equal,
+            ),
+            api("smallest subnormal", "Add", r#"{"a":5e-324,"b":0}"#, Equal),
+            api("underflow to zero", "Add", r#"{"a":1e-400,"b":0}"#, Equal),
+            api("exponent forms", "Add", r#"{"a":1E2,"b":0.5e+1}"#, Equal),
+            api("NaN", "Add", r#"{"a":NaN,"b":1}"#, JsonSyntax),
+            api(
+                "Infinity literal",
+                "Add",
+                r#"{"a":Infinity,"b":1}"#,
+                JsonSyntax,
+            ),
+            api("hex number", "Add", r#"{"a":0x10,"b":1}"#, JsonSyntax),
+            api("leading zero", "Add", r#"{"a":01,"b":1}"#, JsonSyntax),
+            api("trailing comma", "Add", r#"{"a":1,"b":2,}"#, JsonSyntax),
+            // Strings.
+            msg(
+                "lone high surrogate",
+                "Chat",
+                r#"{"name":"a","content":"\ud800"}"#,
+                surrogate,
+            ),
+            msg(
+                "lone low surrogate",
+                "Chat",
+                r#"{"name":"a","content":"x\udc00y"}"#,
+                surrogate,
+            ),
+            msg(
+                "lone surrogate, extra field",
+                "Chat",
+                r#"{"name":"a","content":"b","x":"\udc00"}"#,
+                Equal,
+            ),
+            msg(
+                "escaped surrogate pair",
+                "Chat",
+                r#"{"name":"a","content":"\ud83d\ude00 \u00e9"}"#,
+                Equal,
+            ),
+            msg(
+                "escaped NUL and controls",
+                "Chat",
+                r#"{"name":"a","content":"\u0000\u001f\n"}"#,
+                Equal,
+            ),
+            msg(
+                "raw control character",
+                "Chat",
+                "{\"name\":\"a\",\"content\":\"\u{1}\"}",
+                JsonSyntax,
+            ),
+            msg(
+                "invalid escape",
+                "Chat",
+                r#"{"name":"a","content":"\x41"}"#,
+                JsonSyntax,
+            ),
+            msg(
+                "1 MiB string",
+                "Chat",
+                format!(r#"{{"name":"a","content":"{}"}}"#, "x".repeat(1 << 20)),
+                Equal,
+            ),
+            // Depth.
+            api(
+                "100-deep extra field",
+                "Add",
+                format!(r#"{{"a":1,"b":2,"x":{}}}"#, nested_objects(100)),
+                Equal,
+            ),
+            api(
+                "1000-deep extra field",
+                "Add",
+                format!(r#"{{"a":1,"b":2,"x":{}}}"#, nested_objects(1000)),
+                Equal,
+            ),
+            api(
+                "1000-deep array for a number",
+                "Add",
+                format!(r#"{{"a":{},"b":2}}"#, deep_array(1000)),
+                too_deep,
+            ),
+            msg(
+                "1000-deep object for a string",
+                "Chat",
+                format!(r#"{{"name":{},"content":"b"}}"#, nested_objects(1000)),
+                too_deep,
+            ),
+            api(
+                "100k-deep extra field",
+                "Add",
+                format!(r#"{{"a":1,"b":2,"x":{}}}"#, deep_array(100_000)),
+                Equal,
+            ),
+            api(
+                "100k-deep object for a number",
+                "Add",
+                format!(r#"{{"a":{},"b":2}}"#, nested_objects(100_000)),
+                too_deep,
+            ),
+            // The envelope (WebSocket only).
+            sn("sn 0", "0", Equal),
+            sn("sn 2^53", "9007199254740992", Equal),
+            sn("sn past 2^53", "9007199254740993", Equal),
+            sn("sn with spaces", " 7 ", Equal),
+            sn("sn 1.0", "1.0", Equal),
+            sn("sn 1e0", "1e0", Equal),
+            sn("sn 1.5", "1.5", odd_sn),
+            sn("sn -1", "-1", odd_sn),
+            sn("sn as a string", r#""7""#, odd_sn),
+            sn("sn null", "null", odd_sn),
+            sn("sn object", "{}", odd_sn),
+            sn("extra envelope element", r#"1,"x""#, Equal),
+            Edge {
+                name: r"\u0041dd",
+                ..sn("escaped name", "1", Equal)
+            },
+            Edge {
+                name: r"Add\u0000",
+                ..sn("name with NUL", "1", Equal)
+            },
+            Edge {
+                name: r"\ud800",
+                ..sn("name: lone surrogate", "1", surrogate)
+            },
+        ]
+    }
+
+    /// Runs `probe` on every case, a few at a time, in order of the cases.
+    async fn run_all<C, F, Fut, T>(cases: &[C], probe: F) -> Vec<T>
+    where
+        F: Fn(&C) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        stream::iter(cases.iter().map(probe))
+            .buffered(PARALLEL)
+            .collect()
+            .await
+    }
+
+    /// At most 200 bytes of a line, for the report.
+    fn short(v: &Value) -> String {
+        let text = v.to_string();
+        match text.char_indices().nth(200) {
+            Some((i, _)) => format!("{}... ({} bytes)", &text[..i], text.len()),
+            None => text,
+        }
+    }
+
+    fn short_lines(lines: &[Value]) -> String {
+        lines.iter().map(short).collect::<Vec<_>>().join(" | ")
+    }
+
+    /// Checks one WebSocket outcome; `Err` says how it differs.
+    fn check_ws(edge: &Edge, ours: &[Value], theirs: &[Value]) -> Result<(), String> {
+        let ctx = format!(
+            "{} ({}):\n  ours:  {}\n  TSRPC: {}",
+            edge.what,
+            short(&Value::from(edge.frame())),
+            short_lines(ours),
+            short_lines(theirs)
+        );
+        let opened = json!({"event": "open", "protocol": "text"});
+        if theirs.first() != Some(&opened) {
+            return Err(format!("TSRPC did not accept the connection: {ctx}"));
+        }
+        let closed_with = |lines: &[Value], reason: &str| {
+            lines.len() == 2
+                && lines[0] == opened
+                && lines[1]["event"] == "close"
+                && lines[1]["code"] == 1000
+                && lines[1]["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with(reason))
+        };
+        match edge.verdict {
+            Verdict::Equal if ours == theirs => Ok(()),
+            Verdict::Equal => Err(format!("differs: {ctx}")),
+            Verdict::JsonSyntax => {
+                if closed_with(ours, JSON_PREFIX) && closed_with(theirs, JSON_PREFIX) {
+                    Ok(())
+                } else {
+                    Err(format!("both must close with `{JSON_PREFIX}...`: {ctx}"))
+                }
+            }
+            Verdict::Differs { ours: reason, .. } => {
+                if !closed_with(ours, reason) {
+                    Err(format!("ours must close with `{reason}...`: {ctx}"))
+                } else if ours == theirs {
+                    Err(format!("now the same as TSRPC: make it Equal: {ctx}"))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Checks one HTTP outcome; `Err` says how it differs.
+    fn check_http(edge: &Edge, ours: &Value, theirs: &Value) -> Result<(), String> {
+        let ctx = format!(
+            "{} (POST {} {}):\n  ours:  {}\n  TSRPC: {}",
+            edge.what,
+            edge.http_path(),
+            short(&Value::from(edge.body.as_str())),
+            short(&ours["body"]),
+            short(&theirs["body"])
+        );
+        let same = ours["status"] == theirs["status"]
+            && ours["headers"] == theirs["headers"]
+            && ours["bodyHex"] == theirs["bodyHex"];
+        let refused_with = |resp: &Value, reason: &str| {
+            let body: Value =
+                serde_json::from_str(resp["body"].as_str().unwrap_or_default()).unwrap_or_default();
+            resp["status"] == 200
+                && body["isSucc"] == false
+                && body["err"]["code"] == "INPUT_DATA_ERR"
+                && body["err"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with(reason))
+        };
+        match edge.verdict {
+            Verdict::Equal if same => Ok(()),
+            Verdict::Equal => Err(format!("differs: {ctx}")),
+            Verdict::JsonSyntax => {
+                if refused_with(ours, JSON_PREFIX) && refused_with(theirs, JSON_PREFIX) {
+                    Ok(())
+                } else {
+                    Err(format!("both must answer `{JSON_PREFIX}...`: {ctx}"))
+                }
+            }
+            Verdict::Differs { ours: reason, .. } => {
+                if !refused_with(ours, reason) {
+                    Err(format!(
+                        "ours must answer INPUT_DATA_ERR `{reason}...`: {ctx}"
+                    ))
+                } else if same {
+                    Err(format!("now the same as TSRPC: make it Equal: {ctx}"))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// The report's note on a deliberate difference.
+    fn note(edge: &Edge) -> String {
+        match edge.verdict {
+            Verdict::Differs { tsrpc, .. } => format!("  [deliberate: {tsrpc}]"),
+            _ => String::new(),
+        }
+    }
+
+    /// Prints every outcome (the report the test leaves in its output) and fails with every
+    /// case that does not hold.
+    fn report(kind: &str, rows: Vec<(String, Result<(), String>)>) {
+        let mut failures = Vec::new();
+        println!("{kind}: {} edge inputs", rows.len());
+        for (row, result) in rows {
+            println!("{row}");
+            if let Err(e) = result {
+                failures.push(e);
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{kind}: {} edge input(s) do not hold:\n\n{}",
+            failures.len(),
+            failures.join("\n\n")
+        );
+    }
+
+    /// Calls `Add` and `Login` on a server whose replies hold an array for an object.
+    async fn refuses_bad_replies<T: RpcClient>(transport: &str, client: &chat::Client<T>) {
+        let array_for_object = "Expected type to be `Object`, actually `Array`.";
+        let add = client.call_add(chat::ReqAdd { a: 1.0, b: 2.0 });
+        let err = within(EVENT_SECS, "Add", add).await.expect_err(transport);
+        assert_eq!(
+            err.message,
+            format!("Parse server output error: {array_for_object}"),
+            "{transport}"
+        );
+        assert_eq!(err.kind, rpc_runtime::ErrorType::ServerError, "{transport}");
+        let login = client.call_login(chat::ReqLogin {
+            username: "a".into(),
+            password: "b".into(),
+        });
+        let err = within(EVENT_SECS, "Login", login)
+            .await
+            .expect_err(transport);
+        assert_eq!(
+            err.message,
+            format!("Parse server output error: Property `user`: {array_for_object}"),
+            "{transport}"
+        );
+    }
+
+    /// The client side: a reply or a message from a server that TSRPC's validator refuses
+    /// (here an array for an object, sent by an untyped handler) fails the call with TSRPC's
+    /// `Parse server output error` and is not handed to a typed listener, over WebSocket and
+    /// HTTP.
+    #[tokio::test]
+    async fn our_client_refuses_replies_and_messages_like_the_validator() {
+        let server = chat::Server::ws_and_http(any_port(), ServerOptions::default())
+            .into_inner()
+            .implement_api_raw("Add", |call| async move {
+                // A message the validator refuses, then a good one, then the reply.
+                let bad = json!(["server", "bad"]);
+                let good = json!({"name": "server", "content": "good"});
+                let _ = call.conn.send_msg_raw("Chat", &bad).await;
+                let _ = call.conn.send_msg_raw("Chat", &good).await;
+                Ok(json!([3]))
+            })
+            .implement_api_raw("Login", |_| async move {
+                Ok(json!({"token": "t", "user": [1, "x"]}))
+            })
+            .allow_unimplemented()
+            .start()
+            .await
+            .expect("server starts");
+        let ws = chat::Client::ws(server.url(), WsClientOptions::default());
+        within(EVENT_SECS, "connect", ws.connect())
+            .await
+            .expect("connects");
+        let chats = Events::new();
+        ws.listen_msg::<chat::MsgChat>(chats.sink());
+        let http = chat::Client::http(
+            format!("http://{}", server.local_addr()),
+            Default::default(),
+        );
+        refuses_bad_replies("ws", &ws).await;
+        refuses_bad_replies("http", &http).await;
+        // Only the good message reached the listener, the bad one before it was dropped.
+        let mut chats = chats;
+        let first: chat::MsgChat = chats.next("the good Chat").await;
+        assert_eq!(first.content, "good");
+        assert_eq!(chats.drain(), Vec::<chat::MsgChat>::new());
+        ws.disconnect().await;
+        server.stop().await;
+    }
+
+    #[tokio::test]
+    async fn websocket_edge_inputs_match_tsrpc() {
+        let ours = our_ws(our_options()).await;
+        let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
+        let (our_url, their_url) = (ours.url(), theirs.url().to_owned());
+        let corpus = corpus();
+        let results = run_all(&corpus, |edge| {
+            let (frames, name) = (vec![edge.frame()], edge.name);
+            let (o, t) = (our_url.clone(), their_url.clone());
+            async move {
+                let (ours, theirs) = tokio::join!(
+                    node::raw_ws(&o, "text", QUIET_MS, &frames),
+                    node::raw_ws(&t, "text", QUIET_MS, &frames)
+                );
+                (own_lines(name, ours), own_lines(name, theirs))
+            }
+        })
+        .await;
+        let rows = corpus
+            .iter()
+            .zip(&results)
+            .map(|(edge, (o, t))| {
+                let row = format!(
+                    "  {:<34} TSRPC: {}\n  {:<34} ours:  {}{}",
+                    edge.what,
+                    short_lines(&t[1.min(t.len())..]),
+                    "",
+                    short_lines(&o[1.min(o.len())..]),
+                    note(edge)
+                );
+                (row, check_ws(edge, o, t))
+            })
+            .collect();
+        report("WebSocket", rows);
+        ours.stop().await;
+        theirs.stop().await;
+    }
+
+    #[tokio::test]
+    async fn http_edge_inputs_match_tsrpc() {
+        let ours = our_http().await;
+        let theirs = TsrpcServer::start(Kind::Http, &[]).await;
+        let (our_url, their_url) = (http_url(&ours), theirs.url().to_owned());
+        let corpus: Vec<Edge> = corpus().into_iter().filter(|e| e.http).collect();
+        let results = run_all(&corpus, |edge| {
+            let (path, body) = (edge.http_path(), format!("t:{}", edge.body));
+            let (o, t) = (our_url.clone(), their_url.clone());
+            async move {
+                tokio::join!(
+                    node::raw_http("POST", &o, &path, "application/json", &body),
+                    node::raw_http("POST", &t, &path, "application/json", &body)
+                )
+            }
+        })
+        .await;
+        let rows = corpus
+            .iter()
+            .zip(&results)
+            .map(|(edge, (o, t))| {
+                let row = format!(
+                    "  {:<34} TSRPC: {} {}\n  {:<34} ours:  {} {}{}",
+                    edge.what,
+                    t["status"],
+                    short(&t["body"]),
+                    "",
+                    o["status"],
+                    short(&o["body"]),
+                    note(edge)
+                );
+                (row, check_http(edge, o, t))
+            })
+            .collect();
+        report("HTTP", rows);
+        ours.stop().await;
+        theirs.stop().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
 /// Our service model (`protocols::chat::service_proto()`: names, kinds, and the JSON Schema of
 /// every request, response and message) against the serviceProto that tsrpc-cli generated
 /// from the TypeScript protocol folder (`tests/interop/protocols/serviceProto.json`), so the
