@@ -1,5 +1,5 @@
 'use strict';
-// Reference TSRPC service (see /work/shared/tsrpc-reference/README.md) on the real npm `tsrpc`.
+// Reference TSRPC service (see ../shared/tsrpc-reference/README.md from the repository root) on the real npm `tsrpc`.
 // Usage: node server.js ws|http [--heartbeat-wait MS] [--json true|false]
 // Prints one line `READY <ws|http>://127.0.0.1:<port>` once listening.
 // Exits when stdin closes, on SIGTERM and on SIGINT.
