@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use protocols::chat::room::{MsgUserJoin, RoomUser};
 use protocols::chat::{self, MsgChat};
 use rpc_runtime::WsClientOptions;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::task::JoinSet;
 
 /// How big a soak is.
@@ -49,8 +49,12 @@ pub struct RoundReport {
     pub out_of_order: usize,
     /// Connections the server closed during the round.
     pub disconnects: usize,
-    /// The server's resident memory after the round's connections closed.
+    /// The server's resident memory after the round's connections closed (for information:
+    /// it depends on what the allocator keeps for reuse).
     pub server_rss_kib: u64,
+    /// The server's live heap after the round's connections closed: what the memory checks
+    /// compare.
+    pub server_heap: i64,
 }
 
 impl RoundReport {
@@ -77,6 +81,8 @@ impl RoundReport {
 #[derive(Debug)]
 pub struct ServerProcess {
     child: Child,
+    stdin: ChildStdin,
+    stdout: Lines<BufReader<ChildStdout>>,
     /// Its address.
     pub addr: SocketAddr,
     /// Its pid.
@@ -93,15 +99,13 @@ impl ServerProcess {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let line = tokio::time::timeout(
-            Duration::from_secs(20),
-            BufReader::new(stdout).lines().next_line(),
-        )
-        .await
-        .map_err(|_| "no READY line within 20 s")?
-        .map_err(|e| e.to_string())?
-        .ok_or("the server exited")?;
+        let stdin = child.stdin.take().ok_or("no stdin")?;
+        let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+        let line = tokio::time::timeout(Duration::from_secs(20), stdout.next_line())
+            .await
+            .map_err(|_| "no READY line within 20 s")?
+            .map_err(|e| e.to_string())?
+            .ok_or("the server exited")?;
         // READY ws://127.0.0.1:<port> pid=<pid>
         let mut parts = line.split_whitespace().skip(1);
         let addr = parts
@@ -114,7 +118,29 @@ impl ServerProcess {
             .and_then(|p| p.strip_prefix("pid="))
             .and_then(|p| p.parse().ok())
             .ok_or_else(|| format!("bad READY line {line:?}"))?;
-        Ok(ServerProcess { child, addr, pid })
+        Ok(ServerProcess {
+            child,
+            stdin,
+            stdout,
+            addr,
+            pid,
+        })
+    }
+
+    /// The server's live heap in bytes (allocated and not freed), from its counting allocator.
+    pub async fn live_heap(&mut self) -> Result<i64, String> {
+        self.stdin
+            .write_all(b"heap\n")
+            .await
+            .map_err(|e| format!("asking the server for its heap: {e}"))?;
+        let line = tokio::time::timeout(Duration::from_secs(10), self.stdout.next_line())
+            .await
+            .map_err(|_| "no HEAP line within 10 s")?
+            .map_err(|e| e.to_string())?
+            .ok_or("the server exited")?;
+        line.strip_prefix("HEAP ")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("bad HEAP line {line:?}"))
     }
 
     /// Resident memory in KiB; an error when `/proc` cannot tell (a memory check must not
@@ -146,7 +172,7 @@ struct Counters {
 }
 
 /// One round against the server at `addr`: the report's counts say what arrived (`Err` only
-/// when the round could not be run: a connect or a send failed). The memory field is 0.
+/// when the round could not be run: a connect or a send failed). The memory fields are 0.
 pub async fn round(addr: SocketAddr, cfg: SoakConfig) -> Result<RoundReport, String> {
     let counters = Arc::new(Counters::default());
     // Connect everyone, 64 handshakes at a time.
@@ -268,6 +294,7 @@ pub async fn round(addr: SocketAddr, cfg: SoakConfig) -> Result<RoundReport, Str
         out_of_order: counters.errors.load(Ordering::SeqCst),
         disconnects: counters.disconnects.load(Ordering::SeqCst),
         server_rss_kib: 0,
+        server_heap: 0,
     };
     for c in &clients {
         c.disconnect().await;
@@ -276,19 +303,47 @@ pub async fn round(addr: SocketAddr, cfg: SoakConfig) -> Result<RoundReport, Str
 }
 
 /// Runs every round against a fresh server process; returns the server's memory before the
-/// first round and one report per round.
-pub async fn run(server_exe: &Path, cfg: SoakConfig) -> Result<(u64, Vec<RoundReport>), String> {
-    let server = ServerProcess::start(server_exe).await?;
+/// first round (resident KiB, live heap bytes) and one report per round.
+pub async fn run(
+    server_exe: &Path,
+    cfg: SoakConfig,
+) -> Result<((u64, i64), Vec<RoundReport>), String> {
+    let mut server = ServerProcess::start(server_exe).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let baseline = server.rss_kib()?;
+    let baseline = (server.rss_kib()?, server.live_heap().await?);
     let mut reports = Vec::new();
     for _ in 0..cfg.rounds {
         let mut report = round(server.addr, cfg).await?;
         // Let the server see every close.
         tokio::time::sleep(Duration::from_millis(1000)).await;
         report.server_rss_kib = server.rss_kib()?;
+        report.server_heap = server.live_heap().await?;
         reports.push(report);
     }
     server.stop().await;
     Ok((baseline, reports))
+}
+
+/// The live heap a later round may hold beyond the first round's: the first round grows what
+/// is kept for reuse (the connection table's capacity, compiled schemas); a leak of a byte
+/// per message or a KiB per connection of a soak this size exceeds it.
+pub const HEAP_SLACK: i64 = 1 << 20;
+
+/// `Err` unless every round after the first left the server's live heap within
+/// [`HEAP_SLACK`] of the first's.
+pub fn check_memory(reports: &[RoundReport]) -> Result<(), String> {
+    let Some(first) = reports.first() else {
+        return Err("no round ran".into());
+    };
+    for (i, r) in reports.iter().enumerate().skip(1) {
+        if r.server_heap > first.server_heap + HEAP_SLACK {
+            return Err(format!(
+                "the server's live heap grew from {} B after round 1 to {} B after round {}",
+                first.server_heap,
+                r.server_heap,
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }

@@ -1,9 +1,19 @@
-//! The chat server as a process of its own, for fault tests that kill and restart it.
+//! The chat server as a process of its own, for fault tests that kill and restart it and for
+//! the soak.
 //!
 //! `chat-server <port>` binds `127.0.0.1:<port>` (0 picks one), serves WebSocket and HTTP, and
-//! prints `READY ws://127.0.0.1:<port> pid=<pid>`. It exits when its standard input closes.
+//! prints `READY ws://127.0.0.1:<port> pid=<pid>`. A line `heap` on its standard input prints
+//! `HEAP <bytes>`: its live heap (bytes allocated and not freed, from a counting allocator),
+//! which, unlike the resident size, does not depend on what the allocator keeps for reuse. It
+//! exits when its standard input closes.
 
-use tokio::io::AsyncReadExt;
+use std::alloc::System;
+
+use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,8 +32,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         server.local_addr(),
         std::process::id()
     );
-    let mut sink = Vec::new();
-    let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    let mut commands = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(command)) = commands.next_line().await {
+        if command.trim() == "heap" {
+            let stats = GLOBAL.stats();
+            println!(
+                "HEAP {}",
+                stats.bytes_allocated as i64 - stats.bytes_deallocated as i64
+            );
+        }
+    }
     server.stop().await;
     Ok(())
 }
