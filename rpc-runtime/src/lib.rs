@@ -40,6 +40,7 @@ mod listener;
 mod server;
 mod service;
 mod validate;
+mod ws_link;
 mod ws_util;
 
 pub use client::http::{HttpClient, HttpClientOptions};

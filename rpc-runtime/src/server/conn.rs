@@ -2,11 +2,8 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use tokio::sync::{mpsc, Notify, TryAcquireError};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::core::ServerCore;
@@ -14,7 +11,7 @@ use super::flows::ConnDataEvent;
 use super::ServerOptions;
 use crate::error::TsrpcError;
 use crate::service::Message;
-use crate::ws_util::truncate_reason;
+use crate::ws_link::{Limits, Link, SendError};
 
 /// Which transport a connection is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,81 +27,25 @@ pub enum ConnType {
 /// `queue_full_timeout` (a client that does not read).
 pub const SEND_QUEUE_FULL_REASON: &str = "Send queue full: the client does not read fast enough";
 
-/// Signals between a WebSocket connection's reader, its writer and `close()`, and the
-/// connection's send budget.
-///
-/// The budget: frames of `send_msg` and API returns take one permit of the send window
-/// (`send_queue` frames) and as many of the byte budget as they are long (`max_queued_bytes`; a
-/// longer frame takes the whole budget, so it is admitted only into a queue with no such frame
-/// in it). Broadcasts and control frames never wait: they are refused when the queue holds
-/// `queue_cap` frames or, unless it is empty, would pass `broadcast_byte_cap` bytes. The writer
-/// gives everything back, a batch at a time, once the frames are written.
-#[derive(Debug)]
-pub(crate) struct WsSignals {
-    /// Permits for API calls running at once on this connection.
-    pub(crate) calls: Arc<tokio::sync::Semaphore>,
-    /// Permits for frames queued by `send_msg` and returns (the send window). A sender forgets
-    /// its permit; the writer gives them back, a batch at a time, once the frames are written.
-    pub(crate) window: tokio::sync::Semaphore,
-    /// Permits for the bytes of frames queued by `send_msg` and returns (the byte budget).
-    pub(crate) bytes: tokio::sync::Semaphore,
-    /// The byte budget's size (at most `u32::MAX`, the most one acquire takes).
-    byte_budget: u32,
-    /// How long a sender may wait for room before the connection is closed.
-    queue_full_timeout: Duration,
-    /// Frames in the queue, of every kind (the writer subtracts a batch at a time).
-    pub(crate) queued: AtomicUsize,
-    /// Bytes of the frames in the queue, of every kind, until written.
-    pub(crate) queued_bytes: AtomicUsize,
-    /// The most frames the queue holds for frames that do not wait (broadcasts, pings).
-    pub(crate) queue_cap: usize,
-    /// The most bytes the queue holds for frames that do not wait (unless it is empty).
-    broadcast_byte_cap: usize,
-    /// Batches the writer has written: read by the reader's ping timer to see whether a peer
-    /// that does not answer still takes what is sent to it.
-    pub(crate) written: AtomicU64,
-    /// The close frame to send, set once.
-    pub(crate) close: Mutex<Option<(u16, String)>>,
-    /// Set with `close` (checked on every send without taking its lock).
-    pub(crate) close_requested: AtomicBool,
-    /// Wakes the writer to send the close frame.
-    pub(crate) close_now: Notify,
-    /// The reader finished (peer closed, error, or terminated).
-    pub(crate) finished: Notify,
-    /// The writer gave up waiting for the peer's close: the reader must stop.
-    pub(crate) terminate: Notify,
-    /// Set with `terminate` (checked per frame without polling it).
-    pub(crate) terminated: AtomicBool,
-    /// Set once the reader finished.
-    pub(crate) closed: AtomicBool,
-}
-
-/// A queued frame, with what it holds of the connection's send budget (given back once it is
-/// written).
-#[derive(Debug)]
-pub(crate) struct Outbound {
-    pub(crate) msg: WsMessage,
-    /// Its length, counted in `queued_bytes`.
-    pub(crate) len: usize,
-    /// Permits of the send window it took (1 for `send_msg` and API returns, else 0).
-    pub(crate) window: usize,
-    /// Permits of the byte budget it took (0 for broadcasts and control frames).
-    pub(crate) bytes: u32,
-}
-
-/// Why a frame that does not wait was not queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum QueueError {
-    /// The queue is full: the peer does not read fast enough.
-    Full,
-    /// The connection is closed (or is HTTP, which cannot push).
-    Closed,
+/// The send budget of a server's WebSocket connection, from its options: `send_msg` and API
+/// returns wait for room in `send_queue` frames and `max_queued_bytes` bytes (up to
+/// `queue_full_timeout`); broadcasts and control frames never wait, and are refused past
+/// `send_queue + broadcast_slack` frames or twice `max_queued_bytes` bytes.
+pub(crate) fn link_limits(options: &ServerOptions) -> Limits {
+    let window = options.send_queue.max(1);
+    Limits {
+        window,
+        window_bytes: options.max_queued_bytes,
+        max_frames: window.saturating_add(options.broadcast_slack),
+        max_bytes: options.max_queued_bytes.saturating_mul(2),
+        full_timeout: Some(options.queue_full_timeout),
+    }
 }
 
 pub(crate) enum ConnKind {
     Ws {
-        tx: mpsc::UnboundedSender<Outbound>,
-        signals: Arc<WsSignals>,
+        /// The send side: queue, writer, close handshake.
+        link: Arc<Link>,
     },
     Http {
         close_reason: Mutex<Option<String>>,
@@ -142,113 +83,6 @@ impl PartialEq for Connection {
 }
 impl Eq for Connection {}
 
-impl WsSignals {
-    /// Tells the reader to stop (the writer gave up on the socket).
-    pub(crate) fn terminate(&self) {
-        self.terminated.store(true, Ordering::Release);
-        self.terminate.notify_one();
-    }
-
-    /// The signals and send budget of a new connection, sized by the server's options.
-    pub(crate) fn new(options: &ServerOptions) -> Self {
-        let send_queue = options.send_queue.max(1);
-        let byte_budget = options.max_queued_bytes.clamp(1, u32::MAX as usize);
-        WsSignals {
-            calls: Arc::new(tokio::sync::Semaphore::new(
-                options.max_pending_calls.max(1),
-            )),
-            window: tokio::sync::Semaphore::new(send_queue),
-            bytes: tokio::sync::Semaphore::new(byte_budget),
-            byte_budget: byte_budget as u32,
-            queue_full_timeout: options.queue_full_timeout,
-            queued: AtomicUsize::new(0),
-            queued_bytes: AtomicUsize::new(0),
-            queue_cap: send_queue.saturating_add(options.broadcast_slack),
-            broadcast_byte_cap: byte_budget.saturating_mul(2),
-            written: AtomicU64::new(0),
-            close: Mutex::new(None),
-            close_requested: AtomicBool::new(false),
-            close_now: Notify::new(),
-            finished: Notify::new(),
-            terminate: Notify::new(),
-            terminated: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
-        }
-    }
-
-    /// Gives back what a written batch held of the send budget.
-    pub(crate) fn written(&self, frames: usize, bytes: usize, window: usize, byte_permits: usize) {
-        self.queued.fetch_sub(frames, Ordering::Relaxed);
-        self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
-        self.window.add_permits(window);
-        self.bytes.add_permits(byte_permits);
-        self.written.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Nothing more will be written: senders waiting for room, or sending later, fail.
-    pub(crate) fn close_budget(&self) {
-        self.window.close();
-        self.bytes.close();
-    }
-
-    /// Takes room for a `len`-byte frame of `send_msg` or an API return: one permit of the
-    /// send window and `len` bytes of the byte budget (all of it for a longer frame). Waits
-    /// while the queue is full, up to `queue_full_timeout`. Returns the byte permits taken.
-    async fn reserve(&self, len: usize) -> Result<u32, ReserveError> {
-        let want = len.min(self.byte_budget as usize) as u32;
-        match self.window.try_acquire() {
-            Ok(w) => match self.bytes.try_acquire_many(want) {
-                Ok(b) => {
-                    w.forget();
-                    b.forget();
-                    return Ok(want);
-                }
-                Err(TryAcquireError::Closed) => return Err(ReserveError::Closed),
-                Err(TryAcquireError::NoPermits) => drop(w),
-            },
-            Err(TryAcquireError::Closed) => return Err(ReserveError::Closed),
-            Err(TryAcquireError::NoPermits) => {}
-        }
-        // The queue is full: wait for the writer (permits are given back if this times out).
-        let room = async {
-            let w = self.window.acquire().await.ok()?;
-            let b = self.bytes.acquire_many(want).await.ok()?;
-            w.forget();
-            b.forget();
-            Some(want)
-        };
-        match tokio::time::timeout(self.queue_full_timeout, room).await {
-            Ok(Some(want)) => Ok(want),
-            Ok(None) => Err(ReserveError::Closed),
-            Err(_) => Err(ReserveError::TimedOut),
-        }
-    }
-
-    /// Counts a frame that does not wait (a broadcast or a control frame) into the queue, or
-    /// refuses it when the queue is full.
-    fn admit(&self, len: usize) -> Result<(), QueueError> {
-        if self.queued.fetch_add(1, Ordering::Relaxed) >= self.queue_cap {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-            return Err(QueueError::Full);
-        }
-        let before = self.queued_bytes.fetch_add(len, Ordering::Relaxed);
-        if before > 0 && before.saturating_add(len) > self.broadcast_byte_cap {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-            self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
-            return Err(QueueError::Full);
-        }
-        Ok(())
-    }
-}
-
-/// Why [`WsSignals::reserve`] found no room.
-enum ReserveError {
-    /// The connection closed meanwhile.
-    Closed,
-    /// The queue stayed full for `queue_full_timeout`.
-    TimedOut,
-}
-
 impl Connection {
     /// A number unique among this server's connections.
     pub fn id(&self) -> u64 {
@@ -283,10 +117,7 @@ impl Connection {
     /// True once the connection is closed or closing.
     pub fn is_closed(&self) -> bool {
         match &self.inner.kind {
-            ConnKind::Ws { signals, .. } => {
-                signals.closed.load(Ordering::Acquire)
-                    || signals.close_requested.load(Ordering::Acquire)
-            }
+            ConnKind::Ws { link, .. } => link.is_closing(),
             ConnKind::Http { .. } => false,
         }
     }
@@ -322,9 +153,9 @@ impl Connection {
 
     /// Queues a text frame through the `pre_send_data` flow, waiting for space.
     pub(crate) async fn send_text(&self, text: String) -> Result<(), TsrpcError> {
-        let ConnKind::Ws { tx, .. } = &self.inner.kind else {
+        if !matches!(self.inner.kind, ConnKind::Ws { .. }) {
             return Err(TsrpcError::server("Short connection cannot sendMsg"));
-        };
+        }
         if self.is_closed() {
             return Err(
                 TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN)
@@ -343,55 +174,35 @@ impl Connection {
                 None => return Err(TsrpcError::cancelled("pre_send_data flow")),
             }
         };
-        let ConnKind::Ws { signals, .. } = &self.inner.kind else {
+        let ConnKind::Ws { link, .. } = &self.inner.kind else {
             unreachable!("checked above")
         };
-        let lost =
-            || TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN);
-        // Wait for room in the send window and the byte budget (backpressure). The writer
-        // closes the budget when it stops, so a waiting sender always wakes; a queue that stays
-        // full closes the connection. What is taken goes back once written.
-        let len = text.len();
-        let bytes = match signals.reserve(len).await {
-            Ok(bytes) => bytes,
-            Err(ReserveError::Closed) => return Err(lost()),
-            Err(ReserveError::TimedOut) => {
+        // Waits for room in the send budget (backpressure); a queue that stays full closes the
+        // connection.
+        match link.send(WsMessage::text(text)).await {
+            Ok(()) => Ok(()),
+            Err(SendError::TimedOut) => {
                 tracing::warn!(
                     "connection {} closed: send queue full for {:?}",
                     self.inner.id,
-                    signals.queue_full_timeout
+                    self.inner.core.options.queue_full_timeout
                 );
                 self.close(SEND_QUEUE_FULL_REASON);
-                return Err(TsrpcError::network(SEND_QUEUE_FULL_REASON)
-                    .with_code(crate::error::codes::LOST_CONN));
+                Err(TsrpcError::network(SEND_QUEUE_FULL_REASON)
+                    .with_code(crate::error::codes::LOST_CONN))
             }
-        };
-        signals.queued.fetch_add(1, Ordering::Relaxed);
-        signals.queued_bytes.fetch_add(len, Ordering::Relaxed);
-        let frame = Outbound {
-            msg: WsMessage::text(text),
-            len,
-            window: 1,
-            bytes,
-        };
-        tx.send(frame).map_err(|_| lost())
+            Err(SendError::Closed | SendError::Full) => {
+                Err(TsrpcError::network("Connection closed")
+                    .with_code(crate::error::codes::LOST_CONN))
+            }
+        }
     }
 
     /// Queues a frame that does not wait (a broadcast, a ping, a heartbeat reply).
-    pub(crate) fn try_send_frame(&self, frame: WsMessage) -> Result<(), QueueError> {
+    pub(crate) fn try_send_frame(&self, frame: WsMessage) -> Result<(), SendError> {
         match &self.inner.kind {
-            ConnKind::Ws { tx, signals } => {
-                let len = frame.len();
-                signals.admit(len)?;
-                let frame = Outbound {
-                    msg: frame,
-                    len,
-                    window: 0,
-                    bytes: 0,
-                };
-                tx.send(frame).map_err(|_| QueueError::Closed)
-            }
-            ConnKind::Http { .. } => Err(QueueError::Closed),
+            ConnKind::Ws { link, .. } => link.try_send(frame),
+            ConnKind::Http { .. } => Err(SendError::Closed),
         }
     }
 
@@ -404,13 +215,8 @@ impl Connection {
 
     pub(crate) fn close_with(&self, code: u16, reason: String) {
         match &self.inner.kind {
-            ConnKind::Ws { signals, .. } => {
-                let mut close = signals.close.lock().unwrap_or_else(|e| e.into_inner());
-                if close.is_none() && !signals.closed.load(Ordering::Acquire) {
-                    *close = Some((code, truncate_reason(&reason).to_owned()));
-                    signals.close_requested.store(true, Ordering::Release);
-                    signals.close_now.notify_one();
-                }
+            ConnKind::Ws { link, .. } => {
+                link.close(code, &reason);
             }
             ConnKind::Http { close_reason } => {
                 *close_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
@@ -421,12 +227,7 @@ impl Connection {
     /// The reason given to `close()`, if any.
     pub(crate) fn close_reason(&self) -> Option<String> {
         match &self.inner.kind {
-            ConnKind::Ws { signals, .. } => signals
-                .close
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_ref()
-                .map(|c| c.1.clone()),
+            ConnKind::Ws { link, .. } => link.close_reason(),
             ConnKind::Http { close_reason } => close_reason
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())

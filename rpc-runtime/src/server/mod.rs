@@ -23,7 +23,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
-use self::conn::QueueError;
 pub use self::conn::{ConnType, Connection, SEND_QUEUE_FULL_REASON};
 use self::core::{ServerCore, SocketGuard};
 pub use self::flows::{
@@ -746,7 +745,7 @@ impl ServerHandle {
             if c.is_closed() {
                 continue;
             }
-            if let Err(QueueError::Full) = c.try_send_frame(frame.clone()) {
+            if let Err(crate::ws_link::SendError::Full) = c.try_send_frame(frame.clone()) {
                 tracing::warn!("connection {} closed: send queue full", c.id());
                 c.close(SEND_QUEUE_FULL_REASON);
             }

@@ -7,23 +7,22 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
+use tokio::sync::Semaphore;
 use tokio::time::{Instant, Interval};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
 
-use super::conn::{ConnKind, Connection, Outbound, WsSignals};
+use super::conn::{link_limits, ConnKind, Connection};
 use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::handler::BoxFuture;
 use crate::codec::{ServerInput, INVALID_BUFFER_REASON};
+use crate::ws_link::{spawn_writer, Link, Timing};
 use crate::ws_util::HEARTBEAT;
 
 /// The close reason when a frame is larger than `max_frame_size` (close code 1009).
@@ -166,7 +165,7 @@ impl Watchdog {
     /// be dropped: no frame from it for two ping intervals (half-open), or, even while reads
     /// are paused (`reading` false), a writer that has had frames waiting and written none for
     /// about two ping intervals (the peer reads nothing, so it cannot answer pings either).
-    async fn next(&mut self, conn: &Connection, signals: &WsSignals, reading: bool) -> bool {
+    async fn next(&mut self, conn: &Connection, link: &Link, reading: bool) -> bool {
         tokio::select! {
             // Heartbeats cannot be seen while reads are paused: no judgement then.
             _ = tick(&mut self.heartbeat_check), if reading => {
@@ -176,8 +175,8 @@ impl Watchdog {
                 false
             }
             _ = tick(&mut self.ping) => {
-                let written = signals.written.load(Ordering::Relaxed);
-                if written == self.last_written && signals.queued.load(Ordering::Relaxed) > 0 {
+                let (queued, written) = link.progress();
+                if written == self.last_written && queued > 0 {
                     let since = *self.stalled_since.get_or_insert_with(Instant::now);
                     if since.elapsed() >= self.ping_every {
                         tracing::debug!("connection {} takes nothing: dropped", conn.id());
@@ -208,22 +207,14 @@ pub(crate) async fn serve<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (sink, mut source) = ws.split();
-    let (tx, rx) = mpsc::unbounded_channel();
-    let signals = Arc::new(WsSignals::new(&core.options));
-    let conn = core.new_conn(
-        remote,
-        ip,
-        ConnKind::Ws {
-            tx,
-            signals: signals.clone(),
-        },
-    );
-    tokio::spawn(write_loop(
-        sink,
-        rx,
-        signals.clone(),
-        core.options.close_timeout,
-    ));
+    let (link, queue) = Link::new(link_limits(&core.options));
+    let timing = Timing {
+        close_timeout: core.options.close_timeout,
+        linger: core.options.close_timeout,
+    };
+    spawn_writer(link.clone(), sink, queue, timing);
+    let calls = Arc::new(Semaphore::new(core.options.max_pending_calls.max(1)));
+    let conn = core.new_conn(remote, ip, ConnKind::Ws { link: link.clone() });
     if core.stopping.load(Ordering::Acquire) {
         // A server that is stopping closes new sockets at once (TSRPC uses 1012).
         conn.close_with(1012, "Server stopped".into());
@@ -234,19 +225,19 @@ pub(crate) async fn serve<S>(
     let mut peer_reason: Option<String> = None;
 
     // One waiter for the whole loop, not one registered and dropped per frame.
-    let terminate = signals.terminate.notified();
+    let terminate = link.stopped_reading();
     tokio::pin!(terminate);
     loop {
         // The socket first: the other branches are polled when it has nothing to read (or
         // tokio's task budget runs out, every 128 reads at most); a stop is also seen per frame.
-        if signals.terminated.load(Ordering::Acquire) {
+        if link.must_stop_reading() {
             break;
         }
         let frame = tokio::select! {
             biased;
             f = source.next() => f,
             _ = &mut terminate => break,
-            gone = watchdog.next(&conn, &signals, true) => {
+            gone = watchdog.next(&conn, &link, true) => {
                 if gone {
                     break;
                 }
@@ -262,7 +253,7 @@ pub(crate) async fn serve<S>(
                 // While a frame is handled the socket is not read (backpressure: a full send
                 // queue or the call limit holds the handling); the timers still run, so a peer
                 // that takes nothing is dropped on time and its buffers freed.
-                let mut handling = std::pin::pin!(on_text(&core, &conn, &signals, text));
+                let mut handling = std::pin::pin!(on_text(&core, &conn, &calls, text));
                 let first =
                     std::future::poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
                 if first.is_pending() {
@@ -270,7 +261,7 @@ pub(crate) async fn serve<S>(
                         tokio::select! {
                             biased;
                             _ = &mut handling => break false,
-                            gone = watchdog.next(&conn, &signals, false) => if gone {
+                            gone = watchdog.next(&conn, &link, false) => if gone {
                                 break true;
                             },
                         }
@@ -318,8 +309,7 @@ pub(crate) async fn serve<S>(
         }
     }
 
-    signals.closed.store(true, Ordering::Release);
-    signals.finished.notify_one();
+    link.reader_done();
     core.unregister(conn.id());
     let reason = conn
         .close_reason()
@@ -346,14 +336,14 @@ enum Work {
 async fn on_text(
     core: &Arc<ServerCore>,
     conn: &Connection,
-    signals: &WsSignals,
+    calls: &Arc<Semaphore>,
     frame: tokio_tungstenite::tungstenite::Utf8Bytes,
 ) {
     let work = decode_text(core, conn, frame.as_str()).await;
     drop(frame);
     match work {
         Work::Done => {}
-        Work::Call(job, sn) => run_call(core, conn, signals, job, sn).await,
+        Work::Call(job, sn) => run_call(core, conn, calls, job, sn).await,
         Work::Msg(handlers) => {
             // Messages of one connection are handled in order, each awaited.
             for h in handlers {
@@ -411,7 +401,7 @@ async fn decode_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) -> W
 async fn run_call(
     core: &Arc<ServerCore>,
     conn: &Connection,
-    signals: &WsSignals,
+    calls: &Arc<Semaphore>,
     mut job: ApiJob,
     sn: u64,
 ) {
@@ -422,7 +412,6 @@ async fn run_call(
     // this reader takes the connection's permits, so one free now is still free after that
     // poll; the server's may be taken meanwhile, so a call may wait for one after its first
     // poll (at most one call per connection beyond the server's limit).
-    let calls = &signals.calls;
     let total = &core.calls_total;
     let mut permits = (None, None);
     if calls.available_permits() == 0 {
@@ -497,136 +486,4 @@ async fn send_return(conn: &Connection, frame: String, name: &str, sn: u64) {
     if let Err(e) = conn.send_text(frame).await {
         tracing::debug!("return of {name} #{sn} not sent: {e}");
     }
-}
-
-/// How the writer's first phase ended.
-enum WriterEnd {
-    /// `close()` was called (or a write got stuck past the close timeout after it was).
-    Close { stuck: bool },
-    /// The reader finished: the peer closed, vanished or sent something fatal.
-    PeerGone,
-    /// A write failed: the socket is broken.
-    Failed,
-}
-
-/// Writes queued frames (everything queued per wake-up, one flush). After `close()`: what was
-/// queued before it, then the close frame, then waits for the peer's close. Every wait is
-/// bounded: a peer that stops reading cannot hold the socket past the close timeout.
-async fn write_loop<S>(
-    mut sink: SplitSink<WebSocketStream<S>, WsMessage>,
-    mut rx: mpsc::UnboundedReceiver<Outbound>,
-    signals: Arc<WsSignals>,
-    close_timeout: Duration,
-) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    // One waiter each for the whole loop, not one registered and dropped per wake-up.
-    let close_now = signals.close_now.notified();
-    let finished = signals.finished.notified();
-    tokio::pin!(close_now, finished);
-    let end = 'run: loop {
-        let first = tokio::select! {
-            biased;
-            // A close asked for (also by the reader, on fatal input) before the peer's end.
-            _ = &mut close_now => break 'run WriterEnd::Close { stuck: false },
-            _ = &mut finished => break 'run WriterEnd::PeerGone,
-            item = rx.recv() => match item {
-                Some(first) => first,
-                None => break 'run WriterEnd::Close { stuck: false },
-            },
-        };
-        let batch = write_batch(&mut sink, first, &mut rx, &signals);
-        tokio::pin!(batch);
-        // A peer that does not read holds this write: the reader ending, or a close, bounds it.
-        let ok = tokio::select! {
-            biased;
-            ok = &mut batch => ok,
-            _ = &mut close_now => {
-                match tokio::time::timeout(close_timeout, &mut batch).await {
-                    Ok(true) => break 'run WriterEnd::Close { stuck: false },
-                    Ok(false) => break 'run WriterEnd::Failed,
-                    Err(_) => break 'run WriterEnd::Close { stuck: true },
-                }
-            }
-            _ = &mut finished => break 'run WriterEnd::PeerGone,
-        };
-        if !ok {
-            break WriterEnd::Failed;
-        }
-    };
-    // Every way out of the loop comes here: nothing more is queued, and senders waiting for
-    // room, or sending later, get an error.
-    signals.close_budget();
-    rx.close();
-    match end {
-        WriterEnd::PeerGone => {
-            // Answer the peer's close frame, if it is still there to read it.
-            let _ = tokio::time::timeout(close_timeout, sink.close()).await;
-            return;
-        }
-        WriterEnd::Failed | WriterEnd::Close { stuck: true } => {
-            signals.terminate();
-            return;
-        }
-        WriterEnd::Close { stuck: false } => {}
-    }
-    let close = signals
-        .close
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    // What was queued before `close()` goes first (as TSRPC, whose socket sends in order),
-    // then the close frame.
-    let goodbye = async {
-        if let Ok(first) = rx.try_recv() {
-            if !write_batch(&mut sink, first, &mut rx, &signals).await {
-                return false;
-            }
-        }
-        match close {
-            Some((code, reason)) => {
-                let frame = CloseFrame {
-                    code: CloseCode::from(code),
-                    reason: reason.into(),
-                };
-                sink.send(WsMessage::Close(Some(frame))).await.is_ok()
-            }
-            None => true,
-        }
-    };
-    let sent = matches!(tokio::time::timeout(close_timeout, goodbye).await, Ok(true));
-    // Wait for the peer's close (the reader then finishes), or give up and drop the socket.
-    if !sent || tokio::time::timeout(close_timeout, finished).await.is_err() {
-        signals.terminate();
-    }
-}
-
-/// Writes `first` and everything queued behind it, flushes once, and gives back what the
-/// frames held of the send budget. False when the socket failed.
-async fn write_batch<S>(
-    sink: &mut SplitSink<WebSocketStream<S>, WsMessage>,
-    first: Outbound,
-    rx: &mut mpsc::UnboundedReceiver<Outbound>,
-    signals: &WsSignals,
-) -> bool
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut frames, mut bytes, mut window, mut byte_permits) = (0, 0, 0, 0);
-    let mut next = Some(first);
-    let mut ok = true;
-    while let Some(out) = next {
-        frames += 1;
-        bytes += out.len;
-        window += out.window;
-        byte_permits += out.bytes as usize;
-        if sink.feed(out.msg).await.is_err() {
-            ok = false;
-            break;
-        }
-        next = rx.try_recv().ok();
-    }
-    ok = ok && sink.flush().await.is_ok();
-    signals.written(frames, bytes, window, byte_permits);
-    ok
 }

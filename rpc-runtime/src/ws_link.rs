@@ -1,0 +1,464 @@
+//! One WebSocket connection's send side, the same engine for clients and servers: the queue of
+//! outgoing frames with its budget, the writer task that drains it, and the close handshake
+//! with its time bounds. Each end keeps its own reader (what a frame means differs); the reader
+//! tells the [`Link`] when it is done, and stops when the link says so.
+//!
+//! The invariants, all kept here:
+//! - A frame queued by [`Link::send`] holds one permit of the frame window and its length in
+//!   bytes of the byte budget (the whole budget for a longer frame, so such a frame waits for a
+//!   queue with nothing else in it) until the writer has written it; the writer gives them back
+//!   a batch at a time. A sender waits for room, up to `Limits::full_timeout`.
+//! - A frame that must not wait ([`Link::try_send`]: broadcasts, control frames) is refused
+//!   when the queue holds `Limits::max_frames` frames or, unless it is empty, when it would pass
+//!   `Limits::max_bytes` bytes.
+//! - Frames queued before [`Link::close`] are written before the close frame.
+//! - Every wait of the writer is bounded: after a close, writing what was queued and the close
+//!   frame takes at most `Timing::close_timeout`, and so does waiting for the peer's close; once
+//!   the reader is done (or the link is aborted), a write in progress and the answer to the
+//!   peer's close get `Timing::linger`. Then the socket is dropped.
+//! - When the writer stops, the budget is closed: every sender waiting for room, and every later
+//!   one, fails with [`SendError::Closed`].
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::stream::SplitSink;
+use futures_util::SinkExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, Notify, Semaphore, TryAcquireError};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::WebSocketStream;
+
+/// The budget of a link's send queue.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Frames [`Link::send`] may have queued (the frame window).
+    pub(crate) window: usize,
+    /// Bytes [`Link::send`] may have queued (the byte budget; at most `u32::MAX` is used).
+    pub(crate) window_bytes: usize,
+    /// Frames the queue may hold in all before [`Link::try_send`] refuses one.
+    pub(crate) max_frames: usize,
+    /// Bytes the queue may hold in all before [`Link::try_send`] refuses one (unless empty).
+    pub(crate) max_bytes: usize,
+    /// How long [`Link::send`] waits for room (`None`: as long as the link is open).
+    pub(crate) full_timeout: Option<Duration>,
+}
+
+/// The time bounds of a link's close.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    /// After [`Link::close`]: to write what was queued and the close frame, and then to wait
+    /// for the reader to be done (the peer's close).
+    pub(crate) close_timeout: Duration,
+    /// Once the reader is done or the link aborted: for a write in progress and the answer to
+    /// the peer's close.
+    pub(crate) linger: Duration,
+}
+
+/// Why a frame was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum SendError {
+    /// The link is closed: the writer has stopped.
+    #[error("the connection is closed")]
+    Closed,
+    /// [`Link::send`] waited `Limits::full_timeout` for room: the peer does not read.
+    #[error("the send queue stayed full")]
+    TimedOut,
+    /// [`Link::try_send`] found the queue full.
+    #[error("the send queue is full")]
+    Full,
+}
+
+/// A queued frame, with what it holds of the budget until it is written.
+#[derive(Debug)]
+pub(crate) struct Outbound {
+    msg: WsMessage,
+    /// Its length, counted in `queued_bytes`.
+    len: usize,
+    /// Permits of the frame window it holds (1 for [`Link::send`], else 0).
+    window: usize,
+    /// Permits of the byte budget it holds (0 for [`Link::try_send`]).
+    bytes: u32,
+}
+
+/// The receiving end of a link's queue, for its writer.
+#[derive(Debug)]
+pub(crate) struct Queue(mpsc::UnboundedReceiver<Outbound>);
+
+/// A flag with a waiter: set once, seen by a load or awaited.
+#[derive(Debug, Default)]
+struct Signal {
+    set: AtomicBool,
+    notify: Notify,
+}
+
+impl Signal {
+    fn raise(&self) {
+        self.set.store(true, Ordering::Release);
+        // Wakes every waiter registered before the flag was set; later ones see the flag.
+        self.notify.notify_waiters();
+    }
+    fn is_set(&self) -> bool {
+        self.set.load(Ordering::Acquire)
+    }
+    /// Resolves once raised. Made once and kept pinned by a loop, it stays registered (one
+    /// waiter for the loop, not one per wake-up).
+    async fn wait(&self) {
+        let notified = self.notify.notified();
+        if self.is_set() {
+            return;
+        }
+        notified.await;
+    }
+}
+
+/// The shared state of one WebSocket connection's send side: cheap to share (`Arc`), used by
+/// its senders, its reader and its writer.
+#[derive(Debug)]
+pub(crate) struct Link {
+    tx: mpsc::UnboundedSender<Outbound>,
+    window: Semaphore,
+    bytes: Semaphore,
+    /// The byte budget (`Limits::window_bytes`, at most `u32::MAX`).
+    byte_budget: u32,
+    limits: Limits,
+    /// Frames and bytes in the queue, of every kind, until written.
+    queued: AtomicUsize,
+    queued_bytes: AtomicUsize,
+    /// Batches the writer has written (a peer that takes nothing stops it).
+    written: AtomicU64,
+    /// The close frame to send, set once.
+    close: Mutex<Option<(u16, String)>>,
+    /// A close was asked for: the writer sends what was queued, then the close frame.
+    close_requested: Signal,
+    /// The connection is over: the reader is done (the peer closed, vanished or sent something
+    /// fatal), or the link was aborted.
+    over: Signal,
+    /// The reader must stop: the writer gave up on the socket, or the link was aborted.
+    stop_reading: Signal,
+}
+
+impl Link {
+    /// A new link and the queue its writer drains ([`spawn_writer`]).
+    pub(crate) fn new(limits: Limits) -> (Arc<Link>, Queue) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let byte_budget = limits.window_bytes.clamp(1, u32::MAX as usize);
+        let link = Link {
+            tx,
+            window: Semaphore::new(limits.window.max(1)),
+            bytes: Semaphore::new(byte_budget),
+            byte_budget: byte_budget as u32,
+            limits,
+            queued: AtomicUsize::new(0),
+            queued_bytes: AtomicUsize::new(0),
+            written: AtomicU64::new(0),
+            close: Mutex::new(None),
+            close_requested: Signal::default(),
+            over: Signal::default(),
+            stop_reading: Signal::default(),
+        };
+        (Arc::new(link), Queue(rx))
+    }
+
+    /// Queues a frame, waiting for room in the frame window and the byte budget (up to
+    /// `Limits::full_timeout`).
+    pub(crate) async fn send(&self, msg: WsMessage) -> Result<(), SendError> {
+        let len = msg.len();
+        let bytes = self.reserve(len).await?;
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        let out = Outbound {
+            msg,
+            len,
+            window: 1,
+            bytes,
+        };
+        self.tx.send(out).map_err(|_| SendError::Closed)
+    }
+
+    /// Takes room for a `len`-byte frame; returns the byte permits taken.
+    async fn reserve(&self, len: usize) -> Result<u32, SendError> {
+        let want = len.min(self.byte_budget as usize) as u32;
+        match self.window.try_acquire() {
+            Ok(w) => match self.bytes.try_acquire_many(want) {
+                Ok(b) => {
+                    w.forget();
+                    b.forget();
+                    return Ok(want);
+                }
+                Err(TryAcquireError::Closed) => return Err(SendError::Closed),
+                Err(TryAcquireError::NoPermits) => drop(w),
+            },
+            Err(TryAcquireError::Closed) => return Err(SendError::Closed),
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        // The queue is full: wait for the writer (what was taken goes back if this times out).
+        let room = async {
+            let w = self.window.acquire().await.map_err(|_| SendError::Closed)?;
+            let b = self
+                .bytes
+                .acquire_many(want)
+                .await
+                .map_err(|_| SendError::Closed)?;
+            w.forget();
+            b.forget();
+            Ok(want)
+        };
+        match self.limits.full_timeout {
+            None => room.await,
+            Some(t) => tokio::time::timeout(t, room)
+                .await
+                .unwrap_or(Err(SendError::TimedOut)),
+        }
+    }
+
+    /// Queues a frame that must not wait, or refuses it when the queue is full.
+    pub(crate) fn try_send(&self, msg: WsMessage) -> Result<(), SendError> {
+        let len = msg.len();
+        if self.queued.fetch_add(1, Ordering::Relaxed) >= self.limits.max_frames {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(SendError::Full);
+        }
+        let before = self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+        if before > 0 && before.saturating_add(len) > self.limits.max_bytes {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            self.queued_bytes.fetch_sub(len, Ordering::Relaxed);
+            return Err(SendError::Full);
+        }
+        let out = Outbound {
+            msg,
+            len,
+            window: 0,
+            bytes: 0,
+        };
+        self.tx.send(out).map_err(|_| SendError::Closed)
+    }
+
+    /// Asks for the close handshake with this code and reason: what was queued goes first, then
+    /// the close frame. Only the first close counts (and none once the connection is over);
+    /// true when this one did.
+    pub(crate) fn close(&self, code: u16, reason: &str) -> bool {
+        let mut close = self.close.lock().unwrap_or_else(|e| e.into_inner());
+        if close.is_some() || self.over.is_set() {
+            return false;
+        }
+        *close = Some((code, crate::ws_util::truncate_reason(reason).to_owned()));
+        self.close_requested.raise();
+        true
+    }
+
+    /// The reason given to [`close`](Self::close), if any.
+    pub(crate) fn close_reason(&self) -> Option<String> {
+        let close = self.close.lock().unwrap_or_else(|e| e.into_inner());
+        close.as_ref().map(|(_, reason)| reason.clone())
+    }
+
+    /// True once a close was asked for or the connection is over.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.close_requested.is_set() || self.over.is_set()
+    }
+
+    /// True once the connection is over (the reader is done, or the link was aborted).
+    pub(crate) fn is_over(&self) -> bool {
+        self.over.is_set()
+    }
+
+    /// The reader is done: the writer answers the peer's close (within the linger) and stops.
+    pub(crate) fn reader_done(&self) {
+        self.over.raise();
+    }
+
+    /// The connection is over for this end: the reader must stop, and the writer finishes a
+    /// write in progress (within the linger) and drops the socket.
+    pub(crate) fn abort(&self) {
+        self.over.raise();
+        self.stop_reading.raise();
+    }
+
+    /// True once the reader must stop (checked per frame).
+    pub(crate) fn must_stop_reading(&self) -> bool {
+        self.stop_reading.is_set()
+    }
+
+    /// Resolves when the reader must stop.
+    pub(crate) async fn stopped_reading(&self) {
+        self.stop_reading.wait().await
+    }
+
+    /// Frames in the queue and batches written so far: a peer that takes nothing leaves frames
+    /// queued while the count stands still.
+    pub(crate) fn progress(&self) -> (usize, u64) {
+        (
+            self.queued.load(Ordering::Relaxed),
+            self.written.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Gives back what a written batch held of the budget.
+    fn written(&self, frames: usize, bytes: usize, window: usize, byte_permits: usize) {
+        self.queued.fetch_sub(frames, Ordering::Relaxed);
+        self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+        self.window.add_permits(window);
+        self.bytes.add_permits(byte_permits);
+        self.written.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Nothing more will be written: senders waiting for room, or sending later, fail.
+    fn close_budget(&self) {
+        self.window.close();
+        self.bytes.close();
+    }
+}
+
+type Sink<S> = SplitSink<WebSocketStream<S>, WsMessage>;
+
+/// Starts the writer of `link`: it drains `queue` into `sink` until the connection ends.
+pub(crate) fn spawn_writer<S>(link: Arc<Link>, sink: Sink<S>, queue: Queue, timing: Timing)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(write_loop(link, sink, queue.0, timing));
+}
+
+/// How the writer's first phase ended.
+enum WriterEnd {
+    /// A close was asked for (`stuck`: a write held it past the close timeout).
+    Close { stuck: bool },
+    /// The connection is over (the reader is done, or the link was aborted).
+    Over,
+    /// A write failed: the socket is broken.
+    Failed,
+}
+
+/// Writes queued frames (everything queued per wake-up, one flush). After a close: what was
+/// queued before it, then the close frame, then waits for the reader to be done. Every wait is
+/// bounded (see the module doc).
+async fn write_loop<S>(
+    link: Arc<Link>,
+    mut sink: Sink<S>,
+    mut rx: mpsc::UnboundedReceiver<Outbound>,
+    timing: Timing,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    // One waiter each for the whole loop, not one registered and dropped per wake-up.
+    let close_requested = link.close_requested.wait();
+    let over = link.over.wait();
+    tokio::pin!(close_requested, over);
+    let end = 'run: loop {
+        let first = tokio::select! {
+            biased;
+            _ = &mut close_requested => break 'run WriterEnd::Close { stuck: false },
+            _ = &mut over => break 'run WriterEnd::Over,
+            item = rx.recv() => match item {
+                Some(first) => first,
+                None => break 'run WriterEnd::Close { stuck: false },
+            },
+        };
+        let batch = write_batch(&mut sink, first, &mut rx, &link);
+        tokio::pin!(batch);
+        // A peer that does not read holds this write: a close or the end of the connection
+        // bounds it.
+        let ok = tokio::select! {
+            biased;
+            ok = &mut batch => ok,
+            _ = &mut close_requested => {
+                match tokio::time::timeout(timing.close_timeout, &mut batch).await {
+                    Ok(true) => break 'run WriterEnd::Close { stuck: false },
+                    Ok(false) => break 'run WriterEnd::Failed,
+                    Err(_) => break 'run WriterEnd::Close { stuck: true },
+                }
+            }
+            _ = &mut over => {
+                let _ = tokio::time::timeout(timing.linger, &mut batch).await;
+                break 'run WriterEnd::Over;
+            }
+        };
+        if !ok {
+            break WriterEnd::Failed;
+        }
+    };
+    // Every way out comes here: nothing more is queued, waiting senders fail.
+    link.close_budget();
+    rx.close();
+    match end {
+        WriterEnd::Over => {
+            // Answer the peer's close (tungstenite queued the answer), if it still reads.
+            let _ = tokio::time::timeout(timing.linger, sink.close()).await;
+            return;
+        }
+        WriterEnd::Failed | WriterEnd::Close { stuck: true } => {
+            link.stop_reading.raise();
+            return;
+        }
+        WriterEnd::Close { stuck: false } => {}
+    }
+    let close = link.close.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    // What was queued before the close goes first, then the close frame.
+    let goodbye = async {
+        if let Ok(first) = rx.try_recv() {
+            if !write_batch(&mut sink, first, &mut rx, &link).await {
+                return false;
+            }
+        }
+        match close {
+            Some((code, reason)) => {
+                let frame = CloseFrame {
+                    code: CloseCode::from(code),
+                    reason: reason.into(),
+                };
+                sink.send(WsMessage::Close(Some(frame))).await.is_ok()
+            }
+            None => true,
+        }
+    };
+    let sent = matches!(
+        tokio::time::timeout(timing.close_timeout, goodbye).await,
+        Ok(true)
+    );
+    // Wait for the peer's close (the reader is then done), or give up and drop the socket.
+    if !sent
+        || tokio::time::timeout(timing.close_timeout, over)
+            .await
+            .is_err()
+    {
+        link.stop_reading.raise();
+    }
+}
+
+/// Writes `first` and everything queued behind it, flushes once, and gives back what the
+/// frames held of the budget. False when the socket failed.
+async fn write_batch<S>(
+    sink: &mut Sink<S>,
+    first: Outbound,
+    rx: &mut mpsc::UnboundedReceiver<Outbound>,
+    link: &Link,
+) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut frames, mut bytes, mut window, mut byte_permits) = (0, 0, 0, 0);
+    let mut next = Some(first);
+    let mut ok = true;
+    while let Some(out) = next {
+        frames += 1;
+        bytes += out.len;
+        window += out.window;
+        byte_permits += out.bytes as usize;
+        if sink.feed(out.msg).await.is_err() {
+            ok = false;
+            break;
+        }
+        next = rx.try_recv().ok();
+    }
+    ok = ok && sink.flush().await.is_ok();
+    link.written(frames, bytes, window, byte_permits);
+    ok
+}
+
+#[cfg(test)]
+#[path = "ws_link_tests.rs"]
+mod tests;
