@@ -261,11 +261,6 @@ impl Link {
         self.close_requested.is_set() || self.over.is_set()
     }
 
-    /// True once the connection is over (the reader is done, or the link was aborted).
-    pub(crate) fn is_over(&self) -> bool {
-        self.over.is_set()
-    }
-
     /// The reader is done: the writer answers the peer's close (within the linger) and stops.
     pub(crate) fn reader_done(&self) {
         self.over.raise();

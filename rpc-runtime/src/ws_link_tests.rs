@@ -216,7 +216,7 @@ async fn when_the_reader_is_done_senders_fail() {
     });
     tokio::time::sleep(Duration::from_millis(20)).await;
     link.reader_done();
-    assert!(link.is_over() && link.is_closing());
+    assert!(link.is_closing());
     assert!(
         !link.close(1000, "late"),
         "no close once the connection is over"

@@ -5,13 +5,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use regex::Regex;
-use tokio::sync::{mpsc, watch, Notify, Semaphore, TryAcquireError};
+use tokio::sync::{watch, Notify};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::core::{ClientCore, Transport};
@@ -21,6 +20,7 @@ use crate::codec::{Codec, ServerOutput};
 use crate::error::{codes, ApiReturn, TsrpcError};
 use crate::listener::{ListenerHandle, Listeners};
 use crate::service::{Message, MsgEnum};
+use crate::ws_link::{spawn_writer, Limits, Link, Timing};
 use crate::ws_util::{truncate_reason, HEARTBEAT};
 
 /// Client heartbeat: a binary `00` ping every `interval`; no pong within `timeout` closes the
@@ -127,23 +127,16 @@ pub enum WsStatus {
 type MsgHandler = Arc<dyn Fn(&str, &str, bool) -> bool + Send + Sync>;
 type ConnectResult = Option<Result<(), TsrpcError>>;
 
-enum Outgoing {
-    Frame(WsMessage),
-    Close(u16, String),
-}
-
 /// One live socket.
 struct Live {
     gen: u64,
-    tx: mpsc::UnboundedSender<Outgoing>,
-    /// Frames that may wait in the queue (`send_queue`): a sender forgets its permit, the
-    /// writer gives them back a batch at a time once written, and closes it when it stops.
-    window: Arc<Semaphore>,
+    /// The send side: queue (`send_queue` frames), writer, close handshake.
+    link: Arc<Link>,
     manual: AtomicBool,
     pong: Notify,
+    /// Set once the client left this connection (`on_close`): the sweeper, the heartbeat and
+    /// a `connect()` waiting for a `disconnect()` watch it.
     closed: watch::Sender<bool>,
-    /// Set with `closed` (read per frame without its lock).
-    is_closed: AtomicBool,
 }
 
 struct State {
@@ -373,16 +366,26 @@ impl WsClient {
             .map_err(|_| fail("connect timeout".into()))?
             .map_err(refused)?;
         let (sink, source) = stream.split();
-        let (tx, rx) = mpsc::unbounded_channel();
-        let window = Arc::new(Semaphore::new(self.inner.options.send_queue.max(1)));
+        let (link, queue) = Link::new(Limits {
+            window: self.inner.options.send_queue.max(1),
+            window_bytes: usize::MAX,
+            max_frames: usize::MAX,
+            max_bytes: usize::MAX,
+            full_timeout: None,
+        });
+        let linger = self.inner.options.close_linger;
+        // The wait for the server's close after ours is longer than `disconnect()`'s own, which
+        // decides how a close that gets no answer ends.
+        let timing = Timing {
+            close_timeout: DISCONNECT_WAIT + linger,
+            linger,
+        };
         let live = Arc::new(Live {
             gen,
-            tx,
-            window: window.clone(),
+            link: link.clone(),
             manual: AtomicBool::new(false),
             pong: Notify::new(),
             closed: watch::Sender::new(false),
-            is_closed: AtomicBool::new(false),
         });
         {
             let mut st = self.inner.lock_state();
@@ -393,13 +396,7 @@ impl WsClient {
             st.status = WsStatus::Opened;
             st.live = Some(live.clone());
         }
-        tokio::spawn(write_loop(
-            sink,
-            rx,
-            window,
-            live.closed.subscribe(),
-            self.inner.options.close_linger,
-        ));
+        spawn_writer(link, sink, queue, timing);
         tokio::spawn(self.clone().read_loop(source, live.clone()));
         // Call timeouts: calls are pending only while connected (`on_close` fails them).
         let client = self.clone();
@@ -452,9 +449,9 @@ impl WsClient {
         };
         live.manual.store(true, Ordering::SeqCst);
         let reason = truncate_reason(reason).to_owned();
-        let _ = live.tx.send(Outgoing::Close(code, reason.clone()));
+        live.link.close(code, &reason);
         let mut closed = live.closed.subscribe();
-        let done = tokio::time::timeout(Duration::from_secs(1), wait_closed(&mut closed)).await;
+        let done = tokio::time::timeout(DISCONNECT_WAIT, wait_closed(&mut closed)).await;
         if done.is_err() {
             self.on_close(
                 &live,
@@ -481,7 +478,7 @@ impl WsClient {
                 st.status = WsStatus::Closed;
             }
         }
-        live.is_closed.store(true, Ordering::Release);
+        live.link.abort();
         live.closed.send_replace(true);
         self.inner.core.fail_all(|| TsrpcError::lost_conn(&reason));
         let ev = DisconnectEvent {
@@ -504,16 +501,15 @@ impl WsClient {
         let mut reason = String::new();
         // True once the server's close frame (or its answer to ours) came.
         let mut close_frame = false;
-        let mut closed_rx = live.closed.subscribe();
         // One waiter for the whole loop, not one registered and dropped per frame.
-        let closed = wait_closed(&mut closed_rx);
+        let closed = live.link.stopped_reading();
         tokio::pin!(closed);
         // API returns handled since the socket last had nothing to read.
         let mut returns = 0;
         loop {
             // The socket first: the close signal is polled only when there is nothing to read
             // (polling it costs more than a frame's dispatch), and checked by a flag per frame.
-            if live.is_closed.load(Ordering::Acquire) {
+            if live.link.must_stop_reading() {
                 break;
             }
             let frame = tokio::select! {
@@ -567,7 +563,7 @@ impl WsClient {
         }
         // After a close frame from the server this answers it: tungstenite has queued the
         // answer (the server's code), which the writer's close flushes.
-        let _ = live.tx.send(Outgoing::Close(1000, String::new()));
+        live.link.close(1000, "");
         if close_frame {
             // The server ends the TCP connection (RFC 6455 7.1.1); give it `close_linger`, then
             // drop this half (the writer drops the other once its close is written). Reading
@@ -688,7 +684,7 @@ impl WsClient {
                 _ = wait_closed(&mut closed) => return,
                 r = tokio::time::timeout(hb.timeout, live.pong.notified()) => {
                     if r.is_err() {
-                        let _ = live.tx.send(Outgoing::Close(3000, "Heartbeat timeout".into()));
+                        live.link.close(3000, "Heartbeat timeout");
                         self.on_close(&live, "Heartbeat timeout".into()).await;
                         return;
                     }
@@ -824,16 +820,9 @@ impl WsInner {
 impl Live {
     /// Queues a frame, waiting for room in the send window.
     async fn queue(&self, frame: WsMessage) -> Result<(), TsrpcError> {
-        match self.window.try_acquire() {
-            Ok(p) => p.forget(),
-            Err(TryAcquireError::Closed) => return Err(TsrpcError::ws_not_open()),
-            Err(TryAcquireError::NoPermits) => match self.window.acquire().await {
-                Ok(p) => p.forget(),
-                Err(_) => return Err(TsrpcError::ws_not_open()),
-            },
-        }
-        self.tx
-            .send(Outgoing::Frame(frame))
+        self.link
+            .send(frame)
+            .await
             .map_err(|_| TsrpcError::ws_not_open())
     }
 }
@@ -880,6 +869,10 @@ fn http_refusal_reason(body: &[u8]) -> Option<String> {
     Some(from_json.unwrap_or_else(|| crate::ws_util::truncate_reason(text).to_owned()))
 }
 
+/// How long `disconnect()` waits for the close handshake before it closes the connection on
+/// its own side.
+const DISCONNECT_WAIT: Duration = Duration::from_secs(1);
+
 /// The default of [`WsClientOptions::close_linger`].
 const DEFAULT_CLOSE_LINGER: Duration = Duration::from_secs(1);
 
@@ -898,93 +891,6 @@ fn reply_sn(text: &str) -> Option<u64> {
 
 async fn wait_closed(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|c| *c).await;
-}
-
-type Sink = futures_util::stream::SplitSink<
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    WsMessage,
->;
-
-/// Writes queued frames, everything available per wake-up, one flush each time. Ends after a
-/// close frame, on a write error, or once the connection is closed for the client (the reader
-/// ended, or `disconnect` stopped waiting): a write in progress then gets `linger` to finish.
-async fn write_loop(
-    mut sink: Sink,
-    mut rx: mpsc::UnboundedReceiver<Outgoing>,
-    window: Arc<Semaphore>,
-    mut closed: watch::Receiver<bool>,
-    linger: Duration,
-) {
-    // However this ends, senders waiting for the window wake (and fail).
-    struct Stopped(Arc<Semaphore>);
-    impl Drop for Stopped {
-        fn drop(&mut self) {
-            self.0.close();
-        }
-    }
-    let _stopped = Stopped(window.clone());
-    let closed = wait_closed(&mut closed);
-    tokio::pin!(closed);
-    loop {
-        let first = tokio::select! {
-            biased;
-            item = rx.recv() => match item {
-                Some(first) => first,
-                None => return,
-            },
-            _ = &mut closed => return,
-        };
-        let batch = write_batch(&mut sink, first, &mut rx, &window);
-        tokio::pin!(batch);
-        // A server that does not read holds this write; a closed connection bounds it.
-        let go_on = tokio::select! {
-            biased;
-            go_on = &mut batch => go_on,
-            _ = &mut closed => {
-                let _ = tokio::time::timeout(linger, &mut batch).await;
-                return;
-            }
-        };
-        if !go_on {
-            return;
-        }
-    }
-}
-
-/// Writes `first` and everything queued behind it, flushes once and gives back the frames'
-/// window permits. False when the writer must stop (a close frame was sent, or a write failed).
-async fn write_batch(
-    sink: &mut Sink,
-    first: Outgoing,
-    rx: &mut mpsc::UnboundedReceiver<Outgoing>,
-    window: &Semaphore,
-) -> bool {
-    let mut next = Some(first);
-    let mut frames = 0;
-    while let Some(item) = next.take() {
-        match item {
-            Outgoing::Frame(m) => {
-                frames += 1;
-                if sink.feed(m).await.is_err() {
-                    return false;
-                }
-            }
-            Outgoing::Close(code, reason) => {
-                let frame = CloseFrame {
-                    code: CloseCode::from(code),
-                    reason: reason.into(),
-                };
-                let _ = sink.send(WsMessage::Close(Some(frame))).await;
-                return false;
-            }
-        }
-        next = rx.try_recv().ok();
-    }
-    if sink.flush().await.is_err() {
-        return false;
-    }
-    window.add_permits(frames);
-    true
 }
 
 #[cfg(test)]
