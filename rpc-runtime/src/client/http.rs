@@ -14,6 +14,7 @@
 //!   server's 5 s keep-alive timeout).
 //! * `pre_send_data` sees each request body, `pre_recv_data` each response body.
 
+use crate::codec::Codec;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -300,7 +301,7 @@ impl HttpInner {
 
 /// An error return in a body of any status, `httpCode` added for an unusual status.
 fn error_in_body(status: u16, body: &str) -> Option<TsrpcError> {
-    let err = crate::codec::decode_api_return(body).ok()?.err()?;
+    let err = Codec::Json.decode_api_return_body(body).ok()?.err()?;
     Some(if status == 200 || status == 500 {
         err
     } else {
@@ -328,8 +329,8 @@ impl HttpInner {
         if status != 200 && status != 500 {
             return Err(error_in_body(status, &body).unwrap_or_else(|| http_error(status)));
         }
-        match crate::codec::decode_api_return(&body) {
-            Ok(ret) => ret.map(|res| res.get().to_owned()),
+        match Codec::Json.decode_api_return_body(&body) {
+            Ok(ret) => ret.map(|res| res.text().to_owned()),
             Err(_) => Err(parse_error(status)),
         }
     }

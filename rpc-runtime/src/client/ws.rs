@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use super::core::{ClientCore, Transport};
 use super::flows::{DataEvent, DisconnectEvent, MsgEvent, PreConnectEvent};
 use super::impl_rpc_client;
-use crate::codec::{Codec, ServerOutput};
+use crate::codec::{Codec, Parse, ServerOutput};
 use crate::error::{codes, ApiReturn, TsrpcError};
 use crate::listener::{ListenerHandle, Listeners};
 use crate::service::{Message, MsgEnum};
@@ -597,37 +597,41 @@ impl WsClient {
                 None => return false,
             }
         }
-        // The usual API success is split by scanning (its `res` checked, not built).
-        if let Some((sn, res)) = crate::codec::split_api_success(text) {
-            self.inner.core.complete(sn, Ok(res.to_owned()));
-            return true;
-        }
-        if flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty() {
-            if let Some((name, body)) = crate::codec::split_msg_frame(text) {
-                if self.dispatch_unchecked(name, body) {
+        // The usual frames come split by scanning. A message's body is then unchecked: the
+        // first listener's decode is its only parse, and a body it refuses (or any, when
+        // message flows need the parsed value) is read again the full way (see `codec`).
+        let mut parse = Parse::Scan;
+        loop {
+            match self.inner.codec.decode_server_output(text, parse) {
+                Ok(ServerOutput::ApiReturn { sn, ret }) => {
+                    self.inner
+                        .core
+                        .complete(sn, ret.map(|body| body.text().to_owned()));
+                    return true;
+                }
+                Ok(ServerOutput::Msg { name, body }) if body.is_split() => {
+                    let no_flows = flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty();
+                    if no_flows && self.dispatch_unchecked(&name, body.text()) {
+                        return false;
+                    }
+                    parse = Parse::Full;
+                }
+                Ok(ServerOutput::Msg { name, body }) => {
+                    self.dispatch_msg(&name, body.text()).await;
+                    return false;
+                }
+                Err(e) => {
+                    tracing::warn!("bad frame from server: {e}");
+                    // A reply whose return cannot be read fails its call now (as TSRPC's HTTP
+                    // client does); a frame without a readable sn fails none.
+                    if let Some(sn) = reply_sn(text) {
+                        self.inner.core.complete(sn, Err(parse_output_error()));
+                        return true;
+                    }
                     return false;
                 }
             }
         }
-        match self.inner.codec.decode_server_output(text) {
-            Ok(ServerOutput::ApiReturn { sn, ret }) => {
-                self.inner
-                    .core
-                    .complete(sn, ret.map(|raw| raw.get().to_owned()));
-                return true;
-            }
-            Ok(ServerOutput::Msg { name, body }) => self.dispatch_msg(&name, body.get()).await,
-            Err(e) => {
-                tracing::warn!("bad frame from server: {e}");
-                // A reply whose return cannot be read fails its call now (as TSRPC's HTTP
-                // client does); a frame without a readable sn fails none.
-                if let Some(sn) = reply_sn(text) {
-                    self.inner.core.complete(sn, Err(parse_output_error()));
-                    return true;
-                }
-            }
-        }
-        false
     }
 
     /// Dispatches a message whose body was not parsed: true when the first listener decoded it

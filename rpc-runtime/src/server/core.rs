@@ -15,7 +15,7 @@ use super::conn::{ConnInner, ConnKind, Connection};
 use super::flows::{ApiCallEvent, ApiReturnFlowEvent, MsgCallEvent, ServerFlows};
 use super::handler::{BoxFuture, CallCtx, ErasedApi, ErasedMsg, HandlerResult};
 use super::ServerOptions;
-use crate::codec::Codec;
+use crate::codec::{Body, Codec};
 use crate::error::{codes, TsrpcError};
 use crate::listener::Listeners;
 use crate::service::{ServiceKind, ServiceProto};
@@ -264,33 +264,29 @@ impl ServerCore {
         }
     }
 
-    /// Decodes an API call (`Err`: bad input).
+    /// Decodes an API call (`Err`: bad input). A body split out of its frame by scanning is
+    /// accepted only when it is shown to be one JSON value: decoded by the handler, or parsed
+    /// (against the schema, or as JSON) when nothing decodes it.
     pub(crate) fn dispatch_api(
         self: &Arc<Self>,
         conn: &Connection,
         name: &str,
         sn: u64,
-        body: &str,
+        body: Body<'_>,
     ) -> Result<ApiJob, InputError> {
         let Some(entry) = self.api_index.get(name) else {
             return Err(InputError::UnknownApi(name.to_owned()));
         };
-        self.dispatch_entry(entry, conn, sn, body)
-    }
-
-    /// [`dispatch_api`](Self::dispatch_api) once the API is found.
-    fn dispatch_entry(
-        self: &Arc<Self>,
-        entry: &ApiEntry,
-        conn: &Connection,
-        sn: u64,
-        body: &str,
-    ) -> Result<ApiJob, InputError> {
+        let body_text = body.text();
         let step = match &entry.handler {
             None => {
                 // TSRPC decodes the request before looking for a handler.
                 let def = &self.proto.services[entry.def];
-                check_schema(def.req_schema.as_ref(), body)?;
+                check_schema(def.req_schema.as_ref(), body_text)?;
+                if body.is_split() {
+                    serde_json::from_str::<serde::de::IgnoredAny>(body_text)
+                        .map_err(|e| InputError::Invalid(e.to_string()))?;
+                }
                 JobStep::Unhandled
             }
             Some(handler) => {
@@ -298,11 +294,11 @@ impl ServerCore {
                     conn: conn.clone(),
                     sn,
                 };
-                let fut = handler(body, ctx).map_err(InputError::Invalid)?;
+                let fut = handler(body_text, ctx).map_err(InputError::Invalid)?;
                 if self.flows.pre_api_call.is_empty() {
                     JobStep::Run(fut)
                 } else {
-                    let req = serde_json::from_str(body).unwrap_or(Value::Null);
+                    let req = serde_json::from_str(body_text).unwrap_or(Value::Null);
                     JobStep::Flow(handler.clone(), req)
                 }
             }
@@ -314,21 +310,6 @@ impl ServerCore {
             sn,
             step,
         })
-    }
-
-    /// [`dispatch_api`](Self::dispatch_api) for a body split out of its frame unparsed: `None`
-    /// unless a handler decoded it (so it is one JSON value); the caller then takes the full
-    /// parse, which gives the same outcome or the error.
-    pub(crate) fn dispatch_api_scanned(
-        self: &Arc<Self>,
-        conn: &Connection,
-        name: &str,
-        sn: u64,
-        body: &str,
-    ) -> Option<ApiJob> {
-        let entry = self.api_index.get(name)?;
-        entry.handler.as_ref()?;
-        self.dispatch_entry(entry, conn, sn, body).ok()
     }
 
     /// Decodes a message for every listener (`Err`: bad input); the futures run the listeners.

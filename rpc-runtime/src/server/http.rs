@@ -64,7 +64,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::conn::{ConnKind, Connection};
 use super::core::{InputError, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
-use crate::codec::INVALID_BUFFER_REASON;
+use crate::codec::{self, INVALID_BUFFER_REASON};
 use crate::error::{codes, ErrorType, TsrpcError};
 
 /// The error code of the 413 answer to a body over `max_body_size`.
@@ -388,7 +388,7 @@ async fn handle_json(
         };
     }
 
-    match core.dispatch_api(conn, name, 0, &text) {
+    match core.dispatch_api(conn, name, 0, codec::Body::parsed(&text)) {
         Err(e) => input_error(core, conn, input_text(e, url)).await,
         Ok(job) => {
             // Spawned: the handler finishes even if the client goes away.

@@ -21,7 +21,7 @@ use super::conn::{link_limits, ConnKind, Connection};
 use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::handler::BoxFuture;
-use crate::codec::{ServerInput, INVALID_BUFFER_REASON};
+use crate::codec::{Parse, ServerInput, INVALID_BUFFER_REASON};
 use crate::ws_link::{spawn_writer, Link, Timing};
 use crate::ws_util::HEARTBEAT;
 
@@ -369,29 +369,31 @@ async fn decode_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) -> W
             None => return Work::Done,
         }
     }
-    // An API call `["<plain name>",<body>,<sn>]` is split by scanning: the handler's decode of
-    // the body is its only parse (a successful decode shows the body is one JSON value, so the
-    // frame is the one the full parse would read). Anything it refuses goes the full way below,
-    // which gives the same outcome or the error.
-    if let Some((name, body, sn)) = crate::codec::split_api_frame(text) {
-        if let Some(job) = core.dispatch_api_scanned(conn, name, sn, body) {
-            return Work::Call(job, sn);
-        }
-    }
-    match core.codec.decode_server_input(text) {
-        Err(reason) => conn.close(reason),
-        Ok(ServerInput::Api { name, body, sn }) => {
-            match core.dispatch_api(conn, &name, sn, body.get()) {
-                Err(e) => conn.close(e.ws_reason()),
-                Ok(job) => return Work::Call(job, sn),
+    // The usual API call comes split by scanning, its body unchecked: the handler's decode is
+    // then its only parse. A body that decode refuses is read again the full way, which gives
+    // the same outcome or the error (see `codec`).
+    let mut parse = Parse::Scan;
+    loop {
+        match core.codec.decode_server_input(text, parse) {
+            Err(reason) => conn.close(reason),
+            Ok(ServerInput::Api { name, body, sn }) => {
+                match core.dispatch_api(conn, &name, sn, body) {
+                    Ok(job) => return Work::Call(job, sn),
+                    Err(_) if body.is_split() => {
+                        parse = Parse::Full;
+                        continue;
+                    }
+                    Err(e) => conn.close(e.ws_reason()),
+                }
+            }
+            Ok(ServerInput::Msg { name, body }) => {
+                match core.dispatch_msg(conn, &name, body.text()).await {
+                    Err(e) => conn.close(e.ws_reason()),
+                    Ok(handlers) => return Work::Msg(handlers),
+                }
             }
         }
-        Ok(ServerInput::Msg { name, body }) => {
-            match core.dispatch_msg(conn, &name, body.get()).await {
-                Err(e) => conn.close(e.ws_reason()),
-                Ok(handlers) => return Work::Msg(handlers),
-            }
-        }
+        break;
     }
     Work::Done
 }
