@@ -1,0 +1,93 @@
+//! The options of a [`WsClient`](super::WsClient).
+
+#[cfg(feature = "tls")]
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Client heartbeat: a binary `00` ping every `interval`; no pong within `timeout` closes the
+/// connection (code 3000, reason `Heartbeat timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// Time between a pong and the next ping.
+    pub interval: Duration,
+    /// How long to wait for a pong.
+    pub timeout: Duration,
+}
+
+/// Options of a [`WsClient`]. Defaults match TSRPC's.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WsClientOptions {
+    /// Default timeout of a call (15 s; `None` or zero: none).
+    pub timeout: Option<Duration>,
+    /// Heartbeat (default off).
+    pub heartbeat: Option<Heartbeat>,
+    /// How long a connect attempt may take (default 10 s).
+    pub connect_timeout: Duration,
+    /// Frames that may wait to be written before `send_msg` and calls wait for space (256).
+    pub send_queue: usize,
+    /// Largest frame accepted from the server (default 16 MiB).
+    pub max_frame_size: usize,
+    /// How long a socket is kept once the connection is over for the client (default 1 s;
+    /// Node's `ws` client waits up to 30 s): after a close frame from the server, the time it
+    /// has to end the TCP connection; after any close, the time a write in progress (such as
+    /// our close frame to a server that does not read) may take. The socket is dropped when it
+    /// passes. Pending calls, the status and `post_disconnect` do not wait for it.
+    pub close_linger: Duration,
+    /// TLS settings for `wss://` URLs (feature `tls`): trusted roots, client certificate.
+    #[cfg(feature = "tls")]
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Default for WsClientOptions {
+    fn default() -> Self {
+        WsClientOptions {
+            timeout: Some(Duration::from_secs(15)),
+            heartbeat: None,
+            connect_timeout: Duration::from_secs(10),
+            send_queue: 256,
+            max_frame_size: 16 << 20,
+            close_linger: DEFAULT_CLOSE_LINGER,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+}
+
+impl WsClientOptions {
+    /// Sets the default call timeout.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+    /// Turns the heartbeat on.
+    pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.heartbeat = Some(Heartbeat { interval, timeout });
+        self
+    }
+    /// Sets the TLS settings used for `wss://` URLs.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+    /// Sets the connect timeout.
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+    /// Sets how many frames may wait to be written before sends wait for space.
+    pub fn send_queue(mut self, n: usize) -> Self {
+        self.send_queue = n;
+        self
+    }
+    /// Sets how long a socket is kept once the connection is over (the field
+    /// [`close_linger`](WsClientOptions#structfield.close_linger)).
+    pub fn close_linger(mut self, linger: Duration) -> Self {
+        self.close_linger = linger;
+        self
+    }
+}
+
+/// The default of [`WsClientOptions::close_linger`].
+const DEFAULT_CLOSE_LINGER: Duration = Duration::from_secs(1);
