@@ -455,5 +455,4 @@ where
 }
 
 #[cfg(test)]
-#[path = "ws_link_tests.rs"]
 mod tests;
