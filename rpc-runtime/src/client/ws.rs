@@ -15,12 +15,14 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::core::{ClientCore, Transport};
-use super::flows::{DataEvent, DisconnectEvent, MsgEvent, PreConnectEvent};
+use super::flows::{
+    ClientFlows, DataEvent, DisconnectEvent, MsgEvent, PreConnectEvent, WsClientFlows,
+};
 use super::impl_rpc_client;
 use crate::codec::{Codec, ServerOutput};
 use crate::error::{codes, ApiReturn, TsrpcError};
 use crate::listener::{ListenerHandle, Listeners};
-use crate::service::{Message, MsgEnum};
+use crate::proto::{Message, MsgEnum};
 use crate::ws_util::{truncate_reason, HEARTBEAT};
 
 /// Client heartbeat: a binary `00` ping every `interval`; no pong within `timeout` closes the
@@ -157,6 +159,7 @@ pub(crate) struct WsInner {
     url: String,
     options: WsClientOptions,
     pub(crate) core: ClientCore,
+    flows: WsClientFlows,
     codec: Codec,
     state: Mutex<State>,
     listeners: Listeners<MsgHandler>,
@@ -167,7 +170,7 @@ pub(crate) struct WsInner {
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), rpc_runtime::TsrpcError> {
-/// use rpc_runtime::{RpcClient, WsClient, WsClientOptions};
+/// use rpc_runtime::client::{RpcClient, WsClient, WsClientOptions};
 /// let client = WsClient::new("ws://127.0.0.1:3000", WsClientOptions::default());
 /// client.connect().await?;
 /// let sum = client.call_raw("Add", &serde_json::json!({"a": 1, "b": 2}), Default::default()).await?;
@@ -198,6 +201,7 @@ impl WsClient {
             inner: Arc::new(WsInner {
                 url: url.into(),
                 core: ClientCore::new(options.timeout),
+                flows: WsClientFlows::default(),
                 options,
                 codec: Codec::Json,
                 state: Mutex::new(State {
@@ -218,8 +222,8 @@ impl WsClient {
     }
 
     /// The client's flows (hook chains), among them `post_disconnect` for reconnecting.
-    pub fn flows(&self) -> &super::ClientFlows {
-        &self.inner.core.flows
+    pub fn flows(&self) -> &WsClientFlows {
+        &self.inner.flows
     }
 
     /// The connection status.
@@ -307,12 +311,12 @@ impl WsClient {
             tx.send_replace(Some(res));
         }
         if connected {
-            self.inner.core.flows.post_connect.exec(self.clone()).await;
+            self.inner.flows.post_connect.exec(self.clone()).await;
         }
     }
 
     async fn try_connect(&self, gen: u64) -> Result<(), TsrpcError> {
-        let flows = &self.inner.core.flows;
+        let flows = &self.inner.flows;
         if !flows.pre_connect.is_empty() {
             match flows.pre_connect.exec(PreConnectEvent::default()).await {
                 None => return Err(TsrpcError::cancelled("pre_connect flow")),
@@ -489,7 +493,7 @@ impl WsClient {
             is_manual: live.manual.load(Ordering::SeqCst),
             client: self.clone(),
         };
-        self.inner.core.flows.post_disconnect.exec(ev).await;
+        self.inner.flows.post_disconnect.exec(ev).await;
     }
 
     async fn read_loop(
@@ -585,7 +589,7 @@ impl WsClient {
 
     /// Handles a text frame; true when it was an API return.
     async fn on_text(&self, text: &str) -> bool {
-        let flows = &self.inner.core.flows;
+        let flows = &self.inner.flows;
         let owned;
         let mut text = text;
         if !flows.pre_recv_data.is_empty() {
@@ -652,7 +656,7 @@ impl WsClient {
     }
 
     async fn dispatch_msg(&self, name: &str, json: &str) {
-        let flows = &self.inner.core.flows;
+        let flows = &self.inner.flows;
         if flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty() {
             self.inner.listeners.for_each_matching(name, |h| {
                 h(name, json, true);
@@ -808,7 +812,7 @@ impl WsInner {
         text: String,
         sn: Option<u64>,
     ) -> Result<(), TsrpcError> {
-        let flows = &self.core.flows;
+        let flows = &self.flows;
         let text = if flows.pre_send_data.is_empty() {
             text
         } else {
@@ -840,6 +844,10 @@ impl Live {
 
 impl Transport for WsInner {
     const SWEPT: bool = true;
+
+    fn flows(&self) -> &ClientFlows {
+        &self.flows
+    }
 
     async fn send_call(&self, name: &str, req_json: String, sn: u64) -> Option<ApiReturn<String>> {
         // The call's entry is in the core's table already: a connection lost from here on

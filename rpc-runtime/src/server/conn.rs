@@ -13,7 +13,8 @@ use super::core::ServerCore;
 use super::flows::ConnDataEvent;
 use super::ServerOptions;
 use crate::error::TsrpcError;
-use crate::service::Message;
+use crate::proto::Message;
+use crate::reasons::SEND_QUEUE_FULL_REASON;
 use crate::ws_util::truncate_reason;
 
 /// Which transport a connection is on.
@@ -24,11 +25,6 @@ pub enum ConnType {
     /// One HTTP exchange (TSRPC `SHORT`).
     Http,
 }
-
-/// The close reason of a connection closed because its send queue stayed full: a broadcast
-/// found it full, or `send_msg` (or an API return) waited for room longer than
-/// `queue_full_timeout` (a client that does not read).
-pub const SEND_QUEUE_FULL_REASON: &str = "Send queue full: the client does not read fast enough";
 
 /// Signals between a WebSocket connection's reader, its writer and `close()`, and the
 /// connection's send budget.
