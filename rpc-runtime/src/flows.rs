@@ -1,8 +1,8 @@
-//! Flows: TSRPC's hook chains. A [`Flow`] is an ordered list of nodes run on a value; a node may
-//! change it, or stop the chain (a "pre" flow then cancels what it guards). Every client has the
-//! call, message and data flows of [`ClientFlows`]; a [`WsClient`](crate::WsClient) also has the
-//! connection flows of [`WsClientFlows`]; a server has [`ServerFlows`]. The `*Event` types are
-//! the data each flow carries.
+//! Flows: TSRPC's hook chains. A [`Flow`] is an ordered list of nodes run on a value; a node
+//! may change it, or stop the chain (a "pre" flow then cancels what it guards). Every client
+//! has the call, message and data flows of [`ClientFlows`]; a
+//! [`WsClient`](crate::client::WsClient) also has the connection flows of [`WsClientFlows`]; a
+//! server has [`ServerFlows`]. The `*Event` types are the data each flow carries.
 //!
 //! ```
 //! use rpc_runtime::{HttpClient, RpcClient};
