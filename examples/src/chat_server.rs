@@ -17,9 +17,8 @@ use protocols::chat::{
     ReqGameBurst, ReqKick, ReqLogin, ReqSlow, ReqStats, ResAdd, ResFail, ResGameBurst, ResKick,
     ResLogin, ResSlow, ResStats,
 };
-use rpc_runtime::{
-    ApiCall, ConnType, HandlerError, HandlerResult, MsgCall, ServerOptions, StartError, TsrpcError,
-};
+use rpc_runtime::server::{ConnType, ServerOptions, StartError};
+use rpc_runtime::{ApiCall, HandlerError, HandlerResult, MsgCall, TsrpcError};
 
 /// The state of the reference service: login ids and chat counters.
 #[derive(Debug)]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use protocols::chat;
 use rpc_runtime::__fuzz::FuzzServer;
-use rpc_runtime::ServerOptions;
+use rpc_runtime::server::ServerOptions;
 
 /// Small limits, so that the fuzzer reaches the oversize paths (close 1009, HTTP 413) with
 /// small inputs, and a short API timeout, so that a `Slow` call cannot outlive its input by

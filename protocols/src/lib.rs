@@ -16,10 +16,10 @@
 /// The chat service of the TSRPC reference: `Chat`, `room/UserJoin`, `room/UserLeave`,
 /// `game/GameStart`, `game/GameFrame`, `game/GameOver`; APIs `Add`, `Fail`, `GameBurst`, `Kick`,
 /// `Login`, `Slow`, `Stats`.
-#[rpc_macros::service(protocols = "src/chat")]
+#[rpc_runtime::service(protocols = "src/chat")]
 pub mod chat {}
 
 /// The benchmark service of BENCHMARKS.md: APIs `Add`, `StartPush`, `StartFanout`; messages
 /// `GameFrame`, `Chat`.
-#[rpc_macros::service(protocols = "src/bench")]
+#[rpc_runtime::service(protocols = "src/bench")]
 pub mod bench {}

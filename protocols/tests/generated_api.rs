@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use protocols::chat::{self, game, room, ChatService, ConnectionExt};
 use regex::Regex;
-use rpc_runtime::{ApiCall, HandlerResult, MsgCall, ServerOptions, TsrpcError};
+use rpc_runtime::server::ServerOptions;
+use rpc_runtime::{ApiCall, HandlerResult, MsgCall, TsrpcError};
 
 #[derive(Default)]
 struct Impl {

@@ -13,7 +13,7 @@ use crate::model::{ApiDef, FileDef, FileKind, ItemDef, ModuleDef, MsgDef, Origin
 use crate::parse::naming::{self, MSG_PREFIX, PTL_PREFIX};
 
 /// Applies the per-file rules to the whole tree and returns the valid APIs and messages.
-pub fn check_files(cx: &Ctxt, span: Span, module: &ModuleDef) -> (Vec<ApiDef>, Vec<MsgDef>) {
+pub(crate) fn check_files(cx: &Ctxt, span: Span, module: &ModuleDef) -> (Vec<ApiDef>, Vec<MsgDef>) {
     let mut apis = Vec::new();
     let mut msgs = Vec::new();
     walk(cx, span, module, &mut Vec::new(), &mut apis, &mut msgs);
@@ -217,7 +217,7 @@ fn check_file(
 
 /// The definition of a hand-declared API listed in `extra_apis`; `None` (with an error) when
 /// its last segment is not `ReqXxx`.
-pub fn extra_api(cx: &Ctxt, path: &syn::Path) -> Option<ApiDef> {
+pub(crate) fn extra_api(cx: &Ctxt, path: &syn::Path) -> Option<ApiDef> {
     let ident = path.segments.last()?.ident.to_string();
     let Some(base) = strip_type_prefix(&ident, "Req") else {
         cx.error_spanned_by(
@@ -238,7 +238,7 @@ pub fn extra_api(cx: &Ctxt, path: &syn::Path) -> Option<ApiDef> {
 }
 
 /// The definition of a hand-declared message listed in `extra_msgs`.
-pub fn extra_msg(cx: &Ctxt, path: &syn::Path) -> Option<MsgDef> {
+pub(crate) fn extra_msg(cx: &Ctxt, path: &syn::Path) -> Option<MsgDef> {
     let ident = path.segments.last()?.ident.to_string();
     let Some(base) = strip_type_prefix(&ident, "Msg") else {
         cx.error_spanned_by(
@@ -268,7 +268,7 @@ fn describe(source: &Source) -> String {
 
 /// Two APIs (or two messages) may not share a name, nor a generated method or variant name.
 /// Returns the definitions without the later duplicates.
-pub fn check_duplicates(
+pub(crate) fn check_duplicates(
     cx: &Ctxt,
     span: Span,
     apis: Vec<ApiDef>,

@@ -8,30 +8,30 @@ use quote::ToTokens;
 
 /// A must-check collector of errors. Dropping it unchecked is a bug and panics.
 #[derive(Debug, Default)]
-pub struct Ctxt {
+pub(crate) struct Ctxt {
     errors: RefCell<Option<Vec<syn::Error>>>,
 }
 
 impl Ctxt {
     /// An empty collector.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Ctxt {
             errors: RefCell::new(Some(Vec::new())),
         }
     }
 
     /// Records an error at `span` (the protocol-folder literal, an attribute key, ...).
-    pub fn error_at<T: Display>(&self, span: Span, msg: T) {
+    pub(crate) fn error_at<T: Display>(&self, span: Span, msg: T) {
         self.push(syn::Error::new(span, msg));
     }
 
     /// Records an error spanned by a syntax node.
-    pub fn error_spanned_by<A: ToTokens, T: Display>(&self, obj: A, msg: T) {
+    pub(crate) fn error_spanned_by<A: ToTokens, T: Display>(&self, obj: A, msg: T) {
         self.push(syn::Error::new_spanned(obj.into_token_stream(), msg));
     }
 
     /// Records a syn error as is.
-    pub fn syn_error(&self, err: syn::Error) {
+    pub(crate) fn syn_error(&self, err: syn::Error) {
         self.push(err);
     }
 
@@ -44,7 +44,7 @@ impl Ctxt {
     }
 
     /// The messages recorded so far (for tests).
-    pub fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         self.errors
             .borrow()
             .as_ref()
@@ -53,7 +53,7 @@ impl Ctxt {
     }
 
     /// Ends collection: `Err` with every error merged into one, in the order recorded.
-    pub fn check(self) -> Result<(), syn::Error> {
+    pub(crate) fn check(self) -> Result<(), syn::Error> {
         let errors = self
             .errors
             .borrow_mut()

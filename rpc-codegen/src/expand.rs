@@ -8,7 +8,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use crate::check;
-use crate::diagnostic::{to_compile_errors, Ctxt};
+use crate::diagnostic::{to_compile_errors, Ctxt, Diagnostic, Diagnostics};
 use crate::model::{ModuleDef, ServiceModel};
 use crate::parse::attr::{RpcAttr, ServiceArgs, API_KEYS, MESSAGE_KEYS};
 use crate::parse::{self, has_skip_serializing, is_option};
@@ -49,7 +49,7 @@ impl Invocation {
 
 /// Builds the model of the service `name` from the folder `root` (shown as `display_root`)
 /// plus the listed extras. Errors go to `cx`, spanned at `span`.
-pub fn load_service(
+pub(crate) fn load_service(
     cx: &Ctxt,
     span: Span,
     name: &str,
@@ -71,6 +71,52 @@ pub fn load_service(
         apis,
         msgs,
     }
+}
+
+/// Reads the protocol folder `root` (shown as `display_root` in messages) as the service
+/// `name`, plus the hand-declared `extra_apis` / `extra_msgs` (paths of their request and
+/// message types), and applies every rule of the service macro. Returns the model of whatever
+/// is valid (the macro still generates glue for it) and every problem found, each message
+/// with its `file:line:column` (none: the folder is a valid service).
+///
+/// ```no_run
+/// use std::path::Path;
+/// let (model, problems) =
+///     rpc_codegen::check_folder(Path::new("protocols/src/chat"), "src/chat", "chat", &[], &[]);
+/// if problems.0.is_empty() {
+///     let code = rpc_codegen::pretty(&rpc_codegen::generate(&model, &syn::parse_quote!(::rpc_runtime)));
+///     println!("{code}");
+/// } else {
+///     eprintln!("{problems}");
+/// }
+/// ```
+pub fn check_folder(
+    root: &Path,
+    display_root: &str,
+    name: &str,
+    extra_apis: &[syn::Path],
+    extra_msgs: &[syn::Path],
+) -> (ServiceModel, Diagnostics) {
+    let cx = Ctxt::new();
+    let model = load_service(
+        &cx,
+        Span::call_site(),
+        name,
+        root,
+        display_root,
+        extra_apis,
+        extra_msgs,
+    );
+    let messages = cx.messages();
+    let _ = cx.check();
+    let problems = messages
+        .into_iter()
+        .map(|message| Diagnostic {
+            origin: None,
+            message,
+        })
+        .collect();
+    (model, Diagnostics(problems))
 }
 
 /// `#[service(..)] pub mod x {}`: the module with its protocol files, glue and errors.

@@ -8,7 +8,13 @@
 //! ```
 //!
 //! It holds no `proc_macro` types, so every pass is tested with plain `cargo test`. The
-//! proc-macro crate only resolves the invoking file and calls [`expand_service`].
+//! passes are private; the public API is what its users need:
+//!
+//! - the macros (`rpc-macros` only resolves the invoking file): [`expand_service`],
+//!   [`expand_derive_api`], [`expand_derive_message`], with [`Invocation`];
+//! - a build script: [`watch`];
+//! - tools and tests: [`check_folder`] (the model of a folder and every problem found),
+//!   [`generate`] and [`pretty`] (the code the macro writes), and the TypeScript [`export`]s.
 //!
 //! In a `build.rs`, [`watch`] makes cargo rebuild when a protocol file is added or removed:
 //!
@@ -44,22 +50,22 @@
 //! Run `tsrpc-cli proto -i <out dir> -o <out dir>/serviceProto.ts` on the TypeScript files
 //! for TSRPC's own proto; `tests/tests/ts_export.rs` checks that it matches the reference.
 
-pub mod check;
-pub mod diagnostic;
+mod check;
+mod diagnostic;
 mod expand;
 pub mod export;
 pub mod model;
-pub mod parse;
+mod parse;
 mod render;
 
 use std::path::Path;
 
-pub use diagnostic::{Ctxt, Diagnostic, Diagnostics};
+pub use diagnostic::{Diagnostic, Diagnostics};
 pub use expand::{
-    expand_derive_api, expand_derive_message, expand_service, load_service, Invocation,
+    check_folder, expand_derive_api, expand_derive_message, expand_service, Invocation,
 };
 pub use model::ServiceModel;
-pub use render::{default_crate, generate, pretty};
+pub use render::{generate, pretty};
 
 /// For `build.rs`: makes cargo re-run the build (and so the service macro) when anything in
 /// `dir` changes, including added and removed files. `dir` is relative to the package root.

@@ -1,6 +1,6 @@
-//! The service model: plain owned data built by [`crate::parse`], judged by [`crate::check`]
-//! and turned into tokens by the renderers (`crate::render`) or into TypeScript by
-//! [`crate::export`]. Nothing here borrows from syn's trees, so the model can be built,
+//! The service model: plain owned data built by the parser (`crate::parse`), judged by the
+//! checks (`crate::check`) and turned into tokens by the renderers (`crate::render`) or into
+//! TypeScript by [`crate::export`]. Nothing here borrows from syn's trees, so the model can be built,
 //! inspected and compared in ordinary unit tests.
 
 use std::path::PathBuf;

@@ -2,9 +2,12 @@
 
 use std::path::PathBuf;
 
-use proc_macro2::Span;
 use rpc_codegen::model::Source;
-use rpc_codegen::{load_service, Ctxt};
+use rpc_codegen::{check_folder, Diagnostics};
+
+fn messages(problems: &Diagnostics) -> Vec<String> {
+    problems.0.iter().map(|d| d.to_string()).collect()
+}
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -14,17 +17,8 @@ fn fixture(name: &str) -> PathBuf {
 
 #[test]
 fn basic_folder_model() {
-    let cx = Ctxt::new();
-    let model = load_service(
-        &cx,
-        Span::call_site(),
-        "chat",
-        &fixture("basic"),
-        "src/chat",
-        &[],
-        &[],
-    );
-    cx.check().unwrap();
+    let (model, problems) = check_folder(&fixture("basic"), "src/chat", "chat", &[], &[]);
+    assert!(problems.0.is_empty(), "{problems}");
 
     let apis: Vec<_> = model
         .apis
@@ -68,18 +62,9 @@ fn basic_folder_model() {
 
 #[test]
 fn every_mistake_is_reported_with_file_and_line() {
-    let cx = Ctxt::new();
-    let model = load_service(
-        &cx,
-        Span::call_site(),
-        "x",
-        &fixture("broken"),
-        "bad",
-        &[],
-        &[],
-    );
-    let mut msgs = cx.messages();
-    cx.check().unwrap_err();
+    let (model, problems) = check_folder(&fixture("broken"), "bad", "x", &[], &[]);
+    let mut msgs = messages(&problems);
+    assert!(!problems.0.is_empty());
     msgs.sort();
     let expected = [
         "bad/PtlBad.rs: file name `PtlBad.rs` is not snake_case: rename it to `ptl_bad.rs`",
@@ -97,20 +82,17 @@ fn every_mistake_is_reported_with_file_and_line() {
 
 #[test]
 fn duplicates_across_folder_and_extras() {
-    let cx = Ctxt::new();
     let extra_api: syn::Path = syn::parse_quote!(crate::manual::ReqLogin);
     let extra_msg: syn::Path = syn::parse_quote!(crate::manual::MsgEcho);
-    let model = load_service(
-        &cx,
-        Span::call_site(),
-        "chat",
+    let (model, problems) = check_folder(
         &fixture("basic"),
         "src/chat",
+        "chat",
         &[extra_api],
         &[extra_msg],
     );
-    let msgs = cx.messages();
-    cx.check().unwrap_err();
+    let msgs = messages(&problems);
+    assert!(!problems.0.is_empty());
     assert_eq!(
         msgs,
         ["API `Login` is declared twice: at src/chat/ptl_login.rs:7:12 and at `crate::manual::ReqLogin`"]
@@ -121,18 +103,9 @@ fn duplicates_across_folder_and_extras() {
 
 #[test]
 fn missing_folder() {
-    let cx = Ctxt::new();
-    let model = load_service(
-        &cx,
-        Span::call_site(),
-        "x",
-        &fixture("nope"),
-        "src/nope",
-        &[],
-        &[],
-    );
-    let msgs = cx.messages();
-    cx.check().unwrap_err();
+    let (model, problems) = check_folder(&fixture("nope"), "src/nope", "x", &[], &[]);
+    let msgs = messages(&problems);
+    assert!(!problems.0.is_empty());
     assert_eq!(msgs.len(), 1);
     assert!(
         msgs[0].starts_with("cannot read protocol folder `src/nope` (resolved to `"),

@@ -3,8 +3,12 @@
 
 use std::path::PathBuf;
 
-use proc_macro2::Span;
-use rpc_codegen::{default_crate, generate, load_service, pretty, Ctxt};
+use rpc_codegen::{check_folder, generate, pretty};
+
+/// The runtime's path the macro uses by default.
+fn default_crate() -> syn::Path {
+    syn::parse_quote!(::rpc_runtime)
+}
 
 fn render(
     name: &str,
@@ -15,17 +19,8 @@ fn render(
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
-    let cx = Ctxt::new();
-    let model = load_service(
-        &cx,
-        Span::call_site(),
-        "chat",
-        &root,
-        "src/chat",
-        extra_apis,
-        extra_msgs,
-    );
-    cx.check().unwrap();
+    let (model, problems) = check_folder(&root, "src/chat", "chat", extra_apis, extra_msgs);
+    assert!(problems.0.is_empty(), "{problems}");
     pretty(&generate(&model, &krate)).replace(&root.display().to_string(), "$FIXTURE")
 }
 

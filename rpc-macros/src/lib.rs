@@ -1,12 +1,15 @@
 //! Macros that turn a folder of TSRPC-style protocol files into typed client and server
-//! methods. A thin shim: all the work is in `rpc-codegen`.
+//! methods. A thin shim: all the work is in `rpc-codegen`. Use them through `rpc-runtime`,
+//! which re-exports them (its default `macros` feature): `#[rpc_runtime::service(..)]`,
+//! `#[derive(rpc_runtime::Api)]`. This crate does not depend on the runtime; the generated code
+//! names it `::rpc_runtime` (or the path given as `crate = ".."`).
 //!
 //! ```ignore
 //! // src/chat/msg_chat.rs     -> message "Chat"          (pub struct MsgChat)
 //! // src/chat/ptl_login.rs    -> API "Login"             (pub struct ReqLogin, ResLogin)
 //! // src/chat/room/msg_user_join.rs -> message "room/UserJoin"
 //!
-//! #[rpc_macros::service(protocols = "src/chat")]
+//! #[rpc_runtime::service(protocols = "src/chat")]
 //! pub mod chat {}
 //!
 //! let client = chat::Client::ws("ws://127.0.0.1:3000", Default::default());

@@ -200,7 +200,9 @@ impl TsrpcError {
     }
 }
 
-/// The codes this crate produces.
+/// The error codes this crate produces itself (`TsrpcError::code`), TSRPC's names for them:
+/// test one with `err.is_code(codes::TIMEOUT)`. Codes set by handlers are theirs to name; the
+/// reasons this crate gives when it closes a connection are in [`reasons`](crate::reasons).
 pub mod codes {
     /// Client timeout.
     pub const TIMEOUT: &str = "TIMEOUT";

@@ -39,7 +39,7 @@ pub struct FlowNodeId(u64);
 ///
 /// ```
 /// # tokio_test_block(async {
-/// use rpc_runtime::Flow;
+/// use rpc_runtime::flows::Flow;
 /// let flow: Flow<i32> = Flow::new();
 /// let id = flow.push(|x| Some(x + 1));
 /// flow.push_async(|x| async move { if x > 10 { None } else { Some(x * 2) } });

@@ -30,8 +30,8 @@ impl std::fmt::Debug for Case {
 
 /// The server options the catalogue expects (the chat server over WebSocket and HTTP on one
 /// port): default limits (16 MiB frames and bodies), a short handshake timeout.
-pub fn server_options() -> rpc_runtime::ServerOptions {
-    rpc_runtime::ServerOptions::default()
+pub fn server_options() -> rpc_runtime::server::ServerOptions {
+    rpc_runtime::server::ServerOptions::default()
         .handshake_timeout(Duration::from_millis(300))
         .return_inner_error(true)
 }
@@ -240,7 +240,7 @@ pub fn cases() -> Vec<Case> {
                 frames.last()
                     == Some(&Frame::Close(
                         1000,
-                        rpc_runtime::INVALID_BUFFER_REASON.into(),
+                        rpc_runtime::reasons::INVALID_BUFFER_REASON.into(),
                     )),
             )
         }),
@@ -368,7 +368,7 @@ pub fn cases() -> Vec<Case> {
                 frames.last()
                     == Some(&Frame::Close(
                         1009,
-                        rpc_runtime::FRAME_TOO_BIG_REASON.into(),
+                        rpc_runtime::reasons::FRAME_TOO_BIG_REASON.into(),
                     )),
             )
         }),
@@ -381,7 +381,11 @@ pub fn cases() -> Vec<Case> {
             check(
                 "close 1007",
                 &frames,
-                frames.last() == Some(&Frame::Close(1007, rpc_runtime::INVALID_UTF8_REASON.into())),
+                frames.last()
+                    == Some(&Frame::Close(
+                        1007,
+                        rpc_runtime::reasons::INVALID_UTF8_REASON.into(),
+                    )),
             )
         }),
         case!("ws unmasked client frame", |a| {

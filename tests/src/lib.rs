@@ -11,7 +11,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use rpc_runtime::{Api, Message, MsgEnum, ServiceProto};
+use rpc_runtime::proto::ServiceProto;
+use rpc_runtime::{Api, Message, MsgEnum};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -149,10 +150,10 @@ pub mod hand {
     impl MsgEnum for Msg {
         fn decode(name: &str, json: &str) -> Result<Option<Self>, String> {
             Ok(Some(match name {
-                "Chat" => Msg::Chat(rpc_runtime::decode_json(json)?),
-                "game/GameFrame" => Msg::GameFrame(rpc_runtime::decode_json(json)?),
-                "game/GameOver" => Msg::GameOver(rpc_runtime::decode_json(json)?),
-                "room/UserJoin" => Msg::UserJoin(rpc_runtime::decode_json(json)?),
+                "Chat" => Msg::Chat(rpc_runtime::proto::decode_json(json)?),
+                "game/GameFrame" => Msg::GameFrame(rpc_runtime::proto::decode_json(json)?),
+                "game/GameOver" => Msg::GameOver(rpc_runtime::proto::decode_json(json)?),
+                "room/UserJoin" => Msg::UserJoin(rpc_runtime::proto::decode_json(json)?),
                 _ => return Ok(None),
             }))
         }
@@ -282,7 +283,9 @@ pub async fn raw_send_until_close(ws: &mut RawWs, frame: WsMessage, secs: u64) -
 /// `Burst {n}` sends `n` game frames, a `room/UserJoin`, a `game/GameOver`, and returns `n + 2`;
 /// `Chat` is echoed to the sender as `{name: "server", content: "echo: ..."}`;
 /// `room/UserJoin` is broadcast to every connection.
-pub async fn start_hand_server(options: rpc_runtime::ServerOptions) -> rpc_runtime::RunningServer {
+pub async fn start_hand_server(
+    options: rpc_runtime::server::ServerOptions,
+) -> rpc_runtime::RunningServer {
     use hand::*;
     use rpc_runtime::{ApiCall, MsgCall, Server};
     Server::ws(hand::proto(), any_port(), options)

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use protocols::chat::room::{MsgUserJoin, RoomUser};
 use protocols::chat::{self, MsgChat};
-use rpc_runtime::WsClientOptions;
+use rpc_runtime::client::WsClientOptions;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::task::JoinSet;

@@ -15,9 +15,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rpc_runtime::client::{HttpClientOptions, WsClientOptions, WsStatus};
 use rpc_runtime::{
-    codes, CallOptions, ErrorType, HttpClient, HttpClientOptions, RpcClient as _, TsrpcError,
-    WsClient, WsClientOptions, WsStatus,
+    codes, CallOptions, ErrorType, HttpClient, RpcClient as _, TsrpcError, WsClient,
 };
 use rpc_tests::{any_port, socket_held, within};
 use serde_json::{json, Value};

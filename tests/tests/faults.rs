@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use protocols::chat::{self, MsgChat, ReqAdd, ReqSlow};
-use rpc_runtime::{codes, RpcClient as _, ServerOptions, WsClientOptions};
+use rpc_runtime::client::WsClientOptions;
+use rpc_runtime::server::ServerOptions;
+use rpc_runtime::{codes, RpcClient as _};
 use rpc_tests::hand;
 use rpc_tests::proxy::Proxy;
 use rpc_tests::raw::{Frame, RawWsClient};
@@ -551,7 +553,7 @@ async fn broadcast_closes_a_full_queue_and_delivers_to_the_others() {
         frames.last(),
         Some(&Frame::Close(
             1000,
-            rpc_runtime::SEND_QUEUE_FULL_REASON.into()
+            rpc_runtime::reasons::SEND_QUEUE_FULL_REASON.into()
         ))
     );
     assert!(delivered < N);
@@ -581,7 +583,7 @@ async fn a_sender_held_past_queue_full_timeout_closes_the_connection() {
     .await;
     let err = error.lock().unwrap().clone().unwrap();
     assert!(err.is_code(codes::LOST_CONN), "{err:?}");
-    assert_eq!(err.message, rpc_runtime::SEND_QUEUE_FULL_REASON);
+    assert_eq!(err.message, rpc_runtime::reasons::SEND_QUEUE_FULL_REASON);
     within(10, "the socket is dropped", async {
         while rpc_tests::socket_held(server_end, client_end) || !server.connections().is_empty() {
             tokio::time::sleep(Duration::from_millis(10)).await;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use protocols::chat;
 use rpc_runtime::__fuzz::{masked_frame, FuzzServer, OP_BINARY, OP_CLOSE, OP_TEXT};
-use rpc_runtime::ServerOptions;
+use rpc_runtime::server::ServerOptions;
 
 /// As `fuzz/src/lib.rs`: small limits, a short API timeout. One server per test thread, so
 /// that "no connection left open" sees only this test's connections.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use protocols::chat;
 use rpc_runtime::__fuzz::FuzzServer;
-use rpc_runtime::ServerOptions;
+use rpc_runtime::server::ServerOptions;
 
 /// The server of the fuzz targets (`fuzz/src/lib.rs`).
 fn server() -> FuzzServer {
@@ -203,7 +203,8 @@ fn seeds_reach_the_handlers() {
 /// fails the call, so the fuzzers and the property tests see it.
 #[test]
 fn a_panic_in_a_spawned_task_fails_the_call() {
-    use rpc_runtime::{Server, ServiceDef, ServiceKind, ServiceProto};
+    use rpc_runtime::proto::{ServiceDef, ServiceKind, ServiceProto};
+    use rpc_runtime::Server;
     let proto = ServiceProto::new("t").with(ServiceDef::named("Boom", ServiceKind::Api));
     let addr = ([127, 0, 0, 1], 0).into();
     let server = Server::ws(proto, addr, ServerOptions::default()).implement_api_raw(

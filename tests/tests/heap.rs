@@ -11,7 +11,7 @@ use std::alloc::System;
 use std::time::Duration;
 
 use protocols::chat::{self, MsgChat, ReqAdd, ReqFail};
-use rpc_runtime::WsClientOptions;
+use rpc_runtime::client::WsClientOptions;
 use rpc_tests::any_port;
 use rpc_tests::bad_input::{cases, server_options};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};

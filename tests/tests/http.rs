@@ -7,10 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use rpc_runtime::client::{HttpClientOptions, WsClientOptions};
+use rpc_runtime::proto::ServiceProto;
+use rpc_runtime::reasons::INVALID_BUFFER_REASON;
+use rpc_runtime::server::ServerOptions;
 use rpc_runtime::{
-    codes, ApiCall, CallOptions, ErrorCode, ErrorType, HandlerResult, HttpClient,
-    HttpClientOptions, Message, MsgCall, RpcClient, RunningServer, Server, ServerOptions,
-    ServiceProto, TsrpcError, WsClient, WsClientOptions, INVALID_BUFFER_REASON,
+    codes, ApiCall, CallOptions, ErrorCode, ErrorType, HandlerResult, HttpClient, Message, MsgCall,
+    RpcClient, RunningServer, Server, TsrpcError, WsClient,
 };
 use rpc_tests::{any_port, raw_connect, within};
 use schemars::JsonSchema;
@@ -157,7 +160,7 @@ fn build_server(options: ServerOptions) -> (Server, Seen) {
         .implement_api(|call: ApiCall<ReqPeer>| async move {
             Ok(ResPeer {
                 port: call.conn.remote_addr().port(),
-                http: call.conn.conn_type() == rpc_runtime::ConnType::Http,
+                http: call.conn.conn_type() == rpc_runtime::server::ConnType::Http,
             })
         })
         .listen_msg(move |call: MsgCall<MsgChat>| {
@@ -1186,7 +1189,7 @@ async fn websocket_and_http_on_one_port() {
         .implement_api(|call: ApiCall<ReqPeer>| async move {
             Ok(ResPeer {
                 port: call.conn.remote_addr().port(),
-                http: call.conn.conn_type() == rpc_runtime::ConnType::Http,
+                http: call.conn.conn_type() == rpc_runtime::server::ConnType::Http,
             })
         })
         .listen_msg(move |call: MsgCall<MsgChat>| {
@@ -1227,7 +1230,7 @@ async fn websocket_and_http_on_one_port() {
     ws.send_msg(&m).await.unwrap();
     assert_eq!(
         within(5, "ws msg", rx.recv()).await.unwrap(),
-        (m, rpc_runtime::ConnType::WebSocket)
+        (m, rpc_runtime::server::ConnType::WebSocket)
     );
     let m = MsgChat {
         name: "h".into(),
@@ -1236,7 +1239,7 @@ async fn websocket_and_http_on_one_port() {
     http.send_msg(&m).await.unwrap();
     assert_eq!(
         within(5, "http msg", rx.recv()).await.unwrap(),
-        (m, rpc_runtime::ConnType::Http)
+        (m, rpc_runtime::server::ConnType::Http)
     );
 
     // The sub-protocol is echoed (raw_connect asserts it) and a raw frame works.

@@ -20,7 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use protocols::chat;
-use rpc_runtime::{RpcClient, ServerOptions, WsClientOptions};
+use rpc_runtime::client::WsClientOptions;
+use rpc_runtime::server::ServerOptions;
+use rpc_runtime::RpcClient;
 use rpc_tests::node::{self, Kind, TsrpcServer};
 use rpc_tests::{any_port, within};
 use serde_json::{json, Value};
@@ -112,7 +114,8 @@ mod rust_client {
     use chat::room::{MsgUserJoin, MsgUserLeave, RoomUser};
     use chat::{LastChat, LoginUser, MsgChat, ReqAdd, ReqFail, ReqGameBurst, ReqKick, ReqLogin};
     use regex::Regex;
-    use rpc_runtime::{codes, ErrorCode, ErrorType, WsStatus};
+    use rpc_runtime::client::WsStatus;
+    use rpc_runtime::{codes, ErrorCode, ErrorType};
 
     /// A connected typed WebSocket client.
     async fn connected(url: &str, options: WsClientOptions) -> chat::Client {
@@ -855,7 +858,7 @@ mod tsrpc_client {
             out.lines
         };
         let (ws_lines, http_lines) = tokio::join!(run(ws.url()), run(http_url(&http)));
-        let lost = json!({"isSucc": false, "err": {"message": rpc_runtime::INVALID_BUFFER_REASON,
+        let lost = json!({"isSucc": false, "err": {"message": rpc_runtime::reasons::INVALID_BUFFER_REASON,
                           "type": "NetworkError", "code": "LOST_CONN"}});
         assert_eq!(
             ws_lines[..2],
@@ -1038,9 +1041,15 @@ mod bad_input {
             ws("t:not json", JsonSyntax),
             ws(r#"t:["Add",{"a":1,"b":2},2"#, JsonSyntax),
             // Binary frames: one generic reason (bad TSBuffer, unknown serviceId, truncated).
-            ws("b:ffff", Error(rpc_runtime::INVALID_BUFFER_REASON)),
-            ws("b:0229632c0100", Error(rpc_runtime::INVALID_BUFFER_REASON)),
-            ws("b:0329042c13", Error(rpc_runtime::INVALID_BUFFER_REASON)),
+            ws("b:ffff", Error(rpc_runtime::reasons::INVALID_BUFFER_REASON)),
+            ws(
+                "b:0229632c0100",
+                Error(rpc_runtime::reasons::INVALID_BUFFER_REASON),
+            ),
+            ws(
+                "b:0329042c13",
+                Error(rpc_runtime::reasons::INVALID_BUFFER_REASON),
+            ),
             // The validator's grammar (a.7): nested paths, array indices, every kind.
             ws(
                 join(r#"{"id":"x","name":"bob"}"#, "[]"),
@@ -1283,7 +1292,7 @@ mod bad_input {
             our_lines,
             [
                 open("buffer"),
-                close(1000, rpc_runtime::INVALID_BUFFER_REASON)
+                close(1000, rpc_runtime::reasons::INVALID_BUFFER_REASON)
             ]
         );
         ours.stop().await;
@@ -1562,7 +1571,7 @@ mod bad_input {
             http_probe(c.clone(), our_url.clone(), their_url.clone())
         })
         .await;
-        let reason = rpc_runtime::INVALID_BUFFER_REASON;
+        let reason = rpc_runtime::reasons::INVALID_BUFFER_REASON;
         for (case, (our_resp, their_resp)) in cases.iter().zip(&results) {
             let ctx = format!("{case:?}\nours:  {our_resp}\nTSRPC: {their_resp}");
             assert_eq!(their_resp["status"], 200, "{ctx}");

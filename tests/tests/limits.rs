@@ -11,10 +11,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rpc_runtime::{
-    ApiCall, HttpClient, HttpClientOptions, RpcClient, RunningServer, Server, ServerOptions,
-    TsrpcError, WsClient, WsClientOptions,
-};
+use rpc_runtime::client::{HttpClientOptions, WsClientOptions};
+use rpc_runtime::server::ServerOptions;
+use rpc_runtime::{ApiCall, HttpClient, RpcClient, RunningServer, Server, TsrpcError, WsClient};
 use rpc_tests::hand::*;
 use rpc_tests::{any_port, within};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};

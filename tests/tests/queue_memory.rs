@@ -13,7 +13,8 @@ use std::alloc::System;
 use std::time::{Duration, Instant};
 
 use protocols::chat::{self, MsgChat, ReqAdd};
-use rpc_runtime::{ServerOptions, WsClientOptions};
+use rpc_runtime::client::WsClientOptions;
+use rpc_runtime::server::ServerOptions;
 use rpc_tests::any_port;
 use rpc_tests::raw::{client_frame, RawWsClient};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};

@@ -3,7 +3,9 @@
 //! removed, and each change must show on the next `cargo run` with no other step (the macro's
 //! `include_str!`s track edits, the crate's build.rs `rpc_codegen::watch` tracks the folder).
 //! Uses its own target folder under the workspace's `target/` (the first run builds the
-//! dependencies once).
+//! dependencies once). The crate's manifest is the newcomer's of README.md ("Use it in your
+//! crate"): rpc-runtime, serde and schemars, and rpc-codegen for the build script; the service
+//! attribute comes from rpc-runtime.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -53,7 +55,6 @@ publish = false
 
 [dependencies]
 rpc-runtime = {{ path = "{rt}" }}
-rpc-macros = {{ path = "{macros}" }}
 serde = {{ version = "1", features = ["derive"] }}
 schemars = "1"
 
@@ -61,7 +62,6 @@ schemars = "1"
 rpc-codegen = {{ path = "{codegen}" }}
 "#,
             rt = path("rpc-runtime"),
-            macros = path("rpc-macros"),
             codegen = path("rpc-codegen"),
         );
         fs::write(dir.join("Cargo.toml"), manifest).unwrap();
@@ -121,7 +121,7 @@ pub struct MsgHello {
 "#;
 
 const MAIN_USING_HELLO: &str = r#"
-#[rpc_macros::service(protocols = "src/svc")]
+#[rpc_runtime::service(protocols = "src/svc")]
 pub mod svc {}
 
 async fn hello(client: svc::Client) {

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use rpc_runtime::{
-    HttpClient, HttpClientOptions, RpcClient, ServerOptions, WsClient, WsClientOptions,
-};
+use rpc_runtime::client::{HttpClientOptions, WsClientOptions};
+use rpc_runtime::server::ServerOptions;
+use rpc_runtime::{HttpClient, RpcClient, WsClient};
 use rpc_tests::hand::*;
 use rpc_tests::{any_port, within};
 

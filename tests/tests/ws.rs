@@ -5,9 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use regex::Regex;
+use rpc_runtime::client::{WsClientOptions, WsStatus};
+use rpc_runtime::server::ServerOptions;
 use rpc_runtime::{
-    codes, ApiCall, CallOptions, ErrorType, RpcClient, Server, ServerOptions, TsrpcError, WsClient,
-    WsClientOptions, WsStatus,
+    codes, ApiCall, CallOptions, ErrorType, RpcClient, Server, TsrpcError, WsClient,
 };
 use rpc_tests::hand::*;
 use rpc_tests::{any_port, raw_connect, raw_send_until_close, start_hand_server, within, RawEvent};
@@ -608,7 +609,7 @@ async fn malformed_frames_get_tsrpc_close_reasons() {
         ),
         (
             WsMessage::binary(vec![0xff, 0xff]),
-            rpc_runtime::INVALID_BUFFER_REASON.into(),
+            rpc_runtime::reasons::INVALID_BUFFER_REASON.into(),
         ),
         (
             WsMessage::text(format!(r#"["{long_name}",{{}},1]"#)),
@@ -647,7 +648,8 @@ async fn malformed_frames_get_tsrpc_close_reasons() {
 
 #[tokio::test]
 async fn server_errors_panics_timeouts_and_unimplemented() {
-    use rpc_runtime::{HandlerResult, StartError};
+    use rpc_runtime::server::StartError;
+    use rpc_runtime::HandlerResult;
     let proto = proto();
     let err = Server::ws(proto.clone(), any_port(), ServerOptions::default())
         .implement_api(|c: ApiCall<ReqAdd>| async move { Ok(ResAdd { c: c.req.a }) })
@@ -830,7 +832,7 @@ async fn oversize_frame_is_closed_with_1009() {
         events.first(),
         Some(&RawEvent::Close(
             1009,
-            rpc_runtime::FRAME_TOO_BIG_REASON.into()
+            rpc_runtime::reasons::FRAME_TOO_BIG_REASON.into()
         ))
     );
     let good = connected(&server.url()).await;
@@ -1064,7 +1066,8 @@ async fn connect_during_disconnect_waits_for_it_and_post_disconnect_fires_once()
 
 #[tokio::test]
 async fn untyped_layer_by_service_name() {
-    use rpc_runtime::{MsgCall, ServiceDef, ServiceKind, ServiceProto};
+    use rpc_runtime::proto::{ServiceDef, ServiceKind, ServiceProto};
+    use rpc_runtime::MsgCall;
     use serde_json::json;
     let proto = ServiceProto::new("untyped")
         .with(ServiceDef::named("math/Mul", ServiceKind::Api))

@@ -10,7 +10,7 @@ use protocols::bench::{
     ResStartPush,
 };
 use rpc_bench::{chat_content, game_input, port_arg, wait_for_end};
-use rpc_runtime::ServerOptions;
+use rpc_runtime::server::ServerOptions;
 
 fn game_frame(i: u64) -> MsgGameFrame {
     MsgGameFrame {

@@ -13,7 +13,8 @@ use protocols::chat::{
     self, FailMode, Msg, MsgChat, ReqAdd, ReqFail, ReqGameBurst, ReqKick, ReqLogin, ReqStats,
 };
 use regex::Regex;
-use rpc_runtime::{ServerOptions, WsClientOptions};
+use rpc_runtime::client::WsClientOptions;
+use rpc_runtime::server::ServerOptions;
 use tokio::sync::{mpsc, Notify};
 
 fn step(title: &str) {

@@ -22,7 +22,7 @@ usage:
   rpc-codegen proto <protocol folder>          print the service proto JSON on stdout
   rpc-codegen check <protocol folder>          report every problem; exit 1 if there is one
 
-The protocol folder is the one a `#[rpc_macros::service(protocols = \"..\")]` names (e.g.
+The protocol folder is the one a `#[rpc_runtime::service(protocols = \"..\")]` names (e.g.
 protocols/src/chat); the service is named after it. Exit codes: 0 ok, 1 problems found,
 2 bad usage or I/O error.";
 

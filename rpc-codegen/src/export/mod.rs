@@ -38,7 +38,7 @@
 //! Names follow serde: `rename`, `rename_all` (every serde rule), `rename_all_fields`,
 //! `rename(serialize = ..)`; `skip` / `skip_serializing` fields are left out.
 //!
-//! Not exported, each with a [`Diagnostic`] at its `file:line:column`: generic types, data
+//! Not exported, each with a [`Diagnostic`](crate::Diagnostic) at its `file:line:column`: generic types, data
 //! enums without `tag` / `untagged` (TSRPC's discriminated unions need a tag), 128-bit
 //! integers, maps with other keys, a `with = ".."` the table does not know, `flatten` of
 //! anything but a struct of the folder, and types neither declared in the folder nor listed
@@ -51,9 +51,7 @@ mod ts;
 
 use std::path::{Path, PathBuf};
 
-use proc_macro2::Span;
-
-use crate::diagnostic::{Ctxt, Diagnostic, Diagnostics};
+use crate::diagnostic::Diagnostics;
 use crate::model::ServiceModel;
 
 /// The TypeScript protocol files of a service: `(path relative to the output folder, text)`,
@@ -92,20 +90,10 @@ pub fn service_proto_json(model: &ServiceModel) -> Result<String, Diagnostics> {
 /// Reads the protocol folder `root` (shown as `display` in messages) as the service `name`,
 /// applying every rule of the service macro. `Err` lists every mistake.
 pub fn load_folder(root: &Path, display: &str, name: &str) -> Result<ServiceModel, Diagnostics> {
-    let cx = Ctxt::new();
-    let model = crate::load_service(&cx, Span::call_site(), name, root, display, &[], &[]);
-    let messages = cx.messages();
-    match cx.check() {
-        Ok(()) => Ok(model),
-        Err(_) => Err(Diagnostics(
-            messages
-                .into_iter()
-                .map(|message| Diagnostic {
-                    origin: None,
-                    message,
-                })
-                .collect(),
-        )),
+    let (model, problems) = crate::check_folder(root, display, name, &[], &[]);
+    match problems.0.is_empty() {
+        true => Ok(model),
+        false => Err(problems),
     }
 }
 

@@ -11,28 +11,28 @@ use syn::{Ident, LitStr, Path, Token};
 use crate::diagnostic::Ctxt;
 
 /// Key of the protocol folder.
-pub const PROTOCOLS: &str = "protocols";
+pub(crate) const PROTOCOLS: &str = "protocols";
 /// Key of the runtime crate's path.
-pub const CRATE: &str = "crate";
+pub(crate) const CRATE: &str = "crate";
 /// Key of the hand-declared APIs to add.
-pub const EXTRA_APIS: &str = "extra_apis";
+pub(crate) const EXTRA_APIS: &str = "extra_apis";
 /// Key of the hand-declared messages to add.
-pub const EXTRA_MSGS: &str = "extra_msgs";
+pub(crate) const EXTRA_MSGS: &str = "extra_msgs";
 /// Key of a service name.
-pub const NAME: &str = "name";
+pub(crate) const NAME: &str = "name";
 /// Key of an API's response type.
-pub const RES: &str = "res";
+pub(crate) const RES: &str = "res";
 
 /// Keys of the service attribute.
-pub const SERVICE_KEYS: &[&str] = &[PROTOCOLS, CRATE, EXTRA_APIS, EXTRA_MSGS];
+pub(crate) const SERVICE_KEYS: &[&str] = &[PROTOCOLS, CRATE, EXTRA_APIS, EXTRA_MSGS];
 /// Keys of `#[rpc(..)]` on `#[derive(Message)]`.
-pub const MESSAGE_KEYS: &[&str] = &[NAME, CRATE];
+pub(crate) const MESSAGE_KEYS: &[&str] = &[NAME, CRATE];
 /// Keys of `#[rpc(..)]` on `#[derive(Api)]`.
-pub const API_KEYS: &[&str] = &[NAME, RES, CRATE];
+pub(crate) const API_KEYS: &[&str] = &[NAME, RES, CRATE];
 
 /// One `key = value` argument; the value is kept as tokens until the key is known.
 #[derive(Debug)]
-pub struct Arg {
+pub(crate) struct Arg {
     /// The key (`crate` allowed).
     pub key: Ident,
     /// Everything after `=` up to the next top-level comma.
@@ -57,7 +57,7 @@ impl Parse for Arg {
 }
 
 /// Parses `key = value, ...`; a syntax error is recorded and ends the list.
-pub fn parse_args(cx: &Ctxt, tokens: TokenStream) -> Vec<Arg> {
+pub(crate) fn parse_args(cx: &Ctxt, tokens: TokenStream) -> Vec<Arg> {
     match Punctuated::<Arg, Token![,]>::parse_terminated.parse2(tokens) {
         Ok(list) => list.into_iter().collect(),
         Err(e) => {
@@ -68,7 +68,7 @@ pub fn parse_args(cx: &Ctxt, tokens: TokenStream) -> Vec<Arg> {
 }
 
 /// Reports a key that is not one of `valid`, listing them.
-pub fn unknown_key(cx: &Ctxt, key: &Ident, valid: &[&str]) {
+pub(crate) fn unknown_key(cx: &Ctxt, key: &Ident, valid: &[&str]) {
     let list = valid
         .iter()
         .map(|k| format!("`{k}`"))
@@ -79,18 +79,18 @@ pub fn unknown_key(cx: &Ctxt, key: &Ident, valid: &[&str]) {
 
 /// A once-only setting: a second one is an error.
 #[derive(Debug)]
-pub struct Once<T> {
+pub(crate) struct Once<T> {
     name: &'static str,
     value: Option<T>,
 }
 
 impl<T> Once<T> {
     /// An unset value for key `name`.
-    pub fn new(name: &'static str) -> Self {
+    pub(crate) fn new(name: &'static str) -> Self {
         Once { name, value: None }
     }
     /// Sets it, or records "duplicate key".
-    pub fn set(&mut self, cx: &Ctxt, key: &Ident, value: T) {
+    pub(crate) fn set(&mut self, cx: &Ctxt, key: &Ident, value: T) {
         if self.value.is_some() {
             cx.error_spanned_by(key, format!("duplicate key `{}`", self.name));
         } else {
@@ -98,7 +98,7 @@ impl<T> Once<T> {
         }
     }
     /// The value, if set.
-    pub fn get(self) -> Option<T> {
+    pub(crate) fn get(self) -> Option<T> {
         self.value
     }
 }
@@ -147,7 +147,7 @@ impl Parse for PathList {
 
 /// The service attribute's arguments.
 #[derive(Debug, Default)]
-pub struct ServiceArgs {
+pub(crate) struct ServiceArgs {
     /// `protocols = "src/chat"`.
     pub protocols: Option<LitStr>,
     /// `crate = "..."`: the runtime crate's path (default `::rpc_runtime`).
@@ -160,7 +160,7 @@ pub struct ServiceArgs {
 
 impl ServiceArgs {
     /// Parses the attribute's arguments; `span` is where a missing `protocols` is reported.
-    pub fn from_tokens(cx: &Ctxt, tokens: TokenStream, span: Span) -> Self {
+    pub(crate) fn from_tokens(cx: &Ctxt, tokens: TokenStream, span: Span) -> Self {
         let mut protocols = Once::new(PROTOCOLS);
         let mut krate = Once::new(CRATE);
         let mut apis = Once::new(EXTRA_APIS);
@@ -206,7 +206,7 @@ impl ServiceArgs {
 
 /// `#[rpc(..)]` on a derive.
 #[derive(Debug, Default)]
-pub struct RpcAttr {
+pub(crate) struct RpcAttr {
     /// `name = "room/Echo"`.
     pub name: Option<LitStr>,
     /// `res = ResEcho` (derive(Api) only).
@@ -217,7 +217,7 @@ pub struct RpcAttr {
 
 impl RpcAttr {
     /// Reads every `#[rpc(..)]` attribute; `keys` are the valid keys for this derive.
-    pub fn from_attrs(cx: &Ctxt, attrs: &[syn::Attribute], keys: &[&str]) -> Self {
+    pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[syn::Attribute], keys: &[&str]) -> Self {
         let mut name = Once::new(NAME);
         let mut res = Once::new(RES);
         let mut krate = Once::new(CRATE);

@@ -2,9 +2,9 @@
 //! generator needs as owned data ([`crate::model`]). Local shape only; the naming rules and
 //! cross-item rules are in [`crate::check`].
 
-pub mod attr;
-pub mod naming;
-pub mod shape;
+pub(crate) mod attr;
+pub(crate) mod naming;
+pub(crate) mod shape;
 
 use std::fs;
 use std::path::Path;
@@ -17,7 +17,12 @@ use crate::model::{FieldRef, FileDef, ItemDef, ModuleDef, Origin};
 /// Reads the folder `root` (shown as `display_root` in messages) into a module tree. Errors
 /// (unreadable folder or file, bad names) go to `cx`, spanned at `span`; whatever could be read
 /// is returned.
-pub fn load_dir(cx: &Ctxt, span: Span, root: &Path, display_root: &str) -> Option<ModuleDef> {
+pub(crate) fn load_dir(
+    cx: &Ctxt,
+    span: Span,
+    root: &Path,
+    display_root: &str,
+) -> Option<ModuleDef> {
     match fs::metadata(root) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
@@ -126,7 +131,7 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
 
 /// Parses a protocol file's text and lists its top-level types. `Err` is a message naming
 /// `file:line:column`.
-pub fn parse_items(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
+pub(crate) fn parse_items(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
     // Inside a proc macro, tokens parsed from a string carry the call site's span: parse with
     // proc-macro2's own implementation so that spans know the file's lines and columns. Nothing
     // parsed here outlives this call: the model is owned data.
@@ -194,7 +199,7 @@ fn origin(file: &str, span: Span) -> Origin {
 }
 
 /// The doc comment of an item, one entry per line.
-pub fn docs(attrs: &[syn::Attribute]) -> Vec<String> {
+pub(crate) fn docs(attrs: &[syn::Attribute]) -> Vec<String> {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("doc"))
@@ -246,7 +251,7 @@ fn collect_option_fields(
 }
 
 /// `Option<T>` (any path ending in `Option`).
-pub fn is_option(ty: &syn::Type) -> bool {
+pub(crate) fn is_option(ty: &syn::Type) -> bool {
     match ty {
         syn::Type::Path(p) if p.qself.is_none() => p
             .path
@@ -260,7 +265,7 @@ pub fn is_option(ty: &syn::Type) -> bool {
 }
 
 /// Whether a field has `#[serde(skip_serializing_if = ..)]` (or `skip_serializing`, `skip`).
-pub fn has_skip_serializing(attrs: &[syn::Attribute]) -> bool {
+pub(crate) fn has_skip_serializing(attrs: &[syn::Attribute]) -> bool {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("serde"))

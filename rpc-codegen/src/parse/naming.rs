@@ -6,12 +6,12 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use crate::model::FileKind;
 
 /// Prefix of an API file stem.
-pub const PTL_PREFIX: &str = "ptl_";
+pub(crate) const PTL_PREFIX: &str = "ptl_";
 /// Prefix of a message file stem.
-pub const MSG_PREFIX: &str = "msg_";
+pub(crate) const MSG_PREFIX: &str = "msg_";
 
 /// What a file stem says the file holds; `Err` with the expected stem for a misnamed one.
-pub fn file_kind(stem: &str) -> Result<FileKind, String> {
+pub(crate) fn file_kind(stem: &str) -> Result<FileKind, String> {
     if stem != stem.to_snake_case() {
         let expected = stem.to_snake_case();
         return Err(format!(
@@ -32,12 +32,12 @@ pub fn file_kind(stem: &str) -> Result<FileKind, String> {
 }
 
 /// The file stem that holds a type with this prefix and base name (`ptl_` + `Login`).
-pub fn expected_stem(prefix: &str, base: &str) -> String {
+pub(crate) fn expected_stem(prefix: &str, base: &str) -> String {
     format!("{prefix}{}", base.to_snake_case())
 }
 
 /// The service name: folder path then base name (`room/UserJoin`).
-pub fn service_name(folder: &[String], base: &str) -> String {
+pub(crate) fn service_name(folder: &[String], base: &str) -> String {
     let mut parts: Vec<&str> = folder.iter().map(String::as_str).collect();
     parts.push(base);
     parts.join("/")
@@ -45,7 +45,7 @@ pub fn service_name(folder: &[String], base: &str) -> String {
 
 /// snake_case of a whole service name, the suffix of generated methods
 /// (`room/UserJoin` -> `room_user_join`).
-pub fn method_suffix(name: &str) -> String {
+pub(crate) fn method_suffix(name: &str) -> String {
     name.split('/')
         .map(|p| p.to_snake_case())
         .collect::<Vec<_>>()
@@ -53,14 +53,14 @@ pub fn method_suffix(name: &str) -> String {
 }
 
 /// CamelCase of a whole service name, a `Msg` enum variant (`room/UserJoin` -> `RoomUserJoin`).
-pub fn variant_name(name: &str) -> String {
+pub(crate) fn variant_name(name: &str) -> String {
     name.split('/')
         .map(|p| p.to_upper_camel_case())
         .collect::<String>()
 }
 
 /// Whether `s` can name a Rust module.
-pub fn is_ident(s: &str) -> bool {
+pub(crate) fn is_ident(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
         && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())

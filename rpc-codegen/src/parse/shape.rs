@@ -89,7 +89,7 @@ fn ident_name(i: &syn::Ident) -> String {
 }
 
 /// A type as owned data.
-pub fn type_ref(ty: &syn::Type) -> TypeRef {
+pub(crate) fn type_ref(ty: &syn::Type) -> TypeRef {
     match ty {
         syn::Type::Path(p) if p.qself.is_none() => TypeRef::Path {
             segments: p
@@ -121,7 +121,7 @@ pub fn type_ref(ty: &syn::Type) -> TypeRef {
 }
 
 /// The `#[serde(..)]` keys of [`SerdeAttrs`] found in `attrs`; anything else is skipped.
-pub fn serde_attrs(attrs: &[syn::Attribute]) -> SerdeAttrs {
+pub(crate) fn serde_attrs(attrs: &[syn::Attribute]) -> SerdeAttrs {
     let mut out = SerdeAttrs::default();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         // A malformed attribute is serde's to report; keep what was read.

@@ -31,7 +31,7 @@ impl Render<'_> {
 }
 
 /// The default path of the runtime crate.
-pub fn default_crate() -> syn::Path {
+pub(crate) fn default_crate() -> syn::Path {
     syn::parse_quote!(::rpc_runtime)
 }
 

@@ -37,6 +37,8 @@ pub(crate) trait Transport: Send + Sync {
         name: &str,
         msg_json: String,
     ) -> impl Future<Output = Result<(), TsrpcError>> + Send;
+    /// The client's call, message and data flows, which the pipeline runs.
+    fn flows(&self) -> &ClientFlows;
 }
 
 /// Hashes serial numbers (our own sequential integers) with one multiply instead of SipHash:
@@ -146,7 +148,6 @@ impl Calls {
 
 /// State shared by every client transport.
 pub struct ClientCore {
-    pub(crate) flows: ClientFlows,
     sn: AtomicU64,
     timeout: Option<Duration>,
     calls: Mutex<Calls>,
@@ -191,7 +192,6 @@ impl ClientCore {
     /// `timeout`: the default call timeout (`None` or zero: no timeout).
     pub(crate) fn new(timeout: Option<Duration>) -> Self {
         ClientCore {
-            flows: ClientFlows::default(),
             sn: AtomicU64::new(0),
             timeout: timeout.filter(|t| !t.is_zero()),
             calls: Mutex::new(Calls::default()),
@@ -284,9 +284,10 @@ impl ClientCore {
         options: CallOptions,
     ) -> ApiReturn<String> {
         let sn = self.next_sn();
-        if self.flows.pre_call_api.is_empty()
-            && self.flows.pre_api_return.is_empty()
-            && self.flows.post_api_return.is_empty()
+        let flows = transport.flows();
+        if flows.pre_call_api.is_empty()
+            && flows.pre_api_return.is_empty()
+            && flows.post_api_return.is_empty()
         {
             return self
                 .send_abortable(transport, name, req_json, sn, &options)
@@ -308,14 +309,15 @@ impl ClientCore {
         let mut req_json = req_json;
         let mut options = options;
         let mut short_circuit = None;
-        if !self.flows.pre_call_api.is_empty() {
+        let flows = transport.flows();
+        if !flows.pre_call_api.is_empty() {
             let ev = PreCallApiEvent {
                 api_name: name.to_owned(),
                 req: parse_value(&req_json),
                 options: options.clone(),
                 ret: None,
             };
-            match self.flows.pre_call_api.exec(ev).await {
+            match flows.pre_call_api.exec(ev).await {
                 None => return Err(TsrpcError::cancelled("pre_call_api flow")),
                 Some(ev) => {
                     req_json = value_json(&ev.req);
@@ -324,8 +326,7 @@ impl ClientCore {
                 }
             }
         }
-        let ret_flows =
-            !(self.flows.pre_api_return.is_empty() && self.flows.post_api_return.is_empty());
+        let ret_flows = !(flows.pre_api_return.is_empty() && flows.post_api_return.is_empty());
         let ret = match short_circuit {
             Some(ret) => ret.map(|v| value_json(&v)),
             None if !ret_flows => {
@@ -347,11 +348,11 @@ impl ClientCore {
             options,
             ret: ret.map(|s| parse_value(&s)),
         };
-        let Some(ev) = self.flows.pre_api_return.exec(ev).await else {
+        let Some(ev) = flows.pre_api_return.exec(ev).await else {
             return Err(TsrpcError::cancelled("pre_api_return flow"));
         };
         let ret = ev.ret.clone().map(|v| value_json(&v));
-        self.flows.post_api_return.exec(ev).await;
+        flows.post_api_return.exec(ev).await;
         ret
     }
 
@@ -460,18 +461,19 @@ impl ClientCore {
         name: &str,
         msg_json: String,
     ) -> Result<(), TsrpcError> {
-        if self.flows.pre_send_msg.is_empty() && self.flows.post_send_msg.is_empty() {
+        let flows = transport.flows();
+        if flows.pre_send_msg.is_empty() && flows.post_send_msg.is_empty() {
             return transport.send_msg(name, msg_json).await;
         }
         let ev = MsgEvent {
             msg_name: name.to_owned(),
             msg: parse_value(&msg_json),
         };
-        let Some(ev) = self.flows.pre_send_msg.exec(ev).await else {
+        let Some(ev) = flows.pre_send_msg.exec(ev).await else {
             return Err(TsrpcError::cancelled("pre_send_msg flow"));
         };
         transport.send_msg(name, value_json(&ev.msg)).await?;
-        self.flows.post_send_msg.exec(ev).await;
+        flows.post_send_msg.exec(ev).await;
         Ok(())
     }
 }

@@ -1,11 +1,17 @@
-//! The client's flows (TSRPC-WIRE.md e), and the data each one carries.
+//! The client's flows (TSRPC-WIRE.md e), typed by transport, and the data each one carries.
+//!
+//! Every client has the call, message and data flows ([`ClientFlows`]); a WebSocket client
+//! also has the connection flows ([`WsClientFlows`], which dereferences to the first), so a
+//! connection hook on an HTTP client does not compile.
+
+use std::ops::Deref;
 
 use serde_json::Value;
 
+use super::ws::WsClient;
 use super::CallOptions;
 use crate::error::{ApiReturn, TsrpcError};
 use crate::flow::Flow;
-use crate::WsClient;
 
 /// Data of `pre_call_api`: set `ret` to skip the network and return it.
 #[derive(Debug, Clone)]
@@ -69,7 +75,7 @@ pub struct DisconnectEvent {
     pub client: WsClient,
 }
 
-/// Every flow of a client. Connection flows fire on WebSocket clients only.
+/// The flows of every client, whatever its transport: calls, messages and frames.
 ///
 /// A node returning `None` stops a "pre" flow: the call or send resolves with ClientError
 /// `CANCELLED`, the received message is not handed to listeners, the frame is not sent.
@@ -85,18 +91,57 @@ pub struct ClientFlows {
     pub pre_send_msg: Flow<MsgEvent>,
     /// After a message was sent.
     pub post_send_msg: Flow<MsgEvent>,
-    /// Before a received message reaches the listeners.
+    /// Before a received message reaches the listeners (WebSocket: an HTTP client receives
+    /// none).
     pub pre_recv_msg: Flow<MsgEvent>,
-    /// After a received message reached the listeners.
+    /// After a received message reached the listeners (WebSocket).
     pub post_recv_msg: Flow<MsgEvent>,
-    /// Before a frame is written.
+    /// Before a frame (a WebSocket frame, an HTTP body) is written.
     pub pre_send_data: Flow<DataEvent>,
     /// Before a received frame is decoded.
     pub pre_recv_data: Flow<DataEvent>,
-    /// Before connecting (WebSocket).
+}
+
+/// The flows of a [`WsClient`]: the connection flows, plus every flow of [`ClientFlows`]
+/// (through `Deref`).
+///
+/// ```no_run
+/// use rpc_runtime::WsClient;
+/// let client = WsClient::new("ws://127.0.0.1:3000", Default::default());
+/// // A connection flow, WebSocket only: reconnect after a drop the client did not ask for.
+/// client.flows().post_disconnect.push(|ev| {
+///     if !ev.is_manual {
+///         let client = ev.client.clone();
+///         tokio::spawn(async move { client.connect().await });
+///     }
+///     Some(ev)
+/// });
+/// // A call flow, on every client.
+/// client.flows().pre_call_api.push(|ev| Some(ev));
+/// ```
+///
+/// An HTTP client has no connection, so no connection flows:
+///
+/// ```compile_fail
+/// use rpc_runtime::{HttpClient, RpcClient};
+/// let client = HttpClient::new("http://127.0.0.1:3000", Default::default());
+/// client.flows().post_disconnect.push(|ev| Some(ev));
+/// ```
+#[derive(Debug, Default)]
+pub struct WsClientFlows {
+    /// The flows every client has.
+    common: ClientFlows,
+    /// Before connecting: a node may answer `connect()` in its place.
     pub pre_connect: Flow<PreConnectEvent>,
-    /// After connecting (WebSocket).
+    /// After connecting.
     pub post_connect: Flow<WsClient>,
-    /// After leaving the connected state (WebSocket).
+    /// After leaving the connected state (a node may reconnect).
     pub post_disconnect: Flow<DisconnectEvent>,
+}
+
+impl Deref for WsClientFlows {
+    type Target = ClientFlows;
+    fn deref(&self) -> &ClientFlows {
+        &self.common
+    }
 }

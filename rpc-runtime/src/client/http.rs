@@ -28,7 +28,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::core::{ClientCore, Transport};
-use super::flows::DataEvent;
+use super::flows::{ClientFlows, DataEvent};
 use super::impl_rpc_client;
 use crate::error::{ApiReturn, TsrpcError};
 
@@ -120,6 +120,7 @@ pub(crate) struct HttpInner {
     base_error: Option<String>,
     options: HttpClientOptions,
     pub(crate) core: ClientCore,
+    flows: ClientFlows,
     client: Client<Connector, Full<Bytes>>,
 }
 
@@ -165,6 +166,7 @@ impl HttpClient {
         HttpClient {
             inner: Arc::new(HttpInner {
                 core: ClientCore::new(options.timeout),
+                flows: ClientFlows::default(),
                 base,
                 base_error,
                 options,
@@ -249,7 +251,7 @@ impl HttpInner {
         if let Some(e) = &self.base_error {
             return Err(TsrpcError::client(e.clone()).with_code("INVALID_URL"));
         }
-        let flows = &self.core.flows;
+        let flows = &self.flows;
         let body = if flows.pre_send_data.is_empty() {
             body
         } else {
@@ -314,6 +316,10 @@ fn http_error(status: u16) -> TsrpcError {
 }
 
 impl Transport for HttpInner {
+    fn flows(&self) -> &ClientFlows {
+        &self.flows
+    }
+
     async fn send_call(&self, name: &str, req_json: String, sn: u64) -> Option<ApiReturn<String>> {
         Some(self.call(name, req_json, sn).await)
     }

@@ -1,23 +1,26 @@
-//! Clients: the call pipeline shared by every transport, and the [`RpcClient`] trait.
+//! Clients: [`WsClient`] (WebSocket: calls, messages both ways, connection flows) and
+//! [`HttpClient`] (HTTP: calls and one-way messages), their options, and the [`RpcClient`]
+//! trait with what every client can do, whatever its transport. Both share one call pipeline
+//! (sn, flows, timeout, abort); their flows are in [`flows`](crate::flows).
 
 mod core;
-mod flows;
-pub(crate) mod http;
-pub(crate) mod ws;
+pub(crate) mod flows;
+mod http;
+mod ws;
 
 use std::future::Future;
 use std::time::Duration;
 
 use serde_json::Value;
 
+use self::core::ClientCore;
+use self::flows::ClientFlows;
 use crate::error::{ApiReturn, TsrpcError};
-use crate::service::{Api, Message};
+use crate::proto::{Api, Message};
 
-pub use self::core::ClientCore;
-pub use self::flows::{
-    ApiReturnEvent, ClientFlows, DataEvent, DisconnectEvent, MsgEvent, PreCallApiEvent,
-    PreConnectEvent,
-};
+pub use self::http::{HttpClient, HttpClientOptions};
+pub use self::ws::{Heartbeat, WsClient, WsClientOptions, WsStatus};
+pub use crate::listener::ListenerHandle;
 
 /// Options of one call.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,7 +55,7 @@ mod sealed {
 /// What every client can do, whatever its transport: call APIs and send messages, typed or by
 /// name, and abort calls.
 ///
-/// Implemented by [`WsClient`](crate::WsClient) and [`HttpClient`](crate::HttpClient); the
+/// Implemented by [`WsClient`] and [`HttpClient`]; the
 /// generated `call_xxx` / `send_msg_xxx` methods are thin sugar over it.
 pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
     #[doc(hidden)]
@@ -146,10 +149,9 @@ pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
     fn last_sn(&self) -> u64 {
         self.__core().last_sn()
     }
-    /// The client's flows (hook chains).
-    fn flows(&self) -> &ClientFlows {
-        &self.__core().flows
-    }
+    /// The client's call, message and data flows (hook chains). A [`WsClient`] also has
+    /// connection flows: its own [`flows`](WsClient::flows) returns them all.
+    fn flows(&self) -> &ClientFlows;
 }
 
 macro_rules! impl_rpc_client {
@@ -159,19 +161,23 @@ macro_rules! impl_rpc_client {
             fn __core(&self) -> &$crate::client::ClientCore {
                 &self.inner.core
             }
+            fn flows(&self) -> &$crate::flows::ClientFlows {
+                $crate::client::core::Transport::flows(&*self.inner)
+            }
             fn __call_json(
                 &self,
                 name: &str,
                 req_json: String,
                 options: $crate::client::CallOptions,
-            ) -> impl ::std::future::Future<Output = $crate::ApiReturn<String>> + Send {
+            ) -> impl ::std::future::Future<Output = $crate::error::ApiReturn<String>> + Send {
                 self.inner.core.call(&*self.inner, name, req_json, options)
             }
             fn __send_json(
                 &self,
                 name: &str,
                 msg_json: String,
-            ) -> impl ::std::future::Future<Output = Result<(), $crate::TsrpcError>> + Send {
+            ) -> impl ::std::future::Future<Output = Result<(), $crate::error::TsrpcError>> + Send
+            {
                 self.inner.core.send(&*self.inner, name, msg_json)
             }
         }

@@ -27,18 +27,13 @@ use crate::error::TsrpcError;
 mod scan;
 use self::scan::{split_api_frame, split_api_success, split_msg_frame};
 
-/// The reason a server closes a connection that sends a binary data frame while only JSON is
-/// supported: TSRPC's own text for an undecodable buffer.
-pub const INVALID_BUFFER_REASON: &str =
-    "Invalid request buffer, please check the version of service proto.";
-
 /// The close reason for input that is not an envelope.
 pub(crate) const UNRESOLVED_NAME: &str = "Invalid request format: unresolved service name.";
 
 /// Which wire encoding a peer speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub enum Codec {
+pub(crate) enum Codec {
     /// TSRPC JSON mode (`json: true`): text frames `[name, body, sn?]`.
     #[default]
     Json,

@@ -10,7 +10,8 @@ use super::core::ServerCore;
 use super::flows::ConnDataEvent;
 use super::ServerOptions;
 use crate::error::TsrpcError;
-use crate::service::Message;
+use crate::proto::Message;
+use crate::reasons::SEND_QUEUE_FULL_REASON;
 use crate::ws_link::{Limits, Link, SendError};
 
 /// Which transport a connection is on.
@@ -21,11 +22,6 @@ pub enum ConnType {
     /// One HTTP exchange (TSRPC `SHORT`).
     Http,
 }
-
-/// The close reason of a connection closed because its send queue stayed full: a broadcast
-/// found it full, or `send_msg` (or an API return) waited for room longer than
-/// `queue_full_timeout` (a client that does not read).
-pub const SEND_QUEUE_FULL_REASON: &str = "Send queue full: the client does not read fast enough";
 
 /// The send budget of a server's WebSocket connection, from its options: `send_msg` and API
 /// returns wait for room in `send_queue` frames and `max_queued_bytes` bytes (up to

@@ -18,7 +18,7 @@ use super::ServerOptions;
 use crate::codec::{Body, Codec};
 use crate::error::{codes, TsrpcError};
 use crate::listener::Listeners;
-use crate::service::{ServiceKind, ServiceProto};
+use crate::proto::{ServiceKind, ServiceProto};
 
 /// Bad input: what TSRPC closes a WebSocket with, or answers `INPUT_DATA_ERR` to over HTTP.
 #[derive(Debug, Clone, PartialEq)]

@@ -64,8 +64,9 @@ use tokio_tungstenite::WebSocketStream;
 use super::conn::{ConnKind, Connection};
 use super::core::{InputError, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
-use crate::codec::{self, INVALID_BUFFER_REASON};
+use crate::codec;
 use crate::error::{codes, ErrorType, TsrpcError};
+use crate::reasons::INVALID_BUFFER_REASON;
 
 /// The error code of the 413 answer to a body over `max_body_size`.
 pub(crate) const BODY_TOO_LARGE: &str = "BODY_TOO_LARGE";
@@ -364,7 +365,11 @@ async fn handle_json(
     let url_error = || format!("Invalid URL path: {url}");
 
     if is_msg {
-        if core.proto.find(name, crate::ServiceKind::Msg).is_none() {
+        if core
+            .proto
+            .find(name, crate::proto::ServiceKind::Msg)
+            .is_none()
+        {
             return input_error(core, conn, url_error()).await;
         }
         // Checked here too: a message nobody listens to is not decoded by anyone.

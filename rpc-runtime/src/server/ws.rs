@@ -21,15 +21,10 @@ use super::conn::{link_limits, ConnKind, Connection};
 use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::handler::BoxFuture;
-use crate::codec::{Parse, ServerInput, INVALID_BUFFER_REASON};
+use crate::codec::{Parse, ServerInput};
+use crate::reasons::{FRAME_TOO_BIG_REASON, INVALID_BUFFER_REASON, INVALID_UTF8_REASON};
 use crate::ws_link::{spawn_writer, Link, Timing};
 use crate::ws_util::HEARTBEAT;
-
-/// The close reason when a frame is larger than `max_frame_size` (close code 1009).
-pub const FRAME_TOO_BIG_REASON: &str = "Frame too large";
-
-/// The close reason when a text frame is not valid UTF-8 (close code 1007).
-pub const INVALID_UTF8_REASON: &str = "Invalid UTF-8 in a text frame";
 
 pub(crate) fn ws_config(core: &ServerCore) -> WebSocketConfig {
     let mut config = WebSocketConfig::default();

@@ -24,7 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(0);
     let server = rpc_examples::chat_server::start_ws_and_http(
         std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        rpc_runtime::ServerOptions::default(),
+        rpc_runtime::server::ServerOptions::default(),
     )
     .await?;
     println!(

@@ -1,7 +1,8 @@
 //! A folder with a sub-folder, a helper file, and an API and a message sharing a name.
 use std::sync::Arc;
 
-use rpc_runtime::{ApiCall, HandlerResult, MsgCall, ServerOptions};
+use rpc_runtime::{ApiCall, HandlerResult, MsgCall};
+use rpc_runtime::server::ServerOptions;
 
 #[rpc_macros::service(protocols = "ui/fixtures/pass-basic")]
 pub mod chat {

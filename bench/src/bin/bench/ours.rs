@@ -7,7 +7,7 @@ use std::time::Instant;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use protocols::bench::{self, ReqAdd, ReqStartFanout, ReqStartPush};
-use rpc_runtime::WsClientOptions;
+use rpc_runtime::client::WsClientOptions;
 use tokio::sync::Notify;
 
 use crate::common::{check, quantile, report, within, Res, Sampler, Sizes};

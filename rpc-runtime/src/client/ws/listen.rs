@@ -6,7 +6,7 @@ use regex::Regex;
 
 use super::WsClient;
 use crate::listener::ListenerHandle;
-use crate::service::{Message, MsgEnum};
+use crate::proto::{Message, MsgEnum};
 
 impl WsClient {
     /// Listens to the message `M`; the handler gets each one, in the order received.

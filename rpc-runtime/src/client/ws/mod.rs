@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::core::{ClientCore, Transport};
-use super::flows::{DataEvent, DisconnectEvent, PreConnectEvent};
+use super::flows::{ClientFlows, DataEvent, DisconnectEvent, PreConnectEvent, WsClientFlows};
 use super::impl_rpc_client;
 use crate::codec::Codec;
 use crate::error::{codes, ApiReturn, TsrpcError};
@@ -70,6 +70,7 @@ pub(crate) struct WsInner {
     url: String,
     options: WsClientOptions,
     pub(crate) core: ClientCore,
+    flows: WsClientFlows,
     codec: Codec,
     state: Mutex<State>,
     listeners: Listeners<MsgHandler>,
@@ -80,7 +81,7 @@ pub(crate) struct WsInner {
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), rpc_runtime::TsrpcError> {
-/// use rpc_runtime::{RpcClient, WsClient, WsClientOptions};
+/// use rpc_runtime::client::{RpcClient, WsClient, WsClientOptions};
 /// let client = WsClient::new("ws://127.0.0.1:3000", WsClientOptions::default());
 /// client.connect().await?;
 /// let sum = client.call_raw("Add", &serde_json::json!({"a": 1, "b": 2}), Default::default()).await?;
@@ -111,6 +112,7 @@ impl WsClient {
             inner: Arc::new(WsInner {
                 url: url.into(),
                 core: ClientCore::new(options.timeout),
+                flows: WsClientFlows::default(),
                 options,
                 codec: Codec::Json,
                 state: Mutex::new(State {
@@ -131,8 +133,8 @@ impl WsClient {
     }
 
     /// The client's flows (hook chains), among them `post_disconnect` for reconnecting.
-    pub fn flows(&self) -> &super::ClientFlows {
-        &self.inner.core.flows
+    pub fn flows(&self) -> &WsClientFlows {
+        &self.inner.flows
     }
 
     /// The connection status.
@@ -220,12 +222,12 @@ impl WsClient {
             tx.send_replace(Some(res));
         }
         if connected {
-            self.inner.core.flows.post_connect.exec(self.clone()).await;
+            self.inner.flows.post_connect.exec(self.clone()).await;
         }
     }
 
     async fn try_connect(&self, gen: u64) -> Result<(), TsrpcError> {
-        let flows = &self.inner.core.flows;
+        let flows = &self.inner.flows;
         if !flows.pre_connect.is_empty() {
             match flows.pre_connect.exec(PreConnectEvent::default()).await {
                 None => return Err(TsrpcError::cancelled("pre_connect flow")),
@@ -406,7 +408,7 @@ impl WsClient {
             is_manual: live.manual.load(Ordering::SeqCst),
             client: self.clone(),
         };
-        self.inner.core.flows.post_disconnect.exec(ev).await;
+        self.inner.flows.post_disconnect.exec(ev).await;
     }
 }
 
@@ -428,7 +430,7 @@ impl WsInner {
         text: String,
         sn: Option<u64>,
     ) -> Result<(), TsrpcError> {
-        let flows = &self.core.flows;
+        let flows = &self.flows;
         let text = if flows.pre_send_data.is_empty() {
             text
         } else {
@@ -453,6 +455,10 @@ impl Live {
 
 impl Transport for WsInner {
     const SWEPT: bool = true;
+
+    fn flows(&self) -> &ClientFlows {
+        &self.flows
+    }
 
     async fn send_call(&self, name: &str, req_json: String, sn: u64) -> Option<ApiReturn<String>> {
         // The call's entry is in the core's table already: a connection lost from here on

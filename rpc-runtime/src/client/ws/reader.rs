@@ -107,7 +107,7 @@ impl WsClient {
 
     /// Handles a text frame; true when it was an API return.
     async fn on_text(&self, text: &str) -> bool {
-        let flows = &self.inner.core.flows;
+        let flows = &self.inner.flows;
         let owned;
         let mut text = text;
         if !flows.pre_recv_data.is_empty() {
@@ -178,7 +178,7 @@ impl WsClient {
     }
 
     async fn dispatch_msg(&self, name: &str, json: &str) {
-        let flows = &self.inner.core.flows;
+        let flows = &self.inner.flows;
         if flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty() {
             self.inner.listeners.for_each_matching(name, |h| {
                 h(name, json, true);

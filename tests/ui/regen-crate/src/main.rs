@@ -1,6 +1,6 @@
 //! Prints the service proto: the regeneration test reads it after each change of `src/svc/`.
 
-#[rpc_macros::service(protocols = "src/svc")]
+#[rpc_runtime::service(protocols = "src/svc")]
 pub mod svc {}
 
 fn main() {

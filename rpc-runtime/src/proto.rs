@@ -1,4 +1,7 @@
-//! What a service is made of: the traits protocol types implement, and the service proto.
+//! What a service is made of: the traits its protocol types implement ([`Api`], [`Message`],
+//! [`MsgEnum`]; the generated code implements them), the service proto that lists its APIs and
+//! messages ([`ServiceProto`]), and [`decode_json`], which decodes a protocol type with
+//! TSRPC's validation and error text.
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -7,10 +10,10 @@ use serde::{Deserialize, Serialize};
 /// A message type (`MsgXxx`): its service name, such as `"room/UserJoin"`.
 ///
 /// Implemented by the generated code for every message of a protocol folder, or by
-/// `#[derive(rpc_macros::Message)]` on a type declared by hand.
+/// `#[derive(rpc_runtime::Message)]` on a type declared by hand.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a TSRPC message",
-    note = "put it in the service's protocol folder as `msg_xxx.rs`, or derive `rpc_macros::Message`"
+    note = "put it in the service's protocol folder as `msg_xxx.rs`, or derive `rpc_runtime::Message`"
 )]
 pub trait Message: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static {
     /// The service name (`"Chat"`, `"room/UserJoin"`).
@@ -22,7 +25,7 @@ pub trait Message: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'st
 /// `client.call_api(ReqLogin { .. })` infers the API from the request.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not the request type of a TSRPC API",
-    note = "put `ReqXxx` and `ResXxx` in `ptl_xxx.rs` in the service's protocol folder, or derive `rpc_macros::Api`"
+    note = "put `ReqXxx` and `ResXxx` in `ptl_xxx.rs` in the service's protocol folder, or derive `rpc_runtime::Api`"
 )]
 pub trait Api: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static {
     /// The service name (`"Login"`).
@@ -101,7 +104,7 @@ impl ServiceDef {
 /// A service: every API and message it has. The generated `service_proto()` returns one.
 ///
 /// ```
-/// use rpc_runtime::{ServiceDef, ServiceKind, ServiceProto};
+/// use rpc_runtime::proto::{ServiceDef, ServiceKind, ServiceProto};
 /// let proto = ServiceProto::new("chat")
 ///     .with(ServiceDef::named("Add", ServiceKind::Api))
 ///     .with(ServiceDef::named("Chat", ServiceKind::Msg));
@@ -157,4 +160,21 @@ impl ServiceProto {
             .filter(|s| s.kind == ServiceKind::Msg)
             .map(|s| s.name.as_str())
     }
+}
+
+/// Decodes JSON into `T`; on failure the error is TSRPC's text for it (as a server would close
+/// a connection with). What a hand-written [`MsgEnum::decode`] uses.
+///
+/// ```
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct MsgAdd {
+///     a: f64,
+/// }
+/// let msg: MsgAdd = rpc_runtime::proto::decode_json(r#"{"a":1}"#).unwrap();
+/// assert_eq!(msg.a, 1.0);
+/// let err = rpc_runtime::proto::decode_json::<MsgAdd>(r#"{"a":"x"}"#).err().unwrap();
+/// assert_eq!(err, "Property `a`: Expected type to be `number`, actually `string`.");
+/// ```
+pub fn decode_json<T: DeserializeOwned + JsonSchema>(json: &str) -> Result<T, String> {
+    crate::validate::decode(json)
 }

@@ -1,0 +1,196 @@
+//! A server's options: limits, timeouts and TLS, with TSRPC's defaults where they are safe,
+//! and a setter per option for building them in one expression
+//! (`ServerOptions::default().api_timeout(None).max_connections(100)`).
+
+#[cfg(feature = "tls")]
+use std::sync::Arc;
+use std::time::Duration;
+
+#[cfg(doc)]
+use crate::reasons::SEND_QUEUE_FULL_REASON;
+
+/// Options of a server. Defaults match TSRPC's where they are safe.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// A handler running longer gets ServerError `SERVER_TIMEOUT` (30 s; `None`: no limit).
+    pub api_timeout: Option<Duration>,
+    /// Put the inner error text in `innerErr` of `INTERNAL_ERR` (on in debug builds).
+    pub return_inner_error: bool,
+    /// Close connections that sent no heartbeat within this time (code 3001). Off by default.
+    pub heartbeat_wait: Option<Duration>,
+    /// Send WebSocket ping control frames this often; a connection that answers nothing for
+    /// two periods is dropped (finds half-open sockets). 30 s; `None` turns it off.
+    pub ping_interval: Option<Duration>,
+    /// Largest WebSocket frame or message accepted (16 MiB); larger ones close the connection
+    /// with code 1009.
+    pub max_frame_size: usize,
+    /// Largest HTTP body accepted (16 MiB); larger ones get 413.
+    pub max_body_size: usize,
+    /// The whole HTTP body must arrive within this time from the end of the request head
+    /// (30 s), however it trickles in; else 408 with ServerError `BODY_TIMEOUT` and the
+    /// connection is closed. `None`: no overall deadline (a body that stalls for
+    /// `handshake_timeout` between two reads still gets 408).
+    pub body_timeout: Option<Duration>,
+    /// Frames queued per connection before `send_msg` (and API returns) wait for the writer:
+    /// the send window (256).
+    pub send_queue: usize,
+    /// Frames a broadcast may queue beyond the send window (768) before it closes the
+    /// connection with [`SEND_QUEUE_FULL_REASON`]: room for a slow client that still reads.
+    pub broadcast_slack: usize,
+    /// WebSocket read buffer per connection (4 KiB; tungstenite zero-fills it on the first read,
+    /// so it is most of an idle connection's memory: 8 KiB cost 4 KiB more per connection and
+    /// read no faster in the benchmarks, since a read of frames larger than it just takes more
+    /// syscalls).
+    pub read_buffer_size: usize,
+    /// A handshake (WebSocket) or request head (HTTP) must arrive within this time (10 s).
+    pub handshake_timeout: Duration,
+    /// After sending a close frame, wait this long for the peer's close (3 s).
+    pub close_timeout: Duration,
+    /// At most this many TCP connections at once (10,000): WebSocket (also one upgraded from
+    /// HTTP on a WebSocket + HTTP server), HTTP keep-alive, handshakes in progress. Each holds
+    /// its slot until its socket is closed. On every server kind, a connection past the limit
+    /// is answered `503 Service Unavailable` with `Connection: close` and a JSON body, ServerError
+    /// `SERVER_FULL` (whether it sent an HTTP request or a WebSocket upgrade; a `WsClient` sees a
+    /// connect error whose `innerErr` says `HTTP error: 503 Service Unavailable`), then closed.
+    /// A refused socket takes no slot, and gets at most 2 s (or `handshake_timeout` if shorter)
+    /// for its TLS handshake, request head and answer; past 256 refusals at once, sockets are
+    /// closed at accept without an answer.
+    pub max_connections: usize,
+    /// API calls one WebSocket connection may have running at once (1,024); past that the
+    /// server stops reading that connection until one finishes.
+    pub max_pending_calls: usize,
+    /// API calls the whole server may have running at once (100,000); past that, a connection
+    /// whose next call cannot start is not read until one finishes (backpressure, no error).
+    /// A call that finishes on its first poll never counts.
+    pub max_pending_calls_total: usize,
+    /// Bytes of frames queued per WebSocket connection by `send_msg` and API returns (4 MiB),
+    /// next to the frame window (`send_queue`): when either is full, senders wait. A frame
+    /// longer than this is admitted only into a queue with nothing else waiting in it.
+    /// Broadcasts may fill the queue to twice this before the connection is closed with
+    /// [`SEND_QUEUE_FULL_REASON`].
+    pub max_queued_bytes: usize,
+    /// A sender that waits this long for room in a full queue (30 s) closes the connection with
+    /// [`SEND_QUEUE_FULL_REASON`] and fails with `LOST_CONN`: the client does not read.
+    pub queue_full_timeout: Duration,
+    /// Serve TLS (`wss://`, `https://`) with this configuration (feature `tls`). The TLS
+    /// handshake must finish within `handshake_timeout`.
+    #[cfg(feature = "tls")]
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            api_timeout: Some(Duration::from_secs(30)),
+            return_inner_error: cfg!(debug_assertions),
+            heartbeat_wait: None,
+            ping_interval: Some(Duration::from_secs(30)),
+            max_frame_size: 16 << 20,
+            max_body_size: 16 << 20,
+            body_timeout: Some(Duration::from_secs(30)),
+            send_queue: 256,
+            broadcast_slack: 768,
+            read_buffer_size: 4 * 1024,
+            handshake_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(3),
+            max_connections: 10_000,
+            max_pending_calls: 1024,
+            max_pending_calls_total: 100_000,
+            max_queued_bytes: 4 << 20,
+            queue_full_timeout: Duration::from_secs(30),
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+}
+
+impl ServerOptions {
+    /// Sets the API timeout.
+    pub fn api_timeout(mut self, t: Option<Duration>) -> Self {
+        self.api_timeout = t;
+        self
+    }
+    /// Sets `return_inner_error`.
+    pub fn return_inner_error(mut self, on: bool) -> Self {
+        self.return_inner_error = on;
+        self
+    }
+    /// Sets the heartbeat wait time.
+    pub fn heartbeat_wait(mut self, t: Option<Duration>) -> Self {
+        self.heartbeat_wait = t;
+        self
+    }
+    /// Sets the ping interval.
+    pub fn ping_interval(mut self, t: Option<Duration>) -> Self {
+        self.ping_interval = t;
+        self
+    }
+    /// Sets the maximum frame size.
+    pub fn max_frame_size(mut self, n: usize) -> Self {
+        self.max_frame_size = n;
+        self
+    }
+    /// Serves TLS with this configuration.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+    /// Sets the maximum number of connections.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+    /// Sets the handshake timeout.
+    pub fn handshake_timeout(mut self, t: Duration) -> Self {
+        self.handshake_timeout = t;
+        self
+    }
+    /// Sets the maximum number of API calls running at once on one connection.
+    pub fn max_pending_calls(mut self, n: usize) -> Self {
+        self.max_pending_calls = n;
+        self
+    }
+    /// Sets the maximum number of API calls running at once on the whole server.
+    pub fn max_pending_calls_total(mut self, n: usize) -> Self {
+        self.max_pending_calls_total = n;
+        self
+    }
+    /// Sets the bytes queued per connection before `send_msg` waits.
+    pub fn max_queued_bytes(mut self, n: usize) -> Self {
+        self.max_queued_bytes = n;
+        self
+    }
+    /// Sets how long a sender may wait for room before the connection is closed.
+    pub fn queue_full_timeout(mut self, t: Duration) -> Self {
+        self.queue_full_timeout = t;
+        self
+    }
+    /// Sets the number of frames queued per connection before `send_msg` waits.
+    pub fn send_queue(mut self, n: usize) -> Self {
+        self.send_queue = n;
+        self
+    }
+    /// Sets how many frames a broadcast may queue beyond the send window.
+    pub fn broadcast_slack(mut self, n: usize) -> Self {
+        self.broadcast_slack = n;
+        self
+    }
+    /// Sets the maximum HTTP body size.
+    pub fn max_body_size(mut self, n: usize) -> Self {
+        self.max_body_size = n;
+        self
+    }
+    /// Sets the time the whole HTTP body must arrive within.
+    pub fn body_timeout(mut self, t: Option<Duration>) -> Self {
+        self.body_timeout = t;
+        self
+    }
+    /// Sets how long a closing connection may take: to write what was queued and the close
+    /// frame, then to wait for the peer's close.
+    pub fn close_timeout(mut self, t: Duration) -> Self {
+        self.close_timeout = t;
+        self
+    }
+}
