@@ -1,6 +1,7 @@
 //! Clients: the call pipeline shared by every transport, and the [`RpcClient`] trait.
 
 mod core;
+mod deadline;
 mod flows;
 pub(crate) mod http;
 pub(crate) mod ws;
