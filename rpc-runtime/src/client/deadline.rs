@@ -47,6 +47,7 @@ impl Deadlines {
     ///
     /// `pending` is how many calls are pending; `is_live(deadline, sn)` says whether that call
     /// is still pending with that deadline (entries for which it is false are dropped).
+    #[inline]
     pub(crate) fn push(
         &mut self,
         now: Instant,
