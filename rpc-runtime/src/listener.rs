@@ -11,30 +11,11 @@ use regex::Regex;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListenerHandle(u64);
 
-/// FNV-1a over message names: short, and set by the program, not by peers (a peer's name is
-/// only looked up), so SipHash's flood resistance buys nothing on this per-message lookup.
-#[derive(Clone, Copy)]
-struct NameHasher(u64);
-
-impl Default for NameHasher {
-    fn default() -> Self {
-        NameHasher(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for NameHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
-type ByName<H> =
-    HashMap<String, Vec<(ListenerHandle, H)>, std::hash::BuildHasherDefault<NameHasher>>;
+/// Handlers by exact name. Hashed with rustc-hash's Fx: names are short, and set by the program,
+/// not by peers (a peer's name is only looked up), so SipHash's flood resistance buys nothing
+/// on this per-message lookup (bench/README.md, "Why the code is the way it is", has the
+/// figures).
+type ByName<H> = HashMap<String, Vec<(ListenerHandle, H)>, rustc_hash::FxBuildHasher>;
 
 #[derive(Clone)]
 struct Inner<H> {

@@ -1192,23 +1192,10 @@ fn pattern_matches(pattern: &str, key: &str) -> bool {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// A `$ref`'s JSON pointer with its `%XX` escapes decoded (a malformed escape is kept as it
+/// is; bytes that are not UTF-8 become U+FFFD).
+fn percent_decode(s: &str) -> std::borrow::Cow<'_, str> {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy()
 }
 
 /// tsbuffer's `_validateUnionType` verdict when every member failed.
@@ -2670,5 +2657,33 @@ mod tests {
     fn decode_success_passes_through() {
         let req: HasTagged = decode(r#"{"p":{"type":"A","x":2.5},"extra":1}"#).unwrap();
         assert!(matches!(req.p, Tagged::A { x } if x == 2.5));
+    }
+
+    #[test]
+    fn ref_pointers_are_percent_decoded() {
+        let cases: &[(&str, &str)] = &[
+            ("", ""),
+            ("/$defs/Point", "/$defs/Point"),
+            ("/$defs/a%20b", "/$defs/a b"),
+            ("/%24defs/Point", "/$defs/Point"),
+            ("/$defs/%C3%A9t%C3%A9", "/$defs/\u{e9}t\u{e9}"),
+            ("/$defs/\u{e9}", "/$defs/\u{e9}"),
+            ("/a~1b%7E0", "/a~1b~0"),
+            // Malformed escapes stay as they are.
+            ("%", "%"),
+            ("/a%", "/a%"),
+            ("%4", "%4"),
+            ("%zz", "%zz"),
+            ("%4g", "%4g"),
+            ("%%41", "%A"),
+            ("%41%", "A%"),
+            // Bytes that are not UTF-8 become U+FFFD.
+            ("%e9", "\u{fffd}"),
+            ("/x%ff%fey", "/x\u{fffd}\u{fffd}y"),
+            ("%C3", "\u{fffd}"),
+        ];
+        for (pointer, want) in cases {
+            assert_eq!(super::percent_decode(pointer), *want, "{pointer:?}");
+        }
     }
 }

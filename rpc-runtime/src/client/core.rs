@@ -1,6 +1,6 @@
 //! The call pipeline every client transport shares: sn, flows, timeout, abort.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::pin;
@@ -13,6 +13,7 @@ use serde_json::Value;
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
+use super::deadline::{self, Deadlines, Queued};
 use super::flows::{ApiReturnEvent, ClientFlows, MsgEvent, PreCallApiEvent};
 use super::CallOptions;
 use crate::error::{ApiReturn, TsrpcError};
@@ -42,7 +43,10 @@ pub(crate) trait Transport: Send + Sync {
 }
 
 /// Hashes serial numbers (our own sequential integers) with one multiply instead of SipHash:
-/// the pending-call tables are touched several times per call.
+/// the pending-call tables are touched several times per call. Kept rather than rustc-hash's
+/// `FxHasher` or fnv's `FnvHasher`: on this table (a lookup, an insert and a remove per call,
+/// 64 calls in flight) both measured slower, Fx by a little and FNV (a multiply per byte) by
+/// much (bench/README.md, "Why the code is the way it is").
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct SnHasher(u64);
 
@@ -72,76 +76,40 @@ struct CallEntry {
     deadline: Option<Instant>,
 }
 
-/// At most this many different timeouts are swept; a call with yet another one gets a timer.
-const MAX_SWEPT_TIMEOUTS: usize = 8;
-
 /// The pending calls, and the deadlines the sweeper watches.
 #[derive(Default)]
 struct Calls {
     map: SnMap<CallEntry>,
-    /// One queue per timeout: deadlines are taken under the lock, so each queue is in
-    /// deadline order. An entry whose call is gone is dropped when met (or by a compaction).
-    queues: Vec<(Duration, VecDeque<(Instant, u64)>)>,
-    /// The deadline the sweeper sleeps until (`None`: until woken).
-    armed: Option<Instant>,
+    deadlines: Deadlines,
 }
 
 impl Calls {
+    /// Whether call `sn` is still pending with this deadline (what the sweeper asks).
     fn is_live(map: &SnMap<CallEntry>, deadline: Instant, sn: u64) -> bool {
         map.get(&sn).is_some_and(|e| e.deadline == Some(deadline))
     }
 
     /// Queues a deadline `timeout` from now; `None` when too many timeouts are in use.
-    /// `Some(true)`: the sweeper must be woken (this deadline comes first).
-    fn push_deadline(&mut self, timeout: Duration, sn: u64) -> Option<(Instant, bool)> {
-        let i = match self.queues.iter().position(|(t, _)| *t == timeout) {
-            Some(i) => i,
-            None if self.queues.len() < MAX_SWEPT_TIMEOUTS => {
-                self.queues.push((timeout, VecDeque::new()));
-                self.queues.len() - 1
-            }
-            None => return None,
-        };
-        let deadline = Instant::now() + timeout;
+    fn push_deadline(&mut self, timeout: Duration, sn: u64) -> Option<Queued> {
         let map = &self.map;
-        let q = &mut self.queues[i].1;
-        while let Some(&(d, front)) = q.front() {
-            if Self::is_live(map, d, front) {
-                break;
-            }
-            q.pop_front();
-        }
-        if q.len() > 2 * map.len() + 64 {
-            // A long call at the front holds back the ones done behind it.
-            q.retain(|&(d, sn)| Self::is_live(map, d, sn));
-        }
-        q.push_back((deadline, sn));
-        let wake = self.armed.is_none_or(|a| deadline < a);
-        if wake {
-            self.armed = Some(deadline);
-        }
-        Some((deadline, wake))
+        self.deadlines
+            .push(Instant::now(), timeout, sn, map.len(), |d, sn| {
+                Self::is_live(map, d, sn)
+            })
     }
 
-    /// Takes every call whose deadline is past; sets and returns the next deadline.
-    fn take_due(&mut self, now: Instant, due: &mut Vec<CallEntry>) -> Option<Instant> {
-        let mut next: Option<Instant> = None;
-        let map = &mut self.map;
-        for (_, q) in &mut self.queues {
-            while let Some(&(d, sn)) = q.front() {
-                if !Self::is_live(map, d, sn) {
-                    q.pop_front();
-                    continue;
-                }
-                if d > now {
-                    next = Some(next.map_or(d, |n| n.min(d)));
-                    break;
-                }
-                q.pop_front();
-                due.extend(map.remove(&sn));
-            }
-        }
-        self.armed = next;
+    /// Takes every call whose deadline is past (into `due`); the next deadline.
+    fn take_due(
+        &mut self,
+        now: Instant,
+        sns: &mut Vec<u64>,
+        due: &mut Vec<CallEntry>,
+    ) -> Option<Instant> {
+        let map = &self.map;
+        let next = self
+            .deadlines
+            .take_due(now, |d, sn| Self::is_live(map, d, sn), sns);
+        due.extend(sns.drain(..).filter_map(|sn| self.map.remove(&sn)));
         next
     }
 }
@@ -216,9 +184,7 @@ impl ClientCore {
     pub(crate) fn fail_all(&self, err: impl Fn() -> TsrpcError) {
         let all: Vec<CallEntry> = {
             let mut calls = self.lock_calls();
-            for (_, q) in &mut calls.queues {
-                q.clear();
-            }
+            calls.deadlines.clear();
             calls.map.drain().map(|(_, e)| e).collect()
         };
         for e in all {
@@ -379,8 +345,8 @@ impl ClientCore {
             let mut deadline = None;
             if let (true, Some(t)) = (T::SWEPT, timeout) {
                 // The sweeper times it out: no timer registered and cleared per call.
-                if let Some((d, w)) = calls.push_deadline(t, sn) {
-                    (deadline, wake, timer) = (Some(d), w, None);
+                if let Some(q) = calls.push_deadline(t, sn) {
+                    (deadline, wake, timer) = (Some(q.deadline), q.wake, None);
                 }
             }
             calls.map.insert(
@@ -432,26 +398,16 @@ impl ClientCore {
     /// Times out calls at their deadlines (with TIMEOUT) until `stop` resolves. One per
     /// connection of a transport whose `SWEPT` is true.
     pub(crate) async fn sweep_loop(&self, stop: impl Future<Output = ()>) {
-        let mut stop = pin!(stop);
-        let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
+        let mut sns = Vec::new();
         let mut due = Vec::new();
-        loop {
-            let next = self.lock_calls().take_due(Instant::now(), &mut due);
+        deadline::sweep(&self.sweep, stop, |now| {
+            let next = self.lock_calls().take_due(now, &mut sns, &mut due);
             for e in due.drain(..) {
                 let _ = e.tx.send(Err(TsrpcError::timeout()));
             }
-            if let Some(d) = next {
-                sleep.as_mut().reset(d);
-            }
-            // A deadline earlier than `next` notifies (a permit is kept if that happens
-            // before this waits).
-            tokio::select! {
-                biased;
-                _ = &mut stop => return,
-                _ = self.sweep.notified() => {}
-                _ = &mut sleep, if next.is_some() => {}
-            }
-        }
+            next
+        })
+        .await
     }
 
     /// Runs one message through the flows and the transport.

@@ -4,6 +4,7 @@
 //! (sn, flows, timeout, abort); their flows are in [`flows`](crate::flows).
 
 mod core;
+mod deadline;
 pub(crate) mod flows;
 mod http;
 mod ws;

@@ -73,6 +73,8 @@ pub(crate) struct ServerCore {
     pub(crate) stopping: AtomicBool,
     /// Woken once, when the server starts stopping (every keep-alive HTTP connection waits).
     stop_notify: Notify,
+    /// Woken when the last registered connection is unregistered (`stop` waits for that).
+    conns_gone: Notify,
 }
 
 impl fmt::Debug for ServerCore {
@@ -165,6 +167,7 @@ impl ServerCore {
             idle: Notify::new(),
             idle_waiters: AtomicUsize::new(0),
             stop_notify: Notify::new(),
+            conns_gone: Notify::new(),
             stopping: AtomicBool::new(false),
         }
     }
@@ -198,7 +201,14 @@ impl ServerCore {
     }
 
     pub(crate) fn unregister(&self, id: u64) {
-        self.lock_conns().remove(&id);
+        let none_left = {
+            let mut conns = self.lock_conns();
+            conns.remove(&id);
+            conns.is_empty()
+        };
+        if none_left {
+            self.conns_gone.notify_waiters();
+        }
     }
 
     pub(crate) fn connections(&self) -> Vec<Connection> {
@@ -238,6 +248,18 @@ impl ServerCore {
 
     pub(crate) fn connection_count(&self) -> usize {
         self.lock_conns().len()
+    }
+
+    /// Resolves once no connection is registered (at once if none is).
+    pub(crate) async fn connections_gone(&self) {
+        loop {
+            // Created before the count is read, it cannot miss the last unregister after it.
+            let notified = self.conns_gone.notified();
+            if self.connection_count() == 0 {
+                return;
+            }
+            notified.await;
+        }
     }
 
     pub(crate) fn pending_calls(&self) -> usize {

@@ -359,11 +359,8 @@ impl RunningServer {
         for c in core.connections() {
             c.close("Server stopped");
         }
-        let deadline =
-            tokio::time::Instant::now() + core.options.close_timeout + Duration::from_millis(500);
-        while core.connection_count() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let wait = core.options.close_timeout + Duration::from_millis(500);
+        let _ = tokio::time::timeout(wait, core.connections_gone()).await;
     }
 
     /// Stops accepting, waits for pending API calls (at most `max_wait`), then

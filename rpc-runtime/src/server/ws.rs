@@ -475,7 +475,7 @@ async fn returned(conn: &Connection, frame: String, name: &str, sn: u64) {
     send_return(conn, frame, name, sn).await;
     // Every few dozen returns queued in one wake-up the reader yields (tokio's task budget),
     // so the writer sends those while the rest of the batch is handled: the peer gets replies
-    // sooner (W2 with 64 in flight: 385k -> 560k calls/s against the raw client).
+    // sooner, which pipelined callers need (figures in bench/README.md).
     tokio::task::consume_budget().await;
 }
 

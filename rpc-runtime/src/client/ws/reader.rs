@@ -56,7 +56,7 @@ impl WsClient {
                         if returns == RETURNS_PER_YIELD {
                             // Let the callers of these returns run (and send their next calls)
                             // while the rest of what was read waits: the server gets work
-                            // sooner (W2, 64 calls in flight: 360k -> 650k calls/s).
+                            // sooner, which pipelined calls need (bench/README.md).
                             returns = 0;
                             tokio::task::yield_now().await;
                         }
@@ -231,9 +231,9 @@ impl WsClient {
 }
 
 /// The read loop yields after this many API returns read in one go. Fewer yields mean fewer,
-/// larger writes (less CPU per call), more mean the server gets the next calls sooner: with 64
-/// calls in flight (W2), 16 was fastest on idle cores but 1.26-1.31x raw with other jobs on
-/// them; 32 gives 0.65x on idle cores and 1.12-1.18x under load; 64 is slower in both.
+/// larger writes (less CPU per call), more mean the server gets the next calls sooner: with
+/// many calls in flight, 32 measured as fast as 16 on idle cores and faster when other jobs
+/// share them, and 64 slower in both (figures in bench/README.md).
 const RETURNS_PER_YIELD: usize = 32;
 
 /// TSRPC's error for a reply the client cannot parse: ServerError, no code.
