@@ -16,7 +16,18 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 use super::core::{ServerCore, SocketGuard};
-use super::{http, ws, Transports};
+use super::{http, ws};
+
+/// Which transports a server speaks on its port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transports {
+    /// WebSocket only.
+    Ws,
+    /// HTTP only.
+    Http,
+    /// Both on one port: a request asking for a WebSocket upgrade is WebSocket, the rest HTTP.
+    Both,
+}
 
 /// Sockets past `max_connections` answered 503 at the same time, at most; more are closed at
 /// accept without an answer (a flood cannot pin more tasks than this).

@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::core::ServerCore;
-use super::flows::ConnDataEvent;
-use super::ServerOptions;
+use super::options::ServerOptions;
+use crate::codec::Codec;
 use crate::error::TsrpcError;
+use crate::flow::Flow;
 use crate::proto::Message;
 use crate::reasons::SEND_QUEUE_FULL_REASON;
 use crate::ws_link::{Limits, Link, SendError};
@@ -53,7 +53,27 @@ pub(crate) struct ConnInner {
     pub(crate) remote: SocketAddr,
     pub(crate) ip: String,
     pub(crate) kind: ConnKind,
-    pub(crate) core: Arc<ServerCore>,
+    /// What the connection needs of its server (the server's core): a small handle, so the
+    /// core can hold its connections without the connection's type naming the core.
+    pub(crate) host: Arc<dyn ConnHost>,
+}
+
+/// What a connection needs of its server: the codec and the `pre_send_data` flow. The
+/// server's core implements it ([`Connection::server`] is built from it in `handle`).
+pub(crate) trait ConnHost: std::any::Any + Send + Sync {
+    /// The wire codec.
+    fn codec(&self) -> Codec;
+    /// The flow every frame sent goes through.
+    fn pre_send_data(&self) -> &Flow<ConnDataEvent>;
+}
+
+/// Data of `pre_send_data` / `pre_recv_data`: a whole frame.
+#[derive(Debug, Clone)]
+pub struct ConnDataEvent {
+    /// The connection.
+    pub conn: Connection,
+    /// The frame's text.
+    pub data: String,
 }
 
 /// A connection: send messages to it, close it. A cheap clone.
@@ -95,13 +115,6 @@ impl Connection {
         self.inner.remote
     }
 
-    /// The server this connection belongs to (for broadcasts from a handler).
-    pub fn server(&self) -> super::ServerHandle {
-        super::ServerHandle {
-            core: self.inner.core.clone(),
-        }
-    }
-
     /// WebSocket or HTTP.
     pub fn conn_type(&self) -> ConnType {
         match self.inner.kind {
@@ -123,8 +136,8 @@ impl Connection {
     pub async fn send_msg<M: Message>(&self, msg: &M) -> Result<(), TsrpcError> {
         let frame = self
             .inner
-            .core
-            .codec
+            .host
+            .codec()
             .encode_msg_value(M::NAME, msg)
             .map_err(|e| {
                 TsrpcError::server(e.to_string()).with_code(crate::error::codes::ENCODE_MSG_ERR)
@@ -143,7 +156,7 @@ impl Connection {
     }
 
     pub(crate) async fn send_msg_json(&self, name: &str, json: &str) -> Result<(), TsrpcError> {
-        let frame = self.inner.core.codec.encode_msg(name, json);
+        let frame = self.inner.host.codec().encode_msg(name, json);
         self.send_text(frame).await
     }
 
@@ -157,15 +170,15 @@ impl Connection {
                 TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN)
             );
         }
-        let flows = &self.inner.core.flows;
-        let text = if flows.pre_send_data.is_empty() {
+        let pre_send_data = self.inner.host.pre_send_data();
+        let text = if pre_send_data.is_empty() {
             text
         } else {
             let ev = ConnDataEvent {
                 conn: self.clone(),
                 data: text,
             };
-            match flows.pre_send_data.exec(ev).await {
+            match pre_send_data.exec(ev).await {
                 Some(ev) => ev.data,
                 None => return Err(TsrpcError::cancelled("pre_send_data flow")),
             }
@@ -179,9 +192,8 @@ impl Connection {
             Ok(()) => Ok(()),
             Err(SendError::TimedOut) => {
                 tracing::warn!(
-                    "connection {} closed: send queue full for {:?}",
-                    self.inner.id,
-                    self.inner.core.options.queue_full_timeout
+                    "connection {} closed: its send queue stayed full for queue_full_timeout",
+                    self.inner.id
                 );
                 self.close(SEND_QUEUE_FULL_REASON);
                 Err(TsrpcError::network(SEND_QUEUE_FULL_REASON)

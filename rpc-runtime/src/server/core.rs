@@ -11,12 +11,13 @@ use futures_util::FutureExt;
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use super::conn::{ConnInner, ConnKind, Connection};
+use super::conn::{ConnDataEvent, ConnHost, ConnInner, ConnKind, Connection};
 use super::flows::{ApiCallEvent, ApiReturnFlowEvent, MsgCallEvent, ServerFlows};
 use super::handler::{BoxFuture, CallCtx, ErasedApi, ErasedMsg, HandlerResult};
-use super::ServerOptions;
+use super::options::ServerOptions;
 use crate::codec::{Body, Codec};
 use crate::error::{codes, TsrpcError};
+use crate::flow::Flow;
 use crate::listener::Listeners;
 use crate::proto::{ServiceKind, ServiceProto};
 
@@ -128,6 +129,15 @@ enum JobStep {
     Unhandled,
 }
 
+impl ConnHost for ServerCore {
+    fn codec(&self) -> Codec {
+        self.codec
+    }
+    fn pre_send_data(&self) -> &Flow<ConnDataEvent> {
+        &self.flows.pre_send_data
+    }
+}
+
 impl ServerCore {
     pub(crate) fn new(
         proto: ServiceProto,
@@ -191,7 +201,7 @@ impl ServerCore {
                 remote,
                 ip: ip.unwrap_or_else(|| remote.ip().to_string()),
                 kind,
-                core: self.clone(),
+                host: self.clone(),
             }),
         };
         if is_ws {

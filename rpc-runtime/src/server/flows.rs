@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+pub use super::conn::ConnDataEvent;
 use super::conn::Connection;
 use crate::error::TsrpcError;
 use crate::flow::Flow;
@@ -52,15 +53,6 @@ pub struct MsgCallEvent {
     pub msg_name: String,
     /// The decoded message, as JSON (a node may change it).
     pub msg: Value,
-}
-
-/// Data of `pre_send_data` / `pre_recv_data`: a whole frame.
-#[derive(Debug, Clone)]
-pub struct ConnDataEvent {
-    /// The connection.
-    pub conn: Connection,
-    /// The frame's text.
-    pub data: String,
 }
 
 /// Every flow of a server. A "pre" node returning `None` stops what it guards: an API call then

@@ -25,6 +25,18 @@ impl fmt::Debug for ServerHandle {
     }
 }
 
+impl Connection {
+    /// The server this connection belongs to (for broadcasts from a handler).
+    pub fn server(&self) -> ServerHandle {
+        let host: Arc<dyn std::any::Any + Send + Sync> = self.inner.host.clone();
+        match host.downcast::<ServerCore>() {
+            Ok(core) => ServerHandle { core },
+            // A connection is made only by `ServerCore::new_conn`, with its core as the host.
+            Err(_) => unreachable!("a connection's host is its server's core"),
+        }
+    }
+}
+
 impl ServerHandle {
     /// The server's flows.
     pub fn flows(&self) -> &ServerFlows {

@@ -24,6 +24,7 @@ use regex::Regex;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+pub use self::accept::Transports;
 pub use self::conn::{ConnType, Connection};
 use self::core::ServerCore;
 use self::flows::ServerFlows;
@@ -33,17 +34,6 @@ use self::handler::{CallCtx, ErasedApi, ErasedMsg};
 pub use self::options::ServerOptions;
 use crate::listener::Listeners;
 use crate::proto::{Api, Message, MsgEnum, ServiceProto};
-
-/// Which transports a server speaks on its port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transports {
-    /// WebSocket only.
-    Ws,
-    /// HTTP only.
-    Http,
-    /// Both on one port: a request asking for a WebSocket upgrade is WebSocket, the rest HTTP.
-    Both,
-}
 
 /// Why [`Server::start`] failed.
 #[derive(Debug, thiserror::Error)]

@@ -21,6 +21,7 @@ use super::conn::{link_limits, ConnKind, Connection};
 use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::handler::BoxFuture;
+use super::options::ServerOptions;
 use crate::codec::{Parse, ServerInput};
 use crate::reasons::{FRAME_TOO_BIG_REASON, INVALID_BUFFER_REASON, INVALID_UTF8_REASON};
 use crate::ws_link::{spawn_writer, Link, Timing};
@@ -116,7 +117,7 @@ struct Watchdog {
 }
 
 impl Watchdog {
-    fn new(options: &super::ServerOptions) -> Self {
+    fn new(options: &ServerOptions) -> Self {
         let now = Instant::now();
         let every = |d: Option<Duration>| {
             let d = d.filter(|d| !d.is_zero())?;
