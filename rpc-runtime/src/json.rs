@@ -74,7 +74,7 @@ fn write_js_number<W: ?Sized + io::Write>(w: &mut W, v: f64) -> io::Result<()> {
 /// doubles (random bit patterns, short decimals, integers near 2^53 and 2^64, powers of ten
 /// and two with their neighbours, subnormals, the 1e21 and 1e-7 boundaries, -0). The test
 /// `json::tests::matches_v8` keeps a sample of them. Integral values below 1e15 take itoa's
-/// integer path, 5 times faster than ryu-js for them and the same text.
+/// integer path: the same text, and about 5 times faster than ryu-js for them.
 fn write_js_f64<W: ?Sized + io::Write>(w: &mut W, x: f64) -> io::Result<()> {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         // `-0.0 as i64` is 0, written `0` as JavaScript does.

@@ -9,11 +9,13 @@
 //! tagged or untagged enums (serde buffers those through `deserialize_any`), or custom impls:
 //! [`super::order`] falls back for those.
 //!
-//! Why not schemars' `preserve_order` instead: it only turns on serde_json's `preserve_order`,
-//! which Cargo then turns on for every crate of a user's build, changing the key order of every
-//! `serde_json::Value` they serialize (sorted today) and the order of `explain`'s fallback. With
-//! it the schema does list properties in declaration order, through flatten and renames too
-//! (measured; build time unchanged within noise), but that is a behaviour change for users.
+//! Why not schemars' `preserve_order` instead (tried): with it the schema lists properties in
+//! declaration order, through `#[serde(flatten)]`, renames and internally tagged enums too, and
+//! the build takes no longer (within noise). But the feature only turns on serde_json's
+//! `preserve_order`, which Cargo then turns on for every crate in a user's build: every
+//! `serde_json::Value` they parse and serialize would keep insertion order instead of sorting
+//! keys, and `explain`'s order would change (the test `explain_without_type_uses_fallback_order`
+//! fails; all other workspace tests pass). A behaviour change for users, so the probe stays.
 
 use std::cell::RefCell;
 use std::fmt;
