@@ -11,9 +11,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use super::core::{ServerCore, SocketGuard};
 use super::{http, ws};
@@ -119,14 +120,14 @@ fn refuse(
         tokio::spawn(async move {
             let _refusing = refusing;
             if let Ok(Ok(tls)) = tokio::time::timeout_at(deadline, acceptor.accept(stream)).await {
-                http::refuse(tls, &answer, deadline).await;
+                refuse_exchange(tls, &answer, deadline).await;
             }
         });
         return;
     }
     tokio::spawn(async move {
         let _refusing = refusing;
-        http::refuse(stream, &answer, deadline).await;
+        refuse_exchange(stream, &answer, deadline).await;
     });
 }
 
@@ -196,4 +197,46 @@ where
         Transports::Http => http::serve_conn(core, stream, remote, false).await,
         Transports::Both => http::serve_conn(core, stream, remote, true).await,
     }
+}
+
+/// The most a refused connection's request head may take before the 503 is written anyway.
+const REFUSE_HEAD_MAX: usize = 16 * 1024;
+
+/// Refuses a connection past `max_connections`, all by `deadline`: reads the request head
+/// (HTTP or WebSocket upgrade, the client speaks first), writes `answer` (the 503), ends the
+/// write side and reads until the client closes, so the close does not reset the answer away
+/// before the client has read it. A client that sends nothing gets no answer.
+async fn refuse_exchange<S>(mut stream: S, answer: &[u8], deadline: Instant)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let exchange = async {
+        let mut buf = [0u8; 1024];
+        // Bytes of "\r\n\r\n" matched so far, across reads.
+        let mut matched = 0;
+        let mut read = 0;
+        'head: while read < REFUSE_HEAD_MAX {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            read += n;
+            for &b in &buf[..n] {
+                matched = match (matched, b) {
+                    (0 | 2, b'\r') => matched + 1,
+                    (1 | 3, b'\n') => matched + 1,
+                    (_, b'\r') => 1,
+                    _ => 0,
+                };
+                if matched == 4 {
+                    break 'head;
+                }
+            }
+        }
+        stream.write_all(answer).await?;
+        stream.shutdown().await?;
+        while stream.read(&mut buf).await? != 0 {}
+        Ok::<(), std::io::Error>(())
+    };
+    let _ = tokio::time::timeout_at(deadline, exchange).await;
 }

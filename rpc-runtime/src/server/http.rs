@@ -1,5 +1,8 @@
 //! Serving TSRPC over HTTP (JSON mode), and WebSocket upgrades on the same port.
 //!
+//! One concept, TSRPC's HTTP answers, which is why the file passes 600 lines: every status,
+//! header and body a request can get is here, next to the reasons it gets it.
+//!
 //! What a request gets (TSRPC-WIRE.md b):
 //!
 //! * `POST /<api name>` with a `Content-Type` containing `application/json`: the API's return,
@@ -23,7 +26,7 @@
 //!   ServerError [`BODY_TIMEOUT`]; the connection is closed.
 //! * A connection past `max_connections` (whatever it asks, an upgrade included, on every
 //!   server kind): 503 with ServerError [`SERVER_FULL`], then the socket is closed. It is
-//!   answered outside hyper ([`refuse`]), after its request head, without any flow running.
+//!   answered outside hyper (by the accept loop), after its request head, without any flow running.
 //!
 //! Every response carries `X-Powered-By: TSRPC 3.4.21` and TSRPC's default CORS headers; JSON
 //! bodies have `Content-Type: application/json; charset=utf-8`. `conn.close(reason)` in a
@@ -55,7 +58,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
@@ -76,9 +79,6 @@ pub(crate) const BODY_TIMEOUT: &str = "BODY_TIMEOUT";
 
 /// The error code of the 503 answer to a connection past `max_connections`.
 pub(crate) const SERVER_FULL: &str = "SERVER_FULL";
-
-/// A request head larger than this is not read further by [`refuse`] (it is answered anyway).
-const REFUSE_HEAD_MAX: usize = 16 * 1024;
 
 /// `X-Powered-By` of every response, as TSRPC 3.4.21 sends it.
 const POWERED_BY: &str = "TSRPC 3.4.21";
@@ -491,45 +491,6 @@ pub(crate) fn server_full_response(core: &ServerCore) -> Bytes {
         body.len()
     );
     Bytes::from(head + &body)
-}
-
-/// Refuses a connection past `max_connections`, all by `deadline`: reads the request head
-/// (HTTP or WebSocket upgrade, the client speaks first), writes `answer` (the 503), ends the
-/// write side and reads until the client closes, so the close does not reset the answer away
-/// before the client has read it. A client that sends nothing gets no answer.
-pub(crate) async fn refuse<S>(mut stream: S, answer: &[u8], deadline: Instant)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let exchange = async {
-        let mut buf = [0u8; 1024];
-        // Bytes of "\r\n\r\n" matched so far, across reads.
-        let mut matched = 0;
-        let mut read = 0;
-        'head: while read < REFUSE_HEAD_MAX {
-            let n = stream.read(&mut buf).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            read += n;
-            for &b in &buf[..n] {
-                matched = match (matched, b) {
-                    (0 | 2, b'\r') => matched + 1,
-                    (1 | 3, b'\n') => matched + 1,
-                    (_, b'\r') => 1,
-                    _ => 0,
-                };
-                if matched == 4 {
-                    break 'head;
-                }
-            }
-        }
-        stream.write_all(answer).await?;
-        stream.shutdown().await?;
-        while stream.read(&mut buf).await? != 0 {}
-        Ok::<(), std::io::Error>(())
-    };
-    let _ = tokio::time::timeout_at(deadline, exchange).await;
 }
 
 fn json(status: StatusCode, body: String) -> Response<Body> {

@@ -14,7 +14,7 @@ pub struct Heartbeat {
     pub timeout: Duration,
 }
 
-/// Options of a [`WsClient`]. Defaults match TSRPC's.
+/// Options of a [`WsClient`](super::WsClient). Defaults match TSRPC's.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct WsClientOptions {
