@@ -38,6 +38,7 @@ pub(crate) struct Limits {
     /// Frames [`Link::send`] may have queued (the frame window).
     pub(crate) window: usize,
     /// Bytes [`Link::send`] may have queued (the byte budget; at most `u32::MAX` is used).
+    /// `usize::MAX`: no byte budget (the frame window alone holds senders back).
     pub(crate) window_bytes: usize,
     /// Frames the queue may hold in all before [`Link::try_send`] refuses one.
     pub(crate) max_frames: usize,
@@ -121,9 +122,8 @@ impl Signal {
 pub(crate) struct Link {
     tx: mpsc::UnboundedSender<Outbound>,
     window: Semaphore,
-    bytes: Semaphore,
-    /// The byte budget (`Limits::window_bytes`, at most `u32::MAX`).
-    byte_budget: u32,
+    /// The byte budget, when there is one: its permits and its size (at most `u32::MAX`).
+    bytes: Option<(Semaphore, u32)>,
     limits: Limits,
     /// Frames and bytes in the queue, of every kind, until written.
     queued: AtomicUsize,
@@ -145,12 +145,14 @@ impl Link {
     /// A new link and the queue its writer drains ([`spawn_writer`]).
     pub(crate) fn new(limits: Limits) -> (Arc<Link>, Queue) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let byte_budget = limits.window_bytes.clamp(1, u32::MAX as usize);
+        let bytes = (limits.window_bytes != usize::MAX).then(|| {
+            let budget = limits.window_bytes.clamp(1, u32::MAX as usize);
+            (Semaphore::new(budget), budget as u32)
+        });
         let link = Link {
             tx,
             window: Semaphore::new(limits.window.max(1)),
-            bytes: Semaphore::new(byte_budget),
-            byte_budget: byte_budget as u32,
+            bytes,
             limits,
             queued: AtomicUsize::new(0),
             queued_bytes: AtomicUsize::new(0),
@@ -181,9 +183,12 @@ impl Link {
 
     /// Takes room for a `len`-byte frame; returns the byte permits taken.
     async fn reserve(&self, len: usize) -> Result<u32, SendError> {
-        let want = len.min(self.byte_budget as usize) as u32;
+        let Some((bytes, budget)) = &self.bytes else {
+            return self.reserve_frame().await.map(|()| 0);
+        };
+        let want = len.min(*budget as usize) as u32;
         match self.window.try_acquire() {
-            Ok(w) => match self.bytes.try_acquire_many(want) {
+            Ok(w) => match bytes.try_acquire_many(want) {
                 Ok(b) => {
                     w.forget();
                     b.forget();
@@ -198,8 +203,7 @@ impl Link {
         // The queue is full: wait for the writer (what was taken goes back if this times out).
         let room = async {
             let w = self.window.acquire().await.map_err(|_| SendError::Closed)?;
-            let b = self
-                .bytes
+            let b = bytes
                 .acquire_many(want)
                 .await
                 .map_err(|_| SendError::Closed)?;
@@ -207,6 +211,32 @@ impl Link {
             b.forget();
             Ok(want)
         };
+        self.bounded(room).await
+    }
+
+    /// Takes room for a frame when there is no byte budget: a permit of the frame window.
+    async fn reserve_frame(&self) -> Result<(), SendError> {
+        match self.window.try_acquire() {
+            Ok(w) => {
+                w.forget();
+                return Ok(());
+            }
+            Err(TryAcquireError::Closed) => return Err(SendError::Closed),
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        let room = async {
+            let w = self.window.acquire().await.map_err(|_| SendError::Closed)?;
+            w.forget();
+            Ok(())
+        };
+        self.bounded(room).await
+    }
+
+    /// Waits for `room`, up to `Limits::full_timeout`.
+    async fn bounded<T>(
+        &self,
+        room: impl std::future::Future<Output = Result<T, SendError>>,
+    ) -> Result<T, SendError> {
         match self.limits.full_timeout {
             None => room.await,
             Some(t) => tokio::time::timeout(t, room)
@@ -297,14 +327,18 @@ impl Link {
         self.queued.fetch_sub(frames, Ordering::Relaxed);
         self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
         self.window.add_permits(window);
-        self.bytes.add_permits(byte_permits);
+        if let Some((bytes, _)) = &self.bytes {
+            bytes.add_permits(byte_permits);
+        }
         self.written.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Nothing more will be written: senders waiting for room, or sending later, fail.
     fn close_budget(&self) {
         self.window.close();
-        self.bytes.close();
+        if let Some((bytes, _)) = &self.bytes {
+            bytes.close();
+        }
     }
 }
 

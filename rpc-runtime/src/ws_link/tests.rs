@@ -86,6 +86,18 @@ async fn the_frame_window_holds_senders_while_the_peer_does_not_read() {
     }
     assert!(blocks(link.send(text(4, 100))).await, "a fifth frame waits");
     drop(peer);
+
+    // The same without a byte budget (as clients run): the window alone holds senders.
+    let limits = Limits {
+        window_bytes: usize::MAX,
+        ..limits()
+    };
+    let (link, peer, _source) = start(limits, 64).await;
+    for i in 0..4 {
+        link.send(text(i, 100_000)).await.unwrap();
+    }
+    assert!(blocks(link.send(text(4, 100))).await, "a fifth frame waits");
+    drop(peer);
 }
 
 #[tokio::test]
