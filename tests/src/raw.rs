@@ -148,7 +148,9 @@ impl RawWsClient {
     }
 }
 
-fn parse_server_frame(buf: &[u8]) -> Option<(Frame, usize)> {
+/// Splits one WebSocket frame off the front of `buf`, masked or not: its opcode, its payload
+/// (unmasked) and the bytes it took. `None` until the whole frame is there.
+pub fn split_frame(buf: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
     if buf.len() < 2 {
         return None;
     }
@@ -161,10 +163,25 @@ fn parse_server_frame(buf: &[u8]) -> Option<(Frame, usize)> {
         }
         n => (n as usize, 2),
     };
-    if buf[1] & 0x80 != 0 {
-        pos += 4; // servers do not mask, but be lenient
-    }
+    let mask = if buf[1] & 0x80 != 0 {
+        let m: [u8; 4] = buf.get(pos..pos + 4)?.try_into().ok()?;
+        pos += 4;
+        m
+    } else {
+        [0; 4]
+    };
     let payload = buf.get(pos..pos + len)?;
+    let payload = payload
+        .iter()
+        .enumerate()
+        .map(|(i, b)| b ^ mask[i % 4])
+        .collect();
+    Some((opcode, payload, pos + len))
+}
+
+fn parse_server_frame(buf: &[u8]) -> Option<(Frame, usize)> {
+    let (opcode, payload, used) = split_frame(buf)?;
+    let payload = payload.as_slice();
     let frame = match opcode {
         0x1 => Frame::Text(String::from_utf8_lossy(payload).to_string()),
         0x2 => Frame::Binary(payload.to_vec()),
@@ -180,7 +197,7 @@ fn parse_server_frame(buf: &[u8]) -> Option<(Frame, usize)> {
         0x9 => Frame::Ping,
         _ => Frame::Pong,
     };
-    Some((frame, pos + len))
+    Some((frame, used))
 }
 
 /// An HTTP response as it arrived.

@@ -127,7 +127,7 @@ impl Peer {
     async fn read(&mut self, wait: Duration) -> Got {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            if let Some((opcode, payload, used)) = parse_client_frame(&self.buf) {
+            if let Some((opcode, payload, used)) = rpc_tests::raw::split_frame(&self.buf) {
                 self.buf.drain(..used);
                 return Got::Frame(opcode, payload);
             }
@@ -181,36 +181,6 @@ impl Peer {
             }
         }
     }
-}
-
-/// Decodes one masked client frame from the front of `buf`: opcode, payload, bytes used.
-fn parse_client_frame(buf: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
-    if buf.len() < 2 {
-        return None;
-    }
-    let opcode = buf[0] & 0x0f;
-    let (len, mut pos) = match buf[1] & 0x7f {
-        126 => (u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]) as usize, 4),
-        127 => {
-            let b: [u8; 8] = buf.get(2..10)?.try_into().ok()?;
-            (u64::from_be_bytes(b) as usize, 10)
-        }
-        n => (n as usize, 2),
-    };
-    let mask = if buf[1] & 0x80 != 0 {
-        let m: [u8; 4] = buf.get(pos..pos + 4)?.try_into().ok()?;
-        pos += 4;
-        m
-    } else {
-        [0; 4]
-    };
-    let payload = buf.get(pos..pos + len)?;
-    let payload = payload
-        .iter()
-        .enumerate()
-        .map(|(i, b)| b ^ mask[i % 4])
-        .collect();
-    Some((opcode, payload, pos + len))
 }
 
 /// A close frame's payload: the code, then the reason.
