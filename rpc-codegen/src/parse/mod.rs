@@ -86,7 +86,10 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
             let Some(module_name) = naming::module_name(&file_name) else {
                 cx.error_at(
                     span,
-                    format!("folder `{shown}` must be named with ASCII letters, digits and `_` only: it becomes a Rust module"),
+                    format!(
+                        "folder `{shown}` must be named with ASCII letters, digits and `_` only (it becomes a Rust module): rename it to `{}`",
+                        naming::module_suggestion(&file_name)
+                    ),
                 );
                 continue;
             };
@@ -115,7 +118,10 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
             let Some(module_name) = naming::module_name(stem) else {
                 cx.error_at(
                     span,
-                    format!("{shown}: the file name must hold ASCII letters, digits and `_` only: it becomes a Rust module"),
+                    format!(
+                        "{shown}: the file name must hold ASCII letters, digits and `_` only (it becomes a Rust module): rename it to `{}.rs`",
+                        naming::module_suggestion(stem)
+                    ),
                 );
                 continue;
             };

@@ -113,6 +113,19 @@ pub(crate) fn module_name(s: &str) -> Option<String> {
     (!s.is_empty() && s.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())).then(|| spell(s))
 }
 
+/// A name [`module_name`] accepts, for a message refusing `s`: `my-room` -> `my_room`.
+pub(crate) fn module_suggestion(s: &str) -> String {
+    let ascii: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if ascii.is_empty() {
+        "protocols".to_owned()
+    } else {
+        ascii
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +162,7 @@ mod tests {
         assert_eq!(module_name("room").as_deref(), Some("room"));
         assert_eq!(module_name("my-room"), None);
         assert_eq!(module_name(""), None);
+        assert_eq!(module_suggestion("my-room"), "my_room");
         assert_eq!(module_name("type").as_deref(), Some("r#type"));
     }
 
