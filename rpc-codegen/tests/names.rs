@@ -178,6 +178,24 @@ fn keyword_and_digit_names_get_a_spelling() {
 }
 
 #[test]
+fn capital_self_folder() {
+    let scratch = Scratch::new();
+    let root = scratch.0.join("protocols");
+    write(&root, &[("Self/msg_x.rs".into(), contents("msg_x"))]);
+    let (model, problems) = check_folder(&root, "protocols", "chat", &[], &[]);
+    assert!(problems.0.is_empty(), "{problems}");
+    let code = pretty(&generate(&model, &syn::parse_quote!(::rpc_runtime)));
+    for expected in [
+        "pub mod Self_ {",
+        "SelfX(Self_::MsgX)",
+        "fn send_msg_self_x(",
+        "\"Self/X\"",
+    ] {
+        assert!(code.contains(expected), "no `{expected}` in\n{code}");
+    }
+}
+
+#[test]
 fn names_that_cannot_be_modules_are_errors_naming_the_file() {
     let scratch = Scratch::new();
     let root = scratch.0.join("protocols");
