@@ -296,6 +296,8 @@ fn dedup<T>(
     let mut out = Vec::new();
     for def in defs {
         let (name, method, variant, source) = key(&def);
+        // Compared as spelled in Rust (`self_`, `_2fa`, `r#match`): what rustc would see twice.
+        let (method_key, variant_key) = (naming::spell(method), naming::spell(variant));
         let here = describe(source);
         if let Some(first) = seen_name.get(name) {
             cx.error_at(
@@ -304,7 +306,7 @@ fn dedup<T>(
             );
             continue;
         }
-        if let Some((other, first)) = seen_method.get(method) {
+        if let Some((other, first)) = seen_method.get(&method_key) {
             cx.error_at(
                 span,
                 format!(
@@ -313,7 +315,7 @@ fn dedup<T>(
             );
             continue;
         }
-        if let Some((other, first)) = seen_variant.get(variant) {
+        if let Some((other, first)) = seen_variant.get(&variant_key) {
             cx.error_at(
                 span,
                 format!(
@@ -323,8 +325,8 @@ fn dedup<T>(
             continue;
         }
         seen_name.insert(name.clone(), here.clone());
-        seen_method.insert(method.clone(), (name.clone(), here.clone()));
-        seen_variant.insert(variant.clone(), (name.clone(), here));
+        seen_method.insert(method_key, (name.clone(), here.clone()));
+        seen_variant.insert(variant_key, (name.clone(), here));
         out.push(def);
     }
     out

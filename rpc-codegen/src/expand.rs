@@ -147,7 +147,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
             Vec::new()
         }
     };
-    let name = module.ident.to_string();
+    let name = syn::ext::IdentExt::unraw(&module.ident).to_string();
     let model = match &args.protocols {
         Some(lit) => {
             let display = lit.value().trim_end_matches('/').to_owned();

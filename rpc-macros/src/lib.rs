@@ -25,6 +25,22 @@
 //! `service_proto()`, `enum Msg`, `struct Client<T = WsClient>`, `struct Server`,
 //! `struct RunningServer`, `trait ConnectionExt` and `trait ChatService`. Set
 //! `RPC_CODEGEN_DEBUG=1` to print the generated code.
+//!
+//! # File and folder names that are not Rust identifiers
+//!
+//! TSRPC allows any name; the service names on the wire stay TSRPC's (`Self`, `2fa/Code`,
+//! `match/Start`), and the Rust names made from them are spelled so that they compile:
+//!
+//! | name                              | Rust spelling            | example                                         |
+//! |-----------------------------------|--------------------------|-------------------------------------------------|
+//! | a keyword                         | raw identifier           | `match/` -> `pub mod r#match`, `type.rs` -> `mod r#type` |
+//! | `self`, `Self`, `super`, `crate`  | trailing `_`             | `self/` -> `pub mod self_`; `ptl_self.rs` -> handler `fn self_` |
+//! | starts with a digit               | leading `_`              | `2fa/` -> `pub mod _2fa`; `ptl_2fa.rs` -> handler `fn _2fa`, `msg_2fa.rs` -> `Msg::_2fa` |
+//!
+//! Method names with a prefix need no spelling (`call_self`, `call_2fa`, `listen_msg_match_start`).
+//! A file or folder name with characters other than ASCII letters, digits and `_` (`my-room/`)
+//! is a compile error naming it, as are a file and a folder that would be the same module
+//! (`shared.rs` and `shared/`).
 
 use proc_macro::TokenStream;
 

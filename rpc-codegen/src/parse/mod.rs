@@ -6,6 +6,7 @@ pub(crate) mod attr;
 pub(crate) mod naming;
 pub(crate) mod shape;
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
@@ -63,6 +64,16 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
     };
     let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
+    // Module name (as spelled in Rust) -> the file or folder that took it first.
+    let mut modules: HashMap<String, String> = HashMap::new();
+    let clash = |first: &str, shown: &str, module_name: &str| {
+        cx.error_at(
+            span,
+            format!(
+                "`{first}` and `{shown}` would both be the Rust module `{module_name}`: rename one"
+            ),
+        );
+    };
     for path in entries {
         let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
             continue;
@@ -72,11 +83,18 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
         }
         let shown = format!("{display}/{file_name}");
         if path.is_dir() {
-            if !naming::is_ident(&file_name) {
+            let Some(module_name) = naming::module_name(&file_name) else {
                 cx.error_at(
                     span,
-                    format!("folder `{shown}` must be named like a Rust module (snake_case, not a keyword)"),
+                    format!(
+                        "folder `{shown}` must be named with ASCII letters, digits and `_` only (it becomes a Rust module): rename it to `{}`",
+                        naming::module_suggestion(&file_name)
+                    ),
                 );
+                continue;
+            };
+            if let Some(first) = modules.insert(module_name.clone(), shown.clone()) {
+                clash(&first, &shown, &module_name);
                 continue;
             }
             module
@@ -97,11 +115,18 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
                     continue;
                 }
             };
-            if !naming::is_ident(stem) {
+            let Some(module_name) = naming::module_name(stem) else {
                 cx.error_at(
                     span,
-                    format!("{shown}: the file stem must be a Rust identifier"),
+                    format!(
+                        "{shown}: the file name must hold ASCII letters, digits and `_` only (it becomes a Rust module): rename it to `{}.rs`",
+                        naming::module_suggestion(stem)
+                    ),
                 );
+                continue;
+            };
+            if let Some(first) = modules.insert(module_name.clone(), shown.clone()) {
+                clash(&first, &shown, &module_name);
                 continue;
             }
             let items = match fs::read_to_string(&path) {

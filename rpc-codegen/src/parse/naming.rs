@@ -59,12 +59,71 @@ pub(crate) fn variant_name(name: &str) -> String {
         .collect::<String>()
 }
 
-/// Whether `s` can name a Rust module.
-pub(crate) fn is_ident(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
-        && syn::parse_str::<syn::Ident>(s).is_ok()
+/// The keywords that cannot be raw identifiers (`r#self` is refused by the compiler).
+const NOT_RAW: [&str; 4] = ["self", "Self", "super", "crate"];
+
+/// The Rust spelling of a name the generator makes from a file or folder name (a module, a
+/// handler method, a `Msg` variant). Total: it never fails, so no name can make the macro
+/// panic. The rules, in order:
+///
+/// - an identifier stays as it is (`room`, `user_join`, `RoomUserJoin`);
+/// - `self`, `Self`, `super`, `crate` get a trailing underscore (`self_`, `Self_`): they
+///   cannot be raw identifiers;
+/// - a name that starts with a digit gets a leading underscore (`2fa` -> `_2fa`);
+/// - another keyword becomes a raw identifier (`match` -> `r#match`, `type` -> `r#type`);
+/// - anything else (reached only by names the checks refuse) has every character that is not
+///   ASCII alphanumeric replaced by `_` and a `__` prefix.
+///
+/// The names it is given come out of `to_snake_case` / `to_upper_camel_case`, which never
+/// start or end with `_`, so two different names never get the same spelling through the
+/// first four rules; the duplicate check compares spellings anyway.
+pub(crate) fn spell(name: &str) -> String {
+    if is_plain_ident(name) {
+        return name.to_owned();
+    }
+    if NOT_RAW.contains(&name) {
+        return format!("{name}_");
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        let spelled = format!("_{name}");
+        if is_plain_ident(&spelled) {
+            return spelled;
+        }
+    }
+    let raw = format!("r#{name}");
+    if syn::parse_str::<syn::Ident>(&raw).is_ok_and(|i| i == raw) {
+        return raw;
+    }
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("__{ascii}")
+}
+
+/// An identifier that needs no spelling: parses, and is not a keyword.
+fn is_plain_ident(s: &str) -> bool {
+    !s.is_empty() && !s.starts_with("r#") && syn::parse_str::<syn::Ident>(s).is_ok_and(|i| i == s)
+}
+
+/// The module name of a protocol file stem or folder name: [`spell`] of it, or `None` when it
+/// holds something other than ASCII letters, digits and `_` (`my-room`, `été`, an empty name).
+/// Keywords are fine: `match/` is `pub mod r#match`, `self/` is `pub mod self_`.
+pub(crate) fn module_name(s: &str) -> Option<String> {
+    (!s.is_empty() && s.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())).then(|| spell(s))
+}
+
+/// A name [`module_name`] accepts, for a message refusing `s`: `my-room` -> `my_room`.
+pub(crate) fn module_suggestion(s: &str) -> String {
+    let ascii: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if ascii.is_empty() {
+        "protocols".to_owned()
+    } else {
+        ascii
+    }
 }
 
 #[cfg(test)]
@@ -100,8 +159,33 @@ mod tests {
         assert_eq!(method_suffix("game/GameFrame"), "game_game_frame");
         assert_eq!(variant_name("room/UserJoin"), "RoomUserJoin");
         assert_eq!(expected_stem(PTL_PREFIX, "GameBurst"), "ptl_game_burst");
-        assert!(is_ident("room"));
-        assert!(!is_ident("my-room"));
-        assert!(!is_ident("type"));
+        assert_eq!(module_name("room").as_deref(), Some("room"));
+        assert_eq!(module_name("my-room"), None);
+        assert_eq!(module_name(""), None);
+        assert_eq!(module_suggestion("my-room"), "my_room");
+        assert_eq!(module_name("type").as_deref(), Some("r#type"));
+    }
+
+    #[test]
+    fn spellings() {
+        for (name, spelled) in [
+            ("room", "room"),
+            ("RoomUserJoin", "RoomUserJoin"),
+            ("match", "r#match"),
+            ("type", "r#type"),
+            ("async", "r#async"),
+            ("self", "self_"),
+            ("Self", "Self_"),
+            ("super", "super_"),
+            ("crate", "crate_"),
+            ("2fa", "_2fa"),
+            ("2faLogin", "_2faLogin"),
+            ("_", "___"),
+            ("", "__"),
+            ("my-room", "__my_room"),
+            ("écho", "écho"),
+        ] {
+            assert_eq!(spell(name), spelled, "{name}");
+        }
     }
 }

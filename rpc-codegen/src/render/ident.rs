@@ -1,17 +1,20 @@
 //! Names and small token helpers shared by the renderers. Every generated name is made here.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 use syn::Ident;
 
 use crate::model::{ApiDef, MsgDef, Source};
+use crate::parse::naming;
 
-/// An identifier, raw (`r#type`) when it is a keyword.
+/// The identifier for a name made from a file or folder name, spelled by
+/// [`naming::spell`]: raw (`r#type`) for a keyword, `self_` for `self`, `_2fa` for `2fa`.
+/// Never panics, whatever the name.
 pub(crate) fn ident(name: &str) -> Ident {
-    if syn::parse_str::<Ident>(name).is_ok() {
-        Ident::new(name, Span::call_site())
-    } else {
-        Ident::new_raw(name, Span::call_site())
+    let spelled = naming::spell(name);
+    match spelled.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(&spelled, Span::call_site()),
     }
 }
 
@@ -64,13 +67,13 @@ impl ApiDef {
     }
     /// `call_login`, `call_login_with`, `implement_api_login`, and the service trait's `login`.
     pub(crate) fn call_fn(&self) -> Ident {
-        format_ident!("call_{}", self.method)
+        ident(&format!("call_{}", self.method))
     }
     pub(crate) fn call_with_fn(&self) -> Ident {
-        format_ident!("call_{}_with", self.method)
+        ident(&format!("call_{}_with", self.method))
     }
     pub(crate) fn implement_fn(&self) -> Ident {
-        format_ident!("implement_api_{}", self.method)
+        ident(&format!("implement_api_{}", self.method))
     }
     pub(crate) fn handler_fn(&self) -> Ident {
         ident(&self.method)
@@ -106,16 +109,16 @@ impl MsgDef {
         }
     }
     pub(crate) fn send_fn(&self) -> Ident {
-        format_ident!("send_msg_{}", self.method)
+        ident(&format!("send_msg_{}", self.method))
     }
     pub(crate) fn listen_fn(&self) -> Ident {
-        format_ident!("listen_msg_{}", self.method)
+        ident(&format!("listen_msg_{}", self.method))
     }
     pub(crate) fn broadcast_fn(&self) -> Ident {
-        format_ident!("broadcast_msg_{}", self.method)
+        ident(&format!("broadcast_msg_{}", self.method))
     }
     pub(crate) fn broadcast_to_fn(&self) -> Ident {
-        format_ident!("broadcast_msg_{}_to", self.method)
+        ident(&format!("broadcast_msg_{}_to", self.method))
     }
     pub(crate) fn variant_ident(&self) -> Ident {
         ident(&self.variant)

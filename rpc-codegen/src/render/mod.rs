@@ -11,7 +11,7 @@ mod server;
 
 use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 use crate::model::{ModuleDef, ServiceModel};
 
@@ -26,7 +26,7 @@ pub(crate) struct Render<'a> {
 impl Render<'_> {
     /// `ChatService`.
     pub(crate) fn trait_ident(&self) -> syn::Ident {
-        format_ident!("{}Service", self.model.name.to_upper_camel_case())
+        ident::ident(&format!("{}Service", self.model.name.to_upper_camel_case()))
     }
 }
 
@@ -79,6 +79,7 @@ pub(crate) fn render_modules(module: &ModuleDef) -> TokenStream {
         let doc = format!(" Protocols of the `{}` folder.", c.name);
         quote! {
             #[doc = #doc]
+            #[allow(non_snake_case)]
             pub mod #name {
                 #inner
             }
