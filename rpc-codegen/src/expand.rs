@@ -176,8 +176,8 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
     };
     let krate = args.krate.unwrap_or_else(default_crate);
     let generated = generate(&model, &krate);
-    if std::env::var_os("RPC_CODEGEN_DEBUG").is_some() {
-        eprintln!("// rpc-codegen: service `{name}`\n{}", pretty(&generated));
+    if std::env::var_os(DEBUG_VAR).is_some_and(|v| !v.is_empty()) {
+        write_debug_expansion(&name, &generated, inv);
     }
     let errors = to_compile_errors(cx.check().err());
     let syn::ItemMod {
@@ -194,8 +194,70 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
         #vis #unsafety #mod_token #ident {
             #(#items)*
             #generated
+            // Reading the variable here makes rustc list it in the crate's dep-info, so cargo
+            // rebuilds the crate when it is set or unset (see `write_debug_expansion`).
+            const _: ::core::option::Option<&'static str> = ::core::option_env!(#DEBUG_VAR);
         }
     }
+}
+
+/// The variable that asks for the expansion: set and not empty.
+const DEBUG_VAR: &str = "RPC_CODEGEN_DEBUG";
+
+/// `RPC_CODEGEN_DEBUG=1`: writes the glue generated for the service `name` to a file under the
+/// target dir and prints one line with its path (not the code itself: cargo keeps a crate's
+/// compiler output and replays it on every build that finds the crate fresh). The expansion
+/// reads the variable with `option_env!`, so cargo tracks it: setting it rebuilds the crate
+/// and writes the file, unsetting it rebuilds the crate once more and the line is gone.
+fn write_debug_expansion(name: &str, generated: &TokenStream, inv: &Invocation) {
+    let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "unknown".to_owned());
+    let dir = debug_dir(inv).join(package);
+    let path = dir.join(format!("{name}.rs"));
+    let code = format!(
+        "// rpc-codegen: the glue generated for service `{name}` (RPC_CODEGEN_DEBUG)\n{}",
+        pretty(generated)
+    );
+    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, code)) {
+        Ok(()) => eprintln!(
+            "rpc-codegen: service `{name}` expanded into {}",
+            path.display()
+        ),
+        Err(e) => eprintln!(
+            "rpc-codegen: service `{name}`: could not write {}: {e}",
+            path.display()
+        ),
+    }
+}
+
+/// Where [`write_debug_expansion`] writes: `<target>/<profile>/rpc-codegen-debug` when the crate has
+/// a build script (as it should, for `rpc_codegen::watch`; found from its `OUT_DIR`), else
+/// `$CARGO_TARGET_DIR/rpc-codegen-debug`, else `target/rpc-codegen-debug` in the workspace root (the
+/// highest folder above the package with a `Cargo.toml` declaring `[workspace]`).
+fn debug_dir(inv: &Invocation) -> PathBuf {
+    let cwd = inv.cwd.clone().unwrap_or_default();
+    if let Some(out) = std::env::var_os("OUT_DIR").map(PathBuf::from) {
+        // OUT_DIR is <target>/<profile>/build/<package>-<hash>/out.
+        if let Some(build) = out
+            .ancestors()
+            .find(|d| d.file_name() == Some("build".as_ref()))
+        {
+            if let Some(profile) = build.parent() {
+                return cwd.join(profile).join("rpc-codegen-debug");
+            }
+        }
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR").filter(|t| !t.is_empty()) {
+        return cwd.join(target).join("rpc-codegen-debug");
+    }
+    let package = inv.package_root().unwrap_or_else(|| cwd.clone());
+    let root = package
+        .ancestors()
+        .filter(|d| {
+            std::fs::read_to_string(d.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
+        })
+        .last()
+        .unwrap_or(&package);
+    cwd.join(root).join("target").join("rpc-codegen-debug")
 }
 
 fn option_field_checks(cx: &Ctxt, input: &syn::DeriveInput) {

@@ -24,7 +24,10 @@
 //! const NAME = "Login"; type Res = ResLogin; }`, `impl Message for MsgChat { .. }`,
 //! `service_proto()`, `enum Msg`, `struct Client<T = WsClient>`, `struct Server`,
 //! `struct RunningServer`, `trait ConnectionExt` and `trait ChatService`. Set
-//! `RPC_CODEGEN_DEBUG=1` to print the generated code.
+//! `RPC_CODEGEN_DEBUG=1` to see the generated code: it is written to a file under the target
+//! dir (`target/debug/rpc-codegen-debug/<package>/<module>.rs` for a crate with a build
+//! script) and the build prints that path. Cargo tracks the variable: setting or unsetting it
+//! rebuilds the crate, so the line does not linger once it is unset.
 //!
 //! # File and folder names that are not Rust identifiers
 //!
