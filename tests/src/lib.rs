@@ -5,6 +5,7 @@ pub mod bad_input;
 pub mod node;
 pub mod proxy;
 pub mod raw;
+pub mod scratch;
 pub mod soak;
 
 use std::future::Future;

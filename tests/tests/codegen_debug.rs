@@ -5,72 +5,18 @@
 //! folder, `target/tests/regen`.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
-
-struct TempCrate(PathBuf);
-
-impl Drop for TempCrate {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use rpc_tests::scratch::ScratchCrate;
 
 #[test]
 fn debug_output_goes_to_a_file_and_does_not_stick() {
-    let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let dir = std::env::temp_dir().join(format!("rpc-codegen-debug-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    copy_dir(&ws.join("tests/ui/regen-crate"), &dir);
-    let krate = TempCrate(dir);
-    let manifest = format!(
-        r#"[package]
-name = "codegen-debug-crate"
-version = "0.0.0"
-edition = "2021"
-publish = false
-
-[workspace]
-
-[dependencies]
-rpc-runtime = {{ path = "{rt}" }}
-serde = {{ version = "1", features = ["derive"] }}
-schemars = "1"
-
-[build-dependencies]
-rpc-codegen = {{ path = "{codegen}" }}
-"#,
-        rt = ws.join("rpc-runtime").display(),
-        codegen = ws.join("rpc-codegen").display(),
-    );
-    fs::write(krate.0.join("Cargo.toml"), manifest).unwrap();
-    fs::copy(ws.join("Cargo.lock"), krate.0.join("Cargo.lock")).unwrap();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| ws.join("target"))
-        .join("tests/regen");
+    let krate = ScratchCrate::new("codegen-debug-crate");
+    let target = krate.target.clone();
 
     // `cargo build`, with or without the variable: its stderr.
     let build = |debug: bool| {
-        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cmd.arg("build")
-            .current_dir(&krate.0)
-            .env("CARGO_TARGET_DIR", &target)
-            .env_remove("RUSTFLAGS")
-            .env_remove("RPC_CODEGEN_DEBUG");
+        let mut cmd = krate.cargo(&["build"]);
         if debug {
             cmd.env("RPC_CODEGEN_DEBUG", "1");
         }

@@ -8,86 +8,20 @@
 //! attribute comes from rpc-runtime.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use rpc_tests::scratch::ScratchCrate;
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
-
-struct Crate {
-    dir: PathBuf,
-    target: PathBuf,
-}
+struct Crate(ScratchCrate);
 
 impl Crate {
     fn new() -> Crate {
-        let ws = workspace();
-        let dir = std::env::temp_dir().join(format!("rpc-regen-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        copy_dir(&ws.join("tests/ui/regen-crate"), &dir);
-        let path = |p: &str| ws.join(p).display().to_string();
-        let manifest = format!(
-            r#"[package]
-name = "regen-crate"
-version = "0.0.0"
-edition = "2021"
-publish = false
-
-[workspace]
-
-[dependencies]
-rpc-runtime = {{ path = "{rt}" }}
-serde = {{ version = "1", features = ["derive"] }}
-schemars = "1"
-
-[build-dependencies]
-rpc-codegen = {{ path = "{codegen}" }}
-"#,
-            rt = path("rpc-runtime"),
-            codegen = path("rpc-codegen"),
-        );
-        fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-        // The workspace's versions, so that nothing is resolved or downloaded anew.
-        fs::copy(ws.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| ws.join("target"))
-            .join("tests/regen");
-        Crate { dir, target }
-    }
-
-    fn cargo(&self, args: &[&str]) -> std::process::Output {
-        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(args)
-            .arg("--quiet")
-            .current_dir(&self.dir)
-            .env("CARGO_TARGET_DIR", &self.target)
-            .env_remove("RUSTFLAGS")
-            .output()
-            .unwrap()
+        Crate(ScratchCrate::new("regen-crate"))
     }
 
     /// `cargo run`: the service proto's lines, `Api Add {schema}`, `Msg Hello {..}`.
     fn run(&self) -> String {
-        let out = self.cargo(&["run"]);
+        let out = self.0.cargo(&["run", "--quiet"]).output().unwrap();
         assert!(
             out.status.success(),
             "cargo run failed:\n{}",
@@ -99,17 +33,11 @@ rpc-codegen = {{ path = "{codegen}" }}
     /// Changes a file after a pause, so its modification time is surely newer than the last build.
     fn edit(&self, path: &str, content: Option<&str>) {
         std::thread::sleep(Duration::from_millis(1100));
-        let path = self.dir.join(path);
+        let path = self.0.dir.join(path);
         match content {
             Some(text) => fs::write(path, text).unwrap(),
             None => fs::remove_file(path).unwrap(),
         }
-    }
-}
-
-impl Drop for Crate {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -159,7 +87,7 @@ fn protocol_folder_changes_take_effect_on_the_next_build() {
     assert!(out.contains("loud"), "{out}");
 
     // Use the new method.
-    let original_main = fs::read_to_string(krate.dir.join("src/main.rs")).unwrap();
+    let original_main = fs::read_to_string(krate.0.dir.join("src/main.rs")).unwrap();
     krate.edit("src/svc/msg_hello.rs", Some(MSG_HELLO));
     krate.edit("src/main.rs", Some(MAIN_USING_HELLO));
     assert_eq!(krate.run().trim(), "uses send_msg_hello");
@@ -171,7 +99,7 @@ fn protocol_folder_changes_take_effect_on_the_next_build() {
     assert!(out.contains("Api Add ") && !out.contains("Hello"), "{out}");
 
     krate.edit("src/main.rs", Some(MAIN_USING_HELLO));
-    let out = krate.cargo(&["build"]);
+    let out = krate.0.cargo(&["build", "--quiet"]).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("send_msg_hello"), "{stderr}");

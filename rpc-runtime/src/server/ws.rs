@@ -151,10 +151,9 @@ impl Watchdog {
     }
 
     /// Reading resumed after a frame's handling held it: what came meanwhile was not read, so
-    /// the peer's silence is counted from now.
+    /// the peer's silence is counted from now, as after a heartbeat.
     fn resumed(&mut self) {
-        self.last_heartbeat = Instant::now();
-        self.last_rx = self.last_heartbeat;
+        self.heartbeat();
     }
 
     /// Waits for the next timer and acts on it. True when the peer is gone and the socket must
