@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use crate::check;
 use crate::diagnostic::{to_compile_errors, Ctxt, Diagnostic, Diagnostics};
 use crate::model::{ModuleDef, ServiceModel};
 use crate::parse::attr::{RpcAttr, ServiceArgs, API_KEYS, MESSAGE_KEYS};
 use crate::parse::{self, has_skip_serializing, is_option};
 use crate::render::{default_crate, generate, pretty};
+use crate::{check, clash};
 
 /// Where the macro was invoked, to resolve the protocol folder.
 #[derive(Debug, Clone, Default)]
@@ -60,6 +60,7 @@ pub(crate) fn load_service(
 ) -> ServiceModel {
     let module = parse::load_dir(cx, span, root, display_root).unwrap_or_default();
     let (mut apis, mut msgs) = check::check_files(cx, span, &module);
+    clash::check_names(cx, span, name, &module);
     apis.extend(extra_apis.iter().filter_map(|p| check::extra_api(cx, p)));
     msgs.extend(extra_msgs.iter().filter_map(|p| check::extra_msg(cx, p)));
     let (apis, msgs) = check::check_duplicates(cx, span, apis, msgs);

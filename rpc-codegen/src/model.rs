@@ -46,6 +46,43 @@ pub struct FileDef {
     pub kind: FileKind,
     /// The items of interest found in the file (`None` when it could not be parsed).
     pub items: Option<Vec<ItemDef>>,
+    /// Every name the file gives its folder's module (see [`DeclaredName`]); empty when it
+    /// could not be parsed.
+    pub names: Vec<DeclaredName>,
+}
+
+/// A name a protocol file puts in its folder's module: a top-level item that is not private
+/// (the generated `pub use file::*` re-exports it), without `#[cfg]` (which may remove it).
+/// The checks compare these with each other and with the names the macro generates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredName {
+    /// The item's name.
+    pub ident: String,
+    /// `struct`, `enum`, `fn`, `trait`, ... as written.
+    pub kind: &'static str,
+    /// Which of Rust's namespaces the name takes.
+    pub namespace: Namespace,
+    /// Where it is declared.
+    pub origin: Origin,
+}
+
+/// The namespaces of Rust a module-level name lives in: two items clash only when they share
+/// one (`struct Client {}` and `fn Client()` may coexist; a tuple struct takes both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Namespace {
+    /// Types, traits, modules.
+    Type,
+    /// Functions, constants, statics.
+    Value,
+    /// A tuple or unit struct: the type and its constructor.
+    Both,
+}
+
+impl Namespace {
+    /// Whether two names in these namespaces can clash.
+    pub fn overlaps(self, other: Namespace) -> bool {
+        self == Namespace::Both || other == Namespace::Both || self == other
+    }
 }
 
 /// What a protocol file holds, judging by its name.
@@ -86,6 +123,20 @@ pub struct ItemDef {
     pub serde: SerdeAttrs,
     /// What it declares: fields, variants or an aliased type (for the exports).
     pub shape: Shape,
+    /// The runtime's derives it asks for (`#[derive(rpc_macros::Api)]`, or `Message`).
+    pub rpc_derives: Vec<RpcDerive>,
+}
+
+/// `#[derive(rpc_macros::Api)]` or `#[derive(rpc_macros::Message)]` on a type of the folder:
+/// an error on the types the folder already makes APIs and messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcDerive {
+    /// The path as written (`rpc_macros::Api`, `Message`).
+    pub path: String,
+    /// `Api` or `Message`: the trait it implements.
+    pub trait_name: &'static str,
+    /// Where the path is written.
+    pub origin: Origin,
 }
 
 /// The JSON-relevant declaration of a type: what the exports ([`crate::export`]) turn into
@@ -310,6 +361,9 @@ pub struct ApiDef {
     pub docs: Vec<String>,
     /// Where it comes from.
     pub source: Source,
+    /// The request type also derives `Api` itself (an error): the glue then leaves the impl
+    /// to the derive, so that the mistake is reported once, not again as conflicting impls.
+    pub derived: bool,
 }
 
 /// A message: `Msg<Base>`.
@@ -327,6 +381,9 @@ pub struct MsgDef {
     pub docs: Vec<String>,
     /// Where it comes from.
     pub source: Source,
+    /// The type also derives `Message` itself (an error): the glue leaves the impl to the
+    /// derive (see [`ApiDef::derived`]).
+    pub derived: bool,
 }
 
 impl ApiDef {

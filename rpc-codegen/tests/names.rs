@@ -46,7 +46,9 @@ fn contents(stem: &str) -> String {
         let base = rest.to_upper_camel_case();
         format!("{derive} pub struct Msg{base} {{}}\n")
     } else {
-        format!("{derive} pub struct Shared {{}}\n")
+        // Named after the file: two files of a folder may not declare the same name.
+        let base = stem.to_upper_camel_case();
+        format!("{derive} pub struct Shared{base} {{}}\n")
     }
 }
 

@@ -1,10 +1,11 @@
 //! Names and small token helpers shared by the renderers. Every generated name is made here.
 
+use heck::ToUpperCamelCase;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::Ident;
 
-use crate::model::{ApiDef, MsgDef, Source};
+use crate::model::{ApiDef, ModuleDef, MsgDef, Namespace, Source};
 use crate::parse::naming;
 
 /// The identifier for a name made from a file or folder name, spelled by
@@ -15,6 +16,83 @@ pub(crate) fn ident(name: &str) -> Ident {
     match spelled.strip_prefix("r#") {
         Some(raw) => Ident::new_raw(raw, Span::call_site()),
         None => Ident::new(&spelled, Span::call_site()),
+    }
+}
+
+/// The service trait of the service `service` (`chat` -> `ChatService`), before spelling.
+pub(crate) fn service_trait_name(service: &str) -> String {
+    format!("{}Service", service.to_upper_camel_case())
+}
+
+/// A name the macro puts in a module of the service, next to the names the protocol files
+/// re-export there: a file's helper type of the same name would be hidden behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Generated {
+    /// The name as rustc sees it (spelled, without `r#`).
+    pub(crate) name: String,
+    /// The namespace it takes.
+    pub(crate) namespace: Namespace,
+    /// What it is, for messages ("the typed client").
+    pub(crate) what: String,
+}
+
+/// Every name the macro generates in the module of a protocol folder: a module per file and
+/// per sub-folder, and in the service's own module (`root`) the glue: `Client`, `Server`,
+/// `RunningServer`, `Msg`, `ConnectionExt`, the service trait and `service_proto`. The
+/// renderers' output is tested against this list.
+pub(crate) fn module_names(service: &str, module: &ModuleDef, root: bool) -> Vec<Generated> {
+    let rust = rust_name;
+    let mut out = Vec::new();
+    let mut push = |name: String, namespace, what: String| {
+        out.push(Generated {
+            name,
+            namespace,
+            what,
+        })
+    };
+    if root {
+        for (name, namespace, what) in [
+            ("Client", Namespace::Type, "the typed client"),
+            ("Server", Namespace::Type, "the server builder"),
+            ("RunningServer", Namespace::Type, "the running server"),
+            ("Msg", Namespace::Type, "the enum of every message"),
+            (
+                "ConnectionExt",
+                Namespace::Type,
+                "the trait of typed sends on a connection",
+            ),
+            (
+                "service_proto",
+                Namespace::Value,
+                "the function returning the service proto",
+            ),
+        ] {
+            push(name.to_owned(), namespace, what.to_owned());
+        }
+        push(
+            rust(&service_trait_name(service)),
+            Namespace::Type,
+            "the service trait (one handler per API)".to_owned(),
+        );
+    }
+    for f in &module.files {
+        let what = format!("the module of `{}.rs`", f.stem);
+        push(rust(&f.stem), Namespace::Type, what);
+    }
+    for c in &module.children {
+        let what = format!("the module of the folder `{}/`", c.name);
+        push(rust(&c.name), Namespace::Type, what);
+    }
+    out
+}
+
+/// A name as rustc sees it: [`ident`]'s spelling without the `r#` of a raw identifier
+/// (`match` -> `match`, `self` -> `self_`, `2fa` -> `_2fa`).
+pub(crate) fn rust_name(name: &str) -> String {
+    let spelled = ident(name).to_string();
+    match spelled.strip_prefix("r#") {
+        Some(raw) => raw.to_owned(),
+        None => spelled,
     }
 }
 
