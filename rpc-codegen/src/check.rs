@@ -166,10 +166,20 @@ fn check_file(
                     }
                 }
                 (None, None) => {
-                    let hints = [
+                    let mut hints = [
                         (&req_name, near(&req_name, "Req", &asked)),
                         (&res_name, near(&res_name, "Res", &asked)),
                     ];
+                    // One type is the near miss of one of them: the closer (`ReqKik` is two
+                    // edits from `ResKick`, one from `ReqKick`).
+                    if let [(_, Some(a)), (_, Some(b))] = hints {
+                        if a.ident == b.ident {
+                            let req_dist = naming::closeness(&req_name, "Req", &a.ident);
+                            let res_dist = naming::closeness(&res_name, "Res", &a.ident);
+                            let farther = usize::from(req_dist <= res_dist);
+                            hints[farther].1 = None;
+                        }
+                    }
                     if hints.iter().all(|(_, h)| h.is_none()) {
                         cx.error_at(
                             span,

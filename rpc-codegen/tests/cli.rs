@@ -35,7 +35,9 @@ fn check() {
     let err = text(&unexportable.stderr);
     assert!(
         err.starts_with(
-            "error: tests/fixtures/no-typescript/ptl_big.rs:4:9: type `u128` has no TypeScript form"
+            "note: the service macro accepts `tests/fixtures/no-typescript`; the TypeScript \
+             export does not:\nerror: tests/fixtures/no-typescript/ptl_big.rs:4:9: type `u128` \
+             has no TypeScript form"
         ),
         "{err}"
     );

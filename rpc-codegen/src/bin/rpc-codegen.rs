@@ -140,6 +140,10 @@ fn check(folder: &str, name: Option<&str>) -> ExitCode {
         Err(code) => return code,
     };
     if let Err(d) = export::typescript(&model) {
+        eprintln!(
+            "note: the service macro accepts `{}`; the TypeScript export does not:",
+            folder.trim_end_matches('/')
+        );
         return report(&d);
     }
     println!(

@@ -251,6 +251,9 @@ fn syntax_error(src: &str, file: &str, e: &syn::Error) -> String {
         // Spanned at the start of the file; it is about the end.
         line = src.lines().count().max(1);
         column = src.lines().last().map_or(0, |l| l.chars().count());
+    } else if let Some(found) = token_at(src, e.span()).filter(|_| !what.contains("found")) {
+        // syn lists what it expected; rustc also says what it found.
+        what = format!("{what}; found `{found}`");
     }
     let at = Origin {
         file: file.to_owned(),
@@ -259,6 +262,18 @@ fn syntax_error(src: &str, file: &str, e: &syn::Error) -> String {
     };
     let snippet = snippet(src, line, column);
     format!("{at}: cannot parse this protocol file: {what}{snippet}")
+}
+
+/// The text `span` covers when it is on one line.
+fn token_at(src: &str, span: Span) -> Option<String> {
+    let (start, end) = (span.start(), span.end());
+    let text = src.lines().nth(start.line.checked_sub(1)?)?;
+    (start.line == end.line && end.column > start.column).then(|| {
+        text.chars()
+            .skip(start.column)
+            .take(end.column - start.column)
+            .collect()
+    })
 }
 
 /// The source line `line` (1-based) under a gutter, and a caret under char `column` (0-based):
@@ -426,9 +441,10 @@ pub const X: u8 = 1;
     fn parse_error_has_a_line_and_a_caret() {
         let err = parse_file("pub struct A {\n\tx: ,\n}\n", "f.rs").unwrap_err();
         assert!(
-            err.starts_with("f.rs:2:5: cannot parse this protocol file: "),
+            err.starts_with("f.rs:2:5: cannot parse this protocol file: expected one of: "),
             "{err}"
         );
+        assert!(err.contains("lifetime; found `,`\n"), "{err}");
         assert!(err.ends_with("\n  |\n2 | \tx: ,\n  | \t   ^"), "{err}");
         // A delimiter never closed: where it opens, in words for a file.
         let err = parse_file("pub struct A {}\n\nfn x( {}\n", "f.rs").unwrap_err();

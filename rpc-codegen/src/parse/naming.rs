@@ -82,30 +82,31 @@ pub(crate) fn near_miss<'a>(
     prefix: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let want = fold(expected);
-    let base = expected.strip_prefix(prefix).map(fold);
-    let limit = (expected.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .filter(|c| *c != expected)
-        .filter_map(|c| {
-            let got = fold(c);
-            let score = if got == want || base.as_ref() == Some(&got) {
-                (0, 0)
-            } else if let Some(d) = edit_distance(&want, &got).filter(|d| *d <= limit) {
-                (1, d)
-            } else if c
-                .strip_prefix(expected)
-                .is_some_and(|rest| rest.starts_with(|ch: char| ch.is_ascii_lowercase()))
-            {
-                (2, c.len() - expected.len())
-            } else {
-                return None;
-            };
-            Some((score, c))
-        })
+        .filter_map(|c| Some((closeness(expected, prefix, c)?, c)))
         .min_by_key(|(score, _)| *score)
         .map(|(_, c)| c)
+}
+
+/// How close `candidate` is to `expected` by [`near_miss`]'s rules: (rule, distance), lower is
+/// closer; `None` when it is no near miss (or is `expected` itself).
+pub(crate) fn closeness(expected: &str, prefix: &str, candidate: &str) -> Option<(u8, usize)> {
+    if candidate == expected {
+        return None;
+    }
+    let (want, got) = (fold(expected), fold(candidate));
+    if got == want || expected.strip_prefix(prefix).map(fold) == Some(got.clone()) {
+        return Some((0, 0));
+    }
+    let limit = (expected.chars().count() / 3).max(1);
+    if let Some(d) = edit_distance(&want, &got).filter(|d| *d <= limit) {
+        return Some((1, d));
+    }
+    candidate
+        .strip_prefix(expected)
+        .filter(|rest| rest.starts_with(|ch: char| ch.is_ascii_lowercase()))
+        .map(|rest| (2, rest.len()))
 }
 
 /// Lower case without `_`: how [`near_miss`] compares names.

@@ -212,3 +212,138 @@ impl MsgDef {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::model::{FileDef, FileKind, Origin, ServiceModel};
+
+    fn file(stem: &str, kind: FileKind) -> FileDef {
+        FileDef {
+            stem: stem.to_owned(),
+            path: PathBuf::from(format!("/p/{stem}.rs")),
+            display: format!("p/{stem}.rs"),
+            kind,
+            items: Some(Vec::new()),
+            names: Vec::new(),
+        }
+    }
+
+    /// The names of `items` that rustc puts in the module, with their namespace.
+    fn item_names(items: &[syn::Item]) -> Vec<(String, Namespace)> {
+        let mut out: Vec<(String, Namespace)> = items
+            .iter()
+            .filter_map(|item| match item {
+                syn::Item::Struct(s) => Some((&s.ident, Namespace::Type)),
+                syn::Item::Enum(e) => Some((&e.ident, Namespace::Type)),
+                syn::Item::Trait(t) => Some((&t.ident, Namespace::Type)),
+                syn::Item::Mod(m) => Some((&m.ident, Namespace::Type)),
+                syn::Item::Fn(f) => Some((&f.sig.ident, Namespace::Value)),
+                syn::Item::Const(c) if c.ident != "_" => Some((&c.ident, Namespace::Value)),
+                syn::Item::Static(s) => Some((&s.ident, Namespace::Value)),
+                syn::Item::Type(t) => Some((&t.ident, Namespace::Type)),
+                _ => None,
+            })
+            .map(|(i, ns)| (syn::ext::IdentExt::unraw(i).to_string(), ns))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    fn listed(generated: Vec<Generated>) -> Vec<(String, Namespace)> {
+        let mut out: Vec<_> = generated
+            .into_iter()
+            .map(|g| (g.name, g.namespace))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// [`module_names`] lists exactly what the renderers put in the service module and in a
+    /// folder's module: a new generated item must be added there, or helpers could clash with
+    /// it unnoticed.
+    #[test]
+    fn module_names_are_what_is_rendered() {
+        let origin = Origin {
+            file: "p/x.rs".into(),
+            line: 1,
+            column: 1,
+        };
+        let room = ModuleDef {
+            name: "match".into(),
+            files: vec![file(
+                "msg_user_join",
+                FileKind::Msg {
+                    base: "UserJoin".into(),
+                },
+            )],
+            children: Vec::new(),
+        };
+        let module = ModuleDef {
+            name: String::new(),
+            files: vec![
+                file(
+                    "ptl_login",
+                    FileKind::Ptl {
+                        base: "Login".into(),
+                    },
+                ),
+                file("type", FileKind::Other),
+            ],
+            children: vec![room],
+        };
+        let model = ServiceModel {
+            name: "chat".into(),
+            display_root: "p".into(),
+            root: PathBuf::from("/p"),
+            module,
+            apis: vec![ApiDef {
+                name: "Login".into(),
+                method: "login".into(),
+                variant: "Login".into(),
+                req: "ReqLogin".into(),
+                res: "ResLogin".into(),
+                docs: Vec::new(),
+                source: Source::Folder {
+                    folder: Vec::new(),
+                    origin: origin.clone(),
+                },
+                derived: false,
+            }],
+            msgs: vec![MsgDef {
+                name: "match/UserJoin".into(),
+                method: "match_user_join".into(),
+                variant: "MatchUserJoin".into(),
+                ty: "MsgUserJoin".into(),
+                docs: Vec::new(),
+                source: Source::Folder {
+                    folder: vec!["match".into()],
+                    origin,
+                },
+                derived: false,
+            }],
+        };
+        let tokens = crate::render::generate(&model, &syn::parse_quote!(::rpc_runtime));
+        let file: syn::File = syn::parse2(tokens).unwrap();
+        let rendered = item_names(&file.items);
+        assert_eq!(rendered, listed(module_names("chat", &model.module, true)));
+        assert!(
+            rendered.iter().any(|(n, _)| n == "ChatService"),
+            "{rendered:?}"
+        );
+        let folder = file
+            .items
+            .iter()
+            .find_map(|i| match i {
+                syn::Item::Mod(m) if m.ident == "r#match" => m.content.as_ref(),
+                _ => None,
+            })
+            .expect("the folder's module");
+        assert_eq!(
+            item_names(&folder.1),
+            listed(module_names("chat", &model.module.children[0], false))
+        );
+    }
+}
