@@ -8,69 +8,98 @@
 use proc_macro2::Span;
 
 use crate::diagnostic::Ctxt;
-use crate::model::{DeclaredName, ModuleDef};
+use crate::model::{ApiDef, DeclaredName, ModuleDef, MsgDef, Namespace, Source};
 use crate::render::ident::{self, Generated};
 
-/// Checks every folder of the tree of the service `service`.
-pub(crate) fn check_names(cx: &Ctxt, span: Span, service: &str, module: &ModuleDef) {
-    walk(
-        cx,
-        span,
-        service,
-        module,
-        &mut vec![ident::rust_name(service)],
-        true,
-    );
-}
+/// A name two files of a folder declare: `(folder, name)`, the folder as in
+/// [`Source::Folder`].
+type Ambiguous = (Vec<String>, String);
 
-fn walk(
+/// Checks every folder of the tree of the service `service`, and leaves out of `apis` and
+/// `msgs` those whose types are ambiguous (the glue naming them would only add rustc's errors
+/// to the one here).
+pub(crate) fn check_names(
     cx: &Ctxt,
     span: Span,
     service: &str,
     module: &ModuleDef,
-    path: &mut Vec<String>,
-    root: bool,
+    apis: &mut Vec<ApiDef>,
+    msgs: &mut Vec<MsgDef>,
 ) {
-    check_module(
+    let mut ambiguous = Vec::new();
+    let mut walker = Walker {
         cx,
         span,
-        &ident::module_names(service, module, root),
-        module,
-        &path.join("::"),
-    );
-    for child in &module.children {
-        path.push(ident::rust_name(&child.name));
-        walk(cx, span, service, child, path, false);
-        path.pop();
-    }
+        service,
+        folder: Vec::new(),
+        shown: vec![ident::rust_name(service)],
+        ambiguous: &mut ambiguous,
+    };
+    walker.walk(module);
+    let is_ambiguous = |source: &Source, ty: &str| match source {
+        Source::Folder { folder, .. } => ambiguous.iter().any(|(f, n)| f == folder && n == ty),
+        Source::Extra { .. } => false,
+    };
+    apis.retain(|a| !is_ambiguous(&a.source, &a.req) && !is_ambiguous(&a.source, &a.res));
+    msgs.retain(|m| !is_ambiguous(&m.source, &m.ty));
 }
 
-/// One folder's module: `generated` are the macro's names there, `shown` its Rust path.
-fn check_module(cx: &Ctxt, span: Span, generated: &[Generated], module: &ModuleDef, shown: &str) {
-    let mut seen: Vec<&DeclaredName> = Vec::new();
-    for name in module.files.iter().flat_map(|f| &f.names) {
-        let same = |n: &str, ns| n == name.ident && name.namespace.overlaps(ns);
-        if let Some(g) = generated.iter().find(|g| same(&g.name, g.namespace)) {
-            cx.error_at(
-                span,
-                format!(
-                    "{}: {} `{}` has the name of {} that the service macro generates in `{shown}` \
-                     (`{shown}::{}`), which would hide it: rename it",
-                    name.origin, name.kind, name.ident, g.what, g.name
-                ),
-            );
-        } else if let Some(first) = seen.iter().find(|s| same(&s.ident, s.namespace)) {
-            cx.error_at(
-                span,
-                format!(
-                    "{}: {} `{}` is also declared at {}: every file of the folder is re-exported \
-                     into `{shown}`, where the name would be ambiguous: declare it once (other \
-                     files can `use` it) or rename one",
-                    name.origin, name.kind, name.ident, first.origin
-                ),
-            );
-        } else {
-            seen.push(name);
+struct Walker<'a> {
+    cx: &'a Ctxt,
+    span: Span,
+    service: &'a str,
+    /// The folder being checked, as named on disk (`["room"]`).
+    folder: Vec<String>,
+    /// Its module's Rust path (`["chat", "room"]`).
+    shown: Vec<String>,
+    ambiguous: &'a mut Vec<Ambiguous>,
+}
+
+impl Walker<'_> {
+    fn walk(&mut self, module: &ModuleDef) {
+        let generated = ident::module_names(self.service, module, self.folder.is_empty());
+        self.check_module(&generated, module);
+        for child in &module.children {
+            self.folder.push(child.name.clone());
+            self.shown.push(ident::rust_name(&child.name));
+            self.walk(child);
+            self.folder.pop();
+            self.shown.pop();
+        }
+    }
+
+    /// One folder's module: `generated` are the macro's names there.
+    fn check_module(&mut self, generated: &[Generated], module: &ModuleDef) {
+        let shown = self.shown.join("::");
+        let mut seen: Vec<&DeclaredName> = Vec::new();
+        for name in module.files.iter().flat_map(|f| &f.names) {
+            let same = |n: &str, ns| n == name.ident && name.namespace.overlaps(ns);
+            if let Some(g) = generated.iter().find(|g| same(&g.name, g.namespace)) {
+                self.cx.error_at(
+                    self.span,
+                    format!(
+                        "{}: {} `{}` has the name of {} that the service macro generates in \
+                         `{shown}` (`{shown}::{}`), which would hide it: rename it",
+                        name.origin, name.kind, name.ident, g.what, g.name
+                    ),
+                );
+            } else if let Some(first) = seen.iter().find(|s| same(&s.ident, s.namespace)) {
+                self.cx.error_at(
+                    self.span,
+                    format!(
+                        "{}: {} `{}` is also declared at {}: every file of the folder is \
+                         re-exported into `{shown}`, where the name would be ambiguous: declare \
+                         it once (other files can `use` it) or rename one",
+                        name.origin, name.kind, name.ident, first.origin
+                    ),
+                );
+                if name.namespace != Namespace::Value {
+                    self.ambiguous
+                        .push((self.folder.clone(), name.ident.clone()));
+                }
+            } else {
+                seen.push(name);
+            }
         }
     }
 }

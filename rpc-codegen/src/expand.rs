@@ -60,7 +60,7 @@ pub(crate) fn load_service(
 ) -> ServiceModel {
     let module = parse::load_dir(cx, span, root, display_root).unwrap_or_default();
     let (mut apis, mut msgs) = check::check_files(cx, span, &module);
-    clash::check_names(cx, span, name, &module);
+    clash::check_names(cx, span, name, &module, &mut apis, &mut msgs);
     apis.extend(extra_apis.iter().filter_map(|p| check::extra_api(cx, p)));
     msgs.extend(extra_msgs.iter().filter_map(|p| check::extra_msg(cx, p)));
     let (apis, msgs) = check::check_duplicates(cx, span, apis, msgs);

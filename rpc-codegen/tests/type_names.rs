@@ -120,6 +120,23 @@ fn a_name_two_files_declare_is_an_error_naming_both() {
 }
 
 #[test]
+fn a_protocol_type_two_files_declare_gets_no_glue() {
+    let (_s, file, errors) = expand_folder(&[
+        ("msg_ping.rs", &ty("MsgPing")),
+        ("shared.rs", "pub struct MsgPing {}\n"),
+        ("msg_pong.rs", &ty("MsgPong")),
+    ]);
+    assert_eq!(
+        errors,
+        ["protocols/shared.rs:1:12: struct `MsgPing` is also declared at protocols/msg_ping.rs:2:12: every file of the folder is re-exported into `chat`, where the name would be ambiguous: declare it once (other files can `use` it) or rename one"]
+    );
+    // The glue would name `MsgPing`, which rustc could not resolve: one error, not more.
+    let glue = glue(&file);
+    assert!(!glue.contains("send_msg_ping"), "{glue}");
+    assert!(glue.contains("send_msg_pong"), "{glue}");
+}
+
+#[test]
 fn deriving_what_the_folder_implements_is_an_error_and_not_implemented_twice() {
     let login = "use rpc_runtime::Message;\n#[derive(rpc_macros::Api)]\npub struct ReqLogin {}\n\
                  #[derive(Message)]\npub struct ResLogin {}\n";
