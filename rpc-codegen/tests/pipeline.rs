@@ -199,6 +199,7 @@ fn the_macro_and_the_cli_report_the_same_diagnostics() {
             with_problems += usize::from(!cli_says.is_empty());
         }
     }
+    eprintln!("{compared} invocations compared, {with_problems} with folder diagnostics");
     // Not vacuous: the fail cases hold many service invocations, most with folder mistakes.
     assert!(compared >= 15, "{compared} invocations compared");
     assert!(with_problems >= 8, "{with_problems} with problems");
