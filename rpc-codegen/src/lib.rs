@@ -51,6 +51,7 @@
 //! for TSRPC's own proto; `tests/tests/ts_export.rs` checks that it matches the reference.
 
 mod check;
+mod check_wire;
 mod diagnostic;
 mod expand;
 pub mod export;

@@ -209,6 +209,7 @@ fn parse_items_inner(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
             generics: shape::generics(generics),
             serde: shape::serde_attrs(attrs),
             shape,
+            wire: shape::wire_facts(item, &|span| origin(file, span)),
         });
     }
     Ok(items)

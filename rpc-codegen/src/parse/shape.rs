@@ -1,12 +1,16 @@
 //! The JSON-relevant shape of a type: fields with their types, variants, and the
 //! `#[serde(..)]` attributes that change names and presence. Plain data for the exports
-//! ([`crate::export`]); the macros do not need it.
+//! ([`crate::export`]) and the wire rules (`crate::check_wire`), with the facts the shape
+//! leaves out ([`wire_facts`]: parameters, `cfg`s, borrowed types).
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::spanned::Spanned;
 
-use crate::model::{FieldDef, FieldsStyle, Origin, SerdeAttrs, Shape, TypeRef, VariantDef};
+use crate::model::{
+    Borrowed, FieldDef, FieldsStyle, Origin, SerdeAttrs, Shape, TypeRef, VariantDef, WireFacts,
+    Written,
+};
 
 /// The shape of a struct, enum or type alias.
 pub(crate) fn shape_of(item: &syn::Item, origin: &dyn Fn(Span) -> Origin) -> Option<Shape> {
@@ -56,6 +60,164 @@ pub(crate) fn skip_serializing_none(shape: &mut Shape) {
 /// The generic type parameters of an item (lifetimes and consts are not listed).
 pub(crate) fn generics(g: &syn::Generics) -> Vec<String> {
     g.type_params().map(|p| p.ident.to_string()).collect()
+}
+
+/// What the wire rules need to know about a struct, enum or type alias beyond its [`Shape`].
+pub(crate) fn wire_facts(item: &syn::Item, origin: &dyn Fn(Span) -> Origin) -> WireFacts {
+    let (attrs, generics) = match item {
+        syn::Item::Struct(s) => (&s.attrs, &s.generics),
+        syn::Item::Enum(e) => (&e.attrs, &e.generics),
+        syn::Item::Type(t) => (&t.attrs, &t.generics),
+        _ => return WireFacts::default(),
+    };
+    let mut borrowed = Vec::new();
+    let mut field = |name: Option<String>, ty: &syn::Type, at: Span| {
+        if holds_reference(ty) {
+            borrowed.push(Borrowed {
+                field: name,
+                written: written(ty),
+                owned: type_text(&owned(ty)),
+                origin: origin(at),
+            });
+        }
+    };
+    let mut fields_of = |prefix: Option<&syn::Ident>, fields: &syn::Fields| {
+        for (i, f) in fields.iter().enumerate() {
+            let name = f.ident.as_ref().map_or_else(|| i.to_string(), ident_name);
+            let name = match prefix {
+                Some(v) => format!("{v}.{name}"),
+                None => name,
+            };
+            let at = f
+                .ident
+                .as_ref()
+                .map_or_else(|| f.ty.span(), syn::Ident::span);
+            field(Some(name), &f.ty, at);
+        }
+    };
+    match item {
+        syn::Item::Struct(s) => fields_of(None, &s.fields),
+        syn::Item::Enum(e) => {
+            for v in &e.variants {
+                fields_of(Some(&v.ident), &v.fields);
+            }
+        }
+        syn::Item::Type(t) => field(None, &t.ty, t.ident.span()),
+        _ => {}
+    }
+    WireFacts {
+        lifetimes: generics
+            .lifetimes()
+            .map(|l| l.lifetime.to_string())
+            .collect(),
+        consts: generics
+            .const_params()
+            .map(|c| c.ident.to_string())
+            .collect(),
+        cfgs: attrs
+            .iter()
+            .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
+            .map(|a| Written {
+                text: written(a),
+                origin: origin(a.span()),
+            })
+            .collect(),
+        borrowed,
+        skip_serializing_none: attrs.iter().any(|a| {
+            a.path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "skip_serializing_none")
+        }),
+    }
+}
+
+/// Whether a reference appears anywhere in `ty` (`&str`, `Option<&[u8]>`, `(u8, &T)`).
+pub(crate) fn holds_reference(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(_) => true,
+        syn::Type::Path(p) => {
+            p.qself.as_ref().is_some_and(|q| holds_reference(&q.ty))
+                || p.path.segments.iter().any(|s| match &s.arguments {
+                    syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|a| match a {
+                        syn::GenericArgument::Type(t) => holds_reference(t),
+                        _ => false,
+                    }),
+                    _ => false,
+                })
+        }
+        syn::Type::Tuple(t) => t.elems.iter().any(holds_reference),
+        syn::Type::Array(a) => holds_reference(&a.elem),
+        syn::Type::Slice(s) => holds_reference(&s.elem),
+        syn::Type::Paren(p) => holds_reference(&p.elem),
+        syn::Type::Group(g) => holds_reference(&g.elem),
+        _ => false,
+    }
+}
+
+/// `ty` with each reference replaced by the type that owns its data: `&str` -> `String`,
+/// `&[T]` -> `Vec<T>`, `&T` -> `T`, inside any path, tuple or array.
+fn owned(ty: &syn::Type) -> syn::Type {
+    let mut ty = ty.clone();
+    make_owned(&mut ty);
+    ty
+}
+
+fn make_owned(ty: &mut syn::Type) {
+    match ty {
+        syn::Type::Reference(r) => {
+            let mut elem = (*r.elem).clone();
+            *ty = match &mut elem {
+                syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => {
+                    syn::parse_quote!(String)
+                }
+                syn::Type::Slice(s) => {
+                    make_owned(&mut s.elem);
+                    let e = &s.elem;
+                    syn::parse_quote!(Vec<#e>)
+                }
+                other => {
+                    make_owned(other);
+                    other.clone()
+                }
+            };
+        }
+        syn::Type::Path(p) => {
+            for s in &mut p.path.segments {
+                if let syn::PathArguments::AngleBracketed(a) = &mut s.arguments {
+                    for arg in &mut a.args {
+                        if let syn::GenericArgument::Type(t) = arg {
+                            make_owned(t);
+                        }
+                    }
+                }
+            }
+        }
+        syn::Type::Tuple(t) => t.elems.iter_mut().for_each(make_owned),
+        syn::Type::Array(a) => make_owned(&mut a.elem),
+        syn::Type::Slice(s) => make_owned(&mut s.elem),
+        syn::Type::Paren(p) => make_owned(&mut p.elem),
+        syn::Type::Group(g) => make_owned(&mut g.elem),
+        _ => {}
+    }
+}
+
+/// A type as rustfmt would write it (`&'a str`, `Vec<String>`).
+fn type_text(ty: &syn::Type) -> String {
+    let file: syn::File = syn::parse_quote!(type T = #ty;);
+    let text = prettyplease::unparse(&file);
+    text.trim()
+        .strip_prefix("type T = ")
+        .and_then(|t| t.strip_suffix(';'))
+        .map_or_else(|| ty.to_token_stream().to_string(), str::to_owned)
+}
+
+/// Source text as the user wrote it when the tokens come from a parsed file (their spans
+/// know it), else the tokens printed.
+fn written<T: ToTokens + Spanned>(node: &T) -> String {
+    node.span()
+        .source_text()
+        .unwrap_or_else(|| node.to_token_stream().to_string())
 }
 
 fn fields(f: &syn::Fields, origin: &dyn Fn(Span) -> Origin) -> (FieldsStyle, Vec<FieldDef>) {
