@@ -171,6 +171,15 @@ fn make_owned(ty: &mut syn::Type) {
                 syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => {
                     syn::parse_quote!(String)
                 }
+                // The unsized borrowed forms of std whose owner has another name.
+                syn::Type::Path(p) if unsized_owner(&p.path).is_some() => {
+                    let owner = unsized_owner(&p.path).unwrap_or_default();
+                    let mut p = p.clone();
+                    if let Some(last) = p.path.segments.last_mut() {
+                        last.ident = syn::Ident::new(owner, last.ident.span());
+                    }
+                    syn::Type::Path(p)
+                }
                 syn::Type::Slice(s) => {
                     make_owned(&mut s.elem);
                     let e = &s.elem;
@@ -202,14 +211,30 @@ fn make_owned(ty: &mut syn::Type) {
     }
 }
 
+/// `Path` -> `PathBuf`, `OsStr` -> `OsString`, `CStr` -> `CString`.
+fn unsized_owner(path: &syn::Path) -> Option<&'static str> {
+    let last = path.segments.last()?;
+    if !last.arguments.is_empty() {
+        return None;
+    }
+    Some(match last.ident.to_string().as_str() {
+        "Path" => "PathBuf",
+        "OsStr" => "OsString",
+        "CStr" => "CString",
+        _ => return None,
+    })
+}
+
 /// A type as rustfmt would write it (`&'a str`, `Vec<String>`).
 fn type_text(ty: &syn::Type) -> String {
-    let file: syn::File = syn::parse_quote!(type T = #ty;);
-    let text = prettyplease::unparse(&file);
-    text.trim()
-        .strip_prefix("type T = ")
-        .and_then(|t| t.strip_suffix(';'))
-        .map_or_else(|| ty.to_token_stream().to_string(), str::to_owned)
+    syn::parse2::<syn::File>(quote::quote!(type T = #ty;))
+        .ok()
+        .and_then(|file| {
+            let text = prettyplease::unparse(&file);
+            let text = text.trim().strip_prefix("type T = ")?.strip_suffix(';')?;
+            Some(text.to_owned())
+        })
+        .unwrap_or_else(|| ty.to_token_stream().to_string())
 }
 
 /// Source text as the user wrote it when the tokens come from a parsed file (their spans
@@ -384,5 +409,85 @@ mod tests {
         assert_eq!(attrs.with.as_deref(), Some("base64"));
         assert_eq!(ident_name(f.ident.as_ref().unwrap()), "type");
         assert_eq!(type_ref(&f.ty).to_string(), "Option<[u8]>");
+    }
+
+    fn facts(src: &str) -> WireFacts {
+        let file = syn::parse_file(src).unwrap();
+        let origin = |span: Span| Origin {
+            file: "f.rs".to_owned(),
+            line: span.start().line,
+            column: span.start().column + 1,
+        };
+        wire_facts(&file.items[0], &origin)
+    }
+
+    #[test]
+    fn owned_types_replace_every_reference() {
+        for (written, want) in [
+            ("&'a str", "String"),
+            ("&[u8]", "Vec<u8>"),
+            ("&'static [&'static str]", "Vec<String>"),
+            ("Option<&'a Vec<&'a str>>", "Option<Vec<String>>"),
+            ("(u8, &'a std::path::Path)", "(u8, std::path::PathBuf)"),
+            ("[&'a str; 2]", "[String; 2]"),
+            (
+                "std::collections::HashMap<&'a str, Cow<'a, str>>",
+                "std::collections::HashMap<String, Cow<'a, str>>",
+            ),
+        ] {
+            let ty: syn::Type = syn::parse_str(written).unwrap();
+            assert!(holds_reference(&ty), "{written}");
+            assert_eq!(type_text(&owned(&ty)), want, "{written}");
+        }
+        for plain in ["String", "Cow<'a, str>", "Vec<Box<str>>", "fn(&str)"] {
+            let ty: syn::Type = syn::parse_str(plain).unwrap();
+            assert!(!holds_reference(&ty), "{plain}");
+        }
+    }
+
+    #[test]
+    fn wire_facts_of_items() {
+        let f = facts(
+            "#[cfg(feature = \"x\")]\n#[cfg_attr(test, derive(Debug))]\n#[serde_with::skip_serializing_none]\npub struct S<'a, T, const N: usize> {\n    a: &'a str,\n    b: [T; N],\n}\n",
+        );
+        assert_eq!(f.lifetimes, ["'a"]);
+        assert_eq!(f.consts, ["N"]);
+        assert!(f.skip_serializing_none);
+        let cfgs: Vec<String> = f
+            .cfgs
+            .iter()
+            .map(|c| format!("{} {}", c.origin, c.text))
+            .collect();
+        assert_eq!(
+            cfgs,
+            [
+                "f.rs:1:1 #[cfg(feature = \"x\")]",
+                "f.rs:2:1 #[cfg_attr(test, derive(Debug))]"
+            ]
+        );
+        assert_eq!(f.borrowed.len(), 1);
+        let b = &f.borrowed[0];
+        assert_eq!(
+            (
+                b.field.as_deref(),
+                &*b.written,
+                &*b.owned,
+                b.origin.to_string()
+            ),
+            (Some("a"), "&'a str", "String", "f.rs:5:5".to_owned())
+        );
+
+        let f = facts("enum E { A(u8, &'static str), B { r#type: Option<&'static [u8]> } }");
+        let names: Vec<_> = f
+            .borrowed
+            .iter()
+            .map(|b| b.field.clone().unwrap())
+            .collect();
+        assert_eq!(names, ["A.1", "B.type"]);
+
+        let f = facts("type T<'a> = &'a [u8];");
+        assert_eq!(f.borrowed[0].field, None);
+        assert_eq!(f.borrowed[0].owned, "Vec<u8>");
+        assert!(f.cfgs.is_empty() && !f.skip_serializing_none);
     }
 }
