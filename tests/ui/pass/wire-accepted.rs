@@ -19,7 +19,9 @@ fn main() {
         by_user: [(UserId("ann".into()), 2)].into(),
         by_round: [(7, "ann".into())].into(),
         nickname: None,
-        page: Page { items: vec!["a".into()] },
+        page: Page {
+            items: vec!["a".into()],
+        },
         profile: Profile { bio: "hi".into() },
         motto: "go".into(),
     };
