@@ -14,12 +14,13 @@ use crate::diagnostic::Ctxt;
 use crate::model::{ApiDef, FileDef, FileKind, ItemDef, ModuleDef, MsgDef, Origin, Source};
 use crate::parse::naming;
 
-/// Applies the per-file rules to the whole tree and returns the valid APIs and messages.
+/// Applies the per-file rules and the wire rules (`crate::check_wire`) to the whole tree and
+/// returns the valid APIs and messages.
 pub(crate) fn check_files(cx: &Ctxt, span: Span, module: &ModuleDef) -> (Vec<ApiDef>, Vec<MsgDef>) {
     let mut apis = Vec::new();
     let mut msgs = Vec::new();
     walk(cx, span, module, &mut Vec::new(), &mut apis, &mut msgs);
-    (apis, msgs)
+    crate::check_wire::check_module(cx, span, module, apis, msgs)
 }
 
 fn walk(

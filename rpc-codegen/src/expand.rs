@@ -261,6 +261,8 @@ fn debug_dir(inv: &Invocation) -> PathBuf {
     cwd.join(root).join("target").join("rpc-codegen-debug")
 }
 
+/// The field rules of a derive: `Option` without `skip_serializing_if`, and the map keys of
+/// `crate::check_wire`.
 fn option_field_checks(cx: &Ctxt, input: &syn::DeriveInput) {
     let fields: Vec<&syn::Field> = match &input.data {
         syn::Data::Struct(s) => s.fields.iter().collect(),
@@ -275,6 +277,7 @@ fn option_field_checks(cx: &Ctxt, input: &syn::DeriveInput) {
                  TSRPC omits an absent field, serde would write `null`",
             );
         }
+        crate::check_wire::derive_field_rules(cx, f);
     }
 }
 

@@ -56,6 +56,7 @@
 //! for TSRPC's own proto; `tests/tests/ts_export.rs` checks that it matches the reference.
 
 mod check;
+mod check_wire;
 mod clash;
 mod diagnostic;
 mod expand;

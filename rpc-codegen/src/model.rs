@@ -125,6 +125,8 @@ pub struct ItemDef {
     pub shape: Shape,
     /// The runtime's derives it asks for (`#[derive(rpc_macros::Api)]`, or `Message`).
     pub rpc_derives: Vec<RpcDerive>,
+    /// What the wire rules need that the shape leaves out.
+    pub wire: WireFacts,
 }
 
 /// `#[derive(rpc_macros::Api)]` or `#[derive(rpc_macros::Message)]` on a type of the folder:
@@ -136,6 +138,45 @@ pub struct RpcDerive {
     /// `Api` or `Message`: the trait it implements.
     pub trait_name: &'static str,
     /// Where the path is written.
+    pub origin: Origin,
+}
+
+/// Facts about a declaration that decide whether it can go on the wire, read from syn's tree
+/// (the [`Shape`] leaves them out: it reads `&T` as `T`, keeps no attributes but serde's) and
+/// judged by the wire rules (`crate::check_wire`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WireFacts {
+    /// Its lifetime parameters (`'a`).
+    pub lifetimes: Vec<String>,
+    /// Its const parameters (`N`).
+    pub consts: Vec<String>,
+    /// Its `#[cfg(..)]` and `#[cfg_attr(..)]` attributes.
+    pub cfgs: Vec<Written>,
+    /// The fields (or, for a type alias, the aliased type) whose type holds a reference.
+    pub borrowed: Vec<Borrowed>,
+    /// `#[skip_serializing_none]`: it sees only a literal `Option`, not one behind an alias.
+    pub skip_serializing_none: bool,
+}
+
+/// Source text with its place: an attribute as the user wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The text (`#[cfg(feature = "admin")]`).
+    pub text: String,
+    /// Where it is.
+    pub origin: Origin,
+}
+
+/// A type that borrows (`&'a str`, `Vec<&[u8]>`): the runtime decodes into owned values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Borrowed {
+    /// `field`, `0` or `Variant.field`; `None` for the aliased type of a `type` item.
+    pub field: Option<String>,
+    /// The type as written (`&'a str`).
+    pub written: String,
+    /// The same type with every reference replaced by what owns it (`String`).
+    pub owned: String,
+    /// Where the field (or the alias) is declared.
     pub origin: Origin,
 }
 

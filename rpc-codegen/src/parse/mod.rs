@@ -226,6 +226,7 @@ fn parse_file_inner(src: &str, file: &str) -> Result<ParsedFile, String> {
             generics: shape::generics(generics),
             serde: shape::serde_attrs(attrs),
             shape,
+            wire: shape::wire_facts(item, &|span| origin(file, span)),
             rpc_derives: declared::rpc_derives(attrs, &imports, &|span| origin(file, span)),
         });
     }
