@@ -93,7 +93,13 @@ impl Connection {
     /// Defers a close asked for through a call's handle while its reply is not yet queued;
     /// gives the reason back when the close must happen now.
     pub(crate) fn defer_close(&self, code: u16, reason: String) -> Result<(), String> {
-        let (Some(call), ConnKind::Ws { link, close_waiting }) = (&self.call, &self.inner.kind)
+        let (
+            Some(call),
+            ConnKind::Ws {
+                link,
+                close_waiting,
+            },
+        ) = (&self.call, &self.inner.kind)
         else {
             return Err(reason);
         };

@@ -400,12 +400,7 @@ async fn decode_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) -> W
 
 /// Runs a decoded API call: at once when its handler finishes on the first poll (the return
 /// is queued from the reader), else in a task of its own.
-async fn run_call(
-    core: &Arc<ServerCore>,
-    calls: &Arc<Semaphore>,
-    mut job: ApiJob,
-    sn: u64,
-) {
+async fn run_call(core: &Arc<ServerCore>, calls: &Arc<Semaphore>, mut job: ApiJob, sn: u64) {
     // At most `max_pending_calls` run at once on this connection and `max_pending_calls_total`
     // on the server: past either, this connection is not read until one finishes
     // (backpressure, nothing dropped). A call that finishes on its first poll needs no permit:
