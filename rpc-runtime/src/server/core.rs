@@ -408,6 +408,11 @@ impl ApiJob {
         Reply::new(self.conn.clone())
     }
 
+    /// [`reply`](Self::reply) and the API's name, for a call done with (no clone of either).
+    pub(crate) fn into_reply(self) -> (Reply, Arc<str>) {
+        (Reply::new(self.conn), self.name)
+    }
+
     /// Polls the handler once when nothing else has to run (no flows): `Some` with its output
     /// when it finished. `None`: go on with [`run`](Self::run) (the handler may have been
     /// polled once: the API timeout starts after that first poll anyway).

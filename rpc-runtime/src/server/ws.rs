@@ -423,17 +423,18 @@ async fn run_call(core: &Arc<ServerCore>, calls: &Arc<Semaphore>, mut job: ApiJo
         permits.1 = Some(p);
     }
     let codec = core.codec;
-    // The reply goes through the call's own handle: a close its handler asked for waits for it,
-    // and is made when the reply is queued (or dropped unsent).
-    let reply = job.reply();
     // Most handlers finish at once: their return is queued from here, with no task per call
     // (and so behind the other returns read in this wake-up, for one write). A handler that
     // waits goes on in a task of its own, so calls on one connection still run concurrently.
     // Without flows the handler's own future is polled (no second boxed future per call).
+    // The return goes through the call's own handle ([`Reply`]): a close its handler asked for
+    // waits for it, and is made once it is queued (or dropped unsent).
     if let Some(ret) = std::future::poll_fn(|cx| Poll::Ready(job.poll_once(cx))).await {
-        let frame = codec.wrap_api_return(&job.name, sn, ret);
-        return returned(reply, frame, &job.name, sn).await;
+        let (reply, name) = job.into_reply();
+        let frame = codec.wrap_api_return(&name, sn, ret);
+        return returned(reply, frame, &name, sn).await;
     }
+    let reply = job.reply();
     let name = job.name.clone();
     let mut call = Box::pin(async move {
         let ret = job.run().await;
