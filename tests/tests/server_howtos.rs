@@ -3,7 +3,8 @@
 //! returning, after awaiting, from a task it spawned, from a return flow, with an error
 //! reply), with a real client over a real socket and with a raw one that shows the frames in
 //! order. A close from anywhere else is not held back, and over HTTP the reply always goes
-//! with the reason in `X-TSRPC-Close-Reason`.
+//! with the reason in `X-TSRPC-Close-Reason`. Also the bytes of the errors docs/SERVER.md shows
+//! (its examples themselves run as this crate's doc tests).
 //!
 //! Each way is repeated (`ROUNDS`) so that a race between the reply and the close would show.
 
@@ -323,4 +324,60 @@ async fn over_http_the_reply_goes_with_the_close_reason() {
         assert_eq!(resp.status, 200);
     }
     server.stop().await;
+}
+
+/// The errors of docs/SERVER.md, as the bytes of an HTTP answer: an ApiError with its code and
+/// extra field (200), and an error of any other type (500), with and without `innerErr`.
+#[tokio::test]
+async fn errors_on_the_wire() {
+    for show_inner in [true, false] {
+        let options = ServerOptions::default().return_inner_error(show_inner);
+        let server = chat::Server::http(any_port(), options)
+            .implement_api_login(|call| async move {
+                Err(TsrpcError::api("Wrong password")
+                    .with_code("BAD_PASSWORD")
+                    .with_extra("attemptsLeft", 2)
+                    .with_extra("user", call.req.username)
+                    .into())
+            })
+            .implement_api_add(|_call| async move {
+                let text = std::fs::read_to_string("/no/such/bonus.txt")?;
+                Ok(chat::ResAdd {
+                    c: text.len() as f64,
+                })
+            })
+            .allow_unimplemented()
+            .start()
+            .await
+            .unwrap();
+        let post = |path: &'static str, body: &'static str| {
+            http_request(
+                server.local_addr(),
+                "POST",
+                path,
+                &[("Content-Type", "application/json")],
+                body.as_bytes(),
+            )
+        };
+        let resp = post("/Login", r#"{"username":"ann","password":"x"}"#)
+            .await
+            .unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(
+            resp.body,
+            r#"{"isSucc":false,"err":{"message":"Wrong password","type":"ApiError","code":"BAD_PASSWORD","attemptsLeft":2,"user":"ann"}}"#
+        );
+        let resp = post("/Add", r#"{"a":1,"b":2}"#).await.unwrap();
+        assert_eq!(resp.status, 500);
+        let inner = std::fs::read_to_string("/no/such/bonus.txt").unwrap_err();
+        let expected = if show_inner {
+            format!(
+                r#"{{"isSucc":false,"err":{{"message":"Internal Server Error","type":"ServerError","code":"INTERNAL_ERR","innerErr":"{inner}"}}}}"#
+            )
+        } else {
+            r#"{"isSucc":false,"err":{"message":"Internal Server Error","type":"ServerError","code":"INTERNAL_ERR"}}"#.to_owned()
+        };
+        assert_eq!(resp.body, expected);
+        server.stop().await;
+    }
 }
