@@ -9,7 +9,8 @@
 //! the close frame). Meanwhile the connection counts as closed: the handler's own `send_msg`
 //! fails, input is ignored, broadcasts skip it. A close through any other handle (another
 //! connection's handler, a stop, the server's own limits) happens at once, and so does one
-//! through the call's handle once its reply has gone.
+//! through the call's handle once its reply has gone. A close waits no longer than the call
+//! runs (its API timeout bounds that), and a reply dropped unsent still makes it.
 //!
 //! Over HTTP a close only names a reason for the `X-TSRPC-Close-Reason` header of the answer,
 //! which always carries the reply: nothing waits there.
