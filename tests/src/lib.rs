@@ -357,3 +357,8 @@ pub async fn raw_accept(
         .await
         .expect("handshake")
 }
+
+/// docs/SERVER.md, whose examples run as this crate's doc tests (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/SERVER.md")]
+pub struct ServerHowTos;

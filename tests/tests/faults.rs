@@ -434,7 +434,11 @@ async fn messages_sent_before_close_arrive_before_the_close_frame() {
                 r#"["Chat",{{"name":"{i}","content":"before close"}}]"#
             ))
         })
-        .chain([Frame::Close(1000, "bye".into())])
+        // The handler closed before returning: its reply still goes, before the close.
+        .chain([
+            Frame::Text(r#"["Kick",{"isSucc":true,"res":{}},1]"#.into()),
+            Frame::Close(1000, "bye".into()),
+        ])
         .collect();
     assert_eq!(frames, expected);
     server.stop().await;

@@ -2,11 +2,13 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::options::ServerOptions;
+use super::reply::CallReply;
 use crate::codec::Codec;
 use crate::error::TsrpcError;
 use crate::flow::Flow;
@@ -42,6 +44,8 @@ pub(crate) enum ConnKind {
     Ws {
         /// The send side: queue, writer, close handshake.
         link: Arc<Link>,
+        /// A close asked for inside an API call waits for that call's reply (see `reply`).
+        close_waiting: AtomicBool,
     },
     Http {
         close_reason: Mutex<Option<String>>,
@@ -80,6 +84,9 @@ pub struct ConnDataEvent {
 #[derive(Clone)]
 pub struct Connection {
     pub(crate) inner: Arc<ConnInner>,
+    /// Set on the handle an API call gets (over WebSocket): a close asked for through it waits
+    /// for that call's reply (see `reply`).
+    pub(crate) call: Option<Arc<CallReply>>,
 }
 
 impl fmt::Debug for Connection {
@@ -123,10 +130,14 @@ impl Connection {
         }
     }
 
-    /// True once the connection is closed or closing.
+    /// True once the connection is closed or closing (a close asked for inside an API call
+    /// counts from then on, though it waits for that call's reply).
     pub fn is_closed(&self) -> bool {
         match &self.inner.kind {
-            ConnKind::Ws { link, .. } => link.is_closing(),
+            ConnKind::Ws {
+                link,
+                close_waiting,
+            } => link.is_closing() || close_waiting.load(Ordering::Acquire),
             ConnKind::Http { .. } => false,
         }
     }
@@ -162,10 +173,20 @@ impl Connection {
 
     /// Queues a text frame through the `pre_send_data` flow, waiting for space.
     pub(crate) async fn send_text(&self, text: String) -> Result<(), TsrpcError> {
-        if !matches!(self.inner.kind, ConnKind::Ws { .. }) {
+        self.queue_text(text, false).await
+    }
+
+    /// [`send_text`](Self::send_text); a `reply` goes even when a close waits for it.
+    pub(crate) async fn queue_text(&self, text: String, reply: bool) -> Result<(), TsrpcError> {
+        let ConnKind::Ws { link, .. } = &self.inner.kind else {
             return Err(TsrpcError::server("Short connection cannot sendMsg"));
-        }
-        if self.is_closed() {
+        };
+        let closed = if reply {
+            link.is_closing()
+        } else {
+            self.is_closed()
+        };
+        if closed {
             return Err(
                 TsrpcError::network("Connection closed").with_code(crate::error::codes::LOST_CONN)
             );
@@ -183,9 +204,6 @@ impl Connection {
                 None => return Err(TsrpcError::cancelled("pre_send_data flow")),
             }
         };
-        let ConnKind::Ws { link, .. } = &self.inner.kind else {
-            unreachable!("checked above")
-        };
         // Waits for room in the send budget (backpressure); a queue that stays full closes the
         // connection.
         match link.send(WsMessage::text(text)).await {
@@ -195,7 +213,7 @@ impl Connection {
                     "connection {} closed: its send queue stayed full for queue_full_timeout",
                     self.inner.id
                 );
-                self.close(SEND_QUEUE_FULL_REASON);
+                self.close_now(1000, SEND_QUEUE_FULL_REASON.into());
                 Err(TsrpcError::network(SEND_QUEUE_FULL_REASON)
                     .with_code(crate::error::codes::LOST_CONN))
             }
@@ -215,13 +233,25 @@ impl Connection {
     }
 
     /// Closes the connection with code 1000 and this reason (truncated to 123 bytes); the
-    /// client's `post_disconnect` gets the reason. Over HTTP the reason goes in the
-    /// `X-TSRPC-Close-Reason` header.
+    /// client's `post_disconnect` gets the reason. Frames queued before go first.
+    ///
+    /// Inside an API handler (through `call.conn` or a clone of it) the close waits for the
+    /// call's reply: the client gets the reply, then the close, as after TSRPC's
+    /// `call.succ(res); conn.close(reason)`. Meanwhile the connection counts as closed. Over
+    /// HTTP the reason goes in the `X-TSRPC-Close-Reason` header of the answer, which still
+    /// carries the reply; the keep-alive socket stays open, as TSRPC's does.
     pub fn close(&self, reason: impl Into<String>) {
         self.close_with(1000, reason.into())
     }
 
     pub(crate) fn close_with(&self, code: u16, reason: String) {
+        if let Err(reason) = self.defer_close(code, reason) {
+            self.close_now(code, reason);
+        }
+    }
+
+    /// Closes without waiting for any call's reply.
+    pub(crate) fn close_now(&self, code: u16, reason: String) {
         match &self.inner.kind {
             ConnKind::Ws { link, .. } => {
                 link.close(code, &reason);

@@ -15,6 +15,7 @@ use super::conn::{ConnDataEvent, ConnHost, ConnInner, ConnKind, Connection};
 use super::flows::{ApiCallEvent, ApiReturnFlowEvent, MsgCallEvent, ServerFlows};
 use super::handler::{BoxFuture, CallCtx, ErasedApi, ErasedMsg, HandlerResult};
 use super::options::ServerOptions;
+use super::reply::Reply;
 use crate::codec::{Body, Codec};
 use crate::error::{codes, TsrpcError};
 use crate::flow::Flow;
@@ -203,6 +204,7 @@ impl ServerCore {
                 kind,
                 host: self.clone(),
             }),
+            call: None,
         };
         if is_ws {
             self.lock_conns().insert(id, conn.clone());
@@ -310,6 +312,8 @@ impl ServerCore {
             return Err(InputError::UnknownApi(name.to_owned()));
         };
         let body_text = body.text();
+        // The call's own handle: a close asked for through it waits for the reply (`reply`).
+        let conn = conn.for_call();
         let step = match &entry.handler {
             None => {
                 // TSRPC decodes the request before looking for a handler.
@@ -337,7 +341,7 @@ impl ServerCore {
         };
         Ok(ApiJob {
             core: self.clone(),
-            conn: conn.clone(),
+            conn,
             name: entry.name.clone(),
             sn,
             step,
@@ -399,6 +403,16 @@ fn check_schema(schema: Option<&Value>, body: &str) -> Result<(), InputError> {
 }
 
 impl ApiJob {
+    /// Where the call's reply goes: a close its handler asked for waits for it.
+    pub(crate) fn reply(&self) -> Reply {
+        Reply::new(self.conn.clone())
+    }
+
+    /// [`reply`](Self::reply) and the API's name, for a call done with (no clone of either).
+    pub(crate) fn into_reply(self) -> (Reply, Arc<str>) {
+        (Reply::new(self.conn), self.name)
+    }
+
     /// Polls the handler once when nothing else has to run (no flows): `Some` with its output
     /// when it finished. `None`: go on with [`run`](Self::run) (the handler may have been
     /// polled once: the API timeout starts after that first poll anyway).

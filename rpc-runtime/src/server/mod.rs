@@ -11,6 +11,7 @@ mod handle;
 mod handler;
 pub(crate) mod http;
 mod options;
+mod reply;
 pub(crate) mod ws;
 
 use std::collections::HashMap;

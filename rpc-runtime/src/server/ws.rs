@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -22,6 +22,7 @@ use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::handler::BoxFuture;
 use super::options::ServerOptions;
+use super::reply::Reply;
 use crate::codec::{Parse, ServerInput};
 use crate::reasons::{FRAME_TOO_BIG_REASON, INVALID_BUFFER_REASON, INVALID_UTF8_REASON};
 use crate::ws_link::{spawn_writer, Link, Timing};
@@ -209,7 +210,11 @@ pub(crate) async fn serve<S>(
     };
     spawn_writer(link.clone(), sink, queue, timing);
     let calls = Arc::new(Semaphore::new(core.options.max_pending_calls.max(1)));
-    let conn = core.new_conn(remote, ip, ConnKind::Ws { link: link.clone() });
+    let kind = ConnKind::Ws {
+        link: link.clone(),
+        close_waiting: AtomicBool::new(false),
+    };
+    let conn = core.new_conn(remote, ip, kind);
     if core.stopping.load(Ordering::Acquire) {
         // A server that is stopping closes new sockets at once (TSRPC uses 1012).
         conn.close_with(1012, "Server stopped".into());
@@ -338,7 +343,7 @@ async fn on_text(
     drop(frame);
     match work {
         Work::Done => {}
-        Work::Call(job, sn) => run_call(core, conn, calls, job, sn).await,
+        Work::Call(job, sn) => run_call(core, calls, job, sn).await,
         Work::Msg(handlers) => {
             // Messages of one connection are handled in order, each awaited.
             for h in handlers {
@@ -395,13 +400,7 @@ async fn decode_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) -> W
 
 /// Runs a decoded API call: at once when its handler finishes on the first poll (the return
 /// is queued from the reader), else in a task of its own.
-async fn run_call(
-    core: &Arc<ServerCore>,
-    conn: &Connection,
-    calls: &Arc<Semaphore>,
-    mut job: ApiJob,
-    sn: u64,
-) {
+async fn run_call(core: &Arc<ServerCore>, calls: &Arc<Semaphore>, mut job: ApiJob, sn: u64) {
     // At most `max_pending_calls` run at once on this connection and `max_pending_calls_total`
     // on the server: past either, this connection is not read until one finishes
     // (backpressure, nothing dropped). A call that finishes on its first poll needs no permit:
@@ -428,10 +427,14 @@ async fn run_call(
     // (and so behind the other returns read in this wake-up, for one write). A handler that
     // waits goes on in a task of its own, so calls on one connection still run concurrently.
     // Without flows the handler's own future is polled (no second boxed future per call).
+    // The return goes through the call's own handle ([`Reply`]): a close its handler asked for
+    // waits for it, and is made once it is queued (or dropped unsent).
     if let Some(ret) = std::future::poll_fn(|cx| Poll::Ready(job.poll_once(cx))).await {
-        let frame = codec.wrap_api_return(&job.name, sn, ret);
-        return returned(conn, frame, &job.name, sn).await;
+        let (reply, name) = job.into_reply();
+        let frame = codec.wrap_api_return(&name, sn, ret);
+        return returned(reply, frame, &name, sn).await;
     }
+    let reply = job.reply();
     let name = job.name.clone();
     let mut call = Box::pin(async move {
         let ret = job.run().await;
@@ -440,7 +443,7 @@ async fn run_call(
     if let Poll::Ready((frame, name)) =
         std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await
     {
-        return returned(conn, frame, &name, sn).await;
+        return returned(reply, frame, &name, sn).await;
     }
     let (Some(conn_permit), Some(server_permit)) = (
         take_permit(calls, permits.0).await,
@@ -448,11 +451,10 @@ async fn run_call(
     ) else {
         return;
     };
-    let conn = conn.clone();
     tokio::spawn(async move {
         let (frame, name) = call.await;
         drop((conn_permit, server_permit));
-        send_return(&conn, frame, &name, sn).await;
+        send_return(reply, frame, &name, sn).await;
     });
 }
 
@@ -471,16 +473,16 @@ async fn take_permit(
 }
 
 /// Queues the return of a call answered from the reader.
-async fn returned(conn: &Connection, frame: String, name: &str, sn: u64) {
-    send_return(conn, frame, name, sn).await;
+async fn returned(reply: Reply, frame: String, name: &str, sn: u64) {
+    send_return(reply, frame, name, sn).await;
     // Every few dozen returns queued in one wake-up the reader yields (tokio's task budget),
     // so the writer sends those while the rest of the batch is handled: the peer gets replies
     // sooner, which pipelined callers need (figures in bench/README.md).
     tokio::task::consume_budget().await;
 }
 
-async fn send_return(conn: &Connection, frame: String, name: &str, sn: u64) {
-    if let Err(e) = conn.send_text(frame).await {
+async fn send_return(reply: Reply, frame: String, name: &str, sn: u64) {
+    if let Err(e) = reply.send(frame).await {
         tracing::debug!("return of {name} #{sn} not sent: {e}");
     }
 }
