@@ -54,6 +54,7 @@ mod check;
 mod diagnostic;
 mod expand;
 pub mod export;
+pub mod import;
 pub mod model;
 mod parse;
 mod render;
