@@ -22,6 +22,12 @@ use serde_json::value::RawValue;
 )]
 pub mod kitchen {}
 
+/// A hand-made proto with what a real project's proto has and a fresh one lacks: ids with
+/// gaps, a `version`, types from outside the protocol folder, names that are not Rust names,
+/// recursive types, `ObjectID`, several optional tuple elements, float enums.
+#[rpc_runtime::service(tsrpc_proto = "import-fixtures/oddities.json")]
+pub mod oddities {}
+
 const VECTORS: &str = include_str!("../kitchen-sink/vectors.json");
 
 #[derive(Deserialize)]
@@ -310,4 +316,50 @@ fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     out
+}
+
+#[test]
+fn oddities_import_and_keep_the_wire_names() {
+    use oddities::my_room::{
+        GetHttpDataEither, GetHttpDataPair, Node, Ratio, ReqGetHttpData, Tree,
+    };
+    assert_eq!(
+        <ReqGetHttpData as rpc_runtime::Api>::NAME,
+        "my-room/GetHTTPData"
+    );
+    assert_eq!(
+        <oddities::room::MsgNotice as rpc_runtime::Message>::NAME,
+        "room/Notice"
+    );
+    let text = r#"{"user":{"id":1,"friends":[{"id":2,"friends":[]}],"best":{"id":3,"friends":[]}},"oid":"65a1f0c2e4b0a1b2c3d4e5f6","tree":[[],[[]]],"node":{"next":{"next":{}}},"pair":["a",2],"ratio":1.5,"either":"none","a-b":"x","type":-3,"self":true,"ints":"AQD+/w=="}"#;
+    let req: ReqGetHttpData = rpc_runtime::proto::decode_json(text).unwrap();
+    assert_eq!(rpc_runtime::json::to_string(&req).unwrap(), text);
+    assert_eq!(req.ratio, Ratio::V1_5);
+    assert_eq!(req.pair, GetHttpDataPair("a".into(), Some(2), None));
+    // Members are tried in proto order, as TSBuffer picks the first member that matches: the
+    // string member takes "none" before the literal does.
+    assert_eq!(req.either, GetHttpDataEither::String("none".into()));
+    assert_eq!(
+        req.tree,
+        Some(Tree(vec![Tree(vec![]), Tree(vec![Tree(vec![])])]))
+    );
+    assert!(matches!(&req.node.next, Some(n) if matches!(**n, Node { next: Some(_) })));
+    // A middle optional element left out is written `null`, trailing ones are dropped.
+    let pair = GetHttpDataPair("a".into(), None, Some(true));
+    assert_eq!(
+        rpc_runtime::json::to_string(&pair).unwrap(),
+        r#"["a",null,true]"#
+    );
+    assert_eq!(
+        rpc_runtime::json::to_string(&GetHttpDataPair("a".into(), None, None)).unwrap(),
+        r#"["a"]"#
+    );
+    let err = rpc_runtime::proto::decode_json::<Ratio>("0.25").unwrap_err();
+    assert!(err.contains("0.25"), "{err}");
+    // The proto keeps its version and ids.
+    assert!(oddities::TSRPC_PROTO.starts_with("{\n    \"version\": 12,"));
+    let runtime = oddities::service_proto();
+    let mut apis: Vec<&str> = runtime.api_names().collect();
+    apis.sort_unstable();
+    assert_eq!(apis, ["Login", "my-room/GetHTTPData"]);
 }

@@ -102,8 +102,22 @@ pub(crate) struct Prop {
     pub(crate) owner: Owner,
     /// Its property id there (`None` for a property made from an index signature by `Pick`).
     pub(crate) id: Option<u32>,
+    /// How the flattened type reaches it: the `extends` and intersection member ids on the way
+    /// (binary mode nests a block per step).
+    pub(crate) via: Vec<Step>,
     /// Its comment.
     pub(crate) comment: Option<String>,
+}
+
+/// A step from a flattened type to where one of its properties is declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Into the parent with this `extends` id.
+    Extends(u32),
+    /// Into the intersection member with this id.
+    Member(u32),
+    /// Into the `overwrite` part of an `Overwrite`.
+    Overwrite,
 }
 
 /// An index signature of a flattened object type.
@@ -207,6 +221,7 @@ impl<'p> Resolver<'p> {
                 optional: false,
                 owner: sig.owner,
                 id: None,
+                via: Vec::new(),
                 comment: None,
             }),
             None => Err(invalid(
@@ -346,6 +361,7 @@ impl<'p> Resolver<'p> {
                         optional: p.optional,
                         owner: owner.clone(),
                         id: Some(p.id),
+                        via: Vec::new(),
                         comment: p.comment.clone(),
                     });
                 }
@@ -370,8 +386,9 @@ impl<'p> Resolver<'p> {
                         None => owner.inline(&format!("^{n}")),
                     };
                     let inherited = self.flatten(&resolved, &parent_owner, at, depth)?;
-                    for p in inherited.props {
+                    for mut p in inherited.props {
                         if flat.find(&p.name).is_none() {
+                            p.via.insert(0, Step::Extends(parent.id));
                             flat.props.push(p);
                         }
                     }
@@ -392,7 +409,8 @@ impl<'p> Resolver<'p> {
                         ));
                     }
                     let part = self.flatten(&m.ty, &owner.inline(&format!("&{n}")), at, depth)?;
-                    for p in part.props {
+                    for mut p in part.props {
+                        p.via.insert(0, Step::Member(m.id));
                         match flat.find(&p.name) {
                             None => flat.props.push(p),
                             Some(first) if first.ty == p.ty => {}
@@ -423,6 +441,7 @@ impl<'p> Resolver<'p> {
                                 optional: false,
                                 owner: sig.owner.clone(),
                                 id: None,
+                                via: Vec::new(),
                                 comment: None,
                             }),
                             None => {
@@ -451,8 +470,9 @@ impl<'p> Resolver<'p> {
                 if over.index.is_some() {
                     flat.index = over.index;
                 }
-                for p in over.props {
+                for mut p in over.props {
                     flat.props.retain(|q| q.name != p.name);
+                    p.via.insert(0, Step::Overwrite);
                     flat.props.push(p);
                 }
                 Ok(flat)

@@ -9,7 +9,7 @@ use super::names::{
     variant_for_str,
 };
 use super::text::render_file;
-use super::{Field, ImportOptions, ImportedFolder, ImportedService, Item, Mode, Ty};
+use super::{Field, FieldIds, ImportOptions, ImportedFolder, ImportedService, Item, Mode, Ty};
 use crate::import::proto::{
     ArrayType, EnumValue, LiteralValue, Member, ScalarType, Schema, SchemaKind, ServiceKind,
     ServiceProto,
@@ -206,6 +206,23 @@ impl<'p> Gen<'p> {
             services: self.services,
             skipped: self.skipped,
         })
+    }
+
+    /// Every item made, for tests of the mapping (names, ids).
+    #[cfg(test)]
+    pub(crate) fn items(mut self) -> Result<Vec<Item>, Vec<ImportError>> {
+        let mut errors = Vec::new();
+        self.layout(&mut errors);
+        let ids: Vec<String> = self.proto.types.iter().map(|(k, _)| k.clone()).collect();
+        for id in &ids {
+            if let Err(e) = self.define(id) {
+                errors.push(e);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(self.slots.into_values().flatten().collect())
     }
 
     pub(crate) fn runtime(&self) -> &str {
@@ -565,17 +582,17 @@ impl<'p> Gen<'p> {
             },
             SchemaKind::Union { members } => self.union(members, loc, name, doc),
             SchemaKind::Enum { members } => {
-                let strings: Vec<String> = members
+                let strings: Vec<(u32, String)> = members
                     .iter()
                     .filter_map(|m| match &m.value {
-                        EnumValue::String(s) => Some(s.clone()),
+                        EnumValue::String(s) => Some((m.id, s.clone())),
                         EnumValue::Number(_) => None,
                     })
                     .collect();
-                let numbers: Vec<f64> = members
+                let numbers: Vec<(u32, f64)> = members
                     .iter()
                     .filter_map(|m| match m.value {
-                        EnumValue::Number(n) => Some(n),
+                        EnumValue::Number(n) => Some((m.id, n)),
                         EnumValue::String(_) => None,
                     })
                     .collect();
@@ -597,19 +614,22 @@ impl<'p> Gen<'p> {
                 if keys.open {
                     Ok(Made::Val(Val::plain(Ty::Str)))
                 } else {
-                    Ok(Made::Item(str_enum(name, doc, &keys.names), false, false))
+                    let keys: Vec<(u32, String)> = (0..).zip(keys.names.iter().cloned()).collect();
+                    Ok(Made::Item(str_enum(name, doc, &keys), false, false))
                 }
             }
             SchemaKind::Literal {
                 literal: Some(LiteralValue::String(v)),
             } => Ok(Made::Item(
-                str_enum(name, doc, std::slice::from_ref(v)),
+                str_enum(name, doc, &[(0, v.clone())]),
                 false,
                 false,
             )),
             SchemaKind::Literal {
                 literal: Some(LiteralValue::Number(n)),
-            } if !is_int_literal(*n) => Ok(Made::Item(num_enum(name, doc, &[*n]), false, false)),
+            } if !is_int_literal(*n) => {
+                Ok(Made::Item(num_enum(name, doc, &[(0, *n)]), false, false))
+            }
             SchemaKind::Tuple {
                 element_types,
                 optional_start_index,
@@ -783,6 +803,11 @@ impl<'p> Gen<'p> {
             let rust = unique(&field_name(&prop.name), |n| taken.contains(n), "_");
             taken.insert(rust.clone());
             fields.push(Field {
+                ids: FieldIds {
+                    owner: prop.owner.key.clone(),
+                    id: prop.id,
+                    via: prop.via.clone(),
+                },
                 rust,
                 json: prop.name.clone(),
                 ty: v.ty,
@@ -848,16 +873,17 @@ impl<'p> Gen<'p> {
                 undef,
             }));
         }
+        let ids: Vec<u32> = others.iter().map(|(_, m, _)| m.id).collect();
         if others.len() > 1
             && lits
                 .iter()
                 .all(|l| matches!(l, Some(LiteralValue::String(_))))
         {
-            let mut values: Vec<String> = Vec::new();
-            for l in lits.into_iter().flatten() {
-                if let LiteralValue::String(s) = l {
-                    if !values.contains(&s) {
-                        values.push(s);
+            let mut values: Vec<(u32, String)> = Vec::new();
+            for (id, l) in ids.iter().zip(&lits) {
+                if let Some(LiteralValue::String(s)) = l {
+                    if !values.iter().any(|(_, v)| v == s) {
+                        values.push((*id, s.clone()));
                     }
                 }
             }
@@ -868,11 +894,11 @@ impl<'p> Gen<'p> {
                 .iter()
                 .all(|l| matches!(l, Some(LiteralValue::Number(_))))
         {
-            let mut values: Vec<f64> = Vec::new();
-            for l in lits.into_iter().flatten() {
-                if let LiteralValue::Number(n) = l {
-                    if !values.contains(&n) {
-                        values.push(n);
+            let mut values: Vec<(u32, f64)> = Vec::new();
+            for (id, l) in ids.iter().zip(&lits) {
+                if let Some(LiteralValue::Number(n)) = l {
+                    if !values.iter().any(|(_, v)| v == n) {
+                        values.push((*id, *n));
                     }
                 }
             }
@@ -916,6 +942,7 @@ impl<'p> Gen<'p> {
                 name,
                 doc,
                 variants,
+                ids,
             },
             null,
             undef,
@@ -1090,9 +1117,9 @@ fn is_int_literal(n: f64) -> bool {
     n.fract() == 0.0 && n.abs() <= MAX_SAFE
 }
 
-fn str_enum(name: String, doc: Vec<String>, values: &[String]) -> Item {
+fn str_enum(name: String, doc: Vec<String>, values: &[(u32, String)]) -> Item {
     let mut variants: Vec<(String, String)> = Vec::new();
-    for v in values {
+    for (_, v) in values {
         let variant = unique(
             &variant_for_str(v),
             |n| variants.iter().any(|(x, _)| x == n),
@@ -1104,12 +1131,13 @@ fn str_enum(name: String, doc: Vec<String>, values: &[String]) -> Item {
         name,
         doc,
         variants,
+        ids: values.iter().map(|(id, _)| *id).collect(),
     }
 }
 
-fn num_enum(name: String, doc: Vec<String>, values: &[f64]) -> Item {
+fn num_enum(name: String, doc: Vec<String>, values: &[(u32, f64)]) -> Item {
     let mut variants: Vec<(String, f64)> = Vec::new();
-    for v in values {
+    for (_, v) in values {
         let variant = unique(
             &variant_for_num(*v),
             |n| variants.iter().any(|(x, _)| x == n),
@@ -1121,6 +1149,7 @@ fn num_enum(name: String, doc: Vec<String>, values: &[f64]) -> Item {
         name,
         doc,
         variants,
+        ids: values.iter().map(|(id, _)| *id).collect(),
     }
 }
 

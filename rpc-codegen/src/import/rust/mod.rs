@@ -40,6 +40,7 @@ mod text;
 use super::json::Json;
 use super::proto::{ServiceKind, ServiceProto};
 pub use super::resolve::ImportError;
+use super::resolve::Step;
 
 /// How to import.
 #[derive(Debug, Clone)]
@@ -155,6 +156,20 @@ pub(crate) struct Field {
     pub(crate) ty: Ty,
     pub(crate) mode: Mode,
     pub(crate) doc: Vec<String>,
+    /// Where the proto declares it: the declaring type, its property id there, and the
+    /// `extends` / member steps from this struct to it (what a binary codec needs).
+    pub(crate) ids: FieldIds,
+}
+
+/// The proto ids behind a struct field.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FieldIds {
+    /// The declaring type (an id, or a key under one for a type literal).
+    pub(crate) owner: String,
+    /// The property id there (`None` for a `Pick` of an index-signature key).
+    pub(crate) id: Option<u32>,
+    /// The steps from the struct to the declaring type.
+    pub(crate) via: Vec<Step>,
 }
 
 /// A generated item.
@@ -174,23 +189,29 @@ pub(crate) enum Item {
         /// Elements from here on are optional.
         optional_from: usize,
     },
-    /// Unit variants written as strings: `(variant, value)`.
+    /// Unit variants written as strings: `(variant, value)`, in the order of `ids`.
     StrEnum {
         name: String,
         doc: Vec<String>,
         variants: Vec<(String, String)>,
+        /// Each variant's proto id: enum member id, union member id or `keyof` key index.
+        ids: Vec<u32>,
     },
     /// Unit variants written as numbers: `(variant, value)`.
     NumEnum {
         name: String,
         doc: Vec<String>,
         variants: Vec<(String, f64)>,
+        /// Each variant's proto id (enum or union member id).
+        ids: Vec<u32>,
     },
     /// `#[serde(untagged)]`: `(variant, type)`.
     Untagged {
         name: String,
         doc: Vec<String>,
         variants: Vec<(String, Ty)>,
+        /// Each variant's union member id.
+        ids: Vec<u32>,
     },
     Alias {
         name: String,

@@ -212,6 +212,7 @@ impl Cx<'_, '_> {
                 name,
                 doc,
                 variants,
+                ..
             } => {
                 docs(out, doc, "");
                 out.push_str(&derive_unit(variants.len() == 1));
@@ -244,11 +245,13 @@ impl Cx<'_, '_> {
                 name,
                 doc,
                 variants,
+                ..
             } => self.num_enum(out, name, doc, variants),
             Item::Untagged {
                 name,
                 doc,
                 variants,
+                ..
             } => {
                 docs(out, doc, "");
                 out.push_str(DERIVE);
@@ -282,10 +285,10 @@ impl Cx<'_, '_> {
         );
         let _ = writeln!(out, "pub enum {name} {{");
         for (v, value) in variants {
+            let _ = writeln!(out, "    /// `{}`.", number(*value));
             if variants.len() == 1 {
                 out.push_str("    #[default]\n");
             }
-            let _ = writeln!(out, "    /// `{}`.", number(*value));
             let _ = writeln!(out, "    {v},");
         }
         out.push_str("}\n");
