@@ -148,6 +148,8 @@ pub(crate) struct Gen<'p> {
     bases: HashMap<String, String>,
     skipped: Vec<String>,
     services: Vec<ImportedService>,
+    /// Failing fields past the first of each type (the type's own error is the first).
+    failed_fields: Vec<ImportError>,
 }
 
 impl std::fmt::Debug for Gen<'_> {
@@ -172,6 +174,7 @@ impl<'p> Gen<'p> {
             bases: HashMap::new(),
             skipped: Vec::new(),
             services: Vec::new(),
+            failed_fields: Vec::new(),
         }
     }
 
@@ -181,9 +184,20 @@ impl<'p> Gen<'p> {
         let ids: Vec<String> = self.proto.types.iter().map(|(k, _)| k.clone()).collect();
         for id in &ids {
             if let Err(e) = self.define(id) {
-                if !errors.contains(&e) {
+                if !errors
+                    .iter()
+                    .any(|x| x.path == e.path && x.message == e.message)
+                {
                     errors.push(e);
                 }
+            }
+        }
+        for e in std::mem::take(&mut self.failed_fields) {
+            if !errors
+                .iter()
+                .any(|x| x.path == e.path && x.message == e.message)
+            {
+                errors.push(e);
             }
         }
         if !errors.is_empty() {
@@ -778,6 +792,7 @@ impl<'p> Gen<'p> {
         }
         let mut fields: Vec<Field> = Vec::new();
         let mut taken: HashSet<String> = HashSet::new();
+        let mut failed: Vec<ImportError> = Vec::new();
         for prop in &flat.props {
             let path = format!("{}.{}", loc.path, prop.name);
             let v = match self.field(prop, &path) {
@@ -790,7 +805,18 @@ impl<'p> Gen<'p> {
                     self.skipped.push(format!("{path}: {}", e.message));
                     continue;
                 }
-                Err(e) => return Err(e),
+                Err(mut e) => {
+                    // The innermost field that holds it says whether the option helps.
+                    if e.unsupported && e.hint.is_none() {
+                        e.hint = Some(if prop.optional {
+                            format!("`{path}` is optional: `skip_unsupported_optional_fields = true` leaves it out")
+                        } else {
+                            String::new()
+                        });
+                    }
+                    failed.push(e);
+                    continue;
+                }
             };
             let absent = prop.optional || v.undef;
             let mode = match (absent, v.null) {
@@ -818,6 +844,11 @@ impl<'p> Gen<'p> {
                     .flat_map(|c| c.lines().map(|l| format!(" {}", l.trim())))
                     .collect(),
             });
+        }
+        if let Some(first) = failed.first().cloned() {
+            // Every failing field is reported; the type fails with the first.
+            self.failed_fields.extend(failed.into_iter().skip(1));
+            return Err(first);
         }
         let rest = match &flat.index {
             Some(sig) => Some(
