@@ -21,6 +21,8 @@ impl ServiceProto {
             pos,
             message,
         };
+        // A byte-order mark is not JSON; editors on Windows like to add one.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let node = if text.trim_start().starts_with('{') {
             js::parse(text).map_err(|e| err(e.pos, e.message))?
         } else {
