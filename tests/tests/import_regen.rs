@@ -1,7 +1,8 @@
-//! An imported TSRPC proto (`#[service(tsrpc_proto = "..")]`) is rebuilt when the proto file
-//! changes: a scratch crate (the newcomer's manifest, `rpc_tests::scratch`) imports a proto,
-//! prints its services, and each edit of the proto shows on the next `cargo run` with no other
-//! step (the expansion holds an `include_bytes!` of the file, so cargo tracks it).
+//! Imported TSRPC protos in a user's build (a scratch crate with the newcomer's manifest,
+//! `rpc_tests::scratch`): `#[service(tsrpc_proto = "..")]` is rebuilt when the proto file
+//! changes (the expansion holds an `include_bytes!` of it), and the in-memory folder the import
+//! makes is, written to disk, an ordinary protocol folder (`protocols = ".."`): what
+//! `rpc-codegen import` will write.
 
 use rpc_tests::scratch::ScratchCrate;
 
@@ -58,4 +59,31 @@ fn proto_changes_take_effect_on_the_next_build() {
     std::fs::write(&path, proto("Greeting", text)).unwrap();
     let third = run(&krate);
     assert!(third.starts_with("Msg Greeting "), "{third}");
+}
+
+#[test]
+fn the_imported_folder_is_a_protocol_folder_on_disk() {
+    let proto_text = include_str!("../kitchen-sink/protocols/serviceProto.ts");
+    let proto =
+        rpc_codegen::import::proto::ServiceProto::parse(proto_text, "serviceProto.ts").unwrap();
+    let opts = rpc_codegen::import::rust::ImportOptions {
+        runtime: "rpc_runtime".to_owned(),
+        skip_unsupported_optional_fields: true,
+        ..Default::default()
+    };
+    let folder = rpc_codegen::import::rust::import(&proto, &opts).unwrap();
+    let krate = ScratchCrate::new("import-folder-crate");
+    let svc = krate.dir.join("src/svc");
+    std::fs::remove_dir_all(&svc).unwrap();
+    for (rel, text) in &folder.files {
+        let path = svc.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let out = run(&krate);
+    let mut names: Vec<&str> = out.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    names.sort_unstable();
+    let mut expected: Vec<&str> = proto.services.iter().map(|s| s.name.as_str()).collect();
+    expected.sort_unstable();
+    assert_eq!(names, expected, "{out}");
 }
