@@ -51,10 +51,17 @@
 //! rpc-codegen check <protocol folder>          report every problem; exit 1 if there is one
 //! ```
 //!
+//! `check` runs the macro's own checks ([`check_folder`], what [`expand_service`] runs) and
+//! prints the same messages (`--name chat` names the service as `pub mod chat {}` does; the
+//! default is the folder's name); `tests/pipeline.rs` compares the two on every compile-fail
+//! case of the workspace.
+//!
 //! Run `tsrpc-cli proto -i <out dir> -o <out dir>/serviceProto.ts` on the TypeScript files
 //! for TSRPC's own proto; `tests/tests/ts_export.rs` checks that it matches the reference.
 
 mod check;
+mod check_wire;
+mod clash;
 mod diagnostic;
 mod expand;
 pub mod export;
