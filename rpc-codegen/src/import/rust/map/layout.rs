@@ -88,6 +88,7 @@ impl Gen<'_> {
                 state: State::Todo,
                 null: false,
                 undef: false,
+                null_alias: false,
             },
         );
     }
@@ -138,6 +139,7 @@ impl Gen<'_> {
                     ));
                     continue;
                 }
+                self.service_types.insert(id.clone());
                 order.push((id, file, format!("{role}{base}")));
             }
         }

@@ -77,6 +77,8 @@ struct NamedType {
     /// adds them back (`Nullable<..>`, `Option<..>`).
     null: bool,
     undef: bool,
+    /// It is an alias of `Nullable<T>` (a `T | null` that is one type besides `null`).
+    null_alias: bool,
 }
 
 /// A mapped value: its Rust type and whether `null` / `undefined` are also allowed.
@@ -156,6 +158,8 @@ pub(crate) struct Gen<'p> {
     services: Vec<ImportedService>,
     /// Failing fields past the first of each type (the type's own error is the first).
     failed_fields: Vec<ImportError>,
+    /// The ids of the services' `Req`/`Res`/`Msg` types.
+    service_types: HashSet<String>,
 }
 
 impl std::fmt::Debug for Gen<'_> {
@@ -181,6 +185,7 @@ impl<'p> Gen<'p> {
             skipped: Vec::new(),
             services: Vec::new(),
             failed_fields: Vec::new(),
+            service_types: HashSet::new(),
         }
     }
 
@@ -276,23 +281,34 @@ impl<'p> Gen<'p> {
             doc.push(String::new());
         }
         doc.push(format!(" `{id}` in the TSRPC proto."));
-        let made = self.make(&schema, &loc, &rust, doc.clone());
+        let made = if self.service_types.contains(id) {
+            self.make_service_type(&schema, &loc, &rust, doc.clone())
+        } else {
+            self.make(&schema, &loc, &rust, doc.clone())
+        };
         let state = match made {
             Ok(Made::Item(item, _, _)) => {
                 self.slots.entry(id.to_owned()).or_default().insert(0, item);
                 State::Done
             }
             Ok(Made::Val(val)) => {
-                // A union that collapses to one type keeps its `null` in the alias.
-                let item = Item::Alias {
-                    name: rust,
-                    doc,
-                    ty: val.nested(),
+                // A union that is one type besides `null` / `undefined`: an alias of that type
+                // (`Nullable<T>` with `null`); a use adds `undefined` back as an optional field.
+                let ty = if val.null {
+                    Ty::Nullable(Box::new(val.ty))
+                } else {
+                    val.ty
                 };
                 if let Some(n) = self.named.get_mut(id) {
                     n.null = false;
-                    n.undef = false;
+                    n.undef = val.undef;
+                    n.null_alias = val.null;
                 }
+                let item = Item::Alias {
+                    name: rust,
+                    doc,
+                    ty,
+                };
                 self.slots.entry(id.to_owned()).or_default().insert(0, item);
                 State::Done
             }

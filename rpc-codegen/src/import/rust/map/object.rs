@@ -68,7 +68,7 @@ impl Gen<'_> {
             };
             let absent = prop.optional || v.undef;
             let mode = match (absent, v.null) {
-                _ if v.ty == Ty::Unit && !absent && !v.null => Mode::NullLiteral,
+                _ if !absent && !v.null && self.null_when_absent(&v.ty) => Mode::Default,
                 (false, false) => Mode::Required,
                 (true, false) => Mode::Optional,
                 (false, true) => Mode::Nullable,
@@ -115,5 +115,17 @@ impl Gen<'_> {
             false,
             false,
         ))
+    }
+
+    /// `()` (the literal `null`) or a named `T | null` alias: read as `null` when absent.
+    fn null_when_absent(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::Unit => true,
+            Ty::Named { file, name } => self
+                .named
+                .values()
+                .any(|n| n.file == *file && n.rust == *name && n.null_alias),
+            _ => false,
+        }
     }
 }

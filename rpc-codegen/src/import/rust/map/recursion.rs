@@ -83,7 +83,7 @@ pub(super) fn named_uses(ty: &Ty, direct: bool, by_value: &mut Vec<String>, any:
             }
             any.push(k);
         }
-        Ty::Opt(t) => named_uses(t, direct, by_value, any),
+        Ty::Opt(t) | Ty::Nullable(t) => named_uses(t, direct, by_value, any),
         Ty::Tuple(ts) => ts.iter().for_each(|t| named_uses(t, direct, by_value, any)),
         Ty::Vec(t) | Ty::Map(t) | Ty::Boxed(t) => named_uses(t, false, by_value, any),
         _ => {}
@@ -100,7 +100,7 @@ pub(super) fn box_cycles(
         Ty::Named { file, name } if cycles(&key(*file, name)) => {
             *ty = Ty::Boxed(Box::new(ty.clone()));
         }
-        Ty::Opt(t) => box_cycles(t, cycles, key),
+        Ty::Opt(t) | Ty::Nullable(t) => box_cycles(t, cycles, key),
         Ty::Tuple(ts) => ts.iter_mut().for_each(|t| box_cycles(t, cycles, key)),
         _ => {}
     }

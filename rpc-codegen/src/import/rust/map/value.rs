@@ -5,6 +5,50 @@ use super::union::{num_enum, str_enum};
 use super::*;
 
 impl Gen<'_> {
+    /// A request, response or message type: always a struct or an enum of its own (the glue
+    /// implements the protocol traits on it; an alias such as `type ReqX = Other` is refused
+    /// by the folder's wire rules), with the JSON of what it stands for.
+    pub(super) fn make_service_type(
+        &mut self,
+        s: &Schema,
+        loc: &Loc,
+        name: &str,
+        doc: Vec<String>,
+    ) -> Res<Made> {
+        let (resolved, _) = self.res.deref(s, &loc.path)?;
+        let made = match &resolved.kind {
+            // Through the reference, so that the properties keep their declaring type.
+            SchemaKind::Interface(_) | SchemaKind::Intersection { .. } => {
+                let flat = self.res.flatten(s, &loc.owner, &loc.path, 0)?;
+                self.object(flat, loc, name.to_owned(), doc.clone())?
+            }
+            _ => self.make(&resolved, loc, name, doc.clone())?,
+        };
+        match made {
+            Made::Item(..) => Ok(made),
+            // A bare index signature: a struct of the flattened map alone.
+            Made::Val(Val {
+                ty: Ty::Map(value), ..
+            }) => Ok(Made::Item(
+                Item::Struct {
+                    name: name.to_owned(),
+                    doc,
+                    fields: Vec::new(),
+                    rest: Some(*value),
+                },
+                false,
+                false,
+            )),
+            Made::Val(_) => Err(unsupported(
+                &loc.path,
+                format!(
+                    "a TSRPC request, response or message that is {}: the service needs an object type (an interface) or a union",
+                    describe(&resolved)
+                ),
+            )),
+        }
+    }
+
     /// A schema that may need a declaration, named `name`.
     pub(super) fn make(
         &mut self,
