@@ -157,13 +157,7 @@ impl Gen<'_> {
             }
             let (ts, ts_name) = id.rsplit_once('/').unwrap_or(("", id.as_str()));
             let file = self.file_for(ts, None);
-            let mut wanted = type_name(ts_name);
-            let stem = &self.files[file].stem;
-            if (stem.starts_with("ptl_") || stem.starts_with("msg_")) && has_role_prefix(&wanted) {
-                // The folder check takes `ReqX` in a `ptl_` file for a misnamed request.
-                wanted = format!("{}{}", strip_role(&wanted), &wanted[..3]);
-            }
-            let name = self.take_name(file, &wanted);
+            let name = self.take_name(file, &type_name(ts_name));
             self.register(&id, name, file);
         }
     }

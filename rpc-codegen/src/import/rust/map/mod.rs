@@ -11,8 +11,7 @@ mod value;
 use std::collections::{HashMap, HashSet};
 
 use super::names::{
-    camel_part, field_name, has_role_prefix, module_name, strip_role, type_name, variant_for_num,
-    variant_for_str,
+    camel_part, field_name, module_name, strip_role, type_name, variant_for_num, variant_for_str,
 };
 use super::text::render_file;
 use super::{Field, FieldIds, ImportOptions, ImportedFolder, ImportedService, Item, Mode, Ty};
