@@ -8,7 +8,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use crate::diagnostic::{to_compile_errors, Ctxt, Diagnostic, Diagnostics};
-use crate::model::{ModuleDef, ServiceModel};
+use crate::model::{ApiDef, ModuleDef, MsgDef, ServiceModel};
 use crate::parse::attr::{RpcAttr, ServiceArgs, API_KEYS, MESSAGE_KEYS};
 use crate::parse::{self, has_skip_serializing, is_option};
 use crate::render::{default_crate, generate, pretty};
@@ -59,15 +59,47 @@ pub(crate) fn load_service(
     extra_msgs: &[syn::Path],
 ) -> ServiceModel {
     let module = parse::load_dir(cx, span, root, display_root).unwrap_or_default();
+    let folder = Folder {
+        root,
+        display_root,
+        module,
+    };
+    check_service(cx, span, name, folder, extra_apis, extra_msgs, |_, _| {})
+}
+
+/// A protocol folder read into a module tree, on disk or in memory (an imported proto).
+pub(crate) struct Folder<'a> {
+    /// Where it is (the folder, or the imported proto file).
+    pub(crate) root: &'a Path,
+    /// How messages show it.
+    pub(crate) display_root: &'a str,
+    /// Its files.
+    pub(crate) module: ModuleDef,
+}
+
+/// Every rule of the service macro on a folder's module tree, plus the extras: the model of
+/// whatever is valid. `rename` may give the folder's services other wire names (an imported
+/// proto keeps TSRPC's) before the duplicate check.
+pub(crate) fn check_service(
+    cx: &Ctxt,
+    span: Span,
+    name: &str,
+    folder: Folder<'_>,
+    extra_apis: &[syn::Path],
+    extra_msgs: &[syn::Path],
+    rename: impl FnOnce(&mut [ApiDef], &mut [MsgDef]),
+) -> ServiceModel {
+    let module = folder.module;
     let (mut apis, mut msgs) = check::check_files(cx, span, &module);
     clash::check_names(cx, span, name, &module, &mut apis, &mut msgs);
+    rename(&mut apis, &mut msgs);
     apis.extend(extra_apis.iter().filter_map(|p| check::extra_api(cx, p)));
     msgs.extend(extra_msgs.iter().filter_map(|p| check::extra_msg(cx, p)));
     let (apis, msgs) = check::check_duplicates(cx, span, apis, msgs);
     ServiceModel {
         name: name.to_owned(),
-        display_root: display_root.to_owned(),
-        root: root.to_path_buf(),
+        display_root: folder.display_root.to_owned(),
+        root: folder.root.to_path_buf(),
         module,
         apis,
         msgs,
@@ -149,8 +181,31 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
         }
     };
     let name = syn::ext::IdentExt::unraw(&module.ident).to_string();
-    let model = match &args.protocols {
-        Some(lit) => {
+    let krate = args.krate.clone().unwrap_or_else(default_crate);
+    let mut imported = TokenStream::new();
+    let model = match (&args.protocols, &args.tsrpc_proto) {
+        (None, Some(lit)) => {
+            let display = lit.value();
+            let path = match inv.package_root() {
+                Some(base) => base.join(&display),
+                None => PathBuf::from(&display),
+            };
+            let skip = args.skip_unsupported.as_ref().is_some_and(|b| b.value);
+            let loaded = crate::import::service::load(
+                &cx,
+                lit.span(),
+                &name,
+                &path,
+                &display,
+                skip,
+                &krate,
+                &args.extra_apis,
+                &args.extra_msgs,
+            );
+            imported = loaded.extra;
+            loaded.model
+        }
+        (Some(lit), _) => {
             let display = lit.value().trim_end_matches('/').to_owned();
             let root = match inv.package_root() {
                 Some(base) => base.join(&display),
@@ -166,7 +221,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
                 &args.extra_msgs,
             )
         }
-        None => ServiceModel {
+        (None, None) => ServiceModel {
             name: name.clone(),
             display_root: String::new(),
             root: PathBuf::new(),
@@ -175,7 +230,6 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
             msgs: Vec::new(),
         },
     };
-    let krate = args.krate.unwrap_or_else(default_crate);
     let generated = generate(&model, &krate);
     if std::env::var_os(DEBUG_VAR).is_some_and(|v| !v.is_empty()) {
         write_debug_expansion(&name, &generated, inv);
@@ -195,6 +249,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
         #vis #unsafety #mod_token #ident {
             #(#items)*
             #generated
+            #imported
             // Reading the variable here makes rustc list it in the crate's dep-info, so cargo
             // rebuilds the crate when it is set or unset (see `write_debug_expansion`).
             const _: ::core::option::Option<&'static str> = ::core::option_env!(#DEBUG_VAR);

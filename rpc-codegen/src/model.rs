@@ -49,6 +49,9 @@ pub struct FileDef {
     /// Every name the file gives its folder's module (see [`DeclaredName`]); empty when it
     /// could not be parsed.
     pub names: Vec<DeclaredName>,
+    /// The file's text when it is not on disk (a folder imported from a TSRPC proto): it is
+    /// rendered as an inline `mod` instead of a `#[path]` one.
+    pub inline: Option<String>,
 }
 
 /// A name a protocol file puts in its folder's module: a top-level item that is not private

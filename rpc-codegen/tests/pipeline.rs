@@ -7,8 +7,9 @@
 //! CLI side is the built binary, run from the package that holds the case (`tests/`), on the
 //! attribute's `protocols` folder, with `--name` set to the module's name as the macro does.
 //! What the CLI cannot see is left out, and checked to be only that: messages about the
-//! attribute's other keys (`extra_apis`, `extra_msgs`, unknown keys) and the TypeScript
-//! export's problems (printed after a note, once the macro's rules pass).
+//! attribute's other keys (`extra_apis`, `extra_msgs`, `tsrpc_proto`, unknown keys) and the
+//! TypeScript export's problems (printed after a note, once the macro's rules pass). A case
+//! that imports a TSRPC proto (`tsrpc_proto` without `protocols`) has no folder to compare.
 
 mod support;
 
@@ -58,10 +59,14 @@ fn invocations(file: &syn::File) -> Vec<Invoked> {
             panic!("a service attribute without arguments")
         };
         let (protocols, other_keys) = keys(list.tokens.clone());
+        // An imported TSRPC proto (`tsrpc_proto = ".."` alone) is no folder for the CLI.
+        let Some(protocols) = protocols else {
+            continue;
+        };
         out.push(Invoked {
             args: list.tokens.clone(),
             module,
-            protocols: protocols.expect("`protocols = \"..\"`"),
+            protocols,
             other_keys,
         });
     }
@@ -83,6 +88,10 @@ fn keys(args: TokenStream) -> (Option<String>, Vec<String>) {
                 protocols = Some(lit.value());
             }
             ("crate", _) => {}
+            // Their messages name `tsrpc_proto` (both keys at once, the option without it).
+            ("tsrpc_proto" | "skip_unsupported_optional_fields", _) => {
+                other.push("tsrpc_proto".to_owned())
+            }
             ("extra_apis" | "extra_msgs", Some(TokenTree::Group(g))) => {
                 let paths = g.stream().into_iter().collect::<Vec<_>>();
                 for path in paths.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))

@@ -228,6 +228,7 @@ mod tests {
             kind,
             items: Some(Vec::new()),
             names: Vec::new(),
+            inline: None,
         }
     }
 

@@ -62,8 +62,20 @@ pub fn generate(model: &ServiceModel, krate: &syn::Path) -> TokenStream {
 /// A `#[path] mod` plus `pub use` for every file that parses, and a `pub mod` per sub-folder.
 pub(crate) fn render_modules(module: &ModuleDef) -> TokenStream {
     let files = module.files.iter().map(|f| {
-        let path = f.path.to_string_lossy();
         let stem = ident::ident(&f.stem);
+        if let Some(text) = &f.inline {
+            // A file held in memory (an imported TSRPC proto): its text, inline. The parser
+            // read it already, so it is Rust.
+            let body: TokenStream = text.parse().unwrap_or_default();
+            return quote! {
+                mod #stem {
+                    #body
+                }
+                #[allow(unused_imports)]
+                pub use #stem::*;
+            };
+        }
+        let path = f.path.to_string_lossy();
         if f.items.is_none() {
             // The file does not parse, and the macro said so: declared as a module, it would
             // be reported again by rustc (and by the derives on what rustc's parser recovers).
