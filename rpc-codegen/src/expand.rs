@@ -9,10 +9,11 @@ use quote::quote;
 
 use crate::check;
 use crate::diagnostic::{to_compile_errors, Ctxt, Diagnostic, Diagnostics};
+use crate::lock::{self, MacroProto};
 use crate::model::{ModuleDef, ServiceModel};
 use crate::parse::attr::{RpcAttr, ServiceArgs, API_KEYS, MESSAGE_KEYS};
 use crate::parse::{self, has_skip_serializing, is_option};
-use crate::render::{default_crate, generate, pretty};
+use crate::render::{default_crate, generate_with, pretty};
 
 /// Where the macro was invoked, to resolve the protocol folder.
 #[derive(Debug, Clone, Default)]
@@ -148,6 +149,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
         }
     };
     let name = syn::ext::IdentExt::unraw(&module.ident).to_string();
+    let mut tsrpc = MacroProto::Unavailable;
     let model = match &args.protocols {
         Some(lit) => {
             let display = lit.value().trim_end_matches('/').to_owned();
@@ -155,7 +157,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
                 Some(base) => base.join(&display),
                 None => PathBuf::from(&display),
             };
-            load_service(
+            let model = load_service(
                 &cx,
                 lit.span(),
                 &name,
@@ -163,7 +165,15 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
                 &display,
                 &args.extra_apis,
                 &args.extra_msgs,
-            )
+            );
+            // The lock is checked only against a folder without mistakes.
+            if cx.messages().is_empty() {
+                match lock::for_macro(&model) {
+                    Ok(proto) => tsrpc = proto,
+                    Err(message) => cx.error_at(lit.span(), message),
+                }
+            }
+            model
         }
         None => ServiceModel {
             name: name.clone(),
@@ -175,7 +185,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
         },
     };
     let krate = args.krate.unwrap_or_else(default_crate);
-    let generated = generate(&model, &krate);
+    let generated = generate_with(&model, &krate, &tsrpc);
     if std::env::var_os(DEBUG_VAR).is_some_and(|v| !v.is_empty()) {
         write_debug_expansion(&name, &generated, inv);
     }
