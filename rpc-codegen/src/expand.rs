@@ -149,9 +149,34 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
         }
     };
     let name = syn::ext::IdentExt::unraw(&module.ident).to_string();
+    let krate = args.krate.clone().unwrap_or_else(default_crate);
+    let mut imported = TokenStream::new();
+    // TSRPC's proto with its ids, for `service_proto()`: the lock of a protocol folder. (An
+    // imported service has its proto's ids in `TSRPC_PROTO`.)
     let mut tsrpc = MacroProto::Unavailable;
-    let model = match &args.protocols {
-        Some(lit) => {
+    let model = match (&args.protocols, &args.tsrpc_proto) {
+        (None, Some(lit)) => {
+            let display = lit.value();
+            let path = match inv.package_root() {
+                Some(base) => base.join(&display),
+                None => PathBuf::from(&display),
+            };
+            let skip = args.skip_unsupported.as_ref().is_some_and(|b| b.value);
+            let loaded = crate::import::service::load(
+                &cx,
+                lit.span(),
+                &name,
+                &path,
+                &display,
+                skip,
+                &krate,
+                &args.extra_apis,
+                &args.extra_msgs,
+            );
+            imported = loaded.extra;
+            loaded.model
+        }
+        (Some(lit), _) => {
             let display = lit.value().trim_end_matches('/').to_owned();
             let root = match inv.package_root() {
                 Some(base) => base.join(&display),
@@ -175,7 +200,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
             }
             model
         }
-        None => ServiceModel {
+        (None, None) => ServiceModel {
             name: name.clone(),
             display_root: String::new(),
             root: PathBuf::new(),
@@ -184,7 +209,6 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
             msgs: Vec::new(),
         },
     };
-    let krate = args.krate.unwrap_or_else(default_crate);
     let generated = generate_with(&model, &krate, &tsrpc);
     if std::env::var_os(DEBUG_VAR).is_some_and(|v| !v.is_empty()) {
         write_debug_expansion(&name, &generated, inv);
@@ -204,6 +228,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
         #vis #unsafety #mod_token #ident {
             #(#items)*
             #generated
+            #imported
             // Reading the variable here makes rustc list it in the crate's dep-info, so cargo
             // rebuilds the crate when it is set or unset (see `write_debug_expansion`).
             const _: ::core::option::Option<&'static str> = ::core::option_env!(#DEBUG_VAR);

@@ -46,6 +46,9 @@ pub struct FileDef {
     pub kind: FileKind,
     /// The items of interest found in the file (`None` when it could not be parsed).
     pub items: Option<Vec<ItemDef>>,
+    /// The file's text when it is not on disk (a folder imported from a TSRPC proto): it is
+    /// rendered as an inline `mod` instead of a `#[path]` one.
+    pub inline: Option<String>,
 }
 
 /// What a protocol file holds, judging by its name.

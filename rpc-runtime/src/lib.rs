@@ -30,7 +30,8 @@
 //!
 //! The crate root holds what most programs name; the rest is in modules: [`client`] and
 //! [`server`] (with their options), [`proto`] (what a service is made of), [`flows`],
-//! [`codes`] (TSRPC's error codes), [`reasons`] (close reasons) and [`json`].
+//! [`codes`] (TSRPC's error codes), [`reasons`] (close reasons), [`json`] and [`types`] (the
+//! value types of imported TSRPC protocols: `Date`, `ObjectId`, bytes, typed arrays, maps).
 //!
 //! # Features
 //!
@@ -52,6 +53,7 @@ mod listener;
 pub mod proto;
 pub mod reasons;
 pub mod server;
+pub mod types;
 mod validate;
 mod ws_link;
 mod ws_util;

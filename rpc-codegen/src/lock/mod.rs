@@ -209,6 +209,10 @@ pub(crate) enum MacroProto {
 /// For the service macro, on a folder without mistakes: the lock's proto when it is current,
 /// fresh ids without a lock, or the compile error's text for a stale or unreadable lock.
 pub(crate) fn for_macro(model: &ServiceModel) -> Result<MacroProto, String> {
+    // An imported service (its root is the proto file) keeps its proto's ids: no lock.
+    if !model.root.is_dir() {
+        return Ok(MacroProto::Unavailable);
+    }
     let Some(path) = lock_path(&model.root) else {
         return Ok(
             crate::export::service_proto(model).map_or(MacroProto::Unavailable, MacroProto::Fresh)

@@ -1,5 +1,6 @@
 //! Attribute arguments: `#[service(protocols = "..", crate = "..", extra_apis = [..],
-//! extra_msgs = [..])]` and the derives' `#[rpc(name = "..", res = Type, crate = "..")]`.
+//! extra_msgs = [..])]` (or `tsrpc_proto = ".."` in place of `protocols`, with
+//! `skip_unsupported_optional_fields = true`) and the derives' `#[rpc(name = "..", res = Type, crate = "..")]`.
 //! Parsers never stop at the first mistake: every bad key is reported, with the valid ones.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
@@ -12,6 +13,10 @@ use crate::diagnostic::Ctxt;
 
 /// Key of the protocol folder.
 pub(crate) const PROTOCOLS: &str = "protocols";
+/// Key of a TSRPC service proto to import (`serviceProto.ts` or its JSON).
+pub(crate) const TSRPC_PROTO: &str = "tsrpc_proto";
+/// Key of the import option that leaves out optional fields TSRPC cannot send.
+pub(crate) const SKIP_UNSUPPORTED: &str = "skip_unsupported_optional_fields";
 /// Key of the runtime crate's path.
 pub(crate) const CRATE: &str = "crate";
 /// Key of the hand-declared APIs to add.
@@ -24,7 +29,14 @@ pub(crate) const NAME: &str = "name";
 pub(crate) const RES: &str = "res";
 
 /// Keys of the service attribute.
-pub(crate) const SERVICE_KEYS: &[&str] = &[PROTOCOLS, CRATE, EXTRA_APIS, EXTRA_MSGS];
+pub(crate) const SERVICE_KEYS: &[&str] = &[
+    PROTOCOLS,
+    TSRPC_PROTO,
+    SKIP_UNSUPPORTED,
+    CRATE,
+    EXTRA_APIS,
+    EXTRA_MSGS,
+];
 /// Keys of `#[rpc(..)]` on `#[derive(Message)]`.
 pub(crate) const MESSAGE_KEYS: &[&str] = &[NAME, CRATE];
 /// Keys of `#[rpc(..)]` on `#[derive(Api)]`.
@@ -150,6 +162,10 @@ impl Parse for PathList {
 pub(crate) struct ServiceArgs {
     /// `protocols = "src/chat"`.
     pub protocols: Option<LitStr>,
+    /// `tsrpc_proto = "src/shared/protocols/serviceProto.ts"` (instead of `protocols`).
+    pub tsrpc_proto: Option<LitStr>,
+    /// `skip_unsupported_optional_fields = true` (with `tsrpc_proto`).
+    pub skip_unsupported: Option<syn::LitBool>,
     /// `crate = "..."`: the runtime crate's path (default `::rpc_runtime`).
     pub krate: Option<Path>,
     /// `extra_apis = [..]`: request types of hand-declared APIs.
@@ -162,6 +178,8 @@ impl ServiceArgs {
     /// Parses the attribute's arguments; `span` is where a missing `protocols` is reported.
     pub(crate) fn from_tokens(cx: &Ctxt, tokens: TokenStream, span: Span) -> Self {
         let mut protocols = Once::new(PROTOCOLS);
+        let mut tsrpc_proto = Once::new(TSRPC_PROTO);
+        let mut skip_unsupported = Once::new(SKIP_UNSUPPORTED);
         let mut krate = Once::new(CRATE);
         let mut apis = Once::new(EXTRA_APIS);
         let mut msgs = Once::new(EXTRA_MSGS);
@@ -170,6 +188,16 @@ impl ServiceArgs {
                 let what = "a folder as a string, as in `protocols = \"src/chat\"`";
                 if let Some(v) = parse_value::<LitStr>(cx, &key, value, what) {
                     protocols.set(cx, &key, v);
+                }
+            } else if key == TSRPC_PROTO {
+                let what = "a file as a string, as in `tsrpc_proto = \"src/shared/protocols/serviceProto.ts\"`";
+                if let Some(v) = parse_value::<LitStr>(cx, &key, value, what) {
+                    tsrpc_proto.set(cx, &key, v);
+                }
+            } else if key == SKIP_UNSUPPORTED {
+                let what = "`true` or `false`";
+                if let Some(v) = parse_value::<syn::LitBool>(cx, &key, value, what) {
+                    skip_unsupported.set(cx, &key, v);
                 }
             } else if key == CRATE {
                 if let Some(v) = parse_path_str(cx, &key, value) {
@@ -189,14 +217,29 @@ impl ServiceArgs {
             }
         }
         let protocols = protocols.get();
-        if protocols.is_none() {
-            cx.error_at(
+        let tsrpc_proto = tsrpc_proto.get();
+        let skip_unsupported = skip_unsupported.get();
+        match (&protocols, &tsrpc_proto) {
+            (None, None) => cx.error_at(
                 span,
-                "missing `protocols = \"<folder>\"`: the folder of protocol files, relative to the crate root",
+                "missing `protocols = \"<folder>\"`: the folder of protocol files, relative to the crate root (or `tsrpc_proto = \"<serviceProto.ts>\"` to import a TSRPC service proto)",
+            ),
+            (Some(_), Some(proto)) => cx.error_spanned_by(
+                proto,
+                "`protocols` and `tsrpc_proto` cannot be used together: a service is a Rust protocol folder or an imported TSRPC proto",
+            ),
+            _ => {}
+        }
+        if let (Some(skip), None) = (&skip_unsupported, &tsrpc_proto) {
+            cx.error_spanned_by(
+                skip,
+                "`skip_unsupported_optional_fields` applies to an imported proto: add `tsrpc_proto = \"..\"`",
             );
         }
         ServiceArgs {
             protocols,
+            tsrpc_proto,
+            skip_unsupported,
             krate: krate.get(),
             extra_apis: apis.get().unwrap_or_default(),
             extra_msgs: msgs.get().unwrap_or_default(),
@@ -294,11 +337,57 @@ mod tests {
         let msgs = cx.messages();
         cx.check().unwrap_err();
         assert_eq!(msgs.len(), 4, "{msgs:?}");
-        assert!(
-            msgs[0].starts_with("unknown key `protocol`, expected one of: `protocols`, `crate`")
-        );
+        assert!(msgs[0].starts_with(
+            "unknown key `protocol`, expected one of: `protocols`, `tsrpc_proto`, `skip_unsupported_optional_fields`, `crate`"
+        ));
         assert!(msgs[2].contains("`crate` expects a string"));
         assert!(msgs[3].starts_with("missing `protocols"));
+    }
+
+    #[test]
+    fn tsrpc_proto_key() {
+        let cx = Ctxt::new();
+        let args = ServiceArgs::from_tokens(
+            &cx,
+            quote!(
+                tsrpc_proto = "p/serviceProto.ts",
+                skip_unsupported_optional_fields = true
+            ),
+            Span::call_site(),
+        );
+        cx.check().unwrap();
+        assert_eq!(args.tsrpc_proto.unwrap().value(), "p/serviceProto.ts");
+        assert!(args.skip_unsupported.unwrap().value);
+        assert!(args.protocols.is_none());
+
+        let cx = Ctxt::new();
+        let _ = ServiceArgs::from_tokens(
+            &cx,
+            quote!(
+                protocols = "src/chat",
+                tsrpc_proto = "p.ts",
+                skip_unsupported_optional_fields = 1
+            ),
+            Span::call_site(),
+        );
+        let msgs = cx.messages();
+        cx.check().unwrap_err();
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+        assert!(msgs[0].contains("`skip_unsupported_optional_fields` expects `true` or `false`"));
+        assert!(msgs[1].contains("cannot be used together"));
+
+        let cx = Ctxt::new();
+        let _ = ServiceArgs::from_tokens(
+            &cx,
+            quote!(
+                protocols = "src/chat",
+                skip_unsupported_optional_fields = true
+            ),
+            Span::call_site(),
+        );
+        let msgs = cx.messages();
+        cx.check().unwrap_err();
+        assert!(msgs[0].contains("applies to an imported proto"), "{msgs:?}");
     }
 
     #[test]

@@ -148,10 +148,69 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
                 display: shown,
                 kind,
                 items,
+                inline: None,
             });
         }
     }
     module
+}
+
+/// Builds the module tree of a protocol folder held in memory: `files` are `(relative path,
+/// text)` pairs (`room/ptl_join.rs`), as an imported TSRPC proto gives them; each is shown as
+/// `{display_root}#{path}` in messages. The names are the importer's, valid by construction;
+/// the files go through the same parsing as files on disk.
+pub(crate) fn load_memory(
+    cx: &Ctxt,
+    span: Span,
+    files: &[(String, String)],
+    display_root: &str,
+) -> ModuleDef {
+    let mut root = ModuleDef::default();
+    for (rel, text) in files {
+        let mut parts: Vec<&str> = rel.split('/').collect();
+        let Some(file_name) = parts.pop() else {
+            continue;
+        };
+        let mut module = &mut root;
+        for dir in parts {
+            let i = match module.children.iter().position(|c| c.name == dir) {
+                Some(i) => i,
+                None => {
+                    module.children.push(ModuleDef {
+                        name: dir.to_owned(),
+                        ..ModuleDef::default()
+                    });
+                    module.children.len() - 1
+                }
+            };
+            module = &mut module.children[i];
+        }
+        let stem = file_name.strip_suffix(".rs").unwrap_or(file_name);
+        let shown = format!("{display_root}#{rel}");
+        let kind = match naming::file_kind(stem) {
+            Ok(kind) => kind,
+            Err(msg) => {
+                cx.error_at(span, format!("{shown}: {msg}"));
+                continue;
+            }
+        };
+        let items = match parse_items(text, &shown) {
+            Ok(items) => Some(items),
+            Err(msg) => {
+                cx.error_at(span, msg);
+                None
+            }
+        };
+        module.files.push(FileDef {
+            stem: stem.to_owned(),
+            path: Path::new(display_root).join(rel),
+            display: shown,
+            kind,
+            items,
+            inline: Some(text.clone()),
+        });
+    }
+    root
 }
 
 /// Parses a protocol file's text and lists its top-level types. `Err` is a message naming

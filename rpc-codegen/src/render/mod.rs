@@ -78,8 +78,20 @@ pub(crate) fn generate_with(
 /// A `#[path] mod` plus `pub use` for every file, and a `pub mod` per sub-folder.
 pub(crate) fn render_modules(module: &ModuleDef) -> TokenStream {
     let files = module.files.iter().map(|f| {
-        let path = f.path.to_string_lossy();
         let stem = ident::ident(&f.stem);
+        if let Some(text) = &f.inline {
+            // A file held in memory (an imported TSRPC proto): its text, inline. The parser
+            // read it already, so it is Rust.
+            let body: TokenStream = text.parse().unwrap_or_default();
+            return quote! {
+                mod #stem {
+                    #body
+                }
+                #[allow(unused_imports)]
+                pub use #stem::*;
+            };
+        }
+        let path = f.path.to_string_lossy();
         quote! {
             #[path = #path]
             mod #stem;

@@ -1,12 +1,12 @@
 //! The proto reader and writers against the kitchen-sink corpus (`tests/kitchen-sink`, made by
 //! the real tsrpc-cli 2.4.5): every form comes back byte for byte.
 
-use super::proto::{
+use crate::import::proto::{
     ArrayType, EnumValue, Layout, LiteralValue, ScalarType, SchemaKind, ServiceKind, ServiceProto,
 };
 
-const CORPUS_TS: &str = include_str!("../../../tests/kitchen-sink/protocols/serviceProto.ts");
-const CORPUS_JSON: &str = include_str!("../../../tests/kitchen-sink/serviceProto.json");
+const CORPUS_TS: &str = include_str!("../../../../tests/kitchen-sink/protocols/serviceProto.ts");
+const CORPUS_JSON: &str = include_str!("../../../../tests/kitchen-sink/serviceProto.json");
 
 fn object_literal(ts: &str) -> &str {
     let start = ts.find("= {").expect("the object") + 2;
