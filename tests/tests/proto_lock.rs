@@ -366,3 +366,40 @@ fn the_generated_service_proto_carries_the_committed_lock() {
         }
     }
 }
+
+/// `protocols/src/chat` is the Rust twin of the TypeScript reference service
+/// (`tests/interop/protocols`): its lock gives every service the id the reference's
+/// tsrpc-cli proto gives it, and every property of the types both declare the same id, so the
+/// two agree in binary mode.
+#[test]
+fn the_chat_lock_has_the_reference_services_ids() {
+    let reference = ServiceProto::parse(
+        &std::fs::read_to_string(workspace().join("tests/interop/protocols/serviceProto.json"))
+            .unwrap(),
+        "serviceProto.json",
+    )
+    .unwrap();
+    let lock = ServiceProto::parse(
+        include_str!("../../protocols/src/chat.proto.json"),
+        "chat.proto.json",
+    )
+    .unwrap();
+    let ids = |p: &ServiceProto| {
+        let mut v: Vec<(u32, String, &str)> = p
+            .services
+            .iter()
+            .map(|s| (s.id, s.name.clone(), s.kind.as_str()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&lock), ids(&reference));
+    let mut compared = 0;
+    for (id, schema) in &reference.types {
+        if let SchemaKind::Interface(_) = schema.kind {
+            assert_eq!(props(&lock, id), props(&reference, id), "{id}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "{compared}");
+}
