@@ -14,8 +14,12 @@
 //!   [`expand_derive_api`], [`expand_derive_message`], with [`Invocation`];
 //! - a build script: [`watch`];
 //! - tools and tests: [`check_folder`] (the model of a folder and every problem found),
-//!   [`generate`] and [`pretty`] (the code the macro writes), the TypeScript [`export`]s, the
-//!   proto [`lock`], and [`import`] (TSRPC's service proto as typed data).
+//!   [`generate`] and [`pretty`] (the code the macro writes), the TypeScript [`export`]s and
+//!   the proto [`lock`] that keeps their TSRPC ids stable;
+//! - the other direction, TypeScript first: [`import`] reads a TSRPC `serviceProto.ts`
+//!   ([`import::proto`], also its writer, byte for byte) and makes the Rust protocol folder it
+//!   stands for, in memory ([`import::rust`]); `#[service(tsrpc_proto = "..")]` compiles that
+//!   folder through the same passes as one on disk.
 //!
 //! In a `build.rs`, [`watch`] makes cargo rebuild when a protocol file is added or removed,
 //! and keeps the folder's proto lock current:

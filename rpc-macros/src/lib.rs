@@ -50,8 +50,27 @@ use proc_macro::TokenStream;
 /// Generates a service from a protocol folder: `#[service(protocols = "src/chat")] pub mod chat {}`.
 ///
 /// Keys:
-/// - `protocols = "<folder>"` (required): relative to the root of the package that holds the
-///   invoking file (the nearest folder above it with a `Cargo.toml`).
+/// - `protocols = "<folder>"` (this or `tsrpc_proto`): relative to the root of the package that
+///   holds the invoking file (the nearest folder above it with a `Cargo.toml`).
+/// - `tsrpc_proto = "<file>"` (this or `protocols`): a TSRPC project's `serviceProto.ts`, as
+///   `tsrpc-cli proto` writes it (or the same proto as `.json`), relative to the package root
+///   like a folder. Its types become Rust types whose JSON is TSRPC's (names in Rust case with
+///   serde renames, fields in TSRPC's key order; the table is in `rpc_codegen::import::rust`),
+///   and the service gets the same client, server, `Msg` enum and service trait as a folder's,
+///   with the proto's service names. `TSRPC_PROTO` in the module holds the proto itself (every
+///   id). The crate is rebuilt when the file changes. What TSRPC cannot send (`bigint`,
+///   `BigInt64Array`, `extends Omit<..>`) is a compile error naming the type in the proto.
+/// - `skip_unsupported_optional_fields = true` (with `tsrpc_proto`): leaves out the optional
+///   fields of those types instead of refusing the proto.
+///
+/// ```ignore
+/// #[rpc_runtime::service(tsrpc_proto = "../web/src/shared/protocols/serviceProto.ts")]
+/// pub mod game {}
+///
+/// let client = game::Client::ws("ws://127.0.0.1:3000", Default::default());
+/// let res = client.call_room_join(game::room::ReqJoin { room_id: "r1".into() }).await?;
+/// ```
+///
 /// - `crate = "<path>"`: the runtime crate's path (default `::rpc_runtime`).
 /// - `extra_apis = [path::ReqX, ..]`, `extra_msgs = [path::MsgY, ..]`: hand-declared types
 ///   (`#[derive(Api)]`, `#[derive(Message)]`) added to the generated client and server.

@@ -91,18 +91,7 @@ pub(crate) fn load(
         Err(errors) => {
             for e in errors {
                 let at = locate(&text, &e.path);
-                let hint = if e.unsupported {
-                    format!(
-                        " (if the field is optional, `{} = true` leaves it out)",
-                        crate::parse::attr::SKIP_UNSUPPORTED
-                    )
-                } else {
-                    String::new()
-                };
-                cx.error_at(
-                    span,
-                    format!("{display}:{at}: `{}`: {}{hint}", e.path, e.message),
-                );
+                cx.error_at(span, format!("{display}:{at}: {e}"));
             }
             return Loaded {
                 model,

@@ -291,6 +291,18 @@ fn the_option_leaves_out_optional_fields_only() {
     let errs = errors(&proto_with(big, ""), true);
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(errs[0].starts_with("MsgT/MsgT.m: `bigint`"), "{errs:?}");
+    assert!(!errs[0].contains("leaves it out"), "{errs:?}");
+    // Without the option, every field is reported; the optional one with the way out.
+    let errs = errors(&proto_with(big, ""), false);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(errs[0].starts_with("MsgT/MsgT.n: `bigint`"), "{errs:?}");
+    assert!(
+        errs[0].ends_with(
+            "(`MsgT/MsgT.n` is optional: `skip_unsupported_optional_fields = true` leaves it out)"
+        ),
+        "{errs:?}"
+    );
+    assert!(errs[1].starts_with("MsgT/MsgT.m: `bigint`"), "{errs:?}");
     let only_optional = r#"{"id":0,"name":"n","type":{"type":"Number","scalarType":"bigint"},"optional":true},{"id":1,"name":"s","type":{"type":"String"}}"#;
     let opts = ImportOptions {
         skip_unsupported_optional_fields: true,
