@@ -68,7 +68,7 @@ pub fn keep_ids(
 }
 
 /// The text of a lock file: the proto as `JSON.stringify(proto, null, 2)`, what tsrpc-cli
-/// writes for a `.json` output.
+/// writes for a `.json` output (byte for byte, so without a newline at the end).
 pub fn lock_text(proto: &ServiceProto) -> String {
     proto.to_json_text(Layout::Indent(2))
 }
@@ -202,7 +202,8 @@ pub(crate) enum MacroProto {
     },
     /// No lock file: fresh ids.
     Fresh(ServiceProto),
-    /// No lock file, and the folder has no TypeScript form (the macro needs none).
+    /// No lock file and no TypeScript form (the macro needs none), or an imported service
+    /// (its ids are its proto's, in `TSRPC_PROTO`).
     Unavailable,
 }
 
