@@ -185,27 +185,7 @@ impl<'p> Gen<'p> {
     }
 
     pub(crate) fn run(mut self) -> Result<ImportedFolder, Vec<ImportError>> {
-        let mut errors: Vec<ImportError> = Vec::new();
-        self.layout(&mut errors);
-        let ids: Vec<String> = self.proto.types.iter().map(|(k, _)| k.clone()).collect();
-        for id in &ids {
-            if let Err(e) = self.define(id) {
-                if !errors
-                    .iter()
-                    .any(|x| x.path == e.path && x.message == e.message)
-                {
-                    errors.push(e);
-                }
-            }
-        }
-        for e in std::mem::take(&mut self.failed_fields) {
-            if !errors
-                .iter()
-                .any(|x| x.path == e.path && x.message == e.message)
-            {
-                errors.push(e);
-            }
-        }
+        let errors = self.define_all();
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -228,17 +208,29 @@ impl<'p> Gen<'p> {
         })
     }
 
-    /// Every item made, for tests of the mapping (names, ids).
-    #[cfg(test)]
-    pub(crate) fn items(mut self) -> Result<Vec<Item>, Vec<ImportError>> {
-        let mut errors = Vec::new();
+    /// Lays the files out and declares every type of the proto; every error, once.
+    fn define_all(&mut self) -> Vec<ImportError> {
+        let mut errors: Vec<ImportError> = Vec::new();
         self.layout(&mut errors);
         let ids: Vec<String> = self.proto.types.iter().map(|(k, _)| k.clone()).collect();
-        for id in &ids {
-            if let Err(e) = self.define(id) {
+        let mut failed: Vec<ImportError> =
+            ids.iter().filter_map(|id| self.define(id).err()).collect();
+        failed.append(&mut self.failed_fields);
+        for e in failed {
+            if !errors
+                .iter()
+                .any(|x| x.path == e.path && x.message == e.message)
+            {
                 errors.push(e);
             }
         }
+        errors
+    }
+
+    /// Every item made, for tests of the mapping (names, ids).
+    #[cfg(test)]
+    pub(crate) fn items(mut self) -> Result<Vec<Item>, Vec<ImportError>> {
+        let errors = self.define_all();
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -261,7 +253,7 @@ impl<'p> Gen<'p> {
             State::Failed(e) => return Err(e.clone()),
             State::Todo => {}
         }
-        let (rust, file) = (n.rust.clone(), n.file);
+        let rust = n.rust.clone();
         let schema = self.res.get(id, id)?.clone();
         let (null, undef) = self.union_flags(&schema, id)?;
         if let Some(n) = self.named.get_mut(id) {
@@ -314,7 +306,6 @@ impl<'p> Gen<'p> {
             State::Failed(e) => Err(e.clone()),
             _ => Ok(()),
         };
-        let _ = file;
         if let Some(n) = self.named.get_mut(id) {
             n.state = state;
         }
