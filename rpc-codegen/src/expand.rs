@@ -8,10 +8,11 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use crate::diagnostic::{to_compile_errors, Ctxt, Diagnostic, Diagnostics};
+use crate::lock::{self, MacroProto};
 use crate::model::{ApiDef, ModuleDef, MsgDef, ServiceModel};
 use crate::parse::attr::{RpcAttr, ServiceArgs, API_KEYS, MESSAGE_KEYS};
 use crate::parse::{self, has_skip_serializing, is_option};
-use crate::render::{default_crate, generate, pretty};
+use crate::render::{default_crate, generate_with, pretty};
 use crate::{check, clash};
 
 /// Where the macro was invoked, to resolve the protocol folder.
@@ -183,6 +184,9 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
     let name = syn::ext::IdentExt::unraw(&module.ident).to_string();
     let krate = args.krate.clone().unwrap_or_else(default_crate);
     let mut imported = TokenStream::new();
+    // TSRPC's proto with its ids, for `service_proto()`: the lock of a protocol folder, or the
+    // proto an imported service comes from.
+    let mut tsrpc = MacroProto::Unavailable;
     let model = match (&args.protocols, &args.tsrpc_proto) {
         (None, Some(lit)) => {
             let display = lit.value();
@@ -203,6 +207,9 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
                 &args.extra_msgs,
             );
             imported = loaded.extra;
+            if let Some(proto) = loaded.proto {
+                tsrpc = MacroProto::Imported(proto);
+            }
             loaded.model
         }
         (Some(lit), _) => {
@@ -211,7 +218,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
                 Some(base) => base.join(&display),
                 None => PathBuf::from(&display),
             };
-            load_service(
+            let model = load_service(
                 &cx,
                 lit.span(),
                 &name,
@@ -219,7 +226,15 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
                 &display,
                 &args.extra_apis,
                 &args.extra_msgs,
-            )
+            );
+            // The lock is checked only against a folder without mistakes.
+            if cx.messages().is_empty() {
+                match lock::for_macro(&model) {
+                    Ok(proto) => tsrpc = proto,
+                    Err(message) => cx.error_at(lit.span(), message),
+                }
+            }
+            model
         }
         (None, None) => ServiceModel {
             name: name.clone(),
@@ -230,7 +245,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
             msgs: Vec::new(),
         },
     };
-    let generated = generate(&model, &krate);
+    let generated = generate_with(&model, &krate, &tsrpc);
     if std::env::var_os(DEBUG_VAR).is_some_and(|v| !v.is_empty()) {
         write_debug_expansion(&name, &generated, inv);
     }

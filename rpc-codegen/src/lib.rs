@@ -14,40 +14,68 @@
 //!   [`expand_derive_api`], [`expand_derive_message`], with [`Invocation`];
 //! - a build script: [`watch`];
 //! - tools and tests: [`check_folder`] (the model of a folder and every problem found),
-//!   [`generate`] and [`pretty`] (the code the macro writes), and the TypeScript [`export`]s;
+//!   [`generate`] and [`pretty`] (the code the macro writes), the TypeScript [`export`]s and
+//!   the proto [`lock`] that keeps their TSRPC ids stable;
 //! - the other direction, TypeScript first: [`import`] reads a TSRPC `serviceProto.ts`
 //!   ([`import::proto`], also its writer, byte for byte) and makes the Rust protocol folder it
 //!   stands for, in memory ([`import::rust`]); `#[service(tsrpc_proto = "..")]` compiles that
 //!   folder through the same passes as one on disk.
 //!
-//! In a `build.rs`, [`watch`] makes cargo rebuild when a protocol file is added or removed:
+//! In a `build.rs`, [`watch`] makes cargo rebuild when a protocol file is added or removed,
+//! and keeps the folder's proto lock current:
 //!
 //! ```no_run
 //! // build.rs: fn main() { .. }
 //! rpc_codegen::watch("src/chat");
 //! ```
 //!
+//! # The proto lock: stable TSRPC ids
+//!
+//! TSRPC's binary mode identifies services, properties and union members by number. Those
+//! numbers must not move when the protocols change, or every deployed client breaks, so they
+//! are kept in a lock file next to the protocol folder, `src/chat.proto.json` for `src/chat`,
+//! committed like `Cargo.lock`. It is TSRPC's service proto as `tsrpc-cli proto` writes it,
+//! and its ids follow tsrpc-cli's rules ([`lock`]): an existing entry keeps its id, a new one
+//! gets the next number past every id in the lock, a removed one's id goes to no new entry.
+//!
+//! - It changes when the protocols do: [`watch`] in `build.rs` rewrites it on the build after
+//!   an edit (and `version` goes up by one), or run `rpc-codegen lock src/chat`. An unchanged
+//!   folder leaves it untouched.
+//! - The service macro reads it: `service_proto()` carries its ids. A lock that does not match
+//!   the folder is a compile error naming `rpc-codegen lock <folder>`, so a stale one cannot
+//!   ship by accident. With no lock file, ids are fresh: 0, 1, 2, .. as tsrpc-cli numbers a
+//!   first generation (fine until a client is deployed; commit a lock before that).
+//! - `rpc-codegen ts` exports a `serviceProto.ts` with the lock's ids, so a TSRPC client built
+//!   from the export agrees with the Rust server in binary mode; a TypeScript project can also
+//!   pass the lock to `tsrpc-cli proto -c`.
+//!
 //! # Exports for the TypeScript side
 //!
 //! [`export`] turns the same model into TSRPC's TypeScript protocol files
 //! ([`export::typescript`]: `PtlLogin.ts`, `room/MsgUserJoin.ts`, .. with `export interface`s,
-//! `uint`/`int` from `tsrpc-proto`, serde's renames and optional fields) and into a static
-//! service proto shaped like TSRPC's ([`export::service_proto_json`]). The Rust -> TypeScript
-//! table and what is refused (with `file:line:column`) are in [`export`]'s docs.
+//! `uint`/`int` from `tsrpc-proto`, serde's renames and optional fields) and into the service
+//! proto `tsrpc-cli proto` makes of them ([`export::service_proto`], as
+//! [`import::proto::ServiceProto`]). The Rust -> TypeScript table and what is refused (with
+//! `file:line:column`) are in [`export`]'s docs.
 //!
 //! ```no_run
 //! use std::path::Path;
 //! let model = rpc_codegen::export::load_folder(Path::new("protocols/src/chat"), "protocols/src/chat", "chat")?;
 //! let files = rpc_codegen::export::typescript(&model)?; // [("PtlLogin.ts", "..."), ..]
 //! rpc_codegen::export::write_files(Path::new("web/protocols"), &files)?;
+//! // serviceProto.ts with the lock's ids (the lock is brought up to date first).
+//! let locked = rpc_codegen::lock::update(Path::new("protocols/src/chat"), "protocols/src/chat")?;
+//! std::fs::write("web/protocols/serviceProto.ts", locked.proto.to_ts(""))?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! The `rpc-codegen` binary does the same from the command line (no extra dependency):
 //!
 //! ```text
-//! rpc-codegen ts <protocol folder> <out dir>   write the TypeScript protocol files
-//! rpc-codegen proto <protocol folder>          print the service proto JSON
+//! rpc-codegen ts <protocol folder> <out dir>   write the TypeScript protocol files and
+//!                                              serviceProto.ts (the lock's ids)
+//! rpc-codegen lock <protocol folder>           bring the proto lock up to date
+//! rpc-codegen proto <protocol folder>          print the service proto JSON (the lock's ids)
 //! rpc-codegen check <protocol folder>          report every problem; exit 1 if there is one
 //! ```
 //!
@@ -56,8 +84,9 @@
 //! default is the folder's name); `tests/pipeline.rs` compares the two on every compile-fail
 //! case of the workspace.
 //!
-//! Run `tsrpc-cli proto -i <out dir> -o <out dir>/serviceProto.ts` on the TypeScript files
-//! for TSRPC's own proto; `tests/tests/ts_export.rs` checks that it matches the reference.
+//! The `serviceProto.ts` that `rpc-codegen ts` writes is the one `tsrpc-cli proto -i <out dir>
+//! -o <out dir>/serviceProto.ts` would write with the lock as its old proto;
+//! `tests/tests/proto_lock.rs` checks that against the real tsrpc-cli.
 
 mod check;
 mod check_wire;
@@ -66,6 +95,7 @@ mod diagnostic;
 mod expand;
 pub mod export;
 pub mod import;
+pub mod lock;
 pub mod model;
 mod parse;
 mod render;
@@ -80,7 +110,26 @@ pub use model::ServiceModel;
 pub use render::{generate, pretty};
 
 /// For `build.rs`: makes cargo re-run the build (and so the service macro) when anything in
-/// `dir` changes, including added and removed files. `dir` is relative to the package root.
+/// `dir` changes, including added and removed files, and keeps the folder's proto lock
+/// (`<dir>.proto.json`, see [`lock`]) current: it computes the folder's TSRPC proto, keeps
+/// the ids the lock gave, and writes the lock when that changes it. `dir` is relative to the
+/// package root.
+///
+/// A folder with mistakes leaves the lock alone (the service macro reports them). A lock it
+/// cannot read or write is a cargo warning, and the macro then reports the stale lock.
+///
+/// The lock is not a `rerun-if-changed` path: cargo would then run the build script (and
+/// compile the crate) once more on the build after every write. The crate still rebuilds
+/// when the lock is edited, because the generated code `include_str!`s it, and the macro then
+/// checks it against the folder.
 pub fn watch(dir: impl AsRef<Path>) {
-    println!("cargo:rerun-if-changed={}", dir.as_ref().display());
+    let dir = dir.as_ref();
+    println!("cargo:rerun-if-changed={}", dir.display());
+    match lock::update(dir, &dir.display().to_string()) {
+        Ok(_) | Err(lock::LockError::Folder(_)) => {}
+        Err(e) => println!(
+            "cargo:warning=rpc-codegen: the proto lock of {}: {e}",
+            dir.display()
+        ),
+    }
 }

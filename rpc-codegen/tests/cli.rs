@@ -1,4 +1,4 @@
-//! The `rpc-codegen` binary: its three commands and exit codes.
+//! The `rpc-codegen` binary: its commands and exit codes.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -75,7 +75,14 @@ fn ts_writes_the_files() {
     let _ = std::fs::remove_dir_all(&out);
     let res = run(&["ts", CHAT, out.to_str().unwrap()]);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
-    assert_eq!(text(&res.stdout).lines().count(), 13);
+    // 13 protocol files and serviceProto.ts.
+    assert_eq!(text(&res.stdout).lines().count(), 14);
+    let proto = std::fs::read_to_string(out.join("serviceProto.ts")).unwrap();
+    assert!(
+        // tsrpc-cli's order: glob's, `game/` before `MsgChat.ts`.
+        proto.starts_with("import { ServiceProto } from 'tsrpc-proto';\nimport { MsgGameFrame } from './game/MsgGameFrame';"),
+        "{proto}"
+    );
     let join = std::fs::read_to_string(out.join("room/MsgUserJoin.ts")).unwrap();
     assert!(
         join.contains("export interface MsgUserJoin {\n    roomId: string;"),
@@ -131,20 +138,107 @@ fn proto_prints_json() {
     let res = run(&["proto", CHAT]);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
     let json = text(&res.stdout);
-    assert!(
-        json.starts_with("{\n    \"name\": \"chat\",\n    \"services\": ["),
-        "{json}"
-    );
+    // tsrpc-cli's `.json` layout, with the ids of the committed lock.
+    let lock = std::fs::read_to_string(format!("{CHAT}.proto.json")).unwrap();
+    assert_eq!(json, format!("{lock}\n"));
+    assert!(json.starts_with("{\n  \"services\": [\n"), "{json}");
     assert!(json.contains("\"PtlLogin/ReqLogin\": {"));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A copy of a fixture folder under the test's temporary folder, as `<case>/svc`.
+fn scratch(case: &str, fixture: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(case);
+    let _ = std::fs::remove_dir_all(&root);
+    let dir = root.join("svc");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture), &dir);
+    dir
+}
+
+#[test]
+fn lock_writes_the_lock_and_ts_exports_its_ids() {
+    let dir = scratch("cli-lock", "tests/fixtures/basic");
+    let folder = dir.to_str().unwrap();
+    let lock = dir.with_file_name("svc.proto.json");
+    let first = run(&["lock", folder]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert_eq!(text(&first.stdout), format!("{} created\n", lock.display()));
+    let again = run(&["lock", folder]);
+    assert_eq!(
+        text(&again.stdout),
+        format!("{} up to date\n", lock.display())
+    );
+
+    // A new message: the lock is updated, version 1; `ts` exports the lock's ids.
+    std::fs::write(
+        dir.join("msg_zed.rs"),
+        "#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)]\npub struct MsgZed { pub z: bool }\n",
+    )
+    .unwrap();
+    let out = dir.with_file_name("ts");
+    let ts = run(&["ts", folder, out.to_str().unwrap()]);
+    assert_eq!(ts.status.code(), Some(0), "{}", text(&ts.stderr));
+    assert_eq!(
+        text(&ts.stderr),
+        format!("{} updated, version 1\n", lock.display())
+    );
+    let locked = rpc_codegen::import::proto::ServiceProto::parse(
+        &std::fs::read_to_string(&lock).unwrap(),
+        "lock",
+    )
+    .unwrap();
+    let exported = rpc_codegen::import::proto::ServiceProto::parse(
+        &std::fs::read_to_string(out.join("serviceProto.ts")).unwrap(),
+        "serviceProto.ts",
+    )
+    .unwrap();
+    assert_eq!(exported, locked);
+    assert_eq!(locked.version, Some(1));
+    assert!(locked.services.iter().any(|s| s.name == "Zed"));
+    let proto = run(&["proto", folder]);
+    assert_eq!(
+        text(&proto.stdout),
+        format!("{}\n", std::fs::read_to_string(&lock).unwrap())
+    );
+
+    // A mistake: exit 1, the lock untouched.
+    let before = std::fs::read_to_string(&lock).unwrap();
+    std::fs::write(dir.join("msg_bad.rs"), "pub struct NotIt;\n").unwrap();
+    let bad = run(&["lock", folder]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stderr).contains("msg_bad.rs"),
+        "{}",
+        text(&bad.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), before);
 }
 
 #[test]
 fn usage() {
-    for args in [&[][..], &["ts", CHAT][..], &["nope", "x"][..]] {
+    for args in [
+        &[][..],
+        &["ts", CHAT][..],
+        &["lock"][..],
+        &["nope", "x"][..],
+    ] {
         let res = run(args);
         assert_eq!(res.status.code(), Some(2), "{args:?}");
         assert!(text(&res.stderr).starts_with("usage:"));
     }
     assert_eq!(run(&["--help"]).status.code(), Some(0));
     assert_eq!(run(&["check", "no/such/folder"]).status.code(), Some(2));
+    assert_eq!(run(&["lock", "no/such/folder"]).status.code(), Some(2));
 }

@@ -1,10 +1,11 @@
-//! The exports: TypeScript protocol files and the static service proto, from fixture folders
+//! The exports: TypeScript protocol files and the service proto (fresh ids), from fixture folders
 //! and from the real chat service (`protocols/src/chat`). Snapshots are reviewed like those of
 //! `render.rs`; `rpc-tests`'s `ts_export.rs` feeds the chat files to the real tsrpc-cli.
 
 use std::path::{Path, PathBuf};
 
-use rpc_codegen::export::{load_folder, service_proto_json, typescript};
+use rpc_codegen::export::{load_folder, service_proto, typescript};
+use rpc_codegen::import::proto::Layout;
 use rpc_codegen::ServiceModel;
 
 fn fixture(name: &str) -> PathBuf {
@@ -36,7 +37,8 @@ fn every_mapping() {
 #[test]
 fn every_mapping_proto() {
     let model = load(&fixture("exports"), "src/exports");
-    insta::assert_snapshot!(service_proto_json(&model).unwrap_or_else(|d| panic!("{d}")));
+    let proto = service_proto(&model).unwrap_or_else(|d| panic!("{d}"));
+    insta::assert_snapshot!(proto.to_json_text(Layout::Indent(2)));
 }
 
 #[test]
@@ -70,7 +72,9 @@ fn chat_service() {
 fn chat_service_proto() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../protocols/src/chat");
     let model = load_folder(&root, "protocols/src/chat", "chat").unwrap();
-    insta::assert_snapshot!(service_proto_json(&model).unwrap());
+    insta::assert_snapshot!(service_proto(&model)
+        .unwrap()
+        .to_json_text(Layout::Indent(2)));
 }
 
 #[test]
@@ -90,7 +94,7 @@ fn unexportable_types_are_reported_with_file_and_line() {
     let lines: Vec<String> = err.0.iter().map(ToString::to_string).collect();
     insta::assert_snapshot!(lines.join("\n"));
     // The proto fails the same way.
-    assert_eq!(service_proto_json(&model).unwrap_err(), err);
+    assert_eq!(service_proto(&model).unwrap_err(), err);
 }
 
 #[test]

@@ -107,7 +107,10 @@ use proc_macro::TokenStream;
 ///   (`#[derive(Api)]`, `#[derive(Message)]`) added to the generated client and server.
 ///
 /// Add `fn main() { rpc_codegen::watch("src/chat") }` to `build.rs` so that adding or removing
-/// a protocol file rebuilds the crate.
+/// a protocol file rebuilds the crate and the proto lock `src/chat.proto.json` (TSRPC's ids,
+/// committed) stays current. The macro reads that lock: `service_proto()` carries its ids, and
+/// a lock that does not match the folder is a compile error naming `rpc-codegen lock src/chat`.
+/// Without a lock, ids are fresh (numbered as tsrpc-cli's first generation).
 #[proc_macro_attribute]
 pub fn service(args: TokenStream, item: TokenStream) -> TokenStream {
     let inv = rpc_codegen::Invocation {

@@ -69,6 +69,11 @@ pub struct ServiceDef {
     /// JSON Schema of the response (APIs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub res_schema: Option<serde_json::Value>,
+    /// TSRPC's service id (what binary mode sends): from the protocol folder's proto lock, or
+    /// numbered as tsrpc-cli numbers a first generation when there is no lock. `None` for a
+    /// hand-declared (extra) API or message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u32>,
 }
 
 impl ServiceDef {
@@ -79,6 +84,7 @@ impl ServiceDef {
             kind: ServiceKind::Api,
             req_schema: Some(schemars::schema_for!(A).to_value()),
             res_schema: Some(schemars::schema_for!(A::Res).to_value()),
+            id: None,
         }
     }
     /// A message entry for `M`, with its schema.
@@ -88,6 +94,7 @@ impl ServiceDef {
             kind: ServiceKind::Msg,
             req_schema: Some(schemars::schema_for!(M).to_value()),
             res_schema: None,
+            id: None,
         }
     }
     /// An entry known only by name and kind (untyped layer, proxies, tests).
@@ -97,7 +104,13 @@ impl ServiceDef {
             kind,
             req_schema: None,
             res_schema: None,
+            id: None,
         }
+    }
+    /// The entry with its TSRPC service id.
+    pub fn with_id(mut self, id: u32) -> Self {
+        self.id = Some(id);
+        self
     }
 }
 
@@ -117,6 +130,10 @@ pub struct ServiceProto {
     pub name: String,
     /// Every API and message.
     pub services: Vec<ServiceDef>,
+    /// TSRPC's service proto of the protocol folder, as JSON (its proto lock's text, or the
+    /// proto with fresh ids): every type with its property and member ids, for binary mode.
+    #[serde(skip)]
+    pub tsrpc_proto: Option<&'static str>,
 }
 
 impl ServiceProto {
@@ -125,7 +142,13 @@ impl ServiceProto {
         ServiceProto {
             name: name.into(),
             services: Vec::new(),
+            tsrpc_proto: None,
         }
+    }
+    /// Sets TSRPC's proto JSON ([`ServiceProto::tsrpc_proto`]).
+    pub fn with_tsrpc_proto(mut self, json: &'static str) -> Self {
+        self.tsrpc_proto = Some(json);
+        self
     }
     /// Adds an entry.
     pub fn with(mut self, def: ServiceDef) -> Self {

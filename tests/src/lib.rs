@@ -7,6 +7,7 @@ pub mod proxy;
 pub mod raw;
 pub mod scratch;
 pub mod soak;
+pub mod tsrpc_cli;
 
 use std::future::Future;
 use std::time::Duration;

@@ -190,6 +190,17 @@ fn services_keep_the_proto_names_and_ids() {
     };
     assert_eq!(apis, of_kind("api"));
     assert_eq!(msgs, of_kind("msg"));
+    // ... with the proto's ids (binary mode sends them), and the proto itself.
+    for s in services {
+        let kind = match s["type"].as_str().unwrap() {
+            "api" => rpc_runtime::proto::ServiceKind::Api,
+            _ => rpc_runtime::proto::ServiceKind::Msg,
+        };
+        let name = s["name"].as_str().unwrap();
+        let def = runtime.find(name, kind).unwrap();
+        assert_eq!(def.id.map(u64::from), s["id"].as_u64(), "{name}");
+    }
+    assert_eq!(runtime.tsrpc_proto, Some(kitchen::TSRPC_PROTO));
     assert_eq!(
         <kitchen::shop::ReqBuy as rpc_runtime::Api>::NAME,
         "shop/Buy"

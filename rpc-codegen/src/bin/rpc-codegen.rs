@@ -1,17 +1,14 @@
 //! `rpc-codegen`: the exports of a protocol folder, from the command line.
 //!
 //! ```text
-//! rpc-codegen ts <protocol folder> <out dir>   write the TypeScript protocol files (and
-//!                                              remove the ones a gone protocol left)
-//! rpc-codegen proto <protocol folder>          print the service proto JSON
+//! rpc-codegen ts <protocol folder> <out dir>   write the TypeScript protocol files and their
+//!                                              serviceProto.ts (the lock's ids; the lock is
+//!                                              written first if it is missing or stale), and
+//!                                              remove the files a gone protocol left
+//! rpc-codegen lock <protocol folder>           bring the proto lock <folder>.proto.json up to date
+//! rpc-codegen proto <protocol folder>          print the service proto JSON with the lock's ids
 //! rpc-codegen check <protocol folder>          report every problem (exit 1 if any)
 //! ```
-//!
-//! `--name <service>` (any command) names the service as the macro would from its module
-//! (`pub mod chat {}` -> `chat`); the default is the folder's name. `check` applies the
-//! macro's own rules, from the same code, so it reports what a build would, word for word
-//! (`rpc-codegen/tests/pipeline.rs` compares the two on every compile-fail case); once they
-//! pass, it also tries the TypeScript export.
 //!
 //! Exit codes: 0 success, 1 problems in the protocols (listed on stderr, nothing written),
 //! 2 bad usage or an I/O error.
@@ -20,12 +17,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rpc_codegen::export;
+use rpc_codegen::import::proto::ServiceProto;
+use rpc_codegen::lock::{self, LockError, Locked, Status};
 use rpc_codegen::{Diagnostics, ServiceModel};
 
 const USAGE: &str = "\
 usage:
   rpc-codegen ts <protocol folder> <out dir>   write the TypeScript protocol files (TSRPC style)
-  rpc-codegen proto <protocol folder>          print the service proto JSON on stdout
+                                               and serviceProto.ts with the proto lock's ids
+  rpc-codegen lock <protocol folder>           bring the proto lock <folder>.proto.json up to date
+  rpc-codegen proto <protocol folder>          print the service proto JSON (the lock's ids)
   rpc-codegen check <protocol folder>          report every problem; exit 1 if there is one
 
 options:
@@ -34,8 +35,10 @@ options:
 
 The protocol folder is the one a `#[rpc_runtime::service(protocols = \"..\")]` names (e.g.
 protocols/src/chat). `check` applies the service macro's rules (the same code, the same
-messages), then tries the TypeScript export. Exit codes: 0 ok, 1 problems found, 2 bad
-usage or I/O error.";
+messages), then tries the TypeScript export. Its proto lock sits next to it
+(protocols/src/chat.proto.json) and is committed: it keeps TSRPC's ids stable as the protocols
+change. `ts` writes it when it is missing or stale, so the ids it exports are the ones kept.
+Exit codes: 0 ok, 1 problems found, 2 bad usage or I/O error.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -54,7 +57,8 @@ fn main() -> ExitCode {
     let name = name.as_deref();
     match args.as_slice() {
         ["ts", folder, out] => ts(folder, name, Path::new(out)),
-        ["proto", folder] => proto(folder, name),
+        ["lock", folder] => lock_cmd(folder),
+        ["proto", folder] => proto(folder),
         ["check", folder] => check(folder, name),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
@@ -93,6 +97,42 @@ fn report(d: &Diagnostics) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// The folder's proto with its lock's ids; the lock is written when `write` is set.
+fn locked(folder: &str, write: bool) -> Result<Locked, ExitCode> {
+    let display = folder.trim_end_matches('/');
+    let root = Path::new(display);
+    if !root.is_dir() {
+        eprintln!("error: `{display}` is not a folder");
+        return Err(ExitCode::from(2));
+    }
+    let done = if write {
+        lock::update(root, display)
+    } else {
+        lock::locked(root, display)
+    };
+    done.map_err(|e| match e {
+        LockError::Folder(d) => report(&d),
+        e => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    })
+}
+
+/// One line about what happened to the lock.
+fn lock_line(done: &Locked) -> String {
+    let version = done
+        .proto
+        .version
+        .map_or(String::new(), |v| format!(", version {v}"));
+    let what = match done.status {
+        Status::Created => "created",
+        Status::Updated => "updated",
+        Status::Unchanged => "up to date",
+    };
+    format!("{} {what}{version}", done.path.display())
+}
+
 fn ts(folder: &str, name: Option<&str>, out: &Path) -> ExitCode {
     let model = match load(folder, name) {
         Ok(m) => m,
@@ -102,11 +142,27 @@ fn ts(folder: &str, name: Option<&str>, out: &Path) -> ExitCode {
         Ok(f) => f,
         Err(d) => return report(&d),
     };
-    match export::write_files(out, &files) {
+    // The ids handed to TypeScript are the lock's, so the lock is written before them.
+    let proto: ServiceProto = match locked(folder, true) {
         Ok(done) => {
+            if done.status != Status::Unchanged {
+                eprintln!("{}", lock_line(&done));
+            }
+            done.proto
+        }
+        Err(code) => return code,
+    };
+    let written = export::write_files(out, &files).and_then(|done| {
+        let path = out.join("serviceProto.ts");
+        std::fs::write(&path, proto.to_ts(""))?;
+        Ok((done, path))
+    });
+    match written {
+        Ok((done, proto_path)) => {
             for p in done.written {
                 println!("{}", p.display());
             }
+            println!("{}", proto_path.display());
             for p in done.removed {
                 println!("removed {}", p.display());
             }
@@ -119,17 +175,23 @@ fn ts(folder: &str, name: Option<&str>, out: &Path) -> ExitCode {
     }
 }
 
-fn proto(folder: &str, name: Option<&str>) -> ExitCode {
-    let model = match load(folder, name) {
-        Ok(m) => m,
-        Err(code) => return code,
-    };
-    match export::service_proto_json(&model) {
-        Ok(json) => {
-            print!("{json}");
+fn lock_cmd(folder: &str) -> ExitCode {
+    match locked(folder, true) {
+        Ok(done) => {
+            println!("{}", lock_line(&done));
             ExitCode::SUCCESS
         }
-        Err(d) => report(&d),
+        Err(code) => code,
+    }
+}
+
+fn proto(folder: &str) -> ExitCode {
+    match locked(folder, false) {
+        Ok(done) => {
+            println!("{}", lock::lock_text(&done.proto));
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
     }
 }
 
@@ -139,6 +201,12 @@ fn check(folder: &str, name: Option<&str>) -> ExitCode {
         Ok(m) => m,
         Err(code) => return code,
     };
+    // The lock, as the macro checks it (it needs the folder to pass the rules first).
+    if let Err(message) = lock::check(&model) {
+        eprintln!("error: {message}");
+        eprintln!("1 error found");
+        return ExitCode::from(1);
+    }
     if let Err(d) = export::typescript(&model) {
         eprintln!(
             "note: the service macro accepts `{}`; the TypeScript export does not:",

@@ -1,9 +1,10 @@
-//! Exports of a service for the TypeScript side: TSRPC protocol files ([`typescript`]) and a
-//! service proto document ([`service_proto_json`]).
+//! Exports of a service for the TypeScript side: TSRPC protocol files ([`typescript`]) and the
+//! service proto tsrpc-cli makes of them ([`service_proto`]).
 //!
 //! ```text
 //! ServiceModel --lower (check: serde's JSON form, every problem with file:line)--> IR
-//!   --ts.rs--> PtlLogin.ts, room/MsgUserJoin.ts, ..   --proto.rs--> serviceProto-like JSON
+//!   --ts.rs--> PtlLogin.ts, room/MsgUserJoin.ts, ..
+//!   --proto.rs--> import::proto::ServiceProto (fresh ids; the lock keeps them stable)
 //! ```
 //!
 //! Only the types an API or a message reaches are exported. Each protocol file becomes one
@@ -45,6 +46,7 @@
 //! above. Types declared outside the folder (the service attribute's `extra_apis` /
 //! `extra_msgs`) are not exported: there is no file to read them from.
 
+mod glob_order;
 mod lower;
 mod proto;
 mod ts;
@@ -52,6 +54,7 @@ mod ts;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostics;
+use crate::import::proto::ServiceProto;
 use crate::model::ServiceModel;
 
 /// The TypeScript protocol files of a service: `(path relative to the output folder, text)`,
@@ -66,25 +69,28 @@ pub fn typescript(model: &ServiceModel) -> Result<Vec<(PathBuf, String)>, Diagno
         .collect())
 }
 
-/// The service proto document, statically: what the protocol files say, shaped like
-/// TSRPC's `ServiceProto` (TSRPC-WIRE.md c.6) plus the service's `name`:
+/// The service proto that `tsrpc-cli proto` writes for the files of [`typescript`] on a first
+/// generation (TSRPC-WIRE.md c.6): services in the order tsrpc-cli finds their files (glob's
+/// locale order: `game/..`, `MsgChat.ts`, `PtlAdd.ts`, `room/..`) with ids 0, 1, ..; `types` in
+/// the order it adds them (each service's own types, then what they reference, depth-first);
+/// property, member and `extends` ids by position; no `version`. Helper types are
+/// `Reference`s to their own entries.
 ///
-/// ```json
-/// { "name": "chat",
-///   "services": [ { "id": 0, "name": "Add", "type": "api" }, .. ],
-///   "types": { "PtlAdd/ReqAdd": { "type": "Interface", "properties": [ .. ] }, .. } }
+/// These are fresh ids: once clients are deployed, ids must not move when the protocols
+/// change. The proto lock ([`crate::lock`]) keeps them, with tsrpc-cli's rules; the service
+/// macro, `rpc-codegen ts` and `rpc-codegen proto` use the lock's ids.
+///
+/// ```no_run
+/// use std::path::Path;
+/// use rpc_codegen::import::proto::Layout;
+/// let model = rpc_codegen::export::load_folder(Path::new("protocols/src/chat"), "protocols/src/chat", "chat")?;
+/// let proto = rpc_codegen::export::service_proto(&model)?;
+/// println!("{}", proto.to_json_text(Layout::Indent(2))); // what `tsrpc-cli proto -o x.json` writes
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-///
-/// `types` are the TSBuffer schemas tsrpc-cli would write for the files of [`typescript`]
-/// (helper types are `Reference`s to their own entries). Ids are positions: services in
-/// folder order (a file's services as the folder lists them, sub-folders after files),
-/// properties and members in declaration order. They are not TSRPC's (its glob order
-/// differs, and a committed proto keeps its ids stable), so binary mode must not rely on
-/// them. The run-time proto (`service_proto()` of a generated service) adds the JSON Schema
-/// of each type (schemars); this one needs no compilation.
-pub fn service_proto_json(model: &ServiceModel) -> Result<String, Diagnostics> {
+pub fn service_proto(model: &ServiceModel) -> Result<ServiceProto, Diagnostics> {
     let ir = lower::lower(model).map_err(Diagnostics)?;
-    Ok(proto::document(&model.name, &ir).pretty())
+    Ok(proto::service_proto(&ir))
 }
 
 /// Reads the protocol folder `root` (shown as `display` in messages) as the service `name`,

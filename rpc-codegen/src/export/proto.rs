@@ -1,229 +1,348 @@
-//! [`Ir`] -> a service proto document shaped like TSRPC's `ServiceProto` (TSRPC-WIRE.md c.6):
-//! `services` (id, name, type) and `types` (TSBuffer schemas keyed `<file>/<Type>`).
+//! [`Ir`] -> the service proto that `tsrpc-cli proto` writes for the TypeScript files of
+//! `ts.rs` on a first generation (no old proto): the shared model
+//! [`crate::import::proto::ServiceProto`], so the export, the lock and the importer read and
+//! write one format.
+//!
+//! Three things must come out as tsrpc-cli makes them, because ids and order are compared
+//! byte for byte by the lock and by TSRPC clients in binary mode:
+//!
+//! - **Service order and ids**: the files in glob's order ([`super::glob_order`]), ids 0, 1, ..
+//!   in that order.
+//! - **Type order**: for each file in that order, its `Req`/`Res`/`Msg` types in declaration
+//!   order, each followed depth-first by the types it references (tsbuffer-proto-generator's
+//!   `_addToOutput`: a type is added, then every `Reference` it holds, in the order of
+//!   [`references`], each before the next).
+//! - **Fresh ids**: properties, union / intersection members and `extends` entries numbered
+//!   by position (tsbuffer-proto-generator's AST parser), before the lock renumbers them
+//!   ([`crate::lock`]).
 
+use std::collections::HashMap;
+
+use super::glob_order;
 use super::lower::{Body, Decl, Ir, Prop, Service, Ty};
+use crate::import::proto::{
+    ArrayType, IndexKey, IndexSignature, InterfaceSchema, LiteralValue, Member, Property,
+    ScalarType, Schema, SchemaKind, ServiceDef, ServiceKind, ServiceProto,
+};
 
-/// A JSON value, written by hand (the crate has no serde_json).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Json {
-    Null,
-    Bool(bool),
-    Num(u64),
-    Str(String),
-    Arr(Vec<Json>),
-    Obj(Vec<(String, Json)>),
-}
-
-impl Json {
-    fn obj<const N: usize>(pairs: [(&str, Json); N]) -> Json {
-        Json::Obj(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-    }
-
-    fn s(s: &str) -> Json {
-        Json::Str(s.to_owned())
-    }
-
-    /// Indented with 4 spaces, like tsrpc-cli's `.json` output.
-    pub(crate) fn pretty(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out, 0);
-        out.push('\n');
-        out
-    }
-
-    fn write(&self, out: &mut String, depth: usize) {
-        let pad = |n: usize| "    ".repeat(n);
-        match self {
-            Json::Null => out.push_str("null"),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Num(n) => out.push_str(&n.to_string()),
-            Json::Str(s) => write_str(out, s),
-            Json::Arr(v) if v.is_empty() => out.push_str("[]"),
-            Json::Obj(v) if v.is_empty() => out.push_str("{}"),
-            Json::Arr(v) => {
-                out.push_str("[\n");
-                for (i, e) in v.iter().enumerate() {
-                    out.push_str(&pad(depth + 1));
-                    e.write(out, depth + 1);
-                    out.push_str(if i + 1 < v.len() { ",\n" } else { "\n" });
-                }
-                out.push_str(&pad(depth));
-                out.push(']');
-            }
-            Json::Obj(v) => {
-                out.push_str("{\n");
-                for (i, (k, e)) in v.iter().enumerate() {
-                    out.push_str(&pad(depth + 1));
-                    write_str(out, k);
-                    out.push_str(": ");
-                    e.write(out, depth + 1);
-                    out.push_str(if i + 1 < v.len() { ",\n" } else { "\n" });
-                }
-                out.push_str(&pad(depth));
-                out.push('}');
-            }
-        }
-    }
-}
-
-fn write_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// The whole document.
-pub(crate) fn document(name: &str, ir: &Ir) -> Json {
-    let services = ir
-        .services
-        .iter()
-        .enumerate()
-        .map(|(id, s)| {
-            let (name, kind) = match s {
-                Service::Api { name, .. } => (name, "api"),
-                Service::Msg { name, .. } => (name, "msg"),
-            };
-            Json::obj([
-                ("id", Json::Num(id as u64)),
-                ("name", Json::s(name)),
-                ("type", Json::s(kind)),
-            ])
-        })
-        .collect();
-    let mut types = Vec::new();
+/// The whole proto, with fresh ids and no `version` (a first generation).
+pub(crate) fn service_proto(ir: &Ir) -> ServiceProto {
+    // The declaring file and declarations of every type, by schema id.
+    let mut decls: HashMap<String, &Decl> = HashMap::new();
     for file in &ir.files {
         for d in &file.decls {
-            types.push((format!("{}/{}", file.path, d.name), decl(d)));
+            decls.insert(format!("{}/{}", file.path, d.name), d);
         }
     }
-    Json::obj([
-        ("name", Json::s(name)),
-        ("services", Json::Arr(services)),
-        ("types", Json::Obj(types)),
-    ])
+    let mut files: Vec<(&str, &Service)> = ir
+        .services
+        .iter()
+        .map(|s| match s {
+            Service::Api { file, .. } | Service::Msg { file, .. } => (file.as_str(), s),
+        })
+        .collect();
+    files.sort_by(|(a, _), (b, _)| glob_order::compare(&format!("{a}.ts"), &format!("{b}.ts")));
+
+    let mut services = Vec::new();
+    let mut types: Vec<(String, Schema)> = Vec::new();
+    for (id, (file, service)) in files.into_iter().enumerate() {
+        let (name, kind) = match service {
+            Service::Api { name, .. } => (name, ServiceKind::Api),
+            Service::Msg { name, .. } => (name, ServiceKind::Msg),
+        };
+        let def = ServiceDef {
+            id: id as u32,
+            name: name.clone(),
+            kind,
+            conf: None,
+        };
+        // tsrpc-cli walks the file's declarations in order and keeps the service's own.
+        let own = def.type_ids();
+        if let Some(ir_file) = ir.files.iter().find(|f| f.path == file) {
+            for d in &ir_file.decls {
+                let id = format!("{file}/{}", d.name);
+                if own.contains(&id) {
+                    add(&id, &decls, &mut types);
+                }
+            }
+        }
+        services.push(def);
+    }
+    ServiceProto {
+        version: None,
+        services,
+        types,
+    }
 }
 
-fn decl(d: &Decl) -> Json {
+/// Adds the type `id` (unless it is there) and then, depth-first, every type it references.
+fn add(id: &str, decls: &HashMap<String, &Decl>, types: &mut Vec<(String, Schema)>) {
+    if types.iter().any(|(k, _)| k == id) {
+        return;
+    }
+    // The lowering only refers to declarations it lowered, so every id is found.
+    let Some(d) = decls.get(id) else { return };
+    let schema = decl(d);
+    let refs: Vec<String> = references(&schema).into_iter().map(str::to_owned).collect();
+    types.push((id.to_owned(), schema));
+    for target in refs {
+        add(&target, decls, types);
+    }
+}
+
+/// The `Reference` targets a schema holds, in tsbuffer-proto-generator's order
+/// (`SchemaUtil.getUsedReferences`): array element, tuple elements, interface `extends` then
+/// properties then index signature, indexed-access object, union / intersection members, and
+/// the targets of `Pick`, `Omit`, `Partial`, `NonNullable`, `Keyof`, `Overwrite`.
+pub(crate) fn references(schema: &Schema) -> Vec<&str> {
+    fn walk<'a>(s: &'a Schema, out: &mut Vec<&'a str>) {
+        match &s.kind {
+            SchemaKind::Array { element_type } => walk(element_type, out),
+            SchemaKind::Tuple { element_types, .. } => {
+                element_types.iter().for_each(|e| walk(e, out));
+            }
+            SchemaKind::Interface(i) => {
+                for m in i.extends.iter().flatten() {
+                    walk(&m.ty, out);
+                }
+                for p in i.properties.iter().flatten() {
+                    walk(&p.ty, out);
+                }
+                if let Some(sig) = &i.index_signature {
+                    walk(&sig.ty, out);
+                }
+            }
+            SchemaKind::IndexedAccess { object_type, .. } => walk(object_type, out),
+            SchemaKind::Reference { target } => out.push(target),
+            SchemaKind::Union { members } | SchemaKind::Intersection { members } => {
+                members.iter().for_each(|m| walk(&m.ty, out));
+            }
+            SchemaKind::Pick { target, .. }
+            | SchemaKind::Omit { target, .. }
+            | SchemaKind::Partial { target }
+            | SchemaKind::NonNullable { target }
+            | SchemaKind::Keyof { target } => walk(target, out),
+            SchemaKind::Overwrite { target, overwrite } => {
+                walk(target, out);
+                walk(overwrite, out);
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, &mut out);
+    out
+}
+
+fn decl(d: &Decl) -> Schema {
     match &d.body {
-        Body::Interface { extends, props } => interface(extends, props),
+        Body::Interface { extends, props } => interface(extends, props, None),
         Body::Alias(t) => schema(t),
     }
 }
 
-fn interface(extends: &[Ty], props: &[Prop]) -> Json {
-    let mut out = vec![("type".to_owned(), Json::s("Interface"))];
-    if !extends.is_empty() {
-        out.push((
-            "extends".to_owned(),
-            Json::Arr(
-                extends
-                    .iter()
-                    .enumerate()
-                    .map(|(id, t)| Json::obj([("id", Json::Num(id as u64)), ("type", schema(t))]))
-                    .collect(),
-            ),
-        ));
-    }
-    if !props.is_empty() {
-        out.push((
-            "properties".to_owned(),
-            Json::Arr(
-                props
-                    .iter()
-                    .enumerate()
-                    .map(|(id, p)| {
-                        let mut o = vec![
-                            ("id".to_owned(), Json::Num(id as u64)),
-                            ("name".to_owned(), Json::s(&p.name)),
-                            ("type".to_owned(), schema(&p.ty)),
-                        ];
-                        if p.optional {
-                            o.push(("optional".to_owned(), Json::Bool(true)));
-                        }
-                        Json::Obj(o)
-                    })
-                    .collect(),
-            ),
-        ));
-    }
-    Json::Obj(out)
+/// Members numbered by position, as the AST parser numbers them.
+fn members(v: &[Ty]) -> Vec<Member> {
+    v.iter()
+        .enumerate()
+        .map(|(id, t)| Member {
+            id: id as u32,
+            ty: schema(t),
+        })
+        .collect()
 }
 
-fn members(v: &[Ty]) -> Json {
-    Json::Arr(
-        v.iter()
-            .enumerate()
-            .map(|(id, t)| Json::obj([("id", Json::Num(id as u64)), ("type", schema(t))]))
-            .collect(),
-    )
+/// An interface; absent lists stay absent (`{"type":"Interface"}` for an empty one).
+fn interface(extends: &[Ty], props: &[Prop], index: Option<IndexSignature>) -> Schema {
+    let properties: Vec<Property> = props
+        .iter()
+        .enumerate()
+        .map(|(id, p)| Property {
+            id: id as u32,
+            name: p.name.clone(),
+            ty: schema(&p.ty),
+            optional: p.optional,
+            comment: None,
+        })
+        .collect();
+    SchemaKind::Interface(InterfaceSchema {
+        extends: (!extends.is_empty()).then(|| members(extends)),
+        properties: (!properties.is_empty()).then_some(properties),
+        index_signature: index,
+    })
+    .into()
 }
 
 /// The TSBuffer schema of a type, as tsrpc-cli writes it.
-fn schema(t: &Ty) -> Json {
-    let ty = |s: &str| ("type", Json::s(s));
+fn schema(t: &Ty) -> Schema {
+    let number = |scalar_type| SchemaKind::Number { scalar_type }.into();
+    let literal = |l: LiteralValue| SchemaKind::Literal { literal: Some(l) }.into();
     match t {
-        Ty::Number => Json::obj([ty("Number")]),
-        Ty::Uint => Json::obj([ty("Number"), ("scalarType", Json::s("uint"))]),
-        Ty::Int => Json::obj([ty("Number"), ("scalarType", Json::s("int"))]),
-        Ty::String => Json::obj([ty("String")]),
-        Ty::Boolean => Json::obj([ty("Boolean")]),
-        Ty::Any => Json::obj([ty("Any")]),
-        Ty::Null => Json::obj([ty("Literal"), ("literal", Json::Null)]),
-        Ty::Date => Json::obj([ty("Date")]),
-        Ty::Bytes => Json::obj([ty("Buffer"), ("arrayType", Json::s("Uint8Array"))]),
-        Ty::Literal(s) => Json::obj([ty("Literal"), ("literal", Json::s(s))]),
-        Ty::Array(e) => Json::obj([ty("Array"), ("elementType", schema(e))]),
-        Ty::Tuple(v) => Json::obj([
-            ty("Tuple"),
-            ("elementTypes", Json::Arr(v.iter().map(schema).collect())),
-        ]),
-        Ty::Ref { file, name } => Json::obj([
-            ty("Reference"),
-            ("target", Json::Str(format!("{file}/{name}"))),
-        ]),
-        Ty::Object(props) => interface(&[], props),
-        Ty::Index { numeric, value } => Json::obj([
-            ty("Interface"),
-            (
-                "indexSignature",
-                Json::obj([
-                    (
-                        "keyType",
-                        Json::s(if *numeric { "Number" } else { "String" }),
-                    ),
-                    ("type", schema(value)),
-                ]),
-            ),
-        ]),
-        Ty::Union(v) => Json::obj([ty("Union"), ("members", members(v))]),
-        Ty::Intersection(v) => Json::obj([ty("Intersection"), ("members", members(v))]),
+        Ty::Number => number(None),
+        Ty::Uint => number(Some(ScalarType::Uint)),
+        Ty::Int => number(Some(ScalarType::Int)),
+        Ty::String => SchemaKind::String.into(),
+        Ty::Boolean => SchemaKind::Boolean.into(),
+        Ty::Any => SchemaKind::Any.into(),
+        Ty::Null => literal(LiteralValue::Null),
+        Ty::Date => SchemaKind::Date.into(),
+        Ty::Bytes => SchemaKind::Buffer {
+            array_type: Some(ArrayType::Uint8Array),
+        }
+        .into(),
+        Ty::Literal(s) => literal(LiteralValue::String(s.clone())),
+        Ty::Array(e) => SchemaKind::Array {
+            element_type: Box::new(schema(e)),
+        }
+        .into(),
+        Ty::Tuple(v) => SchemaKind::Tuple {
+            element_types: v.iter().map(schema).collect(),
+            optional_start_index: None,
+        }
+        .into(),
+        Ty::Ref { file, name } => SchemaKind::Reference {
+            target: format!("{file}/{name}"),
+        }
+        .into(),
+        Ty::Object(props) => interface(&[], props, None),
+        Ty::Index { numeric, value } => interface(
+            &[],
+            &[],
+            Some(IndexSignature {
+                key_type: if *numeric {
+                    IndexKey::Number
+                } else {
+                    IndexKey::String
+                },
+                ty: Box::new(schema(value)),
+            }),
+        ),
+        Ty::Union(v) => SchemaKind::Union {
+            members: members(v),
+        }
+        .into(),
+        Ty::Intersection(v) => SchemaKind::Intersection {
+            members: members(v),
+        }
+        .into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::lower::IrFile;
     use super::*;
 
+    fn reference(file: &str, name: &str) -> Ty {
+        Ty::Ref {
+            file: file.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+
+    fn prop(name: &str, ty: Ty) -> Prop {
+        Prop {
+            name: name.to_owned(),
+            optional: false,
+            ty,
+            docs: Vec::new(),
+        }
+    }
+
+    fn interface_decl(name: &str, props: Vec<Prop>) -> Decl {
+        Decl {
+            name: name.to_owned(),
+            docs: Vec::new(),
+            body: Body::Interface {
+                extends: Vec::new(),
+                props,
+            },
+        }
+    }
+
+    /// Two files listed in folder order (`MsgB` before `game/..`, `PtlA` after): the proto
+    /// lists them as glob does, types depth-first from each service's own.
     #[test]
-    fn json_text() {
-        let j = Json::obj([
-            ("a", Json::Arr(vec![Json::Num(1), Json::Null])),
-            ("b\"", Json::Obj(vec![])),
-            ("c", Json::s("x\ny\u{1}")),
-        ]);
+    fn services_and_types_in_tsrpc_cli_order() {
+        let ir = Ir {
+            files: vec![
+                IrFile {
+                    path: "PtlA".into(),
+                    decls: vec![
+                        // Res declared first: tsrpc-cli keeps the file's order.
+                        interface_decl("ResA", vec![prop("u", reference("base", "User"))]),
+                        interface_decl("ReqA", vec![]),
+                    ],
+                },
+                IrFile {
+                    path: "base".into(),
+                    decls: vec![
+                        interface_decl("User", vec![prop("r", reference("base", "Role"))]),
+                        Decl {
+                            name: "Role".into(),
+                            docs: Vec::new(),
+                            body: Body::Alias(Ty::Union(vec![
+                                Ty::Literal("a".into()),
+                                Ty::Literal("b".into()),
+                            ])),
+                        },
+                    ],
+                },
+                IrFile {
+                    path: "game/MsgB".into(),
+                    decls: vec![interface_decl(
+                        "MsgB",
+                        vec![prop("x", Ty::Uint), prop("r", reference("base", "Role"))],
+                    )],
+                },
+            ],
+            services: vec![
+                Service::Api {
+                    name: "A".into(),
+                    file: "PtlA".into(),
+                },
+                Service::Msg {
+                    name: "game/B".into(),
+                    file: "game/MsgB".into(),
+                },
+            ],
+        };
+        let proto = service_proto(&ir);
+        let services: Vec<(u32, &str)> = proto
+            .services
+            .iter()
+            .map(|s| (s.id, s.name.as_str()))
+            .collect();
+        assert_eq!(services, [(0, "game/B"), (1, "A")]);
+        let ids: Vec<&str> = proto.types.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
-            j.pretty(),
-            "{\n    \"a\": [\n        1,\n        null\n    ],\n    \"b\\\"\": {},\n    \"c\": \"x\\ny\\u0001\"\n}\n"
+            ids,
+            [
+                "game/MsgB/MsgB",
+                "base/Role",
+                "PtlA/ResA",
+                "base/User",
+                "PtlA/ReqA"
+            ]
+        );
+        assert_eq!(proto.version, None);
+        // Fresh property ids are positions; an empty interface has no `properties`.
+        let Some(SchemaKind::Interface(msg)) = proto.get("game/MsgB/MsgB").map(|s| &s.kind) else {
+            panic!("MsgB is an interface")
+        };
+        let props = msg.properties.as_deref().unwrap_or_default();
+        assert_eq!(
+            props
+                .iter()
+                .map(|p| (p.id, p.name.as_str()))
+                .collect::<Vec<_>>(),
+            [(0, "x"), (1, "r")]
+        );
+        assert_eq!(
+            proto
+                .get("PtlA/ReqA")
+                .map(|s| s.to_json().to_text(crate::import::proto::Layout::Compact)),
+            Some(r#"{"type":"Interface"}"#.to_owned())
         );
     }
 }

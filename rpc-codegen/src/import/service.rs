@@ -23,6 +23,8 @@ pub(crate) struct Loaded {
     /// Items for the service module: the proto itself (`TSRPC_PROTO`) and the tracking of
     /// the file, so the crate is rebuilt when it changes.
     pub(crate) extra: TokenStream,
+    /// The proto itself, when it was read: its ids are the service's.
+    pub(crate) proto: Option<ServiceProto>,
 }
 
 /// Reads the proto at `path` (shown as `display`), imports it and checks the result as a
@@ -65,6 +67,7 @@ pub(crate) fn load(
             return Loaded {
                 model,
                 extra: TokenStream::new(),
+                proto: None,
             };
         }
     };
@@ -75,6 +78,7 @@ pub(crate) fn load(
             return Loaded {
                 model,
                 extra: track,
+                proto: None,
             };
         }
     };
@@ -96,6 +100,7 @@ pub(crate) fn load(
             return Loaded {
                 model,
                 extra: track,
+                proto: None,
             };
         }
     };
@@ -125,6 +130,7 @@ pub(crate) fn load(
             #[doc = #doc]
             pub const TSRPC_PROTO: &str = #json;
         },
+        proto: Some(proto),
     }
 }
 

@@ -12,12 +12,15 @@ mod server;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use crate::lock::MacroProto;
 use crate::model::{ModuleDef, ServiceModel};
 
 /// What the renderers share: the model and the path of the runtime's codegen module.
 #[derive(Debug)]
 pub(crate) struct Render<'a> {
     pub(crate) model: &'a ServiceModel,
+    /// TSRPC's proto of the folder (ids from the lock), for `service_proto()`.
+    pub(crate) tsrpc: &'a MacroProto,
     /// `::rpc_runtime::__codegen` (or `<crate>::__codegen`).
     pub(crate) rt: TokenStream,
 }
@@ -35,10 +38,22 @@ pub(crate) fn default_crate() -> syn::Path {
 }
 
 /// Everything generated inside the service module: the protocol files' modules, the
-/// `include_str!`s that make cargo rebuild when one changes, and the glue.
+/// `include_str!`s that make cargo rebuild when one changes, and the glue. TSRPC ids come from
+/// the folder's proto lock ([`crate::lock`]); a stale lock, which the macro reports, gives none.
 pub fn generate(model: &ServiceModel, krate: &syn::Path) -> TokenStream {
+    let tsrpc = crate::lock::for_macro(model).unwrap_or(MacroProto::Unavailable);
+    generate_with(model, krate, &tsrpc)
+}
+
+/// [`generate`] with the folder's TSRPC proto already resolved (the macro reports a stale lock).
+pub(crate) fn generate_with(
+    model: &ServiceModel,
+    krate: &syn::Path,
+    tsrpc: &MacroProto,
+) -> TokenStream {
     let cx = Render {
         model,
+        tsrpc,
         rt: quote!(#krate::__codegen),
     };
     let modules = render_modules(&model.module);

@@ -5,6 +5,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::Render;
+use crate::import::proto::{Layout, ServiceKind};
+use crate::lock::MacroProto;
 use crate::model::Source;
 
 impl Render<'_> {
@@ -42,14 +44,71 @@ impl Render<'_> {
         quote!(#(#apis)* #(#msgs)*)
     }
 
-    /// `pub fn service_proto() -> ServiceProto`.
+    /// `pub fn service_proto() -> ServiceProto`: every API and message with its JSON Schema
+    /// and TSRPC service id, and TSRPC's proto JSON (the lock file's text through
+    /// `include_str!`, so an edit of the lock rebuilds the crate; fresh ids without a lock).
     pub(crate) fn render_proto(&self) -> TokenStream {
         let rt = &self.rt;
         let name = &self.model.name;
-        let apis = self.model.apis.iter().map(|a| a.req_ty());
-        let msgs = self.model.msgs.iter().map(|m| m.ty());
+        let tsrpc = match self.tsrpc {
+            MacroProto::Lock { proto, .. }
+            | MacroProto::Fresh(proto)
+            | MacroProto::Imported(proto) => Some(proto),
+            MacroProto::Unavailable => None,
+        };
+        let id = |kind: ServiceKind, name: &str| {
+            tsrpc.and_then(|p| {
+                p.services
+                    .iter()
+                    .find(|s| s.kind == kind && s.name == name)
+                    .map(|s| s.id)
+            })
+        };
+        let apis = self.model.apis.iter().map(|a| {
+            let req = a.req_ty();
+            match id(ServiceKind::Api, &a.name)
+                .filter(|_| matches!(a.source, Source::Folder { .. }))
+            {
+                Some(id) => {
+                    let id = proc_macro2::Literal::u32_unsuffixed(id);
+                    quote!(.with(#rt::ServiceDef::api::<#req>().with_id(#id)))
+                }
+                None => quote!(.with_api::<#req>()),
+            }
+        });
+        let msgs = self.model.msgs.iter().map(|m| {
+            let ty = m.ty();
+            match id(ServiceKind::Msg, &m.name)
+                .filter(|_| matches!(m.source, Source::Folder { .. }))
+            {
+                Some(id) => {
+                    let id = proc_macro2::Literal::u32_unsuffixed(id);
+                    quote!(.with(#rt::ServiceDef::msg::<#ty>().with_id(#id)))
+                }
+                None => quote!(.with_msg::<#ty>()),
+            }
+        });
+        let json = match self.tsrpc {
+            MacroProto::Lock { path, .. } => {
+                let path = path.to_string_lossy();
+                quote!(.with_tsrpc_proto(::core::include_str!(#path)))
+            }
+            MacroProto::Fresh(proto) => {
+                let text = proto.to_json_text(Layout::Compact);
+                quote!(.with_tsrpc_proto(#text))
+            }
+            // The same text, emitted once by the import as the module's `TSRPC_PROTO`.
+            MacroProto::Imported(_) => quote!(.with_tsrpc_proto(TSRPC_PROTO)),
+            MacroProto::Unavailable => TokenStream::new(),
+        };
+        let ids = match self.tsrpc {
+            MacroProto::Lock { .. } => " Ids come from the proto lock.",
+            MacroProto::Fresh(_) => " Ids are fresh: there is no proto lock.",
+            MacroProto::Imported(_) => " Ids come from the imported TSRPC proto.",
+            MacroProto::Unavailable => "",
+        };
         let doc = format!(
-            " The service proto of `{name}`: the name, kind and JSON Schema of each of its {} APIs and {} messages.",
+            " The service proto of `{name}`: the name, kind, JSON Schema and TSRPC id of each of its {} APIs and {} messages.{ids}",
             self.model.apis.len(),
             self.model.msgs.len()
         );
@@ -58,8 +117,9 @@ impl Render<'_> {
             #[inline]
             pub fn service_proto() -> #rt::ServiceProto {
                 #rt::ServiceProto::new(#name)
-                    #(.with_api::<#apis>())*
-                    #(.with_msg::<#msgs>())*
+                    #(#apis)*
+                    #(#msgs)*
+                    #json
             }
         }
     }
