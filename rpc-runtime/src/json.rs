@@ -5,6 +5,11 @@
 //! as JavaScript's `Number.prototype.toString` does, so a Rust peer and a TypeScript peer produce
 //! the same bytes. Validation error texts print numbers with the same formatter.
 //! (Reading strictly, as TSRPC's validator does, is `validate`'s job.)
+//!
+//! Integers are where the two languages part: TSRPC's `uint`/`int` map to `u64`/`i64`, but
+//! JavaScript reads every number as a double, exact only up to 2^53 - 1
+//! ([`MAX_SAFE_INTEGER`]). [`to_string`] and [`to_writer`] refuse an integer beyond that range
+//! with an error naming the field, rather than send a value the peer would silently round.
 
 use std::io;
 
@@ -24,8 +29,71 @@ impl Formatter for JsFormatter {
     }
 }
 
+/// JavaScript's `Number.MAX_SAFE_INTEGER`, 2^53 - 1: the largest integer a double holds
+/// exactly, and so the largest integer (in magnitude) this crate encodes.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// [`JsFormatter`] plus the safe-integer check: an integer beyond [`MAX_SAFE_INTEGER`] in
+/// magnitude is an error, and its value is kept in `unsafe_int` so the caller can say which.
+/// The check is one comparison on a path that formats the integer anyway.
+struct SafeFormatter<'a> {
+    unsafe_int: &'a mut Option<i128>,
+}
+
+impl SafeFormatter<'_> {
+    fn refuse(&mut self, v: i128) -> io::Error {
+        *self.unsafe_int = Some(v);
+        io::Error::new(io::ErrorKind::InvalidData, "integer beyond 2^53 - 1")
+    }
+}
+
+impl Formatter for SafeFormatter<'_> {
+    fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: f64) -> io::Result<()> {
+        write_js_number(w, v)
+    }
+    fn write_f32<W: ?Sized + io::Write>(&mut self, w: &mut W, v: f32) -> io::Result<()> {
+        write_js_number(w, v as f64)
+    }
+    #[inline]
+    fn write_u64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: u64) -> io::Result<()> {
+        if v > MAX_SAFE_INTEGER {
+            return Err(self.refuse(v as i128));
+        }
+        CompactFormatter.write_u64(w, v)
+    }
+    #[inline]
+    fn write_i64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: i64) -> io::Result<()> {
+        if v.unsigned_abs() > MAX_SAFE_INTEGER {
+            return Err(self.refuse(v as i128));
+        }
+        CompactFormatter.write_i64(w, v)
+    }
+    fn write_u128<W: ?Sized + io::Write>(&mut self, w: &mut W, v: u128) -> io::Result<()> {
+        if v > MAX_SAFE_INTEGER as u128 {
+            return Err(self.refuse(v.min(i128::MAX as u128) as i128));
+        }
+        CompactFormatter.write_u128(w, v)
+    }
+    fn write_i128<W: ?Sized + io::Write>(&mut self, w: &mut W, v: i128) -> io::Result<()> {
+        if v.unsigned_abs() > MAX_SAFE_INTEGER as u128 {
+            return Err(self.refuse(v));
+        }
+        CompactFormatter.write_i128(w, v)
+    }
+}
+
 /// Serializes `value` to compact JSON with JavaScript number formatting.
 ///
+/// An integer beyond JavaScript's safe range ([`MAX_SAFE_INTEGER`]) is an error naming the
+/// field, since a TypeScript peer would read it rounded:
+///
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct ReqPay { amount: u64 }
+/// let err = rpc_runtime::json::to_string(&ReqPay { amount: 1 << 60 }).unwrap_err();
+/// assert!(err.to_string().contains("`amount`"), "{err}");
+/// assert!(rpc_runtime::json::to_string(&ReqPay { amount: (1 << 53) - 1 }).is_ok());
+/// ```
 /// ```
 /// #[derive(serde::Serialize)]
 /// struct P { x: f64, y: f64, z: f64 }
@@ -50,10 +118,48 @@ pub(crate) fn trim(buf: &mut Vec<u8>) {
     }
 }
 
-/// Serializes `value` into `buf` with JavaScript number formatting.
+/// Serializes `value` into `buf` with JavaScript number formatting; an integer beyond
+/// [`MAX_SAFE_INTEGER`] is an error naming the field (see [`to_string`]). On that error `buf`
+/// holds a partial document.
 pub fn to_writer<W: io::Write, T: ?Sized + Serialize>(buf: W, value: &T) -> serde_json::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(buf, JsFormatter);
-    value.serialize(&mut ser)
+    let mut unsafe_int = None;
+    let formatter = SafeFormatter {
+        unsafe_int: &mut unsafe_int,
+    };
+    let mut ser = serde_json::Serializer::with_formatter(buf, formatter);
+    match value.serialize(&mut ser) {
+        Ok(()) => Ok(()),
+        Err(e) => match unsafe_int {
+            Some(v) => Err(unsafe_integer_error(value, v)),
+            None => Err(e),
+        },
+    }
+}
+
+/// The error for an integer `v` beyond the safe range somewhere in `value`. Only on that error
+/// path: `value` is serialized again, into nothing, with its path tracked, to name the field.
+#[cold]
+fn unsafe_integer_error<T: ?Sized + Serialize>(value: &T, v: i128) -> serde_json::Error {
+    let mut again = None;
+    let formatter = SafeFormatter {
+        unsafe_int: &mut again,
+    };
+    let mut ser = serde_json::Serializer::with_formatter(io::sink(), formatter);
+    let path = match serde_path_to_error::serialize(value, &mut ser) {
+        Err(e) => e.path().to_string(),
+        Ok(()) => ".".to_owned(),
+    };
+    let ty = std::any::type_name::<T>();
+    let ty = ty.rsplit("::").next().unwrap_or(ty);
+    let place = if path == "." {
+        format!("`{ty}`")
+    } else {
+        format!("field `{path}` of `{ty}`")
+    };
+    serde::ser::Error::custom(format!(
+        "{place}: the integer {v} is beyond JavaScript's safe range (-(2^53 - 1) to 2^53 - 1), \
+         so a TypeScript peer would read it rounded; not sent"
+    ))
 }
 
 /// Writes `v` as JSON.stringify writes a number: [`write_js_f64`], but `null` for NaN and the
@@ -133,6 +239,64 @@ mod tests {
         for (v, want) in cases {
             assert_eq!(js(v), want, "formatting {v:e}");
         }
+    }
+
+    #[derive(serde::Serialize)]
+    struct Inner {
+        id: i64,
+    }
+
+    #[derive(serde::Serialize)]
+    struct ReqBig {
+        small: u32,
+        items: Vec<Inner>,
+        big: Option<u64>,
+    }
+
+    #[test]
+    fn refuses_integers_beyond_the_safe_range() {
+        let max = MAX_SAFE_INTEGER;
+        let ok = ReqBig {
+            small: u32::MAX,
+            items: vec![Inner { id: -(max as i64) }, Inner { id: max as i64 }],
+            big: Some(max),
+        };
+        assert_eq!(
+            to_string(&ok).unwrap(),
+            r#"{"small":4294967295,"items":[{"id":-9007199254740991},{"id":9007199254740991}],"big":9007199254740991}"#
+        );
+
+        let err = to_string(&ReqBig {
+            big: Some(max + 1),
+            ..ok
+        })
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "field `big` of `ReqBig`: the integer 9007199254740992 is beyond JavaScript's safe \
+             range (-(2^53 - 1) to 2^53 - 1), so a TypeScript peer would read it rounded; not sent"
+        );
+
+        let nested = ReqBig {
+            small: 1,
+            items: vec![Inner { id: 1 }, Inner { id: i64::MIN }],
+            big: None,
+        };
+        let err = to_string(&nested).unwrap_err().to_string();
+        assert!(
+            err.starts_with("field `items[1].id` of `ReqBig`: the integer -9223372036854775808 "),
+            "{err}"
+        );
+
+        let err = to_string(&u64::MAX).unwrap_err().to_string();
+        assert!(err.starts_with("`u64`: the integer 18446744073709551615 "), "{err}");
+        assert!(to_string(&u128::MAX).is_err());
+        assert!(to_string(&-(1i128 << 60)).is_err());
+        assert!(to_string(&serde_json::json!({"a": [1u64 << 54]}))
+            .unwrap_err()
+            .to_string()
+            .starts_with("field `a[0]` of `Value`"));
     }
 
     #[test]
