@@ -290,7 +290,10 @@ mod tests {
         );
 
         let err = to_string(&u64::MAX).unwrap_err().to_string();
-        assert!(err.starts_with("`u64`: the integer 18446744073709551615 "), "{err}");
+        assert!(
+            err.starts_with("`u64`: the integer 18446744073709551615 "),
+            "{err}"
+        );
         assert!(to_string(&u128::MAX).is_err());
         assert!(to_string(&-(1i128 << 60)).is_err());
         assert!(to_string(&serde_json::json!({"a": [1u64 << 54]}))
