@@ -108,6 +108,20 @@ pub fn to_string<T: ?Sized + Serialize>(value: &T) -> serde_json::Result<String>
     String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
 }
 
+/// [`to_string`] without the safe-integer check, for what the crate re-encodes or sends as it
+/// was given: the untyped `_raw` layer (`serde_json::Value`), a flow's re-encoding of a body
+/// that came in, an error's extra fields. Such a value may hold an integer beyond 2^53 - 1 that
+/// a peer sent; refusing it there would turn it into `null`.
+pub(crate) fn to_string_untyped<T: ?Sized + Serialize>(value: &T) -> serde_json::Result<String> {
+    let mut buf = Vec::with_capacity(128);
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut buf,
+        JsFormatter,
+    ))?;
+    trim(&mut buf);
+    String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
+}
+
 /// Gives back the spare capacity of a large serialized buffer. A buffer grown by doubling may
 /// hold up to twice its length; frames are queued (and counted against a connection's byte
 /// budget) by their length, so a large one must not hold more. Small buffers are left alone.
@@ -300,6 +314,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("field `a[0]` of `Value`"));
+    }
+
+    #[test]
+    fn the_untyped_layer_sends_integers_as_given() {
+        let v = serde_json::json!({"a": 1u64 << 60, "b": i64::MIN, "x": 3.0});
+        assert_eq!(
+            to_string_untyped(&v).unwrap(),
+            r#"{"a":1152921504606846976,"b":-9223372036854775808,"x":3}"#
+        );
     }
 
     #[test]
