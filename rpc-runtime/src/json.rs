@@ -34,15 +34,20 @@ impl Formatter for JsFormatter {
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// [`JsFormatter`] plus the safe-integer check: an integer beyond [`MAX_SAFE_INTEGER`] in
-/// magnitude is an error, and its value is kept in `unsafe_int` so the caller can say which.
-/// The check is one comparison on a path that formats the integer anyway.
+/// magnitude is an I/O error, and when `seen` is given its value is kept there so that
+/// [`unsafe_integer_error`] can say which. The check is one comparison on a path that formats
+/// the integer anyway; the formatter [`to_writer`] uses holds nothing (`seen: None` is a
+/// constant there), so the serializer stays as small as with [`JsFormatter`].
 struct SafeFormatter<'a> {
-    unsafe_int: &'a mut Option<i128>,
+    seen: Option<&'a mut Option<i128>>,
 }
 
 impl SafeFormatter<'_> {
+    #[cold]
     fn refuse(&mut self, v: i128) -> io::Error {
-        *self.unsafe_int = Some(v);
+        if let Some(seen) = self.seen.as_deref_mut() {
+            *seen = Some(v);
+        }
         io::Error::new(io::ErrorKind::InvalidData, "integer beyond 2^53 - 1")
     }
 }
@@ -136,33 +141,29 @@ pub(crate) fn trim(buf: &mut Vec<u8>) {
 /// [`MAX_SAFE_INTEGER`] is an error naming the field (see [`to_string`]). On that error `buf`
 /// holds a partial document.
 pub fn to_writer<W: io::Write, T: ?Sized + Serialize>(buf: W, value: &T) -> serde_json::Result<()> {
-    let mut unsafe_int = None;
-    let formatter = SafeFormatter {
-        unsafe_int: &mut unsafe_int,
-    };
-    let mut ser = serde_json::Serializer::with_formatter(buf, formatter);
+    let mut ser = serde_json::Serializer::with_formatter(buf, SafeFormatter { seen: None });
     match value.serialize(&mut ser) {
         Ok(()) => Ok(()),
-        Err(e) => match unsafe_int {
-            Some(v) => Err(unsafe_integer_error(value, v)),
-            None => Err(e),
-        },
+        Err(e) if e.is_io() => Err(unsafe_integer_error(value).unwrap_or(e)),
+        Err(e) => Err(e),
     }
 }
 
-/// The error for an integer `v` beyond the safe range somewhere in `value`. Only on that error
-/// path: `value` is serialized again, into nothing, with its path tracked, to name the field.
+/// After an I/O error: the error for an integer beyond the safe range in `value`, if that was
+/// the cause (`None`: the writer failed). Only on that error path: `value` is serialized
+/// again, into nothing, with its path tracked, to name the field.
 #[cold]
-fn unsafe_integer_error<T: ?Sized + Serialize>(value: &T, v: i128) -> serde_json::Error {
-    let mut again = None;
+fn unsafe_integer_error<T: ?Sized + Serialize>(value: &T) -> Option<serde_json::Error> {
+    let mut seen = None;
     let formatter = SafeFormatter {
-        unsafe_int: &mut again,
+        seen: Some(&mut seen),
     };
     let mut ser = serde_json::Serializer::with_formatter(io::sink(), formatter);
     let path = match serde_path_to_error::serialize(value, &mut ser) {
         Err(e) => e.path().to_string(),
         Ok(()) => ".".to_owned(),
     };
+    let v = seen?;
     let ty = std::any::type_name::<T>();
     let ty = ty.rsplit("::").next().unwrap_or(ty);
     let place = if path == "." {
@@ -170,10 +171,10 @@ fn unsafe_integer_error<T: ?Sized + Serialize>(value: &T, v: i128) -> serde_json
     } else {
         format!("field `{path}` of `{ty}`")
     };
-    serde::ser::Error::custom(format!(
+    Some(serde::ser::Error::custom(format!(
         "{place}: the integer {v} is beyond JavaScript's safe range (-(2^53 - 1) to 2^53 - 1), \
          so a TypeScript peer would read it rounded; not sent"
-    ))
+    )))
 }
 
 /// Writes `v` as JSON.stringify writes a number: [`write_js_f64`], but `null` for NaN and the
