@@ -16,9 +16,47 @@ use std::io;
 use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter};
 
-/// A serde_json formatter that writes floats as JavaScript does (`3`, `0.1`, `1e+21`, `1e-7`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct JsFormatter;
+/// A serde_json formatter that writes numbers as a JavaScript peer reads them: floats as
+/// JavaScript writes them (`3`, `0.1`, `1e+21`, `1e-7`), and integers only within JavaScript's
+/// safe range ([`MAX_SAFE_INTEGER`]): one beyond it is an I/O error of kind `InvalidData`,
+/// which [`to_writer`] turns into an error naming the field.
+///
+/// The untyped layer uses the same type with the check off, rather than a second formatter
+/// type: every serde_json function reachable from both would be compiled twice into the crate
+/// that sends, and that alone moved the W3 bench's server cost per message by 5-7% (compiler
+/// inlining and codegen-unit placement; bench/README.md has the figures).
+#[derive(Debug, Clone, Copy)]
+pub struct JsFormatter {
+    /// Refuse integers beyond [`MAX_SAFE_INTEGER`]; false only for [`to_string_untyped`].
+    safe_integers: bool,
+}
+
+impl JsFormatter {
+    /// The formatter of [`to_string`] and [`to_writer`], safe-integer check included.
+    pub const fn new() -> Self {
+        Self {
+            safe_integers: true,
+        }
+    }
+}
+
+impl Default for JsFormatter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// JavaScript's `Number.MAX_SAFE_INTEGER`, 2^53 - 1: the largest integer a double holds
+/// exactly, and so the largest integer (in magnitude) this crate encodes.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// The refusal of an integer beyond [`MAX_SAFE_INTEGER`]: out of line and allocation-free (an
+/// `ErrorKind` alone), so the serializer's hot code holds a compare and a call.
+#[cold]
+#[inline(never)]
+fn refused() -> io::Error {
+    io::ErrorKind::InvalidData.into()
+}
 
 impl Formatter for JsFormatter {
     fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: f64) -> io::Result<()> {
@@ -27,63 +65,62 @@ impl Formatter for JsFormatter {
     fn write_f32<W: ?Sized + io::Write>(&mut self, w: &mut W, v: f32) -> io::Result<()> {
         write_js_number(w, v as f64)
     }
-}
-
-/// JavaScript's `Number.MAX_SAFE_INTEGER`, 2^53 - 1: the largest integer a double holds
-/// exactly, and so the largest integer (in magnitude) this crate encodes.
-pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
-/// [`JsFormatter`] plus the safe-integer check: an integer beyond [`MAX_SAFE_INTEGER`] in
-/// magnitude is an I/O error, and when `seen` is given its value is kept there so that
-/// [`unsafe_integer_error`] can say which. The check is one comparison on a path that formats
-/// the integer anyway; the formatter [`to_writer`] uses holds nothing (`seen: None` is a
-/// constant there), so the serializer stays as small as with [`JsFormatter`].
-struct SafeFormatter<'a> {
-    seen: Option<&'a mut Option<i128>>,
-}
-
-impl SafeFormatter<'_> {
-    #[cold]
-    fn refuse(&mut self, v: i128) -> io::Error {
-        if let Some(seen) = self.seen.as_deref_mut() {
-            *seen = Some(v);
-        }
-        io::Error::new(io::ErrorKind::InvalidData, "integer beyond 2^53 - 1")
-    }
-}
-
-impl Formatter for SafeFormatter<'_> {
-    fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: f64) -> io::Result<()> {
-        write_js_number(w, v)
-    }
-    fn write_f32<W: ?Sized + io::Write>(&mut self, w: &mut W, v: f32) -> io::Result<()> {
-        write_js_number(w, v as f64)
-    }
-    #[inline]
     fn write_u64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: u64) -> io::Result<()> {
-        if v > MAX_SAFE_INTEGER {
-            return Err(self.refuse(v as i128));
+        if v > MAX_SAFE_INTEGER && self.safe_integers {
+            return Err(refused());
         }
         CompactFormatter.write_u64(w, v)
     }
-    #[inline]
     fn write_i64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: i64) -> io::Result<()> {
-        if v.unsigned_abs() > MAX_SAFE_INTEGER {
-            return Err(self.refuse(v as i128));
+        if v.unsigned_abs() > MAX_SAFE_INTEGER && self.safe_integers {
+            return Err(refused());
         }
         CompactFormatter.write_i64(w, v)
     }
     fn write_u128<W: ?Sized + io::Write>(&mut self, w: &mut W, v: u128) -> io::Result<()> {
-        if v > MAX_SAFE_INTEGER as u128 {
-            return Err(self.refuse(v.min(i128::MAX as u128) as i128));
+        if v > MAX_SAFE_INTEGER as u128 && self.safe_integers {
+            return Err(refused());
         }
         CompactFormatter.write_u128(w, v)
     }
     fn write_i128<W: ?Sized + io::Write>(&mut self, w: &mut W, v: i128) -> io::Result<()> {
-        if v.unsigned_abs() > MAX_SAFE_INTEGER as u128 {
-            return Err(self.refuse(v));
+        if v.unsigned_abs() > MAX_SAFE_INTEGER as u128 && self.safe_integers {
+            return Err(refused());
         }
         CompactFormatter.write_i128(w, v)
+    }
+}
+
+/// [`JsFormatter`]'s integer check that keeps the integer it refuses, for
+/// [`unsafe_integer_error`] (the error path only; it writes into `io::sink`, so floats need
+/// no JavaScript formatting there).
+struct Recording<'a>(&'a mut Option<i128>);
+
+impl Recording<'_> {
+    fn keep(&mut self, r: io::Result<()>, v: i128) -> io::Result<()> {
+        if r.is_err() {
+            *self.0 = Some(v);
+        }
+        r
+    }
+}
+
+impl Formatter for Recording<'_> {
+    fn write_u64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: u64) -> io::Result<()> {
+        let r = JsFormatter::new().write_u64(w, v);
+        self.keep(r, v.into())
+    }
+    fn write_i64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: i64) -> io::Result<()> {
+        let r = JsFormatter::new().write_i64(w, v);
+        self.keep(r, v.into())
+    }
+    fn write_u128<W: ?Sized + io::Write>(&mut self, w: &mut W, v: u128) -> io::Result<()> {
+        let r = JsFormatter::new().write_u128(w, v);
+        self.keep(r, v.min(i128::MAX as u128) as i128)
+    }
+    fn write_i128<W: ?Sized + io::Write>(&mut self, w: &mut W, v: i128) -> io::Result<()> {
+        let r = JsFormatter::new().write_i128(w, v);
+        self.keep(r, v)
     }
 }
 
@@ -119,9 +156,11 @@ pub fn to_string<T: ?Sized + Serialize>(value: &T) -> serde_json::Result<String>
 /// a peer sent; refusing it there would turn it into `null`.
 pub(crate) fn to_string_untyped<T: ?Sized + Serialize>(value: &T) -> serde_json::Result<String> {
     let mut buf = Vec::with_capacity(128);
+    let unchecked = JsFormatter {
+        safe_integers: false,
+    };
     value.serialize(&mut serde_json::Serializer::with_formatter(
-        &mut buf,
-        JsFormatter,
+        &mut buf, unchecked,
     ))?;
     trim(&mut buf);
     String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
@@ -141,7 +180,7 @@ pub(crate) fn trim(buf: &mut Vec<u8>) {
 /// [`MAX_SAFE_INTEGER`] is an error naming the field (see [`to_string`]). On that error `buf`
 /// holds a partial document.
 pub fn to_writer<W: io::Write, T: ?Sized + Serialize>(buf: W, value: &T) -> serde_json::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(buf, SafeFormatter { seen: None });
+    let mut ser = serde_json::Serializer::with_formatter(buf, JsFormatter::new());
     match value.serialize(&mut ser) {
         Ok(()) => Ok(()),
         Err(e) if e.is_io() => Err(unsafe_integer_error(value).unwrap_or(e)),
@@ -155,10 +194,7 @@ pub fn to_writer<W: io::Write, T: ?Sized + Serialize>(buf: W, value: &T) -> serd
 #[cold]
 fn unsafe_integer_error<T: ?Sized + Serialize>(value: &T) -> Option<serde_json::Error> {
     let mut seen = None;
-    let formatter = SafeFormatter {
-        seen: Some(&mut seen),
-    };
-    let mut ser = serde_json::Serializer::with_formatter(io::sink(), formatter);
+    let mut ser = serde_json::Serializer::with_formatter(io::sink(), Recording(&mut seen));
     let path = match serde_path_to_error::serialize(value, &mut ser) {
         Err(e) => e.path().to_string(),
         Ok(()) => ".".to_owned(),
