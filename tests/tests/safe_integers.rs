@@ -87,3 +87,73 @@ async fn a_reply_beyond_the_safe_range_is_an_internal_error_naming_the_field() {
     );
     server.stop().await;
 }
+
+/// `Tick`: a message with a signed 64-bit field, for the message paths.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+struct MsgTick {
+    at: i64,
+}
+impl rpc_runtime::Message for MsgTick {
+    const NAME: &'static str = "Tick";
+}
+
+#[tokio::test]
+async fn a_message_beyond_the_safe_range_is_not_sent_by_either_side() {
+    // The server's handler tries to push an unsafe message first, then a safe one, and
+    // reports what the unsafe send returned.
+    let (report, reported) = tokio::sync::oneshot::channel::<rpc_runtime::TsrpcError>();
+    let report = std::sync::Mutex::new(Some(report));
+    let proto = ServiceProto::new("tick")
+        .with_api::<ReqSlow>()
+        .with_msg::<MsgTick>();
+    let server = Server::ws(proto, any_port(), ServerOptions::default())
+        .implement_api(move |call: ApiCall<ReqSlow>| {
+            let report = report.lock().unwrap().take();
+            async move {
+                let err = call
+                    .conn
+                    .send_msg(&MsgTick { at: -(1i64 << 60) })
+                    .await
+                    .unwrap_err();
+                if let Some(report) = report {
+                    let _ = report.send(err);
+                }
+                call.conn.send_msg(&MsgTick { at: -7 }).await?;
+                Ok(ResSlow { slept_ms: 0 })
+            }
+        })
+        .start()
+        .await
+        .expect("server starts");
+    let client = connected(&server.url()).await;
+    let (tick, mut ticks) = tokio::sync::mpsc::unbounded_channel();
+    client.listen_msg(move |m: MsgTick| {
+        let _ = tick.send(m.at);
+    });
+
+    let err = within(5, "send", client.send_msg(&MsgTick { at: i64::MIN }))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorType::ClientError, "{err:?}");
+    assert!(err.is_code(codes::ENCODE_MSG_ERR), "{err:?}");
+    assert!(
+        err.message
+            .starts_with("field `at` of `MsgTick`: the integer -9223372036854775808 is beyond"),
+        "{err:?}"
+    );
+
+    within(5, "call", client.call_api(ReqSlow { ms: 1 }))
+        .await
+        .unwrap();
+    let err = within(5, "report", reported).await.unwrap();
+    assert!(err.is_code(codes::ENCODE_MSG_ERR), "{err:?}");
+    assert!(
+        err.message
+            .starts_with("field `at` of `MsgTick`: the integer -1152921504606846976 is beyond"),
+        "{err:?}"
+    );
+    // Only the safe message arrived.
+    assert_eq!(within(5, "tick", ticks.recv()).await, Some(-7));
+    assert!(ticks.try_recv().is_err());
+    server.stop().await;
+}
