@@ -174,6 +174,10 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
             msgs: Vec::new(),
         },
     };
+    let warnings = args
+        .protocols
+        .as_ref()
+        .map(|lit| crate::render::warn::service_warnings(&model, inv, lit.span()));
     let krate = args.krate.unwrap_or_else(default_crate);
     let generated = generate(&model, &krate);
     if std::env::var_os(DEBUG_VAR).is_some_and(|v| !v.is_empty()) {
@@ -194,6 +198,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
         #vis #unsafety #mod_token #ident {
             #(#items)*
             #generated
+            #warnings
             // Reading the variable here makes rustc list it in the crate's dep-info, so cargo
             // rebuilds the crate when it is set or unset (see `write_debug_expansion`).
             const _: ::core::option::Option<&'static str> = ::core::option_env!(#DEBUG_VAR);
