@@ -305,7 +305,7 @@ mod tests {
                     &inv,
                     &build(Some(vec![dir.join("x"), watched]), true)
                 ),
-                [empty.clone()]
+                std::slice::from_ref(&empty)
             );
         }
         // Compiled as another package (trybuild's case): no build script of ours to fix.
@@ -313,7 +313,7 @@ mod tests {
             manifest_dir: Some(dir.join("src")),
             ..build(None, false)
         };
-        assert_eq!(warnings(&model, &inv, &elsewhere), [empty.clone()]);
+        assert_eq!(warnings(&model, &inv, &elsewhere), [empty]);
         // A folder that does not exist has its error, and no warning.
         let missing = ServiceModel {
             root: dir.join("src/nope"),
