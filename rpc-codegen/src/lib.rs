@@ -23,6 +23,9 @@
 //! rpc_codegen::watch("src/chat");
 //! ```
 //!
+//! The service macro warns (a plain `cargo build` warning, at the `protocols = ".."` literal)
+//! when the folder is not watched, and when it or a sub-folder is empty.
+//!
 //! # Exports for the TypeScript side
 //!
 //! [`export`] turns the same model into TSRPC's TypeScript protocol files
