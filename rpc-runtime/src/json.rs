@@ -23,8 +23,8 @@ use serde_json::ser::{CompactFormatter, Formatter};
 ///
 /// The untyped layer uses the same type with the check off, rather than a second formatter
 /// type: every serde_json function reachable from both would be compiled twice into the crate
-/// that sends, and that alone moved the W3 bench's server cost per message by 5-7% (compiler
-/// inlining and codegen-unit placement; bench/README.md has the figures).
+/// that sends, and that alone added 5-7% to the W3 bench server's instructions per message
+/// (compiler inlining and codegen-unit placement; bench/README.md has the figures).
 #[derive(Debug, Clone, Copy)]
 pub struct JsFormatter {
     /// Refuse integers beyond [`MAX_SAFE_INTEGER`]; false only for [`to_string_untyped`].
