@@ -217,6 +217,8 @@ mod tests {
                     display: format!("{f}.rs"),
                     kind: FileKind::Other,
                     items: None,
+                    names: Vec::new(),
+                    inline: None,
                 })
                 .collect(),
             children,
