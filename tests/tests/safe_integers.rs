@@ -1,21 +1,12 @@
 //! Integers beyond JavaScript's safe range (2^53 - 1) are refused when encoded, on both sides,
 //! with an error naming the field: a TypeScript peer would read them rounded.
 
-use rpc_runtime::client::WsClientOptions;
 use rpc_runtime::json::MAX_SAFE_INTEGER;
 use rpc_runtime::proto::ServiceProto;
 use rpc_runtime::server::ServerOptions;
-use rpc_runtime::{codes, ApiCall, ErrorType, RpcClient, Server, WsClient};
+use rpc_runtime::{codes, ApiCall, ErrorType, RpcClient, Server};
 use rpc_tests::hand::*;
-use rpc_tests::{any_port, start_hand_server, within};
-
-async fn connected(url: &str) -> WsClient {
-    let client = WsClient::new(url, WsClientOptions::default());
-    within(5, "connect", client.connect())
-        .await
-        .expect("connect");
-    client
-}
+use rpc_tests::{any_port, connected, start_hand_server, within};
 
 #[tokio::test]
 async fn a_request_beyond_the_safe_range_is_refused_before_it_is_sent() {
