@@ -102,6 +102,7 @@ pub mod lock;
 pub mod model;
 mod parse;
 mod render;
+mod serde_rename;
 
 use std::path::Path;
 
