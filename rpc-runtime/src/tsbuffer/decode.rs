@@ -90,6 +90,8 @@ impl<'a, 'de, 'p> ValDe<'a, 'de, 'p> {
             Node::Intersection(members) => self.union(members, want, v),
             Node::Literal(l) => LitDe(l).go(want, v),
             Node::NonNullable(t) => ValDe { ty: *t, ..self }.go(want, v),
+            // JSON text: `null` in it is `None`.
+            node @ (Node::Any | Node::Object) => self.read(node, want, v),
             _ if want == Want::Option => v.visit_some(self),
             node => self.read(node, want, v),
         }
@@ -119,6 +121,7 @@ impl<'a, 'de, 'p> ValDe<'a, 'de, 'p> {
                     cx: self.cx,
                     elem: *elem,
                     left: n,
+                    seen: 0,
                 })?;
                 r.leave();
                 Ok(out)
@@ -382,6 +385,8 @@ struct ArrAccess<'a, 'de, 'p> {
     cx: Cx<'p>,
     elem: Ix,
     left: u64,
+    /// Elements read so far (the index of the next one).
+    seen: u64,
 }
 
 impl<'de> SeqAccess<'de> for ArrAccess<'_, 'de, '_> {
@@ -394,12 +399,15 @@ impl<'de> SeqAccess<'de> for ArrAccess<'_, 'de, '_> {
             return Ok(None);
         }
         self.left -= 1;
+        let at = self.seen;
+        self.seen += 1;
         seed.deserialize(ValDe {
             r: &mut *self.r,
             cx: self.cx,
             ty: self.elem,
         })
         .map(Some)
+        .map_err(|e| e.within(&at.to_string()))
     }
     fn size_hint(&self) -> Option<usize> {
         usize::try_from(self.left).ok()
@@ -609,6 +617,8 @@ struct ObjMap<'a, 'de, 'p> {
     members: &'p [Member],
     members_left: u64,
     pending: Pending<'p>,
+    /// The field whose value is pending, for errors.
+    pending_name: Option<&'p str>,
     ordinal: usize,
     /// With `dedupe`: which keys (by ordinal) a later one repeats.
     drop: Vec<bool>,
@@ -654,6 +664,7 @@ impl<'a, 'de, 'p> ObjMap<'a, 'de, 'p> {
             members,
             members_left,
             pending: Pending::None,
+            pending_name: None,
             ordinal: 0,
             drop: Vec::new(),
         }
@@ -696,7 +707,7 @@ impl<'a, 'de, 'p> ObjMap<'a, 'de, 'p> {
     }
 }
 
-impl<'de> MapAccess<'de> for ObjMap<'_, 'de, '_> {
+impl<'de, 'p> MapAccess<'de> for ObjMap<'_, 'de, 'p> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -712,7 +723,7 @@ impl<'de> MapAccess<'de> for ObjMap<'_, 'de, '_> {
             };
             let plan = cur.plan;
             let step = cur.next(self.r)?;
-            let (key, pending): (KeyDe<'_, 'de>, Pending<'_>) = match step {
+            let (key, pending): (KeyDe<'p, 'de>, Pending<'p>) = match step {
                 Step::Done => {
                     self.cur = None;
                     continue;
@@ -744,17 +755,26 @@ impl<'de> MapAccess<'de> for ObjMap<'_, 'de, '_> {
                 continue;
             }
             self.pending = pending;
+            self.pending_name = match &key {
+                KeyDe::Name(name) => Some(*name),
+                KeyDe::Input(_) => None,
+            };
             return seed.deserialize(key).map(Some);
         }
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
         match std::mem::replace(&mut self.pending, Pending::None) {
-            Pending::Value(ty) => seed.deserialize(ValDe {
-                r: &mut *self.r,
-                cx: self.cx,
-                ty,
-            }),
+            Pending::Value(ty) => seed
+                .deserialize(ValDe {
+                    r: &mut *self.r,
+                    cx: self.cx,
+                    ty,
+                })
+                .map_err(|e| match self.pending_name {
+                    Some(name) => e.within(name),
+                    None => e,
+                }),
             Pending::Lit(l) => seed.deserialize(LitDe(l)),
             Pending::None => Err(Error::decode("internal: a value asked for before its key")),
         }

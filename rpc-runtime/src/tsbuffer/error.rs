@@ -135,6 +135,11 @@ impl serde::de::Error for Error {
         Self::decode(msg.to_string())
     }
 
+    /// tsbuffer-validator's words.
+    fn missing_field(field: &'static str) -> Self {
+        Self::decode(format!("Missing required property `{field}`."))
+    }
+
     fn duplicate_field(field: &'static str) -> Self {
         let mut e = Self::decode(format!("duplicate field `{field}`"));
         e.duplicate = true;
