@@ -22,6 +22,9 @@ use serde_json::value::RawValue;
 )]
 pub mod kitchen {}
 
+#[path = "tsbuffer/props.rs"]
+mod props;
+
 const VECTORS: &str = include_str!("../kitchen-sink/vectors.json");
 
 fn proto() -> &'static Proto {
