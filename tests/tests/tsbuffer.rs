@@ -461,3 +461,77 @@ fn services_resolve_to_their_schemas() {
     assert_eq!(Some(msg.req), p.schema("room/MsgRoomState/MsgRoomState"));
     assert_eq!(msg.res, None);
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Odd {
+    name: String,
+    r#type: String,
+    hex: Option<String>,
+    binary_round_trip: serde_json::Value,
+}
+
+/// The deliberate difference on `oddValues`: a date before 1970 comes back as that date
+/// (tsbuffer reads the negative varint as a huge positive one: an Invalid Date, `null`).
+const PRE_1970: &str = "Date before 1970";
+
+/// tsbuffer's bytes for the corpus's odd values (NaN, -0, uint above 2^53, a lone
+/// surrogate, `undefined` in `any[]`, ...) decode to what tsbuffer decoded them to.
+#[test]
+fn odd_values_decode_as_tsbuffer_decodes_them() {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Odds {
+        odd_values: Vec<Odd>,
+    }
+    let odds: Odds = serde_json::from_str(VECTORS).unwrap();
+    assert_eq!(odds.odd_values.len(), 12);
+    let mut checked = 0;
+    for odd in &odds.odd_values {
+        let Some(hex_in) = &odd.hex else { continue };
+        let want = odd.binary_round_trip["jsonText"].as_str().unwrap();
+        let got = case(&odd.r#type).decode_json(&unhex(hex_in)).unwrap();
+        if odd.name == PRE_1970 {
+            assert!(want.ends_with(r#""at":null}"#), "{want}");
+            assert!(
+                got.ends_with(r#""at":"1969-12-31T23:59:59.000Z"}"#),
+                "{got}"
+            );
+        } else {
+            assert_eq!(got, want, "{}", odd.name);
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 12);
+}
+
+/// The hand-made proto of `import.rs` (ids with gaps, ObjectID, recursion through a newtype,
+/// several optional tuple elements, float enums, a union whose member ids are not in order).
+#[rpc_runtime::service(tsrpc_proto = "import-fixtures/oddities.json")]
+pub mod oddities {}
+
+#[test]
+fn the_oddities_round_trip() {
+    use oddities::my_room::{GetHttpDataPair, ReqGetHttpData};
+    let p = Proto::parse(oddities::TSRPC_PROTO).unwrap();
+    let schema = p.service("my-room/GetHTTPData").unwrap().req;
+    let text = r#"{"user":{"id":1,"friends":[{"id":2,"friends":[]}],"best":{"id":3,"friends":[]}},"oid":"65a1f0c2e4b0a1b2c3d4e5f6","tree":[[],[[]]],"node":{"next":{"next":{}}},"pair":["a",2],"ratio":1.5,"either":"none","a-b":"x","type":-3,"self":true,"ints":"AQD+/w=="}"#;
+    let mut req: ReqGetHttpData = serde_json::from_str(text).unwrap();
+    // A literal is never written, and tsbuffer puts every literal property back when it
+    // decodes, an optional one included: `half?: 0.5` left out comes back as 0.5.
+    assert_eq!(req.half, None);
+    let bytes = p.encode(schema, &req).unwrap();
+    let back: ReqGetHttpData = p.decode(schema, &bytes).unwrap();
+    assert_eq!(back.half, Some(oddities::my_room::GetHttpDataHalf::V0_5));
+    req.half = back.half;
+    for pair in [
+        GetHttpDataPair("a".into(), Some(2), None),
+        GetHttpDataPair("b".into(), None, Some(true)),
+        GetHttpDataPair("c".into(), None, None),
+    ] {
+        req.pair = pair;
+        let bytes = p.encode(schema, &req).unwrap();
+        let back: ReqGetHttpData = p.decode(schema, &bytes).unwrap();
+        assert_eq!(back, req);
+    }
+}
