@@ -24,8 +24,13 @@ pub enum ErrorKind {
 }
 
 /// A TSBuffer error: [`ErrorKind`], a reason, and the path of the field where it happened.
+///
+/// One pointer wide, so that the `Result`s every step of the codec returns stay small.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Inner {
     kind: ErrorKind,
     reason: Cow<'static, str>,
     /// `a.b.c`, outermost first; empty at the top.
@@ -35,13 +40,14 @@ pub struct Error {
 }
 
 impl Error {
+    #[cold]
     pub(crate) fn new(kind: ErrorKind, reason: impl Into<Cow<'static, str>>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             reason: reason.into(),
             path: String::new(),
             duplicate: false,
-        }
+        }))
     }
 
     pub(crate) fn proto(reason: impl Into<Cow<'static, str>>) -> Self {
@@ -68,25 +74,25 @@ impl Error {
 
     /// Which step failed.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The reason, without the path.
     pub fn reason(&self) -> &str {
-        &self.reason
+        &self.0.reason
     }
 
     /// Where: the field path, outermost first (`user.createdAt`), empty at the top.
     pub fn path(&self) -> &str {
-        &self.path
+        &self.0.path
     }
 
     /// The reason with its path, for logs (`` `user.createdAt`: .. ``).
     pub fn detail(&self) -> String {
-        if self.path.is_empty() {
-            self.reason.to_string()
+        if self.0.path.is_empty() {
+            self.0.reason.to_string()
         } else {
-            format!("`{}`: {}", self.path, self.reason)
+            format!("`{}`: {}", self.0.path, self.0.reason)
         }
     }
 
@@ -97,15 +103,17 @@ impl Error {
     }
 
     pub(crate) fn is_duplicate(&self) -> bool {
-        self.duplicate
+        self.0.duplicate
     }
 
     /// The same error, located inside `field`.
+    #[cold]
     pub(crate) fn within(mut self, field: &str) -> Self {
-        if self.path.is_empty() {
-            self.path = field.to_owned();
+        let path = &mut self.0.path;
+        if path.is_empty() {
+            *path = field.to_owned();
         } else {
-            self.path = format!("{field}.{}", self.path);
+            *path = format!("{field}.{path}");
         }
         self
     }
@@ -113,7 +121,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let step = match self.kind {
+        let step = match self.0.kind {
             ErrorKind::Proto => "TSBuffer proto",
             ErrorKind::Encode => "TSBuffer encode",
             ErrorKind::Decode => "TSBuffer decode",
@@ -142,7 +150,7 @@ impl serde::de::Error for Error {
 
     fn duplicate_field(field: &'static str) -> Self {
         let mut e = Self::decode(format!("duplicate field `{field}`"));
-        e.duplicate = true;
+        e.0.duplicate = true;
         e
     }
 }

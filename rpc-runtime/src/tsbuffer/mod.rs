@@ -73,7 +73,7 @@ impl Proto {
         let start = out.len();
         let mut enc = Encoder::new(self, std::mem::take(out));
         let r = enc.write_value(value, schema.0, NullMode::Null, None);
-        *out = enc.out;
+        *out = enc.finish();
         match r {
             Ok(Outcome::Absent) => {
                 out.truncate(start);

@@ -244,7 +244,7 @@ impl Plan {
     #[inline]
     pub(crate) fn find(&self, name: &str, guess: usize) -> Option<u16> {
         if let Some(f) = self.fields.get(guess) {
-            if &*f.name == name {
+            if same(&f.name, name) {
                 return Some(guess as u16);
             }
         }
@@ -252,7 +252,7 @@ impl Plan {
             return self
                 .fields
                 .iter()
-                .position(|f| &*f.name == name)
+                .position(|f| same(&f.name, name))
                 .map(|i| i as u16);
         }
         self.by_name.get(name).copied()
@@ -303,6 +303,12 @@ impl FieldSet {
             self.big[w] |= 1 << (i % 64);
         }
     }
+}
+
+/// String equality for the short names of fields, without a call to `memcmp`.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 /// A service of the proto.

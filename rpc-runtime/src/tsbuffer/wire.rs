@@ -153,7 +153,20 @@ impl<'de> Reader<'de> {
     /// continuation bit says (a 4-byte truncated varint is accepted); after 10 bytes with the
     /// continuation bit it fails. Where tsbuffer would take a 4th byte that is not there, we
     /// refuse.
+    #[inline]
     pub(crate) fn varint(&mut self) -> Result<u64, Error> {
+        // Most varints (headers, counts, small numbers) are one byte.
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(b));
+            }
+        }
+        self.varint_long()
+    }
+
+    #[inline(never)]
+    fn varint_long(&mut self) -> Result<u64, Error> {
         let mut lo: u32 = 0;
         let mut hi: u32 = 0;
         if self.remaining() > 4 {
@@ -194,6 +207,7 @@ impl<'de> Reader<'de> {
 
     /// A count of things that each take at least one byte (blocks, array elements): refused
     /// when larger than the bytes left, before anything is allocated for it.
+    #[inline]
     pub(crate) fn count(&mut self, what: &str) -> Result<u64, Error> {
         let n = self.varint()?;
         if n > self.remaining() as u64 {
@@ -206,6 +220,7 @@ impl<'de> Reader<'de> {
     }
 
     /// A length prefix: refused when it runs past the input.
+    #[inline]
     pub(crate) fn length(&mut self) -> Result<usize, Error> {
         let n = self.varint()?;
         match usize::try_from(n) {
@@ -218,6 +233,7 @@ impl<'de> Reader<'de> {
     }
 
     /// `n` raw bytes.
+    #[inline]
     pub(crate) fn take(&mut self, n: usize) -> Result<&'de [u8], Error> {
         if n > self.remaining() {
             return Err(Error::out_of_bounds());
@@ -228,6 +244,7 @@ impl<'de> Reader<'de> {
     }
 
     /// Length-prefixed bytes.
+    #[inline]
     pub(crate) fn bytes(&mut self) -> Result<&'de [u8], Error> {
         let n = self.length()?;
         self.take(n)
@@ -235,11 +252,19 @@ impl<'de> Reader<'de> {
 
     /// A length-prefixed string; invalid UTF-8 becomes U+FFFD, as Node's `Buffer.toString`
     /// makes it (both replace each maximal invalid subsequence).
+    #[inline]
     pub(crate) fn str(&mut self) -> Result<Cow<'de, str>, Error> {
-        Ok(String::from_utf8_lossy(self.bytes()?))
+        let b = self.bytes()?;
+        // `from_utf8` first: `from_utf8_lossy` walks the text chunk by chunk, several times
+        // slower on the valid text that nearly every input is.
+        Ok(match std::str::from_utf8(b) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(b),
+        })
     }
 
     /// A big-endian double.
+    #[inline]
     pub(crate) fn f64(&mut self) -> Result<f64, Error> {
         let b = self.take(8)?;
         let mut raw = [0u8; 8];
@@ -248,6 +273,7 @@ impl<'de> Reader<'de> {
     }
 
     /// A boolean: `ff` or `00`, nothing else.
+    #[inline]
     pub(crate) fn bool(&mut self) -> Result<bool, Error> {
         let at = self.pos;
         match self.take(1)?[0] {

@@ -514,10 +514,10 @@ impl Builder<'_> {
             prefix: w.prefix,
             literal,
             null,
-            required: !cx.partial
-                && !(f.optional
-                    || self.can_be(f.ty, &Lit::Undefined, false)
-                    || self.can_be(f.ty, &Lit::Null, false)),
+            required: !(cx.partial
+                || f.optional
+                || self.can_be(f.ty, &Lit::Undefined, false)
+                || self.can_be(f.ty, &Lit::Null, false)),
             fill,
             key: 2 * u32::from(fi) + 2,
         });
