@@ -1,6 +1,8 @@
-//! The rules: every protocol file follows the naming convention, every `ReqX` has its `ResX`
-//! (and the reverse), no name is used twice within a kind, and `Option` fields are omitted when
-//! `None`. Each mistake is recorded with its `file:line:column`; the definitions that pass are
+//! The rules: every protocol file declares the types its name asks for (`ptl_login.rs`:
+//! `ReqLogin` and `ResLogin`; any other type is a helper, and a missing type is reported with
+//! the closest helper as a "did you mean" hint), the folder's types do not derive what the
+//! folder already implements, no name is used twice within a kind, and `Option` fields are
+//! omitted when `None`. Each mistake is recorded with its `file:line:column`; the definitions that pass are
 //! returned, so the glue for them can still be generated.
 
 use std::collections::HashMap;
@@ -10,14 +12,15 @@ use quote::ToTokens;
 
 use crate::diagnostic::Ctxt;
 use crate::model::{ApiDef, FileDef, FileKind, ItemDef, ModuleDef, MsgDef, Origin, Source};
-use crate::parse::naming::{self, MSG_PREFIX, PTL_PREFIX};
+use crate::parse::naming;
 
-/// Applies the per-file rules to the whole tree and returns the valid APIs and messages.
+/// Applies the per-file rules and the wire rules (`crate::check_wire`) to the whole tree and
+/// returns the valid APIs and messages.
 pub(crate) fn check_files(cx: &Ctxt, span: Span, module: &ModuleDef) -> (Vec<ApiDef>, Vec<MsgDef>) {
     let mut apis = Vec::new();
     let mut msgs = Vec::new();
     walk(cx, span, module, &mut Vec::new(), &mut apis, &mut msgs);
-    (apis, msgs)
+    crate::check_wire::check_module(cx, span, module, apis, msgs)
 }
 
 fn walk(
@@ -36,13 +39,6 @@ fn walk(
         walk(cx, span, child, folder, apis, msgs);
         folder.pop();
     }
-}
-
-/// `ReqLogin` -> `Some("Login")` for prefix `Req`.
-fn strip_type_prefix<'a>(ident: &'a str, prefix: &str) -> Option<&'a str> {
-    ident
-        .strip_prefix(prefix)
-        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
 }
 
 fn file_name(file: &FileDef) -> String {
@@ -80,24 +76,24 @@ fn check_file(
         }
     }
     let find = |ident: &str| items.iter().find(|i| i.ident == ident);
-    // Types whose prefix claims a role the file name does not give them.
-    let strays = |prefix: &str, expected: &str| -> Vec<&ItemDef> {
-        items
+    // The closest of the file's other types to one it asks for and lacks (never one of the
+    // types it does ask for: `ReqLogin` is one edit from `ResLogin`).
+    let near = |expected: &str, prefix: &str, asked: &[&str]| {
+        let others = items
             .iter()
-            .filter(|i| strip_type_prefix(&i.ident, prefix).is_some() && i.ident != expected)
-            .collect()
+            .map(|i| i.ident.as_str())
+            .filter(|i| !asked.contains(i));
+        naming::near_miss(expected, prefix, others).and_then(find)
     };
-    let mismatch = |item: &ItemDef, prefix: &str, expected: &str, file_prefix: &str| {
-        let base = strip_type_prefix(&item.ident, prefix).unwrap_or_default();
+    // `{file}` declares `MsgChatter` but no `MsgChat` (message `Chat`): did you mean ..?
+    let did_you_mean = |hint: &ItemDef, expected: &str, what: &str| {
         cx.error_at(
             span,
             format!(
-                "{}: type `{}` does not match its file name: `{}` must declare `{expected}` \
-                 (or rename the file to `{}.rs`)",
-                item.origin,
-                item.ident,
+                "{}: `{}` declares `{}` but no `{expected}` ({what}): did you mean `{expected}`?",
+                hint.origin,
                 file_name(file),
-                naming::expected_stem(file_prefix, base),
+                hint.ident
             ),
         );
     };
@@ -116,16 +112,16 @@ fn check_file(
     match &file.kind {
         FileKind::Ptl { base } => {
             let name = naming::service_name(folder, base);
+            let what = format!("API `{name}`");
             let (req_name, res_name) = (format!("Req{base}"), format!("Res{base}"));
+            let asked = [req_name.as_str(), res_name.as_str()];
             let (req, res) = (find(&req_name), find(&res_name));
-            let (req_strays, res_strays) = (strays("Req", &req_name), strays("Res", &res_name));
-            for s in req_strays.iter().chain(&res_strays) {
-                let (prefix, expected) = if s.ident.starts_with("Req") {
-                    ("Req", &req_name)
-                } else {
-                    ("Res", &res_name)
+            for item in req.iter().chain(&res) {
+                let role = match item.ident == req_name {
+                    true => format!("the request of API `{name}`"),
+                    false => format!("the response of API `{name}`"),
                 };
-                mismatch(s, prefix, expected, PTL_PREFIX);
+                rpc_derive_errors(cx, span, item, &role);
             }
             match (req, res) {
                 (Some(req), Some(res)) if must_be_pub(req) & must_be_pub(res) => {
@@ -147,71 +143,127 @@ fn check_file(
                             folder: folder.to_vec(),
                             origin: req.origin.clone(),
                         },
+                        derived: derives(req, "Api"),
                     });
                 }
                 (Some(_), Some(_)) => {}
-                (Some(req), None) if res_strays.is_empty() => cx.error_at(
-                    span,
-                    format!(
-                        "{}: API `{name}` has `{req_name}` but no `{res_name}`: \
-                         declare `pub struct {res_name}` in `{}`",
-                        req.origin,
-                        file_name(file)
-                    ),
-                ),
-                (None, Some(res)) if req_strays.is_empty() => cx.error_at(
-                    span,
-                    format!(
-                        "{}: API `{name}` has `{res_name}` but no `{req_name}`: \
-                         declare `pub struct {req_name}` in `{}`",
-                        res.origin,
-                        file_name(file)
-                    ),
-                ),
-                (None, None) if req_strays.is_empty() && res_strays.is_empty() => cx.error_at(
-                    span,
-                    format!(
-                        "{}: `{}` must declare `{req_name}` and `{res_name}` (API `{name}`)",
-                        start_of(file),
-                        file_name(file)
-                    ),
-                ),
-                _ => {}
+                (Some(present), None) | (None, Some(present)) => {
+                    let (missing, prefix) = match req.is_none() {
+                        true => (&req_name, "Req"),
+                        false => (&res_name, "Res"),
+                    };
+                    match near(missing, prefix, &asked) {
+                        Some(hint) => did_you_mean(hint, missing, &what),
+                        None => cx.error_at(
+                            span,
+                            format!(
+                                "{}: {what} has `{}` but no `{missing}`: \
+                                 declare `pub struct {missing}` in `{}`",
+                                present.origin,
+                                present.ident,
+                                file_name(file)
+                            ),
+                        ),
+                    }
+                }
+                (None, None) => {
+                    let mut hints = [
+                        (&req_name, near(&req_name, "Req", &asked)),
+                        (&res_name, near(&res_name, "Res", &asked)),
+                    ];
+                    // One type is the near miss of one of them: the closer (`ReqKik` is two
+                    // edits from `ResKick`, one from `ReqKick`).
+                    if let [(_, Some(a)), (_, Some(b))] = hints {
+                        if a.ident == b.ident {
+                            let req_dist = naming::closeness(&req_name, "Req", &a.ident);
+                            let res_dist = naming::closeness(&res_name, "Res", &a.ident);
+                            let farther = usize::from(req_dist <= res_dist);
+                            hints[farther].1 = None;
+                        }
+                    }
+                    if hints.iter().all(|(_, h)| h.is_none()) {
+                        cx.error_at(
+                            span,
+                            format!(
+                                "{}: `{}` must declare `{req_name}` and `{res_name}` ({what})",
+                                start_of(file),
+                                file_name(file)
+                            ),
+                        );
+                        return;
+                    }
+                    for (missing, hint) in hints {
+                        match hint {
+                            Some(hint) => did_you_mean(hint, missing, &what),
+                            None => cx.error_at(
+                                span,
+                                format!(
+                                    "{}: `{}` must declare `{missing}` ({what})",
+                                    start_of(file),
+                                    file_name(file)
+                                ),
+                            ),
+                        }
+                    }
+                }
             }
         }
         FileKind::Msg { base } => {
             let name = naming::service_name(folder, base);
+            let what = format!("message `{name}`");
             let ty = format!("Msg{base}");
-            for s in strays("Msg", &ty) {
-                mismatch(s, "Msg", &ty, MSG_PREFIX);
-            }
             match find(&ty) {
-                Some(item) if must_be_pub(item) => {
-                    msgs.push(MsgDef {
-                        method: naming::method_suffix(&name),
-                        variant: naming::variant_name(&name),
-                        name,
-                        ty,
-                        docs: item.docs.clone(),
-                        source: Source::Folder {
-                            folder: folder.to_vec(),
-                            origin: item.origin.clone(),
-                        },
-                    });
+                Some(item) => {
+                    rpc_derive_errors(cx, span, item, &what);
+                    if must_be_pub(item) {
+                        msgs.push(MsgDef {
+                            method: naming::method_suffix(&name),
+                            variant: naming::variant_name(&name),
+                            name,
+                            docs: item.docs.clone(),
+                            source: Source::Folder {
+                                folder: folder.to_vec(),
+                                origin: item.origin.clone(),
+                            },
+                            derived: derives(item, "Message"),
+                            ty,
+                        });
+                    }
                 }
-                Some(_) => {}
-                None if strays("Msg", &ty).is_empty() => cx.error_at(
-                    span,
-                    format!(
-                        "{}: `{}` must declare `{ty}` (message `{name}`)",
-                        start_of(file),
-                        file_name(file)
+                None => match near(&ty, "Msg", &[]) {
+                    Some(hint) => did_you_mean(hint, &ty, &what),
+                    None => cx.error_at(
+                        span,
+                        format!(
+                            "{}: `{}` must declare `{ty}` ({what})",
+                            start_of(file),
+                            file_name(file)
+                        ),
                     ),
-                ),
-                None => {}
+                },
             }
         }
         FileKind::Other => {}
+    }
+}
+
+/// Whether `item` derives the runtime's trait `trait_name` itself.
+fn derives(item: &ItemDef, trait_name: &str) -> bool {
+    item.rpc_derives.iter().any(|d| d.trait_name == trait_name)
+}
+
+/// `#[derive(rpc_macros::Api)]` (or `Message`) on a type the folder already makes `role`: the
+/// folder writes the impl, a derive would write a second one (or the wrong one).
+fn rpc_derive_errors(cx: &Ctxt, span: Span, item: &ItemDef, role: &str) {
+    for d in &item.rpc_derives {
+        cx.error_at(
+            span,
+            format!(
+                "{}: remove `{}` from the `#[derive(..)]` of `{}`: the protocol folder already \
+                 makes it {role}",
+                d.origin, d.path, item.ident
+            ),
+        );
     }
 }
 
@@ -219,7 +271,7 @@ fn check_file(
 /// its last segment is not `ReqXxx`.
 pub(crate) fn extra_api(cx: &Ctxt, path: &syn::Path) -> Option<ApiDef> {
     let ident = path.segments.last()?.ident.to_string();
-    let Some(base) = strip_type_prefix(&ident, "Req") else {
+    let Some(base) = naming::strip_type_prefix(&ident, "Req") else {
         cx.error_spanned_by(
             path,
             format!("`extra_apis` lists request types (`ReqXxx`), not `{ident}`"),
@@ -234,13 +286,14 @@ pub(crate) fn extra_api(cx: &Ctxt, path: &syn::Path) -> Option<ApiDef> {
         res: format!("Res{base}"),
         docs: Vec::new(),
         source: Source::Extra { path: path.clone() },
+        derived: false,
     })
 }
 
 /// The definition of a hand-declared message listed in `extra_msgs`.
 pub(crate) fn extra_msg(cx: &Ctxt, path: &syn::Path) -> Option<MsgDef> {
     let ident = path.segments.last()?.ident.to_string();
-    let Some(base) = strip_type_prefix(&ident, "Msg") else {
+    let Some(base) = naming::strip_type_prefix(&ident, "Msg") else {
         cx.error_spanned_by(
             path,
             format!("`extra_msgs` lists message types (`MsgXxx`), not `{ident}`"),
@@ -254,6 +307,7 @@ pub(crate) fn extra_msg(cx: &Ctxt, path: &syn::Path) -> Option<MsgDef> {
         ty: ident.clone(),
         docs: Vec::new(),
         source: Source::Extra { path: path.clone() },
+        derived: false,
     })
 }
 

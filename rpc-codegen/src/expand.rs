@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use crate::check;
 use crate::diagnostic::{to_compile_errors, Ctxt, Diagnostic, Diagnostics};
-use crate::model::{ModuleDef, ServiceModel};
+use crate::model::{ApiDef, ModuleDef, MsgDef, ServiceModel};
 use crate::parse::attr::{RpcAttr, ServiceArgs, API_KEYS, MESSAGE_KEYS};
 use crate::parse::{self, has_skip_serializing, is_option};
 use crate::render::{default_crate, generate, pretty};
+use crate::{check, clash};
 
 /// Where the macro was invoked, to resolve the protocol folder.
 #[derive(Debug, Clone, Default)]
@@ -59,14 +59,47 @@ pub(crate) fn load_service(
     extra_msgs: &[syn::Path],
 ) -> ServiceModel {
     let module = parse::load_dir(cx, span, root, display_root).unwrap_or_default();
+    let folder = Folder {
+        root,
+        display_root,
+        module,
+    };
+    check_service(cx, span, name, folder, extra_apis, extra_msgs, |_, _| {})
+}
+
+/// A protocol folder read into a module tree, on disk or in memory (an imported proto).
+pub(crate) struct Folder<'a> {
+    /// Where it is (the folder, or the imported proto file).
+    pub(crate) root: &'a Path,
+    /// How messages show it.
+    pub(crate) display_root: &'a str,
+    /// Its files.
+    pub(crate) module: ModuleDef,
+}
+
+/// Every rule of the service macro on a folder's module tree, plus the extras: the model of
+/// whatever is valid. `rename` may give the folder's services other wire names (an imported
+/// proto keeps TSRPC's) before the duplicate check.
+pub(crate) fn check_service(
+    cx: &Ctxt,
+    span: Span,
+    name: &str,
+    folder: Folder<'_>,
+    extra_apis: &[syn::Path],
+    extra_msgs: &[syn::Path],
+    rename: impl FnOnce(&mut [ApiDef], &mut [MsgDef]),
+) -> ServiceModel {
+    let module = folder.module;
     let (mut apis, mut msgs) = check::check_files(cx, span, &module);
+    clash::check_names(cx, span, name, &module, &mut apis, &mut msgs);
+    rename(&mut apis, &mut msgs);
     apis.extend(extra_apis.iter().filter_map(|p| check::extra_api(cx, p)));
     msgs.extend(extra_msgs.iter().filter_map(|p| check::extra_msg(cx, p)));
     let (apis, msgs) = check::check_duplicates(cx, span, apis, msgs);
     ServiceModel {
         name: name.to_owned(),
-        display_root: display_root.to_owned(),
-        root: root.to_path_buf(),
+        display_root: folder.display_root.to_owned(),
+        root: folder.root.to_path_buf(),
         module,
         apis,
         msgs,
@@ -283,6 +316,8 @@ fn debug_dir(inv: &Invocation) -> PathBuf {
     cwd.join(root).join("target").join("rpc-codegen-debug")
 }
 
+/// The field rules of a derive: `Option` without `skip_serializing_if`, and the map keys of
+/// `crate::check_wire`.
 fn option_field_checks(cx: &Ctxt, input: &syn::DeriveInput) {
     let fields: Vec<&syn::Field> = match &input.data {
         syn::Data::Struct(s) => s.fields.iter().collect(),
@@ -297,6 +332,7 @@ fn option_field_checks(cx: &Ctxt, input: &syn::DeriveInput) {
                  TSRPC omits an absent field, serde would write `null`",
             );
         }
+        crate::check_wire::derive_field_rules(cx, f);
     }
 }
 

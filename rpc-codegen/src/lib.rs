@@ -14,7 +14,11 @@
 //!   [`expand_derive_api`], [`expand_derive_message`], with [`Invocation`];
 //! - a build script: [`watch`];
 //! - tools and tests: [`check_folder`] (the model of a folder and every problem found),
-//!   [`generate`] and [`pretty`] (the code the macro writes), and the TypeScript [`export`]s.
+//!   [`generate`] and [`pretty`] (the code the macro writes), and the TypeScript [`export`]s;
+//! - the other direction, TypeScript first: [`import`] reads a TSRPC `serviceProto.ts`
+//!   ([`import::proto`], also its writer, byte for byte) and makes the Rust protocol folder it
+//!   stands for, in memory ([`import::rust`]); `#[service(tsrpc_proto = "..")]` compiles that
+//!   folder through the same passes as one on disk.
 //!
 //! In a `build.rs`, [`watch`] makes cargo rebuild when a protocol file is added or removed:
 //!
@@ -47,10 +51,17 @@
 //! rpc-codegen check <protocol folder>          report every problem; exit 1 if there is one
 //! ```
 //!
+//! `check` runs the macro's own checks ([`check_folder`], what [`expand_service`] runs) and
+//! prints the same messages (`--name chat` names the service as `pub mod chat {}` does; the
+//! default is the folder's name); `tests/pipeline.rs` compares the two on every compile-fail
+//! case of the workspace.
+//!
 //! Run `tsrpc-cli proto -i <out dir> -o <out dir>/serviceProto.ts` on the TypeScript files
 //! for TSRPC's own proto; `tests/tests/ts_export.rs` checks that it matches the reference.
 
 mod check;
+mod check_wire;
+mod clash;
 mod diagnostic;
 mod expand;
 pub mod export;

@@ -46,9 +46,46 @@ pub struct FileDef {
     pub kind: FileKind,
     /// The items of interest found in the file (`None` when it could not be parsed).
     pub items: Option<Vec<ItemDef>>,
+    /// Every name the file gives its folder's module (see [`DeclaredName`]); empty when it
+    /// could not be parsed.
+    pub names: Vec<DeclaredName>,
     /// The file's text when it is not on disk (a folder imported from a TSRPC proto): it is
     /// rendered as an inline `mod` instead of a `#[path]` one.
     pub inline: Option<String>,
+}
+
+/// A name a protocol file puts in its folder's module: a top-level item that is not private
+/// (the generated `pub use file::*` re-exports it), without `#[cfg]` (which may remove it).
+/// The checks compare these with each other and with the names the macro generates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredName {
+    /// The item's name.
+    pub ident: String,
+    /// `struct`, `enum`, `fn`, `trait`, ... as written.
+    pub kind: &'static str,
+    /// Which of Rust's namespaces the name takes.
+    pub namespace: Namespace,
+    /// Where it is declared.
+    pub origin: Origin,
+}
+
+/// The namespaces of Rust a module-level name lives in: two items clash only when they share
+/// one (`struct Client {}` and `fn Client()` may coexist; a tuple struct takes both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Namespace {
+    /// Types, traits, modules.
+    Type,
+    /// Functions, constants, statics.
+    Value,
+    /// A tuple or unit struct: the type and its constructor.
+    Both,
+}
+
+impl Namespace {
+    /// Whether two names in these namespaces can clash.
+    pub fn overlaps(self, other: Namespace) -> bool {
+        self == Namespace::Both || other == Namespace::Both || self == other
+    }
 }
 
 /// What a protocol file holds, judging by its name.
@@ -89,6 +126,61 @@ pub struct ItemDef {
     pub serde: SerdeAttrs,
     /// What it declares: fields, variants or an aliased type (for the exports).
     pub shape: Shape,
+    /// The runtime's derives it asks for (`#[derive(rpc_macros::Api)]`, or `Message`).
+    pub rpc_derives: Vec<RpcDerive>,
+    /// What the wire rules need that the shape leaves out.
+    pub wire: WireFacts,
+}
+
+/// `#[derive(rpc_macros::Api)]` or `#[derive(rpc_macros::Message)]` on a type of the folder:
+/// an error on the types the folder already makes APIs and messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcDerive {
+    /// The path as written (`rpc_macros::Api`, `Message`).
+    pub path: String,
+    /// `Api` or `Message`: the trait it implements.
+    pub trait_name: &'static str,
+    /// Where the path is written.
+    pub origin: Origin,
+}
+
+/// Facts about a declaration that decide whether it can go on the wire, read from syn's tree
+/// (the [`Shape`] leaves them out: it reads `&T` as `T`, keeps no attributes but serde's) and
+/// judged by the wire rules (`crate::check_wire`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WireFacts {
+    /// Its lifetime parameters (`'a`).
+    pub lifetimes: Vec<String>,
+    /// Its const parameters (`N`).
+    pub consts: Vec<String>,
+    /// Its `#[cfg(..)]` and `#[cfg_attr(..)]` attributes.
+    pub cfgs: Vec<Written>,
+    /// The fields (or, for a type alias, the aliased type) whose type holds a reference.
+    pub borrowed: Vec<Borrowed>,
+    /// `#[skip_serializing_none]`: it sees only a literal `Option`, not one behind an alias.
+    pub skip_serializing_none: bool,
+}
+
+/// Source text with its place: an attribute as the user wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The text (`#[cfg(feature = "admin")]`).
+    pub text: String,
+    /// Where it is.
+    pub origin: Origin,
+}
+
+/// A type that borrows (`&'a str`, `Vec<&[u8]>`): the runtime decodes into owned values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Borrowed {
+    /// `field`, `0` or `Variant.field`; `None` for the aliased type of a `type` item.
+    pub field: Option<String>,
+    /// The type as written (`&'a str`).
+    pub written: String,
+    /// The same type with every reference replaced by what owns it (`String`).
+    pub owned: String,
+    /// Where the field (or the alias) is declared.
+    pub origin: Origin,
 }
 
 /// The JSON-relevant declaration of a type: what the exports ([`crate::export`]) turn into
@@ -313,6 +405,9 @@ pub struct ApiDef {
     pub docs: Vec<String>,
     /// Where it comes from.
     pub source: Source,
+    /// The request type also derives `Api` itself (an error): the glue then leaves the impl
+    /// to the derive, so that the mistake is reported once, not again as conflicting impls.
+    pub derived: bool,
 }
 
 /// A message: `Msg<Base>`.
@@ -330,6 +425,9 @@ pub struct MsgDef {
     pub docs: Vec<String>,
     /// Where it comes from.
     pub source: Source,
+    /// The type also derives `Message` itself (an error): the glue leaves the impl to the
+    /// derive (see [`ApiDef::derived`]).
+    pub derived: bool,
 }
 
 impl ApiDef {

@@ -29,11 +29,44 @@ fn check() {
     assert!(err.contains("error: tests/fixtures/broken/ptl_login.rs:1:12: API `Login` has `ReqLogin` but no `ResLogin`"), "{err}");
     assert!(err.ends_with("6 errors found\n"), "{err}");
 
-    let unexportable = run(&["check", "tests/fixtures/unexportable"]);
+    // The macro's rules pass; the TypeScript export does not.
+    let unexportable = run(&["check", "tests/fixtures/no-typescript"]);
     assert_eq!(unexportable.status.code(), Some(1));
-    assert!(text(&unexportable.stderr).contains(
-        "error: tests/fixtures/unexportable/ptl_bad.rs:9:9: type `u128` has no TypeScript form"
-    ));
+    let err = text(&unexportable.stderr);
+    assert!(
+        err.starts_with(
+            "note: the service macro accepts `tests/fixtures/no-typescript`; the TypeScript \
+             export does not:\nerror: tests/fixtures/no-typescript/ptl_big.rs:4:9: type `u128` \
+             has no TypeScript form"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_names_the_service_like_the_macro() {
+    // The service trait is named after the service: `chat` by default (the folder's name),
+    // `ChatService` clashes with nothing; as service `lobby`, the folder's own `LobbyService`
+    // would be hidden by the generated trait.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-name/chat");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("shared.rs"), "pub struct LobbyService {}\n").unwrap();
+    let folder = dir.to_str().unwrap();
+    let ok = run(&["check", folder]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert_eq!(text(&ok.stdout), "ok: service `chat`, 0 APIs, 0 messages\n");
+    let clash = run(&["check", "--name", "lobby", folder]);
+    assert_eq!(clash.status.code(), Some(1));
+    let err = text(&clash.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "error: {folder}/shared.rs:1:12: struct `LobbyService` has the name of the service \
+             trait (one handler per API) that the service macro generates in `lobby`"
+        )),
+        "{err}"
+    );
+    assert_eq!(run(&["check", folder, "--name"]).status.code(), Some(2));
 }
 
 #[test]

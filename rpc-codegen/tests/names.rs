@@ -3,38 +3,15 @@
 //! `2fa/` -> `_2fa`), names that cannot be a module are an error naming the file, and a
 //! proptest over random names checks that the macro always returns tokens that parse.
 
+mod support;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use heck::ToUpperCamelCase;
-use proc_macro2::TokenStream;
 use proptest::prelude::*;
 use quote::quote;
-use rpc_codegen::{check_folder, expand_service, generate, pretty, Invocation};
-
-/// A fresh empty folder under the target dir's temp space, removed by [`Scratch::drop`].
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "rpc-codegen-names-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use rpc_codegen::{check_folder, generate, pretty};
+use support::{expand, parse, write, Scratch};
 
 /// What a protocol file should hold for its stem: the types its name asks for.
 fn contents(stem: &str) -> String {
@@ -46,63 +23,10 @@ fn contents(stem: &str) -> String {
         let base = rest.to_upper_camel_case();
         format!("{derive} pub struct Msg{base} {{}}\n")
     } else {
-        format!("{derive} pub struct Shared {{}}\n")
+        // Named after the file: two files of a folder may not declare the same name.
+        let base = stem.to_upper_camel_case();
+        format!("{derive} pub struct Shared{base} {{}}\n")
     }
-}
-
-/// Writes `files` (paths relative to `root`, with their contents).
-fn write(root: &Path, files: &[(String, String)]) {
-    for (rel, text) in files {
-        let path = root.join(rel);
-        if let Some(dir) = path.parent() {
-            // A file and a folder of the same name: the later one loses, as on a real disk.
-            if fs::create_dir_all(dir).is_err() {
-                continue;
-            }
-        }
-        let _ = fs::write(path, text);
-    }
-}
-
-/// The macro's expansion of `#[service(protocols = "protocols")] pub mod chat {}` with the
-/// package root at `root`.
-fn expand(root: &Path) -> TokenStream {
-    let inv = Invocation {
-        file: None,
-        cwd: None,
-        manifest_dir: Some(root.to_path_buf()),
-    };
-    expand_service(
-        quote!(protocols = "protocols"),
-        quote!(
-            pub mod chat {}
-        ),
-        &inv,
-    )
-}
-
-/// The expansion parses as Rust, and its `compile_error!`s.
-fn parse(tokens: TokenStream) -> (syn::File, Vec<String>) {
-    let text = tokens.to_string();
-    let file = syn::parse2::<syn::File>(tokens)
-        .unwrap_or_else(|e| panic!("the expansion does not parse: {e}\n{text}"));
-    let errors = file
-        .items
-        .iter()
-        .filter_map(|i| match i {
-            syn::Item::Macro(m)
-                if m.mac
-                    .path
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident == "compile_error") =>
-            {
-                Some(m.mac.tokens.to_string())
-            }
-            _ => None,
-        })
-        .collect();
-    (file, errors)
 }
 
 #[test]

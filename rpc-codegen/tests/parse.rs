@@ -70,7 +70,8 @@ fn every_mistake_is_reported_with_file_and_line() {
         "bad/PtlBad.rs: file name `PtlBad.rs` is not snake_case: rename it to `ptl_bad.rs`",
         "bad/msg_chat.rs:3:9: field `reply_to` of `MsgChat` is an `Option` without `#[serde(skip_serializing_if = \"Option::is_none\")]`: TSRPC omits an absent field, serde would write `null`",
         "bad/msg_hidden.rs:1:8: `MsgHidden` must be `pub`: the generated glue names it",
-        "bad/ptl_add.rs:1:12: type `ReqSum` does not match its file name: `ptl_add.rs` must declare `ReqAdd` (or rename the file to `ptl_sum.rs`)",
+        // `ReqSum` is not close enough to `ReqAdd` to be proposed: a missing type, no hint.
+        "bad/ptl_add.rs:3:12: API `Add` has `ResAdd` but no `ReqAdd`: declare `pub struct ReqAdd` in `ptl_add.rs`",
         "bad/ptl_login.rs:1:12: API `Login` has `ReqLogin` but no `ResLogin`: declare `pub struct ResLogin` in `ptl_login.rs`",
         "bad/ptl_logout.rs:1:12: API `Logout` has `ResLogout` but no `ReqLogout`: declare `pub struct ReqLogout` in `ptl_logout.rs`",
     ];

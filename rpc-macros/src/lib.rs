@@ -29,6 +29,37 @@
 //! script) and the build prints that path. Cargo tracks the variable: setting or unsetting it
 //! rebuilds the crate, so the line does not linger once it is unset.
 //!
+//! # The naming rule
+//!
+//! A file's name says what it must declare: `ptl_login.rs` the API `Login` with `pub struct
+//! ReqLogin` and `pub struct ResLogin`; `msg_chat.rs` the message `Chat` with `pub struct
+//! MsgChat`; a file with another name (`base.rs`) nothing in particular. Everything else a file
+//! declares is a helper, ordinary Rust, whatever its name: `MsgChatAttachment` next to
+//! `MsgChat`, `ResLoginProfile` next to `ResLogin`. The errors:
+//!
+//! - **a type the file name asks for is missing**: the error says which one; when the file
+//!   declares a near miss (another case, a typo within a third of the letters, the same word
+//!   continued: `Msgchat`, `ResLgoin`, `MsgChatter`), it is at that type, with "did you mean
+//!   `MsgChat`?";
+//! - **a helper has a name the macro generates** in the same module: in the service module
+//!   `Client`, `Server`, `RunningServer`, `Msg`, `ConnectionExt`, the service trait (`chat` ->
+//!   `ChatService`) and `service_proto`; in any folder's module, the modules of its files
+//!   (`ptl_login`) and sub-folders (`room`). The generated item would hide the helper; the error
+//!   names the helper's `file:line:column` and the generated item. A sub-folder is a module of
+//!   its own: `room/`'s files may declare a `Client`;
+//! - **two files of a folder declare the same name** (both are re-exported into the folder's
+//!   module, where it would be ambiguous): the error names both places. Declare it once and
+//!   `use super::base::User` from the other file. Private items and items under `#[cfg]` are
+//!   not compared, nor a type and a function of the same name (Rust's namespaces);
+//! - **`#[derive(Api)]` or `#[derive(Message)]` on a type the folder declares** as a request,
+//!   response or message: remove it, the folder already implements it. These derives are for
+//!   types declared outside the folder and listed in `extra_apis` / `extra_msgs`;
+//! - **a file that does not parse** is reported once, by the macro, with its line and a caret;
+//!   rustc does not see that file until it parses.
+//!
+//! `rpc-codegen check <folder>` (the `rpc-codegen` crate's binary; add `--name chat` when the
+//! module's name is not the folder's) reports the same errors, word for word, without a build.
+//!
 //! # File and folder names that are not Rust identifiers
 //!
 //! TSRPC allows any name; the service names on the wire stay TSRPC's (`Self`, `2fa/Code`,
@@ -50,8 +81,27 @@ use proc_macro::TokenStream;
 /// Generates a service from a protocol folder: `#[service(protocols = "src/chat")] pub mod chat {}`.
 ///
 /// Keys:
-/// - `protocols = "<folder>"` (required): relative to the root of the package that holds the
-///   invoking file (the nearest folder above it with a `Cargo.toml`).
+/// - `protocols = "<folder>"` (this or `tsrpc_proto`): relative to the root of the package that
+///   holds the invoking file (the nearest folder above it with a `Cargo.toml`).
+/// - `tsrpc_proto = "<file>"` (this or `protocols`): a TSRPC project's `serviceProto.ts`, as
+///   `tsrpc-cli proto` writes it (or the same proto as `.json`), relative to the package root
+///   like a folder. Its types become Rust types whose JSON is TSRPC's (names in Rust case with
+///   serde renames, fields in TSRPC's key order; the table is in `rpc_codegen::import::rust`),
+///   and the service gets the same client, server, `Msg` enum and service trait as a folder's,
+///   with the proto's service names. `TSRPC_PROTO` in the module holds the proto itself (every
+///   id). The crate is rebuilt when the file changes. What TSRPC cannot send (`bigint`,
+///   `BigInt64Array`, `extends Omit<..>`) is a compile error naming the type in the proto.
+/// - `skip_unsupported_optional_fields = true` (with `tsrpc_proto`): leaves out the optional
+///   fields of those types instead of refusing the proto.
+///
+/// ```ignore
+/// #[rpc_runtime::service(tsrpc_proto = "../web/src/shared/protocols/serviceProto.ts")]
+/// pub mod game {}
+///
+/// let client = game::Client::ws("ws://127.0.0.1:3000", Default::default());
+/// let res = client.call_room_join(game::room::ReqJoin { room_id: "r1".into() }).await?;
+/// ```
+///
 /// - `crate = "<path>"`: the runtime crate's path (default `::rpc_runtime`).
 /// - `extra_apis = [path::ReqX, ..]`, `extra_msgs = [path::MsgY, ..]`: hand-declared types
 ///   (`#[derive(Api)]`, `#[derive(Message)]`) added to the generated client and server.

@@ -354,6 +354,16 @@ fn oddities_import_and_keep_the_wire_names() {
         rpc_runtime::json::to_string(&GetHttpDataPair("a".into(), None, None)).unwrap(),
         r#"["a"]"#
     );
+    // Named `Client | null` and `Client | undefined`.
+    let text = r#"{"client":{"x":"a"},"maybe":null,"later":{"x":"b"}}"#;
+    let res: oddities::ResLogin = rpc_runtime::proto::decode_json(text).unwrap();
+    assert_eq!(rpc_runtime::json::to_string(&res).unwrap(), text);
+    let res: oddities::ResLogin =
+        rpc_runtime::proto::decode_json(r#"{"client":{"x":"a"}}"#).unwrap();
+    assert_eq!(
+        rpc_runtime::json::to_string(&res).unwrap(),
+        r#"{"client":{"x":"a"},"maybe":null}"#
+    );
     let err = rpc_runtime::proto::decode_json::<Ratio>("0.25").unwrap_err();
     assert!(err.contains("0.25"), "{err}");
     // The proto keeps its version and ids.

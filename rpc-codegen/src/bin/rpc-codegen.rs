@@ -7,6 +7,12 @@
 //! rpc-codegen check <protocol folder>          report every problem (exit 1 if any)
 //! ```
 //!
+//! `--name <service>` (any command) names the service as the macro would from its module
+//! (`pub mod chat {}` -> `chat`); the default is the folder's name. `check` applies the
+//! macro's own rules, from the same code, so it reports what a build would, word for word
+//! (`rpc-codegen/tests/pipeline.rs` compares the two on every compile-fail case); once they
+//! pass, it also tries the TypeScript export.
+//!
 //! Exit codes: 0 success, 1 problems in the protocols (listed on stderr, nothing written),
 //! 2 bad usage or an I/O error.
 
@@ -22,17 +28,34 @@ usage:
   rpc-codegen proto <protocol folder>          print the service proto JSON on stdout
   rpc-codegen check <protocol folder>          report every problem; exit 1 if there is one
 
+options:
+  --name <service>   the service's name, as the macro takes it from its module
+                     (`pub mod chat {}`: chat); default: the folder's name
+
 The protocol folder is the one a `#[rpc_runtime::service(protocols = \"..\")]` names (e.g.
-protocols/src/chat); the service is named after it. Exit codes: 0 ok, 1 problems found,
-2 bad usage or I/O error.";
+protocols/src/chat). `check` applies the service macro's rules (the same code, the same
+messages), then tries the TypeScript export. Exit codes: 0 ok, 1 problems found, 2 bad
+usage or I/O error.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut name = None;
+    if let Some(i) = args.iter().position(|a| *a == "--name") {
+        match args.get(i + 1) {
+            Some(n) if !n.is_empty() => name = Some(n.to_string()),
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+        args.drain(i..i + 2);
+    }
+    let name = name.as_deref();
     match args.as_slice() {
-        ["ts", folder, out] => ts(folder, Path::new(out)),
-        ["proto", folder] => proto(folder),
-        ["check", folder] => check(folder),
+        ["ts", folder, out] => ts(folder, name, Path::new(out)),
+        ["proto", folder] => proto(folder, name),
+        ["check", folder] => check(folder, name),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -44,13 +67,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads the folder; on errors prints them and returns the exit code.
-fn load(folder: &str) -> Result<ServiceModel, ExitCode> {
+/// Reads the folder as the service `name` (default: the folder's name); on errors prints them
+/// and returns the exit code.
+fn load(folder: &str, name: Option<&str>) -> Result<ServiceModel, ExitCode> {
     let display = folder.trim_end_matches('/');
     let root = PathBuf::from(display);
-    let name = root
-        .file_name()
-        .and_then(|n| n.to_str())
+    let name = name
+        .or_else(|| root.file_name().and_then(|n| n.to_str()))
         .unwrap_or("service")
         .to_owned();
     if !root.is_dir() {
@@ -70,8 +93,8 @@ fn report(d: &Diagnostics) -> ExitCode {
     ExitCode::from(1)
 }
 
-fn ts(folder: &str, out: &Path) -> ExitCode {
-    let model = match load(folder) {
+fn ts(folder: &str, name: Option<&str>, out: &Path) -> ExitCode {
+    let model = match load(folder, name) {
         Ok(m) => m,
         Err(code) => return code,
     };
@@ -96,8 +119,8 @@ fn ts(folder: &str, out: &Path) -> ExitCode {
     }
 }
 
-fn proto(folder: &str) -> ExitCode {
-    let model = match load(folder) {
+fn proto(folder: &str, name: Option<&str>) -> ExitCode {
+    let model = match load(folder, name) {
         Ok(m) => m,
         Err(code) => return code,
     };
@@ -111,12 +134,16 @@ fn proto(folder: &str) -> ExitCode {
 }
 
 /// The macro's rules first; when they pass, whether the TypeScript export works too.
-fn check(folder: &str) -> ExitCode {
-    let model = match load(folder) {
+fn check(folder: &str, name: Option<&str>) -> ExitCode {
+    let model = match load(folder, name) {
         Ok(m) => m,
         Err(code) => return code,
     };
     if let Err(d) = export::typescript(&model) {
+        eprintln!(
+            "note: the service macro accepts `{}`; the TypeScript export does not:",
+            folder.trim_end_matches('/')
+        );
         return report(&d);
     }
     println!(

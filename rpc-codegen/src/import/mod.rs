@@ -4,12 +4,12 @@
 //! - [`proto`]: the proto as typed data, read and written back byte for byte (also the format
 //!   of a proto lock);
 //! - [`json`]: the ordered JSON under it, with JavaScript's number and string formatting;
-//! - [`resolve`]: TypeScript's type operators (`extends`, `Pick`, `keyof`, ..) worked out;
+//! - `resolve`: TypeScript's type operators (`extends`, `Pick`, `keyof`, ..) worked out;
 //! - [`rust`]: the proto as an in-memory Rust protocol folder (what `rpc-codegen import` writes).
 
 pub mod json;
 pub mod proto;
-pub mod resolve;
+pub(crate) mod resolve;
 pub mod rust;
 pub(crate) mod service;
 

@@ -35,11 +35,18 @@ pub struct ImportError {
     /// A kind TSRPC cannot send (bigint, 64-bit typed arrays, `extends Omit<..>`, ..), as
     /// opposed to a malformed proto: an optional field of such a type may be left out.
     pub unsupported: bool,
+    /// What to do about it, when the field that holds it is known (`` `X.f` is optional:
+    /// `skip_unsupported_optional_fields = true` leaves it out ``).
+    pub hint: Option<String>,
 }
 
 impl std::fmt::Display for ImportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
+        write!(f, "{}: {}", self.path, self.message)?;
+        match &self.hint {
+            Some(h) if !h.is_empty() => write!(f, " ({h})"),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -50,6 +57,7 @@ pub(crate) fn invalid(path: &str, message: impl Into<String>) -> ImportError {
         path: path.to_owned(),
         message: message.into(),
         unsupported: false,
+        hint: None,
     }
 }
 
@@ -58,6 +66,7 @@ pub(crate) fn unsupported(path: &str, message: impl Into<String>) -> ImportError
         path: path.to_owned(),
         message: message.into(),
         unsupported: true,
+        hint: None,
     }
 }
 

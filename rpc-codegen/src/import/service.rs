@@ -10,8 +10,8 @@ use quote::quote;
 use super::json::{pos_of, Layout, Pos};
 use super::proto::ServiceProto;
 use super::rust::{import, ImportOptions, ImportedFolder};
-use crate::check;
 use crate::diagnostic::Ctxt;
+use crate::expand::{check_service, Folder};
 use crate::model::{ServiceModel, Source};
 use crate::parse;
 
@@ -39,7 +39,7 @@ pub(crate) fn load(
     extra_apis: &[syn::Path],
     extra_msgs: &[syn::Path],
 ) -> Loaded {
-    let mut model = ServiceModel {
+    let model = ServiceModel {
         name: name.to_owned(),
         display_root: display.to_owned(),
         root: path.to_path_buf(),
@@ -91,18 +91,7 @@ pub(crate) fn load(
         Err(errors) => {
             for e in errors {
                 let at = locate(&text, &e.path);
-                let hint = if e.unsupported {
-                    format!(
-                        " (if the field is optional, `{} = true` leaves it out)",
-                        crate::parse::attr::SKIP_UNSUPPORTED
-                    )
-                } else {
-                    String::new()
-                };
-                cx.error_at(
-                    span,
-                    format!("{display}:{at}: `{}`: {}{hint}", e.path, e.message),
-                );
+                cx.error_at(span, format!("{display}:{at}: {e}"));
             }
             return Loaded {
                 model,
@@ -110,14 +99,21 @@ pub(crate) fn load(
             };
         }
     };
-    model.module = parse::load_memory(cx, span, &folder.files, display);
-    let (mut apis, mut msgs) = check::check_files(cx, span, &model.module);
-    rename_services(&folder, &mut apis, &mut msgs);
-    apis.extend(extra_apis.iter().filter_map(|p| check::extra_api(cx, p)));
-    msgs.extend(extra_msgs.iter().filter_map(|p| check::extra_msg(cx, p)));
-    let (apis, msgs) = check::check_duplicates(cx, span, apis, msgs);
-    model.apis = apis;
-    model.msgs = msgs;
+    let module = parse::load_memory(cx, span, &folder.files, display);
+    let checked = Folder {
+        root: path,
+        display_root: display,
+        module,
+    };
+    let model = check_service(
+        cx,
+        span,
+        name,
+        checked,
+        extra_apis,
+        extra_msgs,
+        |apis, msgs| rename_services(&folder, apis, msgs),
+    );
     let json = proto.to_json_text(Layout::Indent(4));
     let doc = format!(
         " The TSRPC service proto this service was imported from (`{display}`), as `tsrpc-cli` writes it: every service id, property id and union member id, which TSRPC's binary mode sends."

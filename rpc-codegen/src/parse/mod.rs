@@ -3,6 +3,7 @@
 //! cross-item rules are in [`crate::check`].
 
 pub(crate) mod attr;
+mod declared;
 pub(crate) mod naming;
 pub(crate) mod shape;
 
@@ -13,7 +14,7 @@ use std::path::Path;
 use proc_macro2::Span;
 
 use crate::diagnostic::Ctxt;
-use crate::model::{FieldRef, FileDef, ItemDef, ModuleDef, Origin};
+use crate::model::{DeclaredName, FieldRef, FileDef, ItemDef, ModuleDef, Origin};
 
 /// Reads the folder `root` (shown as `display_root` in messages) into a module tree. Errors
 /// (unreadable folder or file, bad names) go to `cx`, spanned at `span`; whatever could be read
@@ -129,9 +130,9 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
                 clash(&first, &shown, &module_name);
                 continue;
             }
-            let items = match fs::read_to_string(&path) {
-                Ok(src) => match parse_items(&src, &shown) {
-                    Ok(items) => Some(items),
+            let parsed = match fs::read_to_string(&path) {
+                Ok(src) => match parse_file(&src, &shown) {
+                    Ok(parsed) => Some(parsed),
                     Err(msg) => {
                         cx.error_at(span, msg);
                         None
@@ -142,12 +143,17 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
                     continue;
                 }
             };
+            let (items, names) = match parsed {
+                Some(p) => (Some(p.items), p.names),
+                None => (None, Vec::new()),
+            };
             module.files.push(FileDef {
                 stem: stem.to_owned(),
                 path: path.clone(),
                 display: shown,
                 kind,
                 items,
+                names,
                 inline: None,
             });
         }
@@ -194,11 +200,11 @@ pub(crate) fn load_memory(
                 continue;
             }
         };
-        let items = match parse_items(text, &shown) {
-            Ok(items) => Some(items),
+        let (items, names) = match parse_file(text, &shown) {
+            Ok(parsed) => (Some(parsed.items), parsed.names),
             Err(msg) => {
                 cx.error_at(span, msg);
-                None
+                (None, Vec::new())
             }
         };
         module.files.push(FileDef {
@@ -207,29 +213,41 @@ pub(crate) fn load_memory(
             display: shown,
             kind,
             items,
+            names,
             inline: Some(text.clone()),
         });
     }
     root
 }
 
-/// Parses a protocol file's text and lists its top-level types. `Err` is a message naming
-/// `file:line:column`.
-pub(crate) fn parse_items(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
+/// What [`parse_file`] finds in a protocol file.
+#[derive(Debug)]
+pub(crate) struct ParsedFile {
+    /// Its top-level types.
+    pub(crate) items: Vec<ItemDef>,
+    /// The names it re-exports into its folder's module.
+    pub(crate) names: Vec<DeclaredName>,
+}
+
+/// Parses a protocol file's text: its top-level types and the names it declares. `Err` is a
+/// message naming `file:line:column`, with the line and a caret.
+///
+/// A file that does not parse is reported here only: the generated module leaves it out
+/// (rustc would report it again, and the derives on the items its parser recovers once more).
+pub(crate) fn parse_file(src: &str, file: &str) -> Result<ParsedFile, String> {
     // Inside a proc macro, tokens parsed from a string carry the call site's span: parse with
     // proc-macro2's own implementation so that spans know the file's lines and columns. Nothing
     // parsed here outlives this call: the model is owned data.
     proc_macro2::fallback::force();
-    let result = parse_items_inner(src, file);
+    let result = parse_file_inner(src, file);
     proc_macro2::fallback::unforce();
     result
 }
 
-fn parse_items_inner(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
-    let ast = syn::parse_file(src).map_err(|e| {
-        let at = origin(file, e.span());
-        format!("{at}: cannot parse this protocol file: {e}")
-    })?;
+fn parse_file_inner(src: &str, file: &str) -> Result<ParsedFile, String> {
+    let ast = syn::parse_file(src).map_err(|e| syntax_error(src, file, &e))?;
+    let names = declared::names(&ast, &|span| origin(file, span));
+    let imports = declared::rpc_imports(&ast);
     let mut items = Vec::new();
     for item in &ast.items {
         let (ident, kind, vis, attrs, generics) = match item {
@@ -268,9 +286,73 @@ fn parse_items_inner(src: &str, file: &str) -> Result<Vec<ItemDef>, String> {
             generics: shape::generics(generics),
             serde: shape::serde_attrs(attrs),
             shape,
+            wire: shape::wire_facts(item, &|span| origin(file, span)),
+            rpc_derives: declared::rpc_derives(attrs, &imports, &|span| origin(file, span)),
         });
     }
-    Ok(items)
+    Ok(ParsedFile { items, names })
+}
+
+/// The message for a file syn cannot parse: where, what, and the line with a caret. syn's
+/// own words are kept except for two cases it words for token streams, not files.
+fn syntax_error(src: &str, file: &str, e: &syn::Error) -> String {
+    let start = e.span().start();
+    let (mut line, mut column, mut what) = (start.line, start.column, e.to_string());
+    if let Err(lex) = src
+        .trim_start_matches('\u{feff}')
+        .parse::<proc_macro2::TokenStream>()
+    {
+        // syn says "cannot parse string into token stream".
+        let at = lex.span().start();
+        (line, column) = (at.line, at.column);
+        what = "a delimiter, string or comment that is never closed, or a closing delimiter \
+                that closes nothing"
+            .to_owned();
+    } else if what.starts_with("unexpected end of input") {
+        // Spanned at the start of the file; it is about the end.
+        line = src.lines().count().max(1);
+        column = src.lines().last().map_or(0, |l| l.chars().count());
+    } else if let Some(found) = token_at(src, e.span()).filter(|_| !what.contains("found")) {
+        // syn lists what it expected; rustc also says what it found.
+        what = format!("{what}; found `{found}`");
+    }
+    let at = Origin {
+        file: file.to_owned(),
+        line,
+        column: column + 1,
+    };
+    let snippet = snippet(src, line, column);
+    format!("{at}: cannot parse this protocol file: {what}{snippet}")
+}
+
+/// The text `span` covers when it is on one line.
+fn token_at(src: &str, span: Span) -> Option<String> {
+    let (start, end) = (span.start(), span.end());
+    let text = src.lines().nth(start.line.checked_sub(1)?)?;
+    (start.line == end.line && end.column > start.column).then(|| {
+        text.chars()
+            .skip(start.column)
+            .take(end.column - start.column)
+            .collect()
+    })
+}
+
+/// The source line `line` (1-based) under a gutter, and a caret under char `column` (0-based):
+/// the part of rustc's rendering a message at the macro's attribute cannot show otherwise.
+/// Empty when the line does not exist (an error at the end of the file).
+fn snippet(src: &str, line: usize, column: usize) -> String {
+    let Some(text) = src.lines().nth(line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let number = line.to_string();
+    let gutter = " ".repeat(number.len());
+    // Tabs stay tabs, so the caret lines up however they are shown.
+    let pad: String = text
+        .chars()
+        .take(column)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    format!("\n{gutter} |\n{number} | {text}\n{gutter} | {pad}^")
 }
 
 fn origin(file: &str, span: Span) -> Origin {
@@ -398,7 +480,7 @@ pub enum E { A { x: Option<u8> } }
 
 pub const X: u8 = 1;
 "#;
-        let items = parse_items(src, "f.rs").unwrap();
+        let items = parse_file(src, "f.rs").unwrap().items;
         assert_eq!(items.len(), 3);
         let m = &items[0];
         assert_eq!(m.ident, "MsgUserLeave");
@@ -417,8 +499,86 @@ pub const X: u8 = 1;
     }
 
     #[test]
-    fn parse_error_has_a_line() {
-        let err = parse_items("pub struct A {\n  x: ,\n}\n", "f.rs").unwrap_err();
-        assert!(err.starts_with("f.rs:2:"), "{err}");
+    fn parse_error_has_a_line_and_a_caret() {
+        let err = parse_file("pub struct A {\n\tx: ,\n}\n", "f.rs").unwrap_err();
+        assert!(
+            err.starts_with("f.rs:2:5: cannot parse this protocol file: expected one of: "),
+            "{err}"
+        );
+        assert!(err.contains("lifetime; found `,`\n"), "{err}");
+        assert!(err.ends_with("\n  |\n2 | \tx: ,\n  | \t   ^"), "{err}");
+        // A delimiter never closed: where it opens, in words for a file.
+        let err = parse_file("pub struct A {}\n\nfn x( {}\n", "f.rs").unwrap_err();
+        assert_eq!(
+            err,
+            "f.rs:3:5: cannot parse this protocol file: a delimiter, string or comment that is \
+             never closed, or a closing delimiter that closes nothing\n  |\n3 | fn x( {}\n  |     ^"
+        );
+        // The end of the input is at the end of the file.
+        let err = parse_file("pub struct A {}\npub struct", "f.rs").unwrap_err();
+        assert!(
+            err.starts_with("f.rs:2:11: cannot parse this protocol file: unexpected end of input"),
+            "{err}"
+        );
+        assert!(err.ends_with("\n2 | pub struct\n  |           ^"), "{err}");
+    }
+
+    #[test]
+    fn declared_names_and_rpc_derives() {
+        let src = r#"use rpc_runtime::{Api as A, Message};
+use prost::Message as ProstMessage;
+
+#[derive(rpc_macros::Api, serde::Serialize)]
+pub struct ReqLogin {}
+#[derive(Message)]
+pub struct MsgChat {}
+#[derive(A, ProstMessage)]
+pub struct Both(u8);
+pub(crate) fn helper() {}
+pub(self) struct Hidden {}
+struct Private;
+#[cfg(feature = "x")]
+pub struct Gated {}
+pub use std::string::String as Text;
+pub trait Tr {}
+pub const r#match: u8 = 1;
+"#;
+        let parsed = parse_file(src, "f.rs").unwrap();
+        let names: Vec<_> = parsed
+            .names
+            .iter()
+            .map(|n| (n.ident.as_str(), n.kind, n.namespace, n.origin.to_string()))
+            .collect();
+        use crate::model::Namespace::{Both, Type, Value};
+        assert_eq!(
+            names,
+            [
+                ("ReqLogin", "struct", Type, "f.rs:5:12".to_owned()),
+                ("MsgChat", "struct", Type, "f.rs:7:12".to_owned()),
+                ("Both", "struct", Both, "f.rs:9:12".to_owned()),
+                ("helper", "fn", Value, "f.rs:10:15".to_owned()),
+                ("Tr", "trait", Type, "f.rs:16:11".to_owned()),
+                ("match", "const", Value, "f.rs:17:11".to_owned()),
+            ]
+        );
+        let derives: Vec<Vec<(String, &str, String)>> = parsed
+            .items
+            .iter()
+            .map(|i| {
+                i.rpc_derives
+                    .iter()
+                    .map(|d| (d.path.clone(), d.trait_name, d.origin.to_string()))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            derives[..3],
+            [
+                vec![("rpc_macros::Api".to_owned(), "Api", "f.rs:4:10".to_owned())],
+                vec![("Message".to_owned(), "Message", "f.rs:6:10".to_owned())],
+                vec![("A".to_owned(), "Api", "f.rs:8:10".to_owned())],
+            ]
+        );
+        assert!(derives[3..].iter().all(Vec::is_empty));
     }
 }

@@ -6,9 +6,9 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 use crate::model::FileKind;
 
 /// Prefix of an API file stem.
-pub(crate) const PTL_PREFIX: &str = "ptl_";
+const PTL_PREFIX: &str = "ptl_";
 /// Prefix of a message file stem.
-pub(crate) const MSG_PREFIX: &str = "msg_";
+const MSG_PREFIX: &str = "msg_";
 
 /// What a file stem says the file holds; `Err` with the expected stem for a misnamed one.
 pub(crate) fn file_kind(stem: &str) -> Result<FileKind, String> {
@@ -29,11 +29,6 @@ pub(crate) fn file_kind(stem: &str) -> Result<FileKind, String> {
         });
     }
     Ok(FileKind::Other)
-}
-
-/// The file stem that holds a type with this prefix and base name (`ptl_` + `Login`).
-pub(crate) fn expected_stem(prefix: &str, base: &str) -> String {
-    format!("{prefix}{}", base.to_snake_case())
 }
 
 /// The service name: folder path then base name (`room/UserJoin`).
@@ -57,6 +52,96 @@ pub(crate) fn variant_name(name: &str) -> String {
     name.split('/')
         .map(|p| p.to_upper_camel_case())
         .collect::<String>()
+}
+
+/// `ReqLogin` -> `Some("Login")` for prefix `Req`: the prefix followed by an upper-case letter.
+pub(crate) fn strip_type_prefix<'a>(ident: &'a str, prefix: &str) -> Option<&'a str> {
+    ident
+        .strip_prefix(prefix)
+        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+}
+
+/// The type among `candidates` that most likely was meant to be `expected` (a type the file
+/// name asks for and the file does not declare), for a "did you mean" hint.
+///
+/// Only a missing type is ever reported; this picks the hint, so it must not guess wildly: a
+/// helper such as `MsgChatAttachment` next to a missing `MsgChat` is a compound name (a new
+/// CamelCase word after `MsgChat`), not a misspelling, and is not proposed. A candidate is a
+/// near miss when, compared without case and `_`:
+///
+/// 1. it is the same name (`Msgchat`, `MSG_CHAT`), or the name without its role prefix
+///    (`Chat` for `MsgChat`);
+/// 2. it is at most `max(1, len / 3)` edits away (insert, delete, replace, swap two neighbours;
+///    rustc's rule for its own suggestions): `MsgCaht`, `ResLgoin`, `ReqLogn`;
+/// 3. it is the expected name with its last word continued in lower case (`MsgChatter`,
+///    `ReqLogins`): the same word, misspelled or inflected.
+///
+/// Ties go to the lower rule, then the smaller distance, then the first candidate.
+pub(crate) fn near_miss<'a>(
+    expected: &str,
+    prefix: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .filter_map(|c| Some((closeness(expected, prefix, c)?, c)))
+        .min_by_key(|(score, _)| *score)
+        .map(|(_, c)| c)
+}
+
+/// How close `candidate` is to `expected` by [`near_miss`]'s rules: (rule, distance), lower is
+/// closer; `None` when it is no near miss (or is `expected` itself).
+pub(crate) fn closeness(expected: &str, prefix: &str, candidate: &str) -> Option<(u8, usize)> {
+    if candidate == expected {
+        return None;
+    }
+    let (want, got) = (fold(expected), fold(candidate));
+    if got == want || expected.strip_prefix(prefix).map(fold) == Some(got.clone()) {
+        return Some((0, 0));
+    }
+    let limit = (expected.chars().count() / 3).max(1);
+    if let Some(d) = edit_distance(&want, &got).filter(|d| *d <= limit) {
+        return Some((1, d));
+    }
+    candidate
+        .strip_prefix(expected)
+        .filter(|rest| rest.starts_with(|ch: char| ch.is_ascii_lowercase()))
+        .map(|rest| (2, rest.len()))
+}
+
+/// Lower case without `_`: how [`near_miss`] compares names.
+fn fold(s: &str) -> String {
+    s.chars()
+        .filter(|c| *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Optimal string alignment distance (Levenshtein plus swaps of neighbours), by chars; `None`
+/// when the lengths alone differ by more than the longest name could matter (over 32).
+pub(crate) fn edit_distance(a: &str, b: &str) -> Option<usize> {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 32 {
+        return None;
+    }
+    // Three rows: two back (for swaps), previous, current.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            cur[j] = d;
+        }
+        std::mem::swap(&mut before, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    Some(prev[b.len()])
 }
 
 /// The keywords that cannot be raw identifiers (`r#self` is refused by the compiler).
@@ -158,12 +243,73 @@ mod tests {
         assert_eq!(method_suffix("room/UserJoin"), "room_user_join");
         assert_eq!(method_suffix("game/GameFrame"), "game_game_frame");
         assert_eq!(variant_name("room/UserJoin"), "RoomUserJoin");
-        assert_eq!(expected_stem(PTL_PREFIX, "GameBurst"), "ptl_game_burst");
         assert_eq!(module_name("room").as_deref(), Some("room"));
         assert_eq!(module_name("my-room"), None);
         assert_eq!(module_name(""), None);
         assert_eq!(module_suggestion("my-room"), "my_room");
         assert_eq!(module_name("type").as_deref(), Some("r#type"));
+    }
+
+    #[test]
+    fn distances() {
+        for (a, b, d) in [
+            ("", "", 0),
+            ("abc", "", 3),
+            ("", "ab", 2),
+            ("kitten", "sitting", 3),
+            ("msgchat", "msgchta", 1),
+            ("reslogin", "reslgoin", 1),
+            ("reqlogin", "reqlogn", 1),
+            ("msgchat", "msgchatter", 3),
+            ("ca", "abc", 3),
+        ] {
+            assert_eq!(edit_distance(a, b), Some(d), "{a} {b}");
+            assert_eq!(edit_distance(b, a), Some(d), "{b} {a}");
+        }
+        assert_eq!(edit_distance("a", &"b".repeat(40)), None);
+    }
+
+    #[test]
+    fn near_misses() {
+        let hint = |expected: &str, prefix: &str, candidates: &[&'static str]| {
+            near_miss(expected, prefix, candidates.iter().copied())
+        };
+        // Case, `_`, the bare base name.
+        assert_eq!(hint("MsgChat", "Msg", &["Msgchat"]), Some("Msgchat"));
+        assert_eq!(hint("MsgChat", "Msg", &["MSG_CHAT"]), Some("MSG_CHAT"));
+        assert_eq!(hint("MsgChat", "Msg", &["Chat"]), Some("Chat"));
+        // Typos within max(1, len / 3) edits.
+        assert_eq!(hint("MsgChat", "Msg", &["MsgCaht"]), Some("MsgCaht"));
+        assert_eq!(hint("ResLogin", "Res", &["ResLgoin"]), Some("ResLgoin"));
+        assert_eq!(
+            hint("ReqLogin", "Req", &["User", "ReqLogn"]),
+            Some("ReqLogn")
+        );
+        // The last word continued in lower case.
+        assert_eq!(hint("MsgChat", "Msg", &["MsgChatter"]), Some("MsgChatter"));
+        // Compound helpers are not near misses, nor are other names.
+        assert_eq!(hint("MsgChat", "Msg", &["MsgChatAttachment"]), None);
+        assert_eq!(hint("ResLogin", "Res", &["ResLoginProfile", "User"]), None);
+        assert_eq!(hint("MsgUserJoin", "Msg", &["MsgJoin"]), None);
+        assert_eq!(hint("ReqAdd", "Req", &["ReqSum"]), None);
+        assert_eq!(hint("MsgChat", "Msg", &[]), None);
+        // The expected name itself is never its own near miss.
+        assert_eq!(hint("MsgChat", "Msg", &["MsgChat"]), None);
+        // The closest wins: same name before a typo before a continued word; then the first.
+        assert_eq!(
+            hint("MsgChat", "Msg", &["MsgChatter", "MsgCht", "msgchat"]),
+            Some("msgchat")
+        );
+        assert_eq!(
+            hint("MsgChat", "Msg", &["MsgChatter", "MsgCht"]),
+            Some("MsgCht")
+        );
+        assert_eq!(
+            hint("MsgChat", "Msg", &["MsgCht", "MsgCha"]),
+            Some("MsgCht")
+        );
+        // Short names still allow one edit.
+        assert_eq!(hint("MsgA", "Msg", &["MsgB"]), Some("MsgB"));
     }
 
     #[test]

@@ -4,12 +4,11 @@
 //! Generated code reaches the runtime only through `<crate>::__codegen`.
 
 mod client;
-mod ident;
+pub(crate) mod ident;
 mod msg_enum;
 mod proto;
 mod server;
 
-use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -26,7 +25,7 @@ pub(crate) struct Render<'a> {
 impl Render<'_> {
     /// `ChatService`.
     pub(crate) fn trait_ident(&self) -> syn::Ident {
-        ident::ident(&format!("{}Service", self.model.name.to_upper_camel_case()))
+        ident::ident(&ident::service_trait_name(&self.model.name))
     }
 }
 
@@ -60,7 +59,7 @@ pub fn generate(model: &ServiceModel, krate: &syn::Path) -> TokenStream {
     }
 }
 
-/// A `#[path] mod` plus `pub use` for every file, and a `pub mod` per sub-folder.
+/// A `#[path] mod` plus `pub use` for every file that parses, and a `pub mod` per sub-folder.
 pub(crate) fn render_modules(module: &ModuleDef) -> TokenStream {
     let files = module.files.iter().map(|f| {
         let stem = ident::ident(&f.stem);
@@ -77,6 +76,14 @@ pub(crate) fn render_modules(module: &ModuleDef) -> TokenStream {
             };
         }
         let path = f.path.to_string_lossy();
+        if f.items.is_none() {
+            // The file does not parse, and the macro said so: declared as a module, it would
+            // be reported again by rustc (and by the derives on what rustc's parser recovers).
+            // Only watched, so that fixing it rebuilds.
+            return quote! {
+                const _: &str = ::core::include_str!(#path);
+            };
+        }
         quote! {
             #[path = #path]
             mod #stem;

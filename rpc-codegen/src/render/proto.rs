@@ -9,14 +9,14 @@ use crate::model::Source;
 
 impl Render<'_> {
     /// `impl Message for MsgChat`, `impl Api for ReqLogin` (folder types only: extras have
-    /// their derive).
+    /// their derive; so does a folder type that derives it by mistake, which is an error).
     pub(crate) fn render_impls(&self) -> TokenStream {
         let rt = &self.rt;
         let apis = self
             .model
             .apis
             .iter()
-            .filter(|a| matches!(a.source, Source::Folder { .. }))
+            .filter(|a| matches!(a.source, Source::Folder { .. }) && !a.derived)
             .map(|a| {
                 let (req, res, name) = (a.req_ty(), a.res_ty(rt), &a.name);
                 quote! {
@@ -30,7 +30,7 @@ impl Render<'_> {
             .model
             .msgs
             .iter()
-            .filter(|m| matches!(m.source, Source::Folder { .. }))
+            .filter(|m| matches!(m.source, Source::Folder { .. }) && !m.derived)
             .map(|m| {
                 let (ty, name) = (m.ty(), &m.name);
                 quote! {

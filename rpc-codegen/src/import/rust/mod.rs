@@ -119,6 +119,8 @@ pub(crate) enum Ty {
     Vec(Box<Ty>),
     Tuple(Vec<Ty>),
     Opt(Box<Ty>),
+    /// `Nullable<T>` (an `Option` written `null`): a named `T | null`.
+    Nullable(Box<Ty>),
     Boxed(Box<Ty>),
     /// A generated type: its file and name.
     Named {
@@ -138,8 +140,9 @@ pub(crate) enum Ty {
 pub(crate) enum Mode {
     /// Always present, never `null`.
     Required,
-    /// `()`, the literal `null`: always written, read as `null` when absent.
-    NullLiteral,
+    /// Always written; read as `null` when absent (`()`, the literal `null`, or a named
+    /// `T | null`), as TSRPC's validator reads an absent field that may be `null`.
+    Default,
     /// `x?: T`: `Option<T>`, left out when `None`.
     Optional,
     /// `x: T | null`: `Nullable<T>`, written `null` when `None`.

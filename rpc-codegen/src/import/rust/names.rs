@@ -117,12 +117,6 @@ pub(crate) fn strip_role(name: &str) -> &str {
     name
 }
 
-/// `true` when `name` would be taken for a misnamed request, response or message type in a
-/// `ptl_`/`msg_` file (the protocol-folder check refuses those).
-pub(crate) fn has_role_prefix(name: &str) -> bool {
-    strip_role(name) != name
-}
-
 /// UpperCamelCase of a JSON key, for the name of an inline type (`dailyReward` ->
 /// `DailyReward`).
 pub(crate) fn camel_part(json: &str) -> String {
@@ -166,7 +160,7 @@ mod tests {
         assert_eq!(serde_camel_variant("World"), "world");
         assert_eq!(strip_role("ReqLogin"), "Login");
         assert_eq!(strip_role("Result"), "Result");
-        assert!(has_role_prefix("MsgChat") && !has_role_prefix("Message"));
+        assert_eq!(strip_role("Message"), "Message");
         assert_eq!(module_name("RoomTypes", "types"), "room_types");
         assert_eq!(module_name("é", "types"), "types");
     }

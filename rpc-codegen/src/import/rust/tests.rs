@@ -169,8 +169,8 @@ fn oddities_names_folders_and_recursion() {
         "{ptl}"
     );
     assert!(ptl.contains("pub r#type: rt::LitInt<{ -3 }>,"), "{ptl}");
-    // A helper named like a request is renamed (the folder check would take it for one).
-    assert!(ptl.contains("pub struct ExtraReq {"), "{ptl}");
+    // A helper named like a request keeps its name (the folder check lets helpers through).
+    assert!(ptl.contains("pub struct ReqExtra {"), "{ptl}");
     // Recursion: a Box where nothing else breaks the cycle, a newtype for a recursive alias.
     assert!(ptl.contains("pub next: Option<Box<Node>>,"), "{ptl}");
     assert!(ptl.contains("pub struct Tree(pub Vec<Tree>);"), "{ptl}");
@@ -181,7 +181,20 @@ fn oddities_names_folders_and_recursion() {
         "{ptl}"
     );
     // A name the service module uses is not taken.
-    assert!(file(&folder, "ptl_login.rs").contains("pub client: Client2,"));
+    let login = file(&folder, "ptl_login.rs");
+    assert!(login.contains("pub client: Client2,"), "{login}");
+    // Named `T | null` and `T | undefined`: aliases of T (Nullable for the first), the
+    // undefined made an optional field where used; no `Option` hides behind an alias.
+    assert!(
+        login.contains("pub type MaybeClient = rt::Nullable<Client2>;"),
+        "{login}"
+    );
+    assert!(
+        login.contains("#[serde(default)]\n    pub maybe: MaybeClient,"),
+        "{login}"
+    );
+    assert!(login.contains("pub type LaterClient = Client2;"), "{login}");
+    assert!(login.contains("pub later: Option<LaterClient>,"), "{login}");
 }
 
 #[test]
@@ -291,6 +304,18 @@ fn the_option_leaves_out_optional_fields_only() {
     let errs = errors(&proto_with(big, ""), true);
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(errs[0].starts_with("MsgT/MsgT.m: `bigint`"), "{errs:?}");
+    assert!(!errs[0].contains("leaves it out"), "{errs:?}");
+    // Without the option, every field is reported; the optional one with the way out.
+    let errs = errors(&proto_with(big, ""), false);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(errs[0].starts_with("MsgT/MsgT.n: `bigint`"), "{errs:?}");
+    assert!(
+        errs[0].ends_with(
+            "(`MsgT/MsgT.n` is optional: `skip_unsupported_optional_fields = true` leaves it out)"
+        ),
+        "{errs:?}"
+    );
+    assert!(errs[1].starts_with("MsgT/MsgT.m: `bigint`"), "{errs:?}");
     let only_optional = r#"{"id":0,"name":"n","type":{"type":"Number","scalarType":"bigint"},"optional":true},{"id":1,"name":"s","type":{"type":"String"}}"#;
     let opts = ImportOptions {
         skip_unsupported_optional_fields: true,
@@ -303,4 +328,42 @@ fn the_option_leaves_out_optional_fields_only() {
         "{text}"
     );
     assert_eq!(folder.skipped.len(), 1);
+}
+
+#[test]
+fn service_types_are_structs_or_enums_never_aliases() {
+    let proto = ServiceProto::parse(
+        r#"{"services":[{"id":0,"name":"A","type":"api"},{"id":1,"name":"B","type":"msg"}],"types":{
+          "PtlA/ReqA":{"type":"Reference","target":"base/Shared"},
+          "PtlA/ResA":{"type":"Interface","indexSignature":{"keyType":"String","type":{"type":"Number"}}},
+          "MsgB/MsgB":{"type":"Reference","target":"base/Either"},
+          "base/Shared":{"type":"Interface","properties":[{"id":0,"name":"x","type":{"type":"String"}}]},
+          "base/Either":{"type":"Union","members":[{"id":0,"type":{"type":"Reference","target":"base/Shared"}},{"id":1,"type":{"type":"String"}}]}
+        }}"#,
+        "p.json",
+    )
+    .unwrap();
+    let folder = import(&proto, &ImportOptions::default()).unwrap();
+    let a = file(&folder, "ptl_a.rs");
+    assert!(
+        a.contains("pub struct ReqA {\n    pub x: String,\n}"),
+        "{a}"
+    );
+    assert!(a.contains("pub struct ResA {"), "{a}");
+    assert!(
+        a.contains("#[serde(flatten)]\n    pub extra: rt::JsMap<f64>,"),
+        "{a}"
+    );
+    let b = file(&folder, "msg_b.rs");
+    assert!(b.contains("#[serde(untagged)]\npub enum MsgB {"), "{b}");
+    let proto = ServiceProto::parse(
+        r#"{"services":[{"id":0,"name":"B","type":"msg"}],"types":{"MsgB/MsgB":{"type":"String"}}}"#,
+        "p.json",
+    )
+    .unwrap();
+    let errs = errors(&proto, true);
+    assert!(
+        errs[0].starts_with("MsgB/MsgB: a TSRPC request, response or message that is `string`"),
+        "{errs:?}"
+    );
 }

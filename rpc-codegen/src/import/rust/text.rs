@@ -89,6 +89,7 @@ impl Cx<'_, '_> {
                 }
             }
             Ty::Opt(t) => format!("Option<{}>", self.ty(t)),
+            Ty::Nullable(t) => format!("rt::Nullable<{}>", self.ty(t)),
             Ty::Boxed(t) => format!("Box<{}>", self.ty(t)),
             Ty::Named { file, name } => self.g.path_to(self.file, *file, name),
             Ty::Rt(name) => format!("rt::{name}"),
@@ -134,7 +135,7 @@ impl Cx<'_, '_> {
                     let inner = self.ty(&f.ty);
                     let ty = match f.mode {
                         Mode::Required => inner,
-                        Mode::NullLiteral => {
+                        Mode::Default => {
                             attrs.push("default".into());
                             inner
                         }

@@ -148,6 +148,13 @@ fn ts_imports_renamed_as_tsrpc_cli_does() {
 }
 
 #[test]
+fn a_byte_order_mark_is_skipped() {
+    let with_bom = format!("\u{feff}{CORPUS_JSON}");
+    let proto = ServiceProto::parse(&with_bom, "serviceProto.json").unwrap();
+    assert_eq!(proto.to_json_lines(), CORPUS_JSON);
+}
+
+#[test]
 fn mistakes_are_located() {
     for (text, expected) in [
         (

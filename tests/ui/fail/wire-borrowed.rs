@@ -1,0 +1,4 @@
+#[rpc_macros::service(protocols = "ui/fixtures/wire-borrowed")]
+pub mod chat {}
+
+fn main() {}
