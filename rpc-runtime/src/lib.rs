@@ -73,7 +73,7 @@ pub use server::{
 #[doc(hidden)]
 pub mod __tsbuffer {
     pub use crate::tsbuffer::{
-        transport, Error, ErrorKind, Proto, SchemaId, ServiceSchemas, INVALID_BUFFER,
+        transport, Error, ErrorKind, LazyProto, Proto, SchemaId, ServiceSchemas, INVALID_BUFFER,
     };
 }
 

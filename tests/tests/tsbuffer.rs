@@ -5,10 +5,9 @@
 //! refused on purpose); TSRPC's frame wrappers encode and decode byte for byte.
 
 use std::marker::PhantomData;
-use std::sync::OnceLock;
 
 use rpc_runtime::__tsbuffer::transport::{self, RawBytes, ServerInputData};
-use rpc_runtime::__tsbuffer::{ErrorKind, Proto, SchemaId};
+use rpc_runtime::__tsbuffer::{ErrorKind, LazyProto, Proto, SchemaId};
 use rpc_runtime::types::{JsMap, JsonValue};
 use rpc_runtime::TsrpcError;
 use serde::de::DeserializeOwned;
@@ -27,9 +26,11 @@ mod props;
 
 const VECTORS: &str = include_str!("../kitchen-sink/vectors.json");
 
+/// Built once, as a service keeps it.
+static KITCHEN: LazyProto = LazyProto::new(kitchen::TSRPC_PROTO);
+
 fn proto() -> &'static Proto {
-    static PROTO: OnceLock<Proto> = OnceLock::new();
-    PROTO.get_or_init(|| Proto::parse(kitchen::TSRPC_PROTO).unwrap())
+    KITCHEN.get().unwrap()
 }
 
 fn hex(b: &[u8]) -> String {

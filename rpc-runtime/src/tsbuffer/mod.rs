@@ -32,6 +32,8 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 
 pub use self::error::{Error, ErrorKind, INVALID_BUFFER};
@@ -107,5 +109,35 @@ impl Proto {
         bytes: &'de [u8],
     ) -> Result<T, Error> {
         decode::decode(self, schema.0, bytes)
+    }
+}
+
+/// A service's proto, read and resolved the first time binary mode needs it, then shared: a
+/// `static` beside the service's `TSRPC_PROTO`.
+///
+/// ```
+/// use rpc_runtime::__tsbuffer::LazyProto;
+/// static PROTO: LazyProto = LazyProto::new(r#"{"services": [], "types": {}}"#);
+/// let first = PROTO.get().unwrap();
+/// assert!(std::ptr::eq(first, PROTO.get().unwrap()));
+/// ```
+#[derive(Debug)]
+pub struct LazyProto {
+    json: &'static str,
+    cell: OnceLock<Result<Proto, Error>>,
+}
+
+impl LazyProto {
+    /// The proto in `json` (read on first use).
+    pub const fn new(json: &'static str) -> Self {
+        LazyProto {
+            json,
+            cell: OnceLock::new(),
+        }
+    }
+
+    /// The proto, or why it cannot be read (the same answer every time).
+    pub fn get(&self) -> Result<&Proto, &Error> {
+        self.cell.get_or_init(|| Proto::parse(self.json)).as_ref()
     }
 }

@@ -55,7 +55,8 @@ const PROTO: &str = r#"{
   }
 }"#;
 
-/// The wrappers' proto, read once.
+/// The wrappers' proto, read once. (It is a constant of this file, read by a unit test: it
+/// cannot fail at run time.)
 pub fn proto() -> &'static Proto {
     static PROTO_CELL: OnceLock<Proto> = OnceLock::new();
     PROTO_CELL.get_or_init(|| {
