@@ -260,3 +260,40 @@ fn bigint_has_no_binary_encoding() {
     let err = p.encode(p.schema("a/B").unwrap(), &5u64).unwrap_err();
     assert_eq!(err.detail(), "Scalar type not support : bigint");
 }
+
+#[test]
+fn nested_unions_cannot_make_decoding_exponential() {
+    // A union of two objects, each holding the union again: a union block with both members
+    // is scanned, then read again; nested 60 deep that would be 2^60 reads.
+    let p = proto(
+        r#""a/N": {"type": "Union", "members": [
+            {"id": 0, "type": {"type": "Interface", "properties": [
+                {"id": 0, "name": "x", "type": {"type": "Reference", "target": "a/N"}, "optional": true}]}},
+            {"id": 1, "type": {"type": "Interface", "properties": [
+                {"id": 0, "name": "y", "type": {"type": "Reference", "target": "a/N"}, "optional": true}]}}]}"#,
+    );
+    let schema = p.schema("a/N").unwrap();
+    // One level: 2 members; member 0 = {x: <inner>}, member 1 = {}.
+    let mut bytes = vec![0x01, 0x07, 0x00]; // innermost: member 1 only, empty
+    for _ in 0..60 {
+        let mut level = vec![0x02, 0x03, 0x01, 0x2b];
+        level.extend_from_slice(&bytes);
+        level.extend_from_slice(&[0x07, 0x00]);
+        bytes = level;
+    }
+    let started = std::time::Instant::now();
+    let err = p
+        .decode::<serde::de::IgnoredAny>(schema, &bytes)
+        .unwrap_err();
+    assert!(err.reason().contains("more than 16 times"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    // A few levels are fine.
+    let mut small = vec![0x01, 0x07, 0x00];
+    for _ in 0..3 {
+        let mut level = vec![0x02, 0x03, 0x01, 0x2b];
+        level.extend_from_slice(&small);
+        level.extend_from_slice(&[0x07, 0x00]);
+        small = level;
+    }
+    p.decode::<serde::de::IgnoredAny>(schema, &small).unwrap();
+}

@@ -27,6 +27,9 @@ pub(crate) mod length_type {
 /// a hostile input cannot exhaust the stack. serde_json stops at the same depth.
 pub(crate) const MAX_DEPTH: u32 = 128;
 
+/// How many times over the decoder may read an input again (see [`Reader::rewind`]).
+const REREAD_FACTOR: usize = 16;
+
 /// Appends `v` as a minimal unsigned LEB128 varint.
 #[inline]
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -103,6 +106,8 @@ pub(crate) struct Reader<'de> {
     pub(crate) pos: usize,
     /// How deep the decoder is nested now (see [`MAX_DEPTH`]).
     pub(crate) depth: u32,
+    /// Bytes read again so far (see [`Reader::rewind`]).
+    reread: usize,
 }
 
 impl<'de> Reader<'de> {
@@ -111,7 +116,24 @@ impl<'de> Reader<'de> {
             buf,
             pos: 0,
             depth: 0,
+            reread: 0,
         }
+    }
+
+    /// Goes back to `to`, to read from there again (a union with several members, the
+    /// look-ahead for a repeated field). Reading again is budgeted: nested, each level would
+    /// read its inner levels again and the work could grow exponentially with the nesting;
+    /// in all, the input may be read again [`REREAD_FACTOR`] times.
+    pub(crate) fn rewind(&mut self, to: usize) -> Result<(), Error> {
+        self.reread += self.pos.saturating_sub(to);
+        if self.reread > REREAD_FACTOR * self.buf.len() + 4096 {
+            return Err(Error::decode(format!(
+                "decoding would read the input more than {REREAD_FACTOR} times over (unions \
+                 with several members, nested)"
+            )));
+        }
+        self.pos = to;
+        Ok(())
     }
 
     /// Bytes not read yet.

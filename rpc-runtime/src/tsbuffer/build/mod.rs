@@ -157,10 +157,13 @@ fn as_str<'v>(obj: &'v Map<String, Value>, key: &str) -> Result<&'v str, String>
         .ok_or_else(|| format!("`{key}` is not a string"))
 }
 
+/// An id (of a property, a member, a parent): headers shift it left by two, so it stays far
+/// below `u64`'s range.
 fn as_id(v: &Value, what: &str) -> Result<u64, String> {
     v.get("id")
         .and_then(Value::as_u64)
-        .ok_or_else(|| format!("{what} without an integer `id`"))
+        .filter(|&id| id <= u64::from(u32::MAX))
+        .ok_or_else(|| format!("{what} without an integer `id` (at most 2^32 - 1)"))
 }
 
 fn strings(v: &Value, key: &str) -> Result<Vec<String>, String> {

@@ -235,7 +235,7 @@ impl<'a, 'de, 'p> ValDe<'a, 'de, 'p> {
                     .iter()
                     .all(|&(t, _)| matches!(cx.proto.node(t), Node::Record(_)));
             if all_objects {
-                r.pos = start;
+                r.rewind(start)?;
                 let n = r.varint()?;
                 let map = ObjMap::new(&mut *r, cx, Source::Members(members, n))?;
                 let out = if want == Want::Option {
@@ -247,7 +247,7 @@ impl<'a, 'de, 'p> ValDe<'a, 'de, 'p> {
                 return Ok(out);
             }
             if let Some(&(t, at)) = known.last() {
-                r.pos = at;
+                r.rewind(at)?;
                 one = Some(t);
             }
         }

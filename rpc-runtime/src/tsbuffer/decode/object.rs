@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use rustc_hash::FxHashMap;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, IntoDeserializer, MapAccess, Visitor};
 use serde::{forward_to_deserialize_any, Deserialize};
 
@@ -212,7 +213,9 @@ impl<'a, 'de, 'p> ObjMap<'a, 'de, 'p> {
         let mut drop = Vec::new();
         if cx.dedupe {
             let (pos, depth) = (r.pos, r.depth);
-            let mut names: Vec<String> = Vec::new();
+            // Each key's last ordinal; the others are dropped.
+            let mut last: FxHashMap<String, usize> = FxHashMap::default();
+            let mut n = 0;
             {
                 let plain = Cx {
                     dedupe: false,
@@ -220,15 +223,17 @@ impl<'a, 'de, 'p> ObjMap<'a, 'de, 'p> {
                 };
                 let mut dry = ObjMap::plain(&mut *r, plain, source);
                 while let Some(k) = dry.next_key::<String>()? {
-                    names.push(k);
+                    last.insert(k, n);
+                    n += 1;
                     dry.next_value::<IgnoredAny>()?;
                 }
             }
-            r.pos = pos;
+            r.rewind(pos)?;
             r.depth = depth;
-            drop = (0..names.len())
-                .map(|i| names[i + 1..].contains(&names[i]))
-                .collect();
+            drop = vec![true; n];
+            for &i in last.values() {
+                drop[i] = false;
+            }
         }
         let mut map = ObjMap::plain(r, cx, source);
         map.drop = drop;
