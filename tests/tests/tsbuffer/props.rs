@@ -402,6 +402,32 @@ proptest! {
         round_trip("PtlUpdateProfile/ResUpdateProfile", &v)?;
     }
 
+    /// Golden vectors with bytes flipped, cut, inserted or repeated decode (to a value or an
+    /// error) without panicking.
+    #[test]
+    fn mutated_vectors_never_panic(
+        pick: usize,
+        edits in vec((any::<usize>(), any::<u8>(), 0..4u8), 1..6),
+    ) {
+        let vectors = super::vectors();
+        let with_bytes: Vec<_> = vectors.vectors.iter().filter(|v| v.hex.is_some()).collect();
+        let v = with_bytes[pick % with_bytes.len()];
+        let mut bytes = super::unhex(v.hex.as_deref().unwrap());
+        for (at, byte, how) in edits {
+            let at = at % (bytes.len() + 1);
+            match how {
+                0 if at < bytes.len() => bytes[at] ^= byte | 1,
+                1 => bytes.truncate(at),
+                2 => bytes.insert(at, byte),
+                _ => {
+                    let tail = bytes[at..].to_vec();
+                    bytes.extend_from_slice(&tail);
+                }
+            }
+        }
+        let _ = super::case(&v.r#type).decode_json(&bytes);
+    }
+
     /// Whatever the bytes, decoding answers (a value or an error) without panicking.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..64)) {
