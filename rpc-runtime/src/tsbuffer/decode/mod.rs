@@ -86,23 +86,31 @@ pub(super) struct ValDe<'a, 'de, 'p> {
 }
 
 impl<'a, 'de, 'p> ValDe<'a, 'de, 'p> {
+    /// One dispatch on the node per value (each `match` on it is an indirect jump, and
+    /// values of different kinds alternate: two per value cost a mispredicted jump each).
     fn go<V: Visitor<'de>>(self, want: Want, v: V) -> Result<V::Value, Error> {
-        let proto = self.cx.proto;
-        match proto.node(self.ty) {
-            Node::Union { members, .. } => self.union(members, want, v),
-            Node::Intersection(members) => self.union(members, want, v),
-            Node::Literal(l) => LitDe(l).go(want, v),
-            Node::NonNullable(t) => ValDe { ty: *t, ..self }.go(want, v),
-            // JSON text: `null` in it is `None`.
-            node @ (Node::Any | Node::Object) => self.read(node, want, v),
-            _ if want == Want::Option => v.visit_some(self),
-            node => self.read(node, want, v),
+        let node = self.cx.proto.node(self.ty);
+        // Only these can be `null` (or `undefined`); any other value is `Some`.
+        if want == Want::Option
+            && !matches!(
+                node,
+                Node::Union { .. }
+                    | Node::Intersection(_)
+                    | Node::Literal(_)
+                    | Node::NonNullable(_)
+                    | Node::Any
+                    | Node::Object
+            )
+        {
+            return v.visit_some(self);
         }
-    }
-
-    fn read<V: Visitor<'de>>(self, node: &'p Node, want: Want, v: V) -> Result<V::Value, Error> {
         let r = self.r;
         match node {
+            Node::Union { members, .. } | Node::Intersection(members) => {
+                ValDe { r, ..self }.union(members, want, v)
+            }
+            Node::Literal(l) => LitDe(l).go(want, v),
+            Node::NonNullable(t) => ValDe { r, ty: *t, ..self }.go(want, v),
             Node::Boolean => v.visit_bool(r.bool()?),
             Node::Number(Scalar::Uint) => v.visit_u64(r.varint()?),
             Node::Number(Scalar::Int) => v.visit_i64(unzigzag(r.varint()?)),
@@ -176,10 +184,6 @@ impl<'a, 'de, 'p> ValDe<'a, 'de, 'p> {
             Node::Buffer | Node::ObjectId => v.visit_borrowed_bytes(r.bytes()?),
             Node::Date => v.visit_i64(r.varint()? as i64),
             Node::Unsupported(why) => Err(Error::decode(why.to_string())),
-            Node::Union { .. }
-            | Node::Intersection(_)
-            | Node::Literal(_)
-            | Node::NonNullable(_) => Err(Error::decode("internal: a node read out of turn")),
         }
     }
 

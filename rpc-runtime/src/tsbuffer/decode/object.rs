@@ -35,7 +35,7 @@ struct Cursor<'p> {
 /// depth (an interface, its parents, theirs).
 #[derive(Default)]
 struct Levels {
-    inline: [(u16, u32); 6],
+    inline: [(u16, u32); 4],
     len: usize,
     spill: Vec<(u16, u32)>,
 }
@@ -80,6 +80,7 @@ enum Step<'de> {
 }
 
 impl<'p> Cursor<'p> {
+    #[inline]
     fn new(plan: &'p Plan) -> Self {
         Cursor {
             plan,
@@ -90,6 +91,7 @@ impl<'p> Cursor<'p> {
         }
     }
 
+    #[inline]
     fn next<'de>(&mut self, r: &mut Reader<'de>) -> Result<Step<'de>, Error> {
         let plan = self.plan;
         loop {
@@ -201,45 +203,27 @@ pub(super) struct ObjMap<'a, 'de, 'p> {
     pending_name: Option<&'p str>,
     ordinal: usize,
     /// With `dedupe`: which keys (by ordinal) a later one repeats.
-    drop: Vec<bool>,
+    drop: Option<Box<[bool]>>,
 }
 
 impl<'a, 'de, 'p> ObjMap<'a, 'de, 'p> {
+    /// The map over `source`, at the reader's position.
+    #[inline]
     pub(super) fn new(
         r: &'a mut Reader<'de>,
         cx: Cx<'p>,
         source: Source<'p>,
     ) -> Result<Self, Error> {
-        let mut drop = Vec::new();
-        if cx.dedupe {
-            let (pos, depth) = (r.pos, r.depth);
-            // Each key's last ordinal; the others are dropped.
-            let mut last: FxHashMap<String, usize> = FxHashMap::default();
-            let mut n = 0;
-            {
-                let plain = Cx {
-                    dedupe: false,
-                    ..cx
-                };
-                let mut dry = ObjMap::plain(&mut *r, plain, source);
-                while let Some(k) = dry.next_key::<String>()? {
-                    last.insert(k, n);
-                    n += 1;
-                    dry.next_value::<IgnoredAny>()?;
-                }
-            }
-            r.rewind(pos)?;
-            r.depth = depth;
-            drop = vec![true; n];
-            for &i in last.values() {
-                drop[i] = false;
-            }
+        if !cx.dedupe {
+            return Ok(ObjMap::plain(r, cx, source));
         }
+        let drop = look_ahead(&mut *r, cx, source)?;
         let mut map = ObjMap::plain(r, cx, source);
-        map.drop = drop;
+        map.drop = Some(drop);
         Ok(map)
     }
 
+    #[inline]
     fn plain(r: &'a mut Reader<'de>, cx: Cx<'p>, source: Source<'p>) -> Self {
         let (cur, members, members_left) = match source {
             Source::Plan(plan) => (Some(Cursor::new(plan)), &[][..], 0),
@@ -254,7 +238,7 @@ impl<'a, 'de, 'p> ObjMap<'a, 'de, 'p> {
             pending: Pending::None,
             pending_name: None,
             ordinal: 0,
-            drop: Vec::new(),
+            drop: None,
         }
     }
 
@@ -285,6 +269,37 @@ impl<'a, 'de, 'p> ObjMap<'a, 'de, 'p> {
         Ok(false)
     }
 
+    /// What a step other than a plain field gives: a key and its value, or `None` to go on.
+    fn rare_step(
+        &mut self,
+        plan: &'p Plan,
+        step: Step<'de>,
+    ) -> Result<Option<(KeyDe<'p, 'de>, Pending<'p>)>, Error> {
+        Ok(match step {
+            Step::Field(fi, ty) => Some((
+                KeyDe::Name(&plan.fields[usize::from(fi)].name),
+                Pending::Value(ty),
+            )),
+            Step::Done => {
+                self.cur = None;
+                None
+            }
+            Step::Hidden(ty) | Step::Index(_, ty, false) => {
+                self.skip_value(ty)?;
+                None
+            }
+            Step::Index(key, ty, true) => Some((KeyDe::Input(key), Pending::Value(ty))),
+            Step::Fill(fi) => {
+                let f = &plan.fields[usize::from(fi)];
+                let lit = match self.cx.proto.node(f.ty) {
+                    Node::Literal(l) => l,
+                    _ => &Lit::Null,
+                };
+                Some((KeyDe::Name(&f.name), Pending::Lit(lit)))
+            }
+        })
+    }
+
     fn skip_value(&mut self, ty: Ix) -> Result<(), Error> {
         IgnoredAny::deserialize(ValDe {
             r: &mut *self.r,
@@ -298,6 +313,7 @@ impl<'a, 'de, 'p> ObjMap<'a, 'de, 'p> {
 impl<'de, 'p> MapAccess<'de> for ObjMap<'_, 'de, 'p> {
     type Error = Error;
 
+    #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
@@ -311,32 +327,26 @@ impl<'de, 'p> MapAccess<'de> for ObjMap<'_, 'de, 'p> {
             };
             let plan = cur.plan;
             let step = cur.next(self.r)?;
-            let (key, pending): (KeyDe<'p, 'de>, Pending<'p>) = match step {
-                Step::Done => {
-                    self.cur = None;
-                    continue;
-                }
-                Step::Hidden(ty) | Step::Index(_, ty, false) => {
-                    self.skip_value(ty)?;
-                    continue;
-                }
-                Step::Field(fi, ty) => (
+            // A field, nearly always: tested first with a plain branch (a `match` here is a
+            // jump table, mispredicted as often as the kinds alternate).
+            let (key, pending) = if let Step::Field(fi, ty) = step {
+                (
                     KeyDe::Name(&plan.fields[usize::from(fi)].name),
                     Pending::Value(ty),
-                ),
-                Step::Index(key, ty, true) => (KeyDe::Input(key), Pending::Value(ty)),
-                Step::Fill(fi) => {
-                    let f = &plan.fields[usize::from(fi)];
-                    let lit = match self.cx.proto.node(f.ty) {
-                        Node::Literal(l) => l,
-                        _ => &Lit::Null,
-                    };
-                    (KeyDe::Name(&f.name), Pending::Lit(lit))
+                )
+            } else {
+                match self.rare_step(plan, step)? {
+                    Some(next) => next,
+                    None => continue,
                 }
             };
             let ordinal = self.ordinal;
             self.ordinal += 1;
-            if self.drop.get(ordinal) == Some(&true) {
+            if self
+                .drop
+                .as_ref()
+                .is_some_and(|d| d.get(ordinal) == Some(&true))
+            {
                 if let Pending::Value(ty) = pending {
                     self.skip_value(ty)?;
                 }
@@ -351,6 +361,7 @@ impl<'de, 'p> MapAccess<'de> for ObjMap<'_, 'de, 'p> {
         }
     }
 
+    #[inline]
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
         match std::mem::replace(&mut self.pending, Pending::None) {
             Pending::Value(ty) => seed
@@ -367,6 +378,36 @@ impl<'de, 'p> MapAccess<'de> for ObjMap<'_, 'de, 'p> {
             Pending::None => Err(Error::decode("internal: a value asked for before its key")),
         }
     }
+}
+
+/// For an object whose input repeats a key: reads it ahead, and gives for each key (by
+/// ordinal) whether a later one repeats it (and so replaces it, as in JavaScript).
+#[cold]
+#[inline(never)]
+fn look_ahead(r: &mut Reader<'_>, cx: Cx<'_>, source: Source<'_>) -> Result<Box<[bool]>, Error> {
+    let (pos, depth) = (r.pos, r.depth);
+    // Each key's last ordinal; the others are dropped.
+    let mut last: FxHashMap<String, usize> = FxHashMap::default();
+    let mut n = 0;
+    {
+        let plain = Cx {
+            dedupe: false,
+            ..cx
+        };
+        let mut dry = ObjMap::plain(&mut *r, plain, source);
+        while let Some(k) = dry.next_key::<String>()? {
+            last.insert(k, n);
+            n += 1;
+            dry.next_value::<IgnoredAny>()?;
+        }
+    }
+    r.rewind(pos)?;
+    r.depth = depth;
+    let mut drop = vec![true; n];
+    for &i in last.values() {
+        drop[i] = false;
+    }
+    Ok(drop.into())
 }
 
 /// A merged union handed to `visit_some`.

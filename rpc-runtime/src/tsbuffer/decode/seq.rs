@@ -19,6 +19,7 @@ pub(super) struct ArrAccess<'a, 'de, 'p> {
 
 impl<'de> SeqAccess<'de> for ArrAccess<'_, 'de, '_> {
     type Error = Error;
+    #[inline]
     fn next_element_seed<S: DeserializeSeed<'de>>(
         &mut self,
         seed: S,
@@ -54,6 +55,7 @@ pub(super) struct TupleAccess<'a, 'de, 'p> {
 
 impl<'de> SeqAccess<'de> for TupleAccess<'_, 'de, '_> {
     type Error = Error;
+    #[inline]
     fn next_element_seed<S: DeserializeSeed<'de>>(
         &mut self,
         seed: S,
