@@ -175,7 +175,7 @@ impl<'de> Reader<'de> {
     /// continuation bit says (a 4-byte truncated varint is accepted); after 10 bytes with the
     /// continuation bit it fails. Where tsbuffer would take a 4th byte that is not there, we
     /// refuse.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn varint(&mut self) -> Result<u64, Error> {
         // Most varints (headers, counts, small numbers) are one byte.
         if let Some(&b) = self.buf.get(self.pos) {
@@ -242,7 +242,7 @@ impl<'de> Reader<'de> {
     }
 
     /// A length prefix: refused when it runs past the input.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn length(&mut self) -> Result<usize, Error> {
         let n = self.varint()?;
         match usize::try_from(n) {
@@ -255,7 +255,7 @@ impl<'de> Reader<'de> {
     }
 
     /// `n` raw bytes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn take(&mut self, n: usize) -> Result<&'de [u8], Error> {
         if n > self.remaining() {
             return Err(Error::out_of_bounds());
@@ -266,7 +266,7 @@ impl<'de> Reader<'de> {
     }
 
     /// Length-prefixed bytes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn bytes(&mut self) -> Result<&'de [u8], Error> {
         let n = self.length()?;
         self.take(n)
@@ -274,7 +274,7 @@ impl<'de> Reader<'de> {
 
     /// A length-prefixed string; invalid UTF-8 becomes U+FFFD, as Node's `Buffer.toString`
     /// makes it (both replace each maximal invalid subsequence).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn str(&mut self) -> Result<Cow<'de, str>, Error> {
         let b = self.bytes()?;
         // `from_utf8` first: `from_utf8_lossy` walks the text chunk by chunk, several times
@@ -286,7 +286,7 @@ impl<'de> Reader<'de> {
     }
 
     /// A big-endian double.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn f64(&mut self) -> Result<f64, Error> {
         let b = self.take(8)?;
         let mut raw = [0u8; 8];
