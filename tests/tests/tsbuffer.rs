@@ -62,8 +62,17 @@ impl<T: Serialize + DeserializeOwned> Case for Typed<T> {
 
     fn decode_json(&self, bytes: &[u8]) -> Result<String, rpc_runtime::__tsbuffer::Error> {
         let value: T = proto().decode(self.0, bytes)?;
-        Ok(rpc_runtime::json::to_string(&value).unwrap())
+        Ok(json_text(&value))
     }
+}
+
+/// The JSON text of a decoded value as the runtime writes it; where the runtime refuses to
+/// (an integer beyond 2^53, which a JavaScript peer would read rounded), as serde_json
+/// writes it, which only differs there.
+fn json_text<T: Serialize>(value: &T) -> String {
+    rpc_runtime::json::to_string(value)
+        .or_else(|_| serde_json::to_string(value))
+        .unwrap_or_else(|e| format!("<no JSON: {e}>"))
 }
 
 fn typed<T: Serialize + DeserializeOwned + 'static>(id: &str) -> Box<dyn Case> {
