@@ -53,6 +53,7 @@ mod listener;
 pub mod proto;
 pub mod reasons;
 pub mod server;
+mod tsbuffer;
 pub mod types;
 mod validate;
 mod ws_link;
@@ -66,6 +67,15 @@ pub use rpc_macros::{service, Api, Message};
 pub use server::{
     ApiCall, Connection, HandlerError, HandlerResult, MsgCall, RunningServer, Server, ServerHandle,
 };
+
+/// TSBuffer, TSRPC's binary encoding, driven by the service proto: for the transports, the
+/// generated code and the tests. Not public API: it may change at any time.
+#[doc(hidden)]
+pub mod __tsbuffer {
+    pub use crate::tsbuffer::{
+        transport, Error, ErrorKind, LazyProto, Proto, SchemaId, ServiceSchemas, INVALID_BUFFER,
+    };
+}
 
 /// What generated code uses. Not public API: it may change at any time.
 #[doc(hidden)]

@@ -59,15 +59,46 @@ impl From<Bytes> for Vec<u8> {
 }
 
 impl Serialize for Bytes {
+    /// Base64 text in JSON; raw bytes for a binary format (TSBuffer's serializer, which is
+    /// not human-readable).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64_encode(&self.0))
+        if s.is_human_readable() {
+            s.serialize_str(&base64_encode(&self.0))
+        } else {
+            s.serialize_bytes(&self.0)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Bytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Cow::<str>::deserialize(d)?;
-        base64_decode(&text).map(Bytes).map_err(de::Error::custom)
+        deserialize_binary(d).map(Bytes)
+    }
+}
+
+/// Reads binary data in either form: base64 text (JSON) or raw bytes (a binary format).
+/// Each form is told apart by how it arrives, never guessed from the content.
+fn deserialize_binary<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    struct BinaryVisitor;
+    impl de::Visitor<'_> for BinaryVisitor {
+        type Value = Vec<u8>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a base64 string")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
+            base64_decode(v).map_err(E::custom)
+        }
+        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+        fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
+    }
+    if d.is_human_readable() {
+        d.deserialize_str(BinaryVisitor)
+    } else {
+        d.deserialize_bytes(BinaryVisitor)
     }
 }
 
@@ -202,15 +233,19 @@ impl<T: TypedElement> TypedArray<T> {
 }
 
 impl<T: TypedElement> Serialize for TypedArray<T> {
+    /// Base64 of the little-endian bytes in JSON; those bytes for a binary format.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64_encode(&self.to_le_bytes()))
+        if s.is_human_readable() {
+            s.serialize_str(&base64_encode(&self.to_le_bytes()))
+        } else {
+            s.serialize_bytes(&self.to_le_bytes())
+        }
     }
 }
 
 impl<'de, T: TypedElement> Deserialize<'de> for TypedArray<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Cow::<str>::deserialize(d)?;
-        let bytes = base64_decode(&text).map_err(de::Error::custom)?;
+        let bytes = deserialize_binary(d)?;
         TypedArray::from_le_bytes(&bytes).ok_or_else(|| {
             de::Error::custom(format!(
                 "{} bytes are not a whole number of {} elements ({} bytes each)",
@@ -328,6 +363,18 @@ mod tests {
         assert_eq!(serde_json::to_string(&b).unwrap(), "\"iVBORwD/\"");
         assert!(serde_json::from_str::<Bytes>("[1,2]").is_err());
         assert_eq!(format!("{b:?}"), "Bytes(iVBORwD/)");
+    }
+
+    /// Bytes that arrive as bytes (a binary format) are taken as they are, even when they
+    /// happen to be valid base64 text. (The binary writing is tested with TSBuffer's encoder.)
+    #[test]
+    fn bytes_that_arrive_as_bytes_stay_bytes() {
+        use serde::de::value::{BytesDeserializer, Error as DeError};
+        use serde::de::IntoDeserializer;
+        let d: BytesDeserializer<'_, DeError> = b"AQID"[..].into_deserializer();
+        assert_eq!(Bytes::deserialize(d).unwrap().0, b"AQID");
+        let d: BytesDeserializer<'_, DeError> = b"\x01\x00\xfe\xff"[..].into_deserializer();
+        assert_eq!(Int16Array::deserialize(d).unwrap().0, [1, -2]);
     }
 
     #[test]

@@ -286,8 +286,11 @@ impl fmt::Display for Date {
 }
 
 impl Serialize for Date {
+    /// `toISOString`'s text in JSON; the milliseconds for a binary format (TSBuffer's
+    /// serializer, which is not human-readable, writes them as a varint).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.to_iso_string() {
+            Some(_) if !s.is_human_readable() => s.serialize_i64(self.ms),
             Some(text) => s.serialize_str(&text),
             None => Err(serde::ser::Error::custom(format!(
                 "date {} ms from the epoch is outside JavaScript's range (±8.64e15 ms)",

@@ -15,6 +15,11 @@
 //!
 //! Each is `Serialize`, `Deserialize` and `JsonSchema`; decoding refuses what TSRPC's
 //! validator refuses (a 23-digit ObjectId, base64 with a stray character, an impossible date).
+//!
+//! For a binary format (a serializer whose `is_human_readable` is `false`, as TSBuffer's is) a
+//! `Date` serializes as its milliseconds, `Bytes` and the typed arrays as their raw
+//! (little-endian) bytes and an `ObjectId` as its 12 bytes; each reads either form, told apart
+//! by how it arrives (text or bytes), never by guessing from the content.
 
 mod bytes;
 mod date;

@@ -75,15 +75,39 @@ impl fmt::Display for ObjectId {
 }
 
 impl Serialize for ObjectId {
+    /// 24 hex digits in JSON; the 12 bytes for a binary format (TSBuffer's serializer, which
+    /// is not human-readable).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            s.serialize_bytes(&self.0)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for ObjectId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Cow::<str>::deserialize(d)?;
-        s.parse().map_err(de::Error::custom)
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = ObjectId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an ObjectId: 24 hex digits")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ObjectId, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<ObjectId, E> {
+                <[u8; 12]>::try_from(v).map(ObjectId).map_err(|_| {
+                    E::custom(format!("{} bytes are not an ObjectId (12 bytes)", v.len()))
+                })
+            }
+        }
+        if d.is_human_readable() {
+            d.deserialize_str(V)
+        } else {
+            d.deserialize_bytes(V)
+        }
     }
 }
 
