@@ -275,6 +275,12 @@ fn import(proto: &str, out: &Path, skip: bool, force: bool) -> ExitCode {
             for s in &done.skipped {
                 eprintln!("note: left out {s}");
             }
+            if let Some(why) = &done.lock_note {
+                eprintln!(
+                    "note: the lock holds the source proto as it is: the folder has no \
+                     TypeScript form yet:\n{why}"
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e @ (ImportFilesError::Io(..) | ImportFilesError::Lock(_))) => {

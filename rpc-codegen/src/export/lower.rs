@@ -33,6 +33,15 @@ pub(crate) enum Ty {
     Date,
     /// `Uint8Array` (a base64 string in JSON).
     Bytes,
+    /// Another binary type of the import's runtime types (`rt::Float32Array`, `rt::ArrayBuffer`):
+    /// its TypeScript name, which is also the proto's `arrayType` (`ArrayBuffer`: none).
+    Buffer(&'static str),
+    /// MongoDB's `ObjectId` (`rt::ObjectId`; `?mongodb/ObjectId` in the proto).
+    ObjectId,
+    /// A number literal (`rt::LitInt<2>`), as written.
+    NumLiteral(String),
+    /// A boolean literal (`rt::LitBool<true>`).
+    BoolLiteral(bool),
     /// A string literal.
     Literal(String),
     /// `T[]`.
@@ -70,7 +79,13 @@ pub(crate) struct Decl {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Body {
-    Interface { extends: Vec<Ty>, props: Vec<Prop> },
+    /// `index`: the value type of a string index signature next to the properties (a
+    /// `#[serde(flatten)]` map).
+    Interface {
+        extends: Vec<Ty>,
+        props: Vec<Prop>,
+        index: Option<Ty>,
+    },
     Alias(Ty),
 }
 
@@ -265,8 +280,12 @@ fn import_conflicts(cx: &Lower<'_>, files: &[IrFile]) -> Vec<Diagnostic> {
 /// Every `(file, name)` a declaration refers to.
 pub(crate) fn decl_refs<'a>(d: &'a Decl, out: &mut Vec<(&'a str, &'a str)>) {
     match &d.body {
-        Body::Interface { extends, props } => {
-            for t in extends {
+        Body::Interface {
+            extends,
+            props,
+            index,
+        } => {
+            for t in extends.iter().chain(index) {
                 ty_refs(t, out);
             }
             for p in props {
@@ -641,7 +660,20 @@ impl<'a> Lower<'a> {
                 ok.then_some(Body::Alias(Ty::Tuple(items)))
             }
             FieldsStyle::Named => {
-                let (extends, mut props) = self.props(fi, &item.ident, fields, &ser.rename_all)?;
+                let (mut extends, mut props) =
+                    self.props(fi, &item.ident, fields, &ser.rename_all)?;
+                // A flattened map is the interface's index signature.
+                let mut index = None;
+                extends.retain(|t| match t {
+                    Ty::Index {
+                        numeric: false,
+                        value,
+                    } if index.is_none() => {
+                        index = Some((**value).clone());
+                        false
+                    }
+                    _ => true,
+                });
                 if let Some(tag) = &ser.tag {
                     let value = ser.rename.clone().unwrap_or_else(|| item.ident.clone());
                     props.insert(
@@ -654,7 +686,11 @@ impl<'a> Lower<'a> {
                         },
                     );
                 }
-                Some(Body::Interface { extends, props })
+                Some(Body::Interface {
+                    extends,
+                    props,
+                    index,
+                })
             }
         }
     }
@@ -673,7 +709,14 @@ impl<'a> Lower<'a> {
         for f in fields.iter().filter(|f| !f.serde.skip) {
             let ident = f.ident.clone().unwrap_or_default();
             if f.serde.flatten {
-                if self.is_struct_ref(fi, &f.ty) {
+                if is_string_map(&f.ty) {
+                    // Its entries sit next to the fields: an index signature (the caller
+                    // moves it out of `extends`; in a variant it stays an intersection).
+                    match self.ty(fi, &f.ty, &f.origin) {
+                        Some(t) => extends.push(t),
+                        None => ok = false,
+                    }
+                } else if self.is_struct_ref(fi, &f.ty) {
                     match self.ty(fi, &f.ty, &f.origin) {
                         Some(t) => extends.push(t),
                         None => ok = false,
@@ -824,6 +867,28 @@ impl<'a> Lower<'a> {
                     ("bool", 0) => Some(Ty::Boolean),
                     ("Value", 0) => Some(Ty::Any),
                     ("DateTime", _) => Some(Ty::Date),
+                    // The value types `rpc-codegen import` writes (`rpc_runtime::types`).
+                    ("JsonValue", 0) => Some(Ty::Any),
+                    ("Date", 0) => Some(Ty::Date),
+                    ("Bytes", 0) => Some(Ty::Bytes),
+                    ("ObjectId", 0) => Some(Ty::ObjectId),
+                    (name, 0) if typed_array(name).is_some() => {
+                        typed_array(name).map(Ty::Buffer)
+                    }
+                    ("Nullable", 1) => Some(Ty::Union(vec![arg(self, 0)?, Ty::Null])),
+                    ("JsMap", 1) => Some(Ty::Index {
+                        numeric: false,
+                        value: Box::new(arg(self, 0)?),
+                    }),
+                    ("LitInt", 1) | ("LitBool", 1) => match &args[0] {
+                        TypeRef::Other(v) if last == "LitBool" && (v == "true" || v == "false") => {
+                            Some(Ty::BoolLiteral(v == "true"))
+                        }
+                        TypeRef::Other(v) if last == "LitInt" => {
+                            Some(Ty::NumLiteral(v.replace(' ', "")))
+                        }
+                        _ => unsupported(self, "its literal is not a number or a boolean"),
+                    },
                     ("Box" | "Rc" | "Arc" | "Cow", 1) => arg(self, 0),
                     ("Option", 1) => Some(Ty::Union(vec![arg(self, 0)?, Ty::Null])),
                     (
@@ -860,6 +925,36 @@ impl<'a> Lower<'a> {
             }
         }
     }
+}
+
+/// Whether `t` is a map with string keys (`JsMap<T>`, `HashMap<String, T>`, ..).
+fn is_string_map(t: &TypeRef) -> bool {
+    let TypeRef::Path { args, .. } = t else {
+        return false;
+    };
+    match (t.last_segment(), args.as_slice()) {
+        (Some("JsMap"), [_]) => true,
+        (Some("HashMap" | "BTreeMap" | "IndexMap"), [k, _]) => {
+            matches!(k.last_segment(), Some("String" | "str"))
+        }
+        _ => false,
+    }
+}
+
+/// The TypeScript name of a binary runtime type other than `Bytes` (`Float32Array`, ..).
+fn typed_array(name: &str) -> Option<&'static str> {
+    [
+        "Int8Array",
+        "Int16Array",
+        "Int32Array",
+        "Uint16Array",
+        "Uint32Array",
+        "Float32Array",
+        "Float64Array",
+        "ArrayBuffer",
+    ]
+    .into_iter()
+    .find(|n| *n == name)
 }
 
 /// serde's `RenameRule::apply_to_variant`.

@@ -136,7 +136,18 @@ pub(crate) fn references(schema: &Schema) -> Vec<&str> {
 
 fn decl(d: &Decl) -> Schema {
     match &d.body {
-        Body::Interface { extends, props } => interface(extends, props, None),
+        Body::Interface {
+            extends,
+            props,
+            index,
+        } => interface(
+            extends,
+            props,
+            index.as_ref().map(|value| IndexSignature {
+                key_type: IndexKey::String,
+                ty: Box::new(schema(value)),
+            }),
+        ),
         Body::Alias(t) => schema(t),
     }
 }
@@ -191,6 +202,16 @@ fn schema(t: &Ty) -> Schema {
         }
         .into(),
         Ty::Literal(s) => literal(LiteralValue::String(s.clone())),
+        Ty::NumLiteral(n) => literal(LiteralValue::Number(n.parse().unwrap_or(0.0))),
+        Ty::BoolLiteral(b) => literal(LiteralValue::Bool(*b)),
+        Ty::Buffer(name) => SchemaKind::Buffer {
+            array_type: ArrayType::from_name(name),
+        }
+        .into(),
+        Ty::ObjectId => SchemaKind::Reference {
+            target: "?mongodb/ObjectId".to_owned(),
+        }
+        .into(),
         Ty::Array(e) => SchemaKind::Array {
             element_type: Box::new(schema(e)),
         }
@@ -256,6 +277,7 @@ mod tests {
             body: Body::Interface {
                 extends: Vec::new(),
                 props,
+                index: None,
             },
         }
     }

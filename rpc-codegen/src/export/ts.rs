@@ -17,6 +17,9 @@ pub(crate) fn render_file(file: &IrFile) -> String {
     for d in &file.decls {
         decl_scalars(d, &mut scalars);
     }
+    if scalars.remove("ObjectId") {
+        out.push_str("import { ObjectId } from 'mongodb';\n");
+    }
     if !scalars.is_empty() {
         let list: Vec<&str> = scalars.into_iter().collect();
         let _ = writeln!(out, "import {{ {} }} from 'tsrpc-proto';", list.join(", "));
@@ -73,7 +76,12 @@ fn relative(from: &str, to: &str) -> String {
 
 fn decl_scalars(d: &Decl, out: &mut BTreeSet<&'static str>) {
     match &d.body {
-        Body::Interface { props, .. } => props.iter().for_each(|p| ty_scalars(&p.ty, out)),
+        Body::Interface { props, index, .. } => {
+            props.iter().for_each(|p| ty_scalars(&p.ty, out));
+            if let Some(t) = index {
+                ty_scalars(t, out);
+            }
+        }
         Body::Alias(t) => ty_scalars(t, out),
     }
 }
@@ -85,6 +93,10 @@ fn ty_scalars(t: &Ty, out: &mut BTreeSet<&'static str>) {
         }
         Ty::Int => {
             out.insert("int");
+        }
+        // Not a scalar: imported from `mongodb` (see `render_file`).
+        Ty::ObjectId => {
+            out.insert("ObjectId");
         }
         Ty::Array(e) => ty_scalars(e, out),
         Ty::Index { value, .. } => ty_scalars(value, out),
@@ -128,7 +140,11 @@ fn render_docs(out: &mut String, docs: &[String], indent: &str) {
 fn render_decl(out: &mut String, d: &Decl) {
     render_docs(out, &d.docs, "");
     match &d.body {
-        Body::Interface { extends, props } => {
+        Body::Interface {
+            extends,
+            props,
+            index,
+        } => {
             let _ = write!(out, "export interface {}", d.name);
             if !extends.is_empty() {
                 let list: Vec<String> = extends.iter().map(|t| ty(t, 0)).collect();
@@ -136,6 +152,9 @@ fn render_decl(out: &mut String, d: &Decl) {
             }
             out.push_str(" {\n");
             render_props(out, props, 1);
+            if let Some(t) = index {
+                let _ = writeln!(out, "{INDENT}[key: string]: {};", ty(t, 1));
+            }
             out.push_str("}\n");
         }
         Body::Alias(t) => {
@@ -200,6 +219,10 @@ fn ty(t: &Ty, depth: usize) -> String {
         Ty::Null => "null".into(),
         Ty::Date => "Date".into(),
         Ty::Bytes => "Uint8Array".into(),
+        Ty::Buffer(name) => (*name).into(),
+        Ty::ObjectId => "ObjectId".into(),
+        Ty::NumLiteral(n) => n.clone(),
+        Ty::BoolLiteral(b) => b.to_string(),
         Ty::Literal(s) => string_literal(s),
         Ty::Array(e) => match **e {
             Ty::Union(_) | Ty::Intersection(_) => format!("({})[]", ty(e, depth)),

@@ -1,6 +1,9 @@
 //! `rpc-codegen import`: an imported proto written to disk as an editable Rust protocol folder,
 //! with the source proto as the folder's proto lock (so the folder keeps the proto's ids).
 //!
+//! The lock: see the comment in [`write_import`]; in short the source proto's ids on the
+//! folder's own proto, as `rpc-codegen lock` would write it.
+//!
 //! Overwrite rule: the folder is the team's from the first import on, so a second import must
 //! not silently drop their edits. A file is (over)written only when
 //!
@@ -20,7 +23,7 @@ use std::path::{Path, PathBuf};
 use super::proto::{ProtoError, ServiceProto};
 use super::rust::{import, ImportOptions, ImportedFolder};
 use super::service::locate;
-use crate::lock::{lock_path, lock_text, read_lock, LockError};
+use crate::lock::{keep_ids, lock_path, lock_text, read_lock, LockError};
 
 /// What [`write_import`] did.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -33,6 +36,9 @@ pub struct Written {
     pub kept: Vec<PathBuf>,
     /// The optional fields left out (`type.field: why`).
     pub skipped: Vec<String>,
+    /// Why the lock holds the source proto rather than the folder's own proto (the folder
+    /// has no TypeScript form: `rpc-codegen check` names the types).
+    pub lock_note: Option<String>,
 }
 
 /// Why [`write_import`] wrote nothing.
@@ -176,7 +182,23 @@ pub fn write_import(
             Err(_) => {}
         }
     }
-    std::fs::write(&lock, lock_text(proto)).map_err(io(&lock))?;
+    // The lock is what `rpc-codegen lock` makes of the folder with the source proto as the old
+    // lock: the proto's ids, and a named type for each of its inline object types and unions
+    // (the Rust folder names them), so `rpc-codegen check` finds it current. When the folder
+    // has no TypeScript form, the source proto itself keeps the ids.
+    let display_out = out.display().to_string();
+    let lock_proto = crate::export::load_folder(out, &display_out, "service")
+        .and_then(|model| crate::export::service_proto(&model))
+        .map_err(|d| d.to_string())
+        .and_then(|fresh| keep_ids(&fresh, Some(proto)).map_err(|e| e.to_string()));
+    let lock_proto = match lock_proto {
+        Ok(p) => p,
+        Err(why) => {
+            done.lock_note = Some(why);
+            proto.clone()
+        }
+    };
+    std::fs::write(&lock, lock_text(&lock_proto)).map_err(io(&lock))?;
     done.written.push(lock);
     Ok(done)
 }
