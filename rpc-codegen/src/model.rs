@@ -277,6 +277,8 @@ pub struct SerdeAttrs {
     pub flatten: bool,
     /// `with = ".."` or `serialize_with = ".."`, as written.
     pub with: Option<String>,
+    /// `into = ".."` (a container written as another type), as written.
+    pub into: Option<String>,
 }
 
 /// A Rust type as written, reduced to what decides its JSON form.

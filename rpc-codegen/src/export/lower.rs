@@ -438,6 +438,9 @@ impl<'a> Lower<'a> {
         let body = match &item.shape {
             Shape::Alias { ty } => Body::Alias(self.ty(fi, ty, &item.origin)?),
             Shape::Struct { style, fields } => self.strukt(fi, item, *style, fields)?,
+            Shape::Enum { variants } if item.serde.into.is_some() => {
+                Body::Alias(self.number_enum(item, variants)?)
+            }
             Shape::Enum { variants } => {
                 let ser = &item.serde;
                 let mut members = Vec::new();
@@ -594,6 +597,44 @@ impl<'a> Lower<'a> {
         }
     }
 
+    /// An enum written as a number (`#[serde(into = "i64")]`, as `rpc-codegen import` writes a
+    /// numeric enum): each variant's number is in its doc comment (`` /// `2`. ``), since the
+    /// `From` impl that writes it is code the export does not run.
+    fn number_enum(&mut self, item: &ItemDef, variants: &[crate::model::VariantDef]) -> Option<Ty> {
+        let into = item.serde.into.as_deref().unwrap_or_default();
+        let mut members = Vec::new();
+        for v in variants.iter().filter(|v| !v.serde.skip) {
+            let doc = v.docs.first().map(|d| d.trim()).unwrap_or_default();
+            let number = doc
+                .strip_prefix('`')
+                .and_then(|d| d.strip_suffix("`."))
+                .filter(|n| n.parse::<f64>().is_ok());
+            match (v.style, number) {
+                (FieldsStyle::Unit, Some(n)) if into == "i64" || into == "f64" => {
+                    members.push(Ty::NumLiteral(n.to_owned()));
+                }
+                _ => {
+                    self.error(
+                        &v.origin,
+                        format!(
+                            "variant `{}` of `{}`: `#[serde(into = \"{into}\")]` chooses its own \
+                             JSON form, which the export cannot see (known: a unit enum `into = \
+                             \"i64\"` whose variants' docs start with their number, `` /// `2`. \
+                             ``, as `rpc-codegen import` writes them)",
+                            v.ident, item.ident
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(if members.len() == 1 {
+            members.remove(0)
+        } else {
+            Ty::Union(members)
+        })
+    }
+
     /// Whether a type names a struct with named fields of the folder (serde can flatten it
     /// or add a tag to it; TypeScript can extend it).
     fn is_struct_ref(&mut self, fi: usize, t: &TypeRef) -> bool {
@@ -726,8 +767,9 @@ impl<'a> Lower<'a> {
                         &f.origin,
                         format!(
                             "field `{ident}` of `{owner}`: only a struct with named fields of \
-                             the protocol folder can be `#[serde(flatten)]`ed in an export \
-                             (it becomes `extends`), not `{}`",
+                             the protocol folder (it becomes `extends`) or a map with string \
+                             keys (an index signature) can be `#[serde(flatten)]`ed in an \
+                             export, not `{}`",
                             f.ty
                         ),
                     );
@@ -872,9 +914,7 @@ impl<'a> Lower<'a> {
                     ("Date", 0) => Some(Ty::Date),
                     ("Bytes", 0) => Some(Ty::Bytes),
                     ("ObjectId", 0) => Some(Ty::ObjectId),
-                    (name, 0) if typed_array(name).is_some() => {
-                        typed_array(name).map(Ty::Buffer)
-                    }
+                    (name, 0) if typed_array(name).is_some() => typed_array(name).map(Ty::Buffer),
                     ("Nullable", 1) => Some(Ty::Union(vec![arg(self, 0)?, Ty::Null])),
                     ("JsMap", 1) => Some(Ty::Index {
                         numeric: false,
@@ -919,7 +959,7 @@ impl<'a> Lower<'a> {
                         self,
                         "it is neither declared in the protocol folder nor a known type \
                          (numbers, `String`, `bool`, `Vec`, `Option`, maps, `Box`, tuples, \
-                         `serde_json::Value`, chrono `DateTime`)",
+                         `serde_json::Value`, chrono `DateTime`, `rpc_runtime::types`)",
                     ),
                 }
             }

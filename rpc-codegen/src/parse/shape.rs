@@ -346,6 +346,7 @@ pub(crate) fn serde_attrs(attrs: &[syn::Attribute]) -> SerdeAttrs {
                     skip_value(&meta)?;
                 }
                 "with" | "serialize_with" => out.with = Some(lit_str(&meta)?),
+                "into" => out.into = Some(lit_str(&meta)?),
                 _ => skip_value(&meta)?,
             }
             Ok(())
