@@ -303,24 +303,16 @@ fn loose_key(key: &str) -> String {
 }
 
 /// What `rpc-codegen proto` prints for the imported folder, compared with the source proto:
-/// the services (names, kinds, ids) must be equal; each source type is looked up by its loose
+/// the services (names, kinds, ids, confs) must be equal; each source type is looked up by its loose
 /// key and compared with the folder's helper types inlined. Returns the source types that
 /// differ.
 fn compare_protos(source: &serde_json::Value, folder: &str) -> Vec<String> {
     let out = run(&["proto", folder]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let exported = json(&text(&out.stdout));
-    let strip_conf = |v: &serde_json::Value| {
-        let mut v = v.clone();
-        for s in v.as_array_mut().unwrap() {
-            s.as_object_mut().unwrap().remove("conf");
-        }
-        v
-    };
     assert_eq!(
-        strip_conf(&exported["services"]),
-        strip_conf(&source["services"]),
-        "the services keep their names and ids"
+        exported["services"], source["services"],
+        "the services keep their names, ids and confs"
     );
     let src = source["types"].as_object().unwrap();
     let ours = exported["types"].as_object().unwrap();
@@ -508,4 +500,44 @@ fn import_the_kitchen_sink() {
     ] {
         assert!(same.iter().any(|k| *k == key), "{key}: {differ:?}");
     }
+}
+
+#[test]
+fn a_conf_that_is_not_a_json_object_is_located() {
+    let root = scratch_dir("cli-conf");
+    let folder = root.join("svc");
+    std::fs::create_dir_all(&folder).unwrap();
+    let ptl = "pub struct ReqA {}\npub struct ResA {}\nconst CONF: &str = \"[1]\";\n";
+    std::fs::write(folder.join("ptl_a.rs"), ptl).unwrap();
+    let msg = "pub struct MsgB {}\nconst CONF: &str = \"{needLogin: true}\";\n";
+    std::fs::write(folder.join("msg_b.rs"), msg).unwrap();
+    let f = folder.to_str().unwrap();
+    let out = run(&["check", f]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "error: {f}/ptl_a.rs:3:7: `CONF` must be a JSON object, as TSRPC's `conf` is"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("error: {f}/msg_b.rs:2:7: `CONF` is not JSON (")),
+        "{err}"
+    );
+    // A JSON object is the service's conf in its proto.
+    std::fs::write(
+        folder.join("ptl_a.rs"),
+        ptl.replace("[1]", "{\\\"needLogin\\\":true}"),
+    )
+    .unwrap();
+    std::fs::write(folder.join("msg_b.rs"), "pub struct MsgB {}\n").unwrap();
+    let out = run(&["proto", f]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let proto = json(&text(&out.stdout));
+    assert_eq!(
+        proto["services"][1]["conf"],
+        serde_json::json!({"needLogin": true})
+    );
+    assert_eq!(proto["services"][0].get("conf"), None);
 }

@@ -99,8 +99,17 @@ pub(crate) struct IrFile {
 /// A service of the proto.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Service {
-    Api { name: String, file: String },
-    Msg { name: String, file: String },
+    Api {
+        name: String,
+        file: String,
+        /// TSRPC's `conf` (JSON text), from the file's `const CONF`.
+        conf: Option<String>,
+    },
+    Msg {
+        name: String,
+        file: String,
+        conf: Option<String>,
+    },
 }
 
 /// Everything the renderers need.
@@ -179,6 +188,7 @@ pub(crate) fn lower(model: &ServiceModel) -> Result<Ir, Vec<Diagnostic>> {
             services.push(Service::Api {
                 name: api.name.clone(),
                 file: ts.clone(),
+                conf: api.conf.clone(),
             });
             for ty in [&api.req, &api.res] {
                 cx.enqueue_named(fi, ty);
@@ -188,6 +198,7 @@ pub(crate) fn lower(model: &ServiceModel) -> Result<Ir, Vec<Diagnostic>> {
             services.push(Service::Msg {
                 name: msg.name.clone(),
                 file: ts.clone(),
+                conf: msg.conf.clone(),
             });
             cx.enqueue_named(fi, &msg.ty);
         }

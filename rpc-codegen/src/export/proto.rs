@@ -46,15 +46,19 @@ pub(crate) fn service_proto(ir: &Ir) -> ServiceProto {
     let mut services = Vec::new();
     let mut types: Vec<(String, Schema)> = Vec::new();
     for (id, (file, service)) in files.into_iter().enumerate() {
-        let (name, kind) = match service {
-            Service::Api { name, .. } => (name, ServiceKind::Api),
-            Service::Msg { name, .. } => (name, ServiceKind::Msg),
+        let (name, kind, conf) = match service {
+            Service::Api { name, conf, .. } => (name, ServiceKind::Api, conf),
+            Service::Msg { name, conf, .. } => (name, ServiceKind::Msg, conf),
         };
         let def = ServiceDef {
             id: id as u32,
             name: name.clone(),
             kind,
-            conf: None,
+            // Checked to be a JSON object when the folder was read.
+            conf: conf
+                .as_deref()
+                .and_then(|c| crate::import::json::parse(c).ok())
+                .map(|node| node.to_json()),
         };
         // tsrpc-cli walks the file's declarations in order and keeps the service's own.
         let own = def.type_ids();
@@ -322,10 +326,12 @@ mod tests {
                 Service::Api {
                     name: "A".into(),
                     file: "PtlA".into(),
+                    conf: None,
                 },
                 Service::Msg {
                     name: "game/B".into(),
                     file: "game/MsgB".into(),
+                    conf: None,
                 },
             ],
         };
