@@ -11,9 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 // `chat` is the parent module's: `protocols::chat` here, and the same service imported from
 // its TypeScript proto where the interop tests compile this file again (rpc-tests `imported`).
-use super::chat::game::{
-    FrameInput, GameResult, MsgGameFrame, MsgGameOver, MsgGameStart, Player,
-};
+use super::chat::game::{FrameInput, GameResult, MsgGameFrame, MsgGameOver, MsgGameStart, Player};
 use super::chat::{
     self, ChatService, ConnectionExt, FailMode, LastChat, LoginUser, MsgChat, ReqAdd, ReqFail,
     ReqGameBurst, ReqKick, ReqLogin, ReqSlow, ReqStats, ResAdd, ResFail, ResGameBurst, ResKick,

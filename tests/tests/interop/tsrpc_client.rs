@@ -15,9 +15,7 @@ fn normalise(lines: &[Value]) -> Vec<Value> {
             Value::Object(map) => {
                 for (k, v) in map.iter_mut() {
                     match (k.as_str(), &*v) {
-                        ("gameId", Value::String(s)) if s.starts_with("g-") => {
-                            *v = json!("g-<ms>")
-                        }
+                        ("gameId", Value::String(s)) if s.starts_with("g-") => *v = json!("g-<ms>"),
                         ("lastHeartbeatLatency" | "ms", Value::Number(_)) => *v = json!("<ms>"),
                         _ => walk(v),
                     }
@@ -34,12 +32,7 @@ fn normalise(lines: &[Value]) -> Vec<Value> {
 
 /// Runs `scenario` against our server and TSRPC's (at once); asserts both outputs are
 /// equal once normalised, and equal to `expected`. Returns our raw lines.
-async fn same_as_tsrpc(
-    scenario: &str,
-    ours: &str,
-    theirs: &str,
-    expected: &[Value],
-) -> Vec<Value> {
+async fn same_as_tsrpc(scenario: &str, ours: &str, theirs: &str, expected: &[Value]) -> Vec<Value> {
     let (our_lines, their_lines) = tokio::join!(
         node::tsrpc_client(ours, scenario),
         node::tsrpc_client(theirs, scenario)
