@@ -540,4 +540,15 @@ fn a_conf_that_is_not_a_json_object_is_located() {
         serde_json::json!({"needLogin": true})
     );
     assert_eq!(proto["services"][0].get("conf"), None);
+    // And the TypeScript export writes it where tsrpc-cli reads it.
+    let ts = root.join("ts");
+    let out = run(&["ts", f, ts.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ptl = std::fs::read_to_string(ts.join("PtlA.ts")).unwrap();
+    assert!(
+        ptl.ends_with("\nexport const conf = {\"needLogin\":true};\n"),
+        "{ptl}"
+    );
+    let msg = std::fs::read_to_string(ts.join("MsgB.ts")).unwrap();
+    assert!(!msg.contains("conf"), "{msg}");
 }

@@ -65,7 +65,21 @@ pub fn typescript(model: &ServiceModel) -> Result<Vec<(PathBuf, String)>, Diagno
     Ok(ir
         .files
         .iter()
-        .map(|f| (PathBuf::from(format!("{}.ts", f.path)), ts::render_file(f)))
+        .map(|f| {
+            // The `conf` of the service the file declares (a `Ptl`/`Msg` file), if any.
+            let conf = ir.services.iter().find_map(|s| match s {
+                lower::Service::Api { file, conf, .. } | lower::Service::Msg { file, conf, .. }
+                    if *file == f.path =>
+                {
+                    conf.as_deref()
+                }
+                _ => None,
+            });
+            (
+                PathBuf::from(format!("{}.ts", f.path)),
+                ts::render_file(f, conf),
+            )
+        })
         .collect())
 }
 

@@ -8,8 +8,8 @@ use super::lower::{decl_refs, Body, Decl, IrFile, Prop, Ty};
 
 const INDENT: &str = "    ";
 
-/// The text of one file.
-pub(crate) fn render_file(file: &IrFile) -> String {
+/// The text of one file; `conf`: the `conf` of the service it declares, as JSON.
+pub(crate) fn render_file(file: &IrFile, conf: Option<&str>) -> String {
     let mut out = String::new();
     out.push_str(super::GENERATED_MARKER);
     out.push('\n');
@@ -48,6 +48,11 @@ pub(crate) fn render_file(file: &IrFile) -> String {
             out.push('\n');
         }
         render_decl(&mut out, d);
+    }
+    // TSRPC's `conf` (a JSON object, which is a TypeScript object literal): tsrpc-cli reads it
+    // from here into the service proto.
+    if let Some(conf) = conf {
+        let _ = write!(out, "\nexport const conf = {conf};\n");
     }
     out
 }
