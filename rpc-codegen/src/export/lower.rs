@@ -87,6 +87,8 @@ pub(crate) enum Body {
         index: Option<Ty>,
     },
     Alias(Ty),
+    /// `export enum X { A = 0, B = 2 }`: a unit enum written as numbers (`(name, value)`).
+    NumberEnum(Vec<(String, String)>),
 }
 
 /// One TypeScript file: its path without `.ts` (`room/MsgUserJoin`) and its declarations.
@@ -304,6 +306,7 @@ pub(crate) fn decl_refs<'a>(d: &'a Decl, out: &mut Vec<(&'a str, &'a str)>) {
             }
         }
         Body::Alias(t) => ty_refs(t, out),
+        Body::NumberEnum(_) => {}
     }
 }
 
@@ -450,7 +453,7 @@ impl<'a> Lower<'a> {
             Shape::Alias { ty } => Body::Alias(self.ty(fi, ty, &item.origin)?),
             Shape::Struct { style, fields } => self.strukt(fi, item, *style, fields)?,
             Shape::Enum { variants } if item.serde.into.is_some() => {
-                Body::Alias(self.number_enum(item, variants)?)
+                self.number_enum(item, variants)?
             }
             Shape::Enum { variants } => {
                 let ser = &item.serde;
@@ -609,9 +612,15 @@ impl<'a> Lower<'a> {
     }
 
     /// An enum written as a number (`#[serde(into = "i64")]`, as `rpc-codegen import` writes a
-    /// numeric enum): each variant's number is in its doc comment (`` /// `2`. ``), since the
+    /// numeric enum), exported as a TypeScript numeric `enum` (as it was imported; a union with
+    /// a negative literal would not go through tsrpc-cli): each variant's number is in its doc
+    /// comment (`` /// `2`. ``), since the
     /// `From` impl that writes it is code the export does not run.
-    fn number_enum(&mut self, item: &ItemDef, variants: &[crate::model::VariantDef]) -> Option<Ty> {
+    fn number_enum(
+        &mut self,
+        item: &ItemDef,
+        variants: &[crate::model::VariantDef],
+    ) -> Option<Body> {
         let into = item.serde.into.as_deref().unwrap_or_default();
         let mut members = Vec::new();
         for v in variants.iter().filter(|v| !v.serde.skip) {
@@ -622,7 +631,7 @@ impl<'a> Lower<'a> {
                 .filter(|n| n.parse::<f64>().is_ok());
             match (v.style, number) {
                 (FieldsStyle::Unit, Some(n)) if into == "i64" || into == "f64" => {
-                    members.push(Ty::NumLiteral(n.to_owned()));
+                    members.push((v.ident.clone(), n.to_owned()));
                 }
                 _ => {
                     self.error(
@@ -639,11 +648,7 @@ impl<'a> Lower<'a> {
                 }
             }
         }
-        Some(if members.len() == 1 {
-            members.remove(0)
-        } else {
-            Ty::Union(members)
-        })
+        Some(Body::NumberEnum(members))
     }
 
     /// Whether a type names a struct with named fields of the folder (serde can flatten it

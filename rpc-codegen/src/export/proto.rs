@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use super::glob_order;
 use super::lower::{Body, Decl, Ir, Prop, Service, Ty};
 use crate::import::proto::{
-    ArrayType, IndexKey, IndexSignature, InterfaceSchema, LiteralValue, Member, Property,
-    ScalarType, Schema, SchemaKind, ServiceDef, ServiceKind, ServiceProto,
+    ArrayType, EnumMember, EnumValue, IndexKey, IndexSignature, InterfaceSchema, LiteralValue,
+    Member, Property, ScalarType, Schema, SchemaKind, ServiceDef, ServiceKind, ServiceProto,
 };
 
 /// The whole proto, with fresh ids and no `version` (a first generation).
@@ -153,6 +153,17 @@ fn decl(d: &Decl) -> Schema {
             }),
         ),
         Body::Alias(t) => schema(t),
+        Body::NumberEnum(members) => SchemaKind::Enum {
+            members: members
+                .iter()
+                .enumerate()
+                .map(|(id, (_, value))| EnumMember {
+                    id: id as u32,
+                    value: EnumValue::Number(value.parse().unwrap_or(0.0)),
+                })
+                .collect(),
+        }
+        .into(),
     }
 }
 

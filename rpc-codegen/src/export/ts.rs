@@ -88,6 +88,7 @@ fn decl_scalars(d: &Decl, out: &mut BTreeSet<&'static str>) {
             }
         }
         Body::Alias(t) => ty_scalars(t, out),
+        Body::NumberEnum(_) => {}
     }
 }
 
@@ -159,6 +160,13 @@ fn render_decl(out: &mut String, d: &Decl) {
             render_props(out, props, 1);
             if let Some(t) = index {
                 let _ = writeln!(out, "{INDENT}[key: string]: {};", ty(t, 1));
+            }
+            out.push_str("}\n");
+        }
+        Body::NumberEnum(members) => {
+            let _ = writeln!(out, "export enum {} {{", d.name);
+            for (name, value) in members {
+                let _ = writeln!(out, "{INDENT}{name} = {value},");
             }
             out.push_str("}\n");
         }
