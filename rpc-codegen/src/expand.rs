@@ -245,6 +245,10 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
             msgs: Vec::new(),
         },
     };
+    let warnings = args
+        .protocols
+        .as_ref()
+        .map(|lit| crate::render::warn::service_warnings(&model, inv, lit.span()));
     let generated = generate_with(&model, &krate, &tsrpc);
     if std::env::var_os(DEBUG_VAR).is_some_and(|v| !v.is_empty()) {
         write_debug_expansion(&name, &generated, inv);
@@ -265,6 +269,7 @@ pub fn expand_service(args: TokenStream, item: TokenStream, inv: &Invocation) ->
             #(#items)*
             #generated
             #imported
+            #warnings
             // Reading the variable here makes rustc list it in the crate's dep-info, so cargo
             // rebuilds the crate when it is set or unset (see `write_debug_expansion`).
             const _: ::core::option::Option<&'static str> = ::core::option_env!(#DEBUG_VAR);

@@ -29,6 +29,9 @@
 //! rpc_codegen::watch("src/chat");
 //! ```
 //!
+//! The service macro warns (a plain `cargo build` warning, at the `protocols = ".."` literal)
+//! when the folder is not watched, and when it or a sub-folder is empty.
+//!
 //! # The proto lock: stable TSRPC ids
 //!
 //! TSRPC's binary mode identifies services, properties and union members by number. Those
@@ -99,6 +102,7 @@ pub mod lock;
 pub mod model;
 mod parse;
 mod render;
+mod serde_rename;
 
 use std::path::Path;
 
@@ -122,9 +126,30 @@ pub use render::{generate, pretty};
 /// compile the crate) once more on the build after every write. The crate still rebuilds
 /// when the lock is edited, because the generated code `include_str!`s it, and the macro then
 /// checks it against the folder.
+///
+/// Without `watch`, cargo tracks the protocol files the macro read but not the folder, so a
+/// file added or removed later is ignored until something else rebuilds the crate; the service
+/// macro then warns, with the line to add. To know, it reads the variable `watch` sets for the
+/// package's compilation (`RPC_CODEGEN_WATCH`: every folder watched so far, absolute, joined
+/// as `PATH` is; a folder also covers its sub-folders).
 pub fn watch(dir: impl AsRef<Path>) {
     let dir = dir.as_ref();
     println!("cargo:rerun-if-changed={}", dir.display());
+    let mut watched = WATCHED.lock().unwrap_or_else(|e| e.into_inner());
+    let path = watched_path(dir);
+    // A path holding the list separator cannot be listed; it is only tracked.
+    if std::env::join_paths([&path]).is_ok() {
+        watched.push(path);
+    }
+    // Cargo keeps the last value a build script gives a variable: list them all every time.
+    if let Ok(joined) = std::env::join_paths(watched.iter()) {
+        println!(
+            "cargo:rustc-env={}={}",
+            render::warn::WATCH_VAR,
+            joined.to_string_lossy()
+        );
+    }
+    drop(watched);
     match lock::update(dir, &dir.display().to_string()) {
         Ok(_) | Err(lock::LockError::Folder(_)) => {}
         Err(e) => println!(
@@ -132,4 +157,18 @@ pub fn watch(dir: impl AsRef<Path>) {
             dir.display()
         ),
     }
+}
+
+/// The folders [`watch`] was given in this build script.
+static WATCHED: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// `dir` as the macro compares it: absolute (a build script runs in the package root), through
+/// symlinks when it exists.
+fn watched_path(dir: &Path) -> std::path::PathBuf {
+    let base = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default();
+    let abs = base.join(dir);
+    abs.canonicalize().unwrap_or(abs)
 }

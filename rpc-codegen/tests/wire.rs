@@ -3,35 +3,29 @@
 //! of the glue), and what serde and TSRPC handle is accepted. Folders are written from the
 //! texts below into a scratch folder; no rustc.
 
-use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+mod support;
 
 use quote::quote;
-use rpc_codegen::{check_folder, expand_derive_message, expand_service, Invocation, ServiceModel};
+use rpc_codegen::{check_folder, expand_derive_message, ServiceModel};
 
-/// A fresh folder holding `files` (path, text), removed on drop.
-struct Folder(PathBuf);
+/// A fresh folder holding `files` (path, text) under `protocols/`, removed on drop.
+struct Folder(support::Scratch);
 
 impl Folder {
     fn new(files: &[(&str, &str)]) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "rpc-codegen-wire-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        for (rel, text) in files {
-            let path = dir.join("protocols").join(rel);
-            fs::create_dir_all(path.parent().unwrap()).unwrap();
-            fs::write(path, text).unwrap();
-        }
-        Folder(dir)
+        let scratch = support::Scratch::new();
+        let files: Vec<(String, String)> = files
+            .iter()
+            .map(|(rel, text)| (format!("protocols/{rel}"), (*text).to_owned()))
+            .collect();
+        support::write(&scratch.0, &files);
+        Folder(scratch)
     }
 
     fn root(&self) -> PathBuf {
-        self.0.join("protocols")
+        self.0 .0.join("protocols")
     }
 
     /// The model and every problem's text, as the macro and `rpc-codegen check` see them.
@@ -42,40 +36,8 @@ impl Folder {
 
     /// The `compile_error!`s of the service macro's expansion over this folder.
     fn macro_errors(&self) -> Vec<String> {
-        let inv = Invocation {
-            file: None,
-            cwd: None,
-            manifest_dir: Some(self.0.clone()),
-        };
-        let tokens = expand_service(
-            quote!(protocols = "protocols"),
-            quote!(
-                pub mod chat {}
-            ),
-            &inv,
-        );
-        let file: syn::File = syn::parse2(tokens).unwrap();
-        file.items
-            .iter()
-            .filter_map(|i| match i {
-                syn::Item::Macro(m)
-                    if m.mac
-                        .path
-                        .segments
-                        .last()
-                        .is_some_and(|s| s.ident == "compile_error") =>
-                {
-                    Some(m.mac.parse_body::<syn::LitStr>().unwrap().value())
-                }
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        let (_, errors) = support::parse(support::expand(&self.0 .0));
+        support::texts(&errors)
     }
 }
 

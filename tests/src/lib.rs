@@ -217,6 +217,15 @@ pub async fn within<T>(secs: u64, what: &str, f: impl Future<Output = T>) -> T {
     }
 }
 
+/// A [`rpc_runtime::WsClient`] with default options, connected to `url` (within 5 s).
+pub async fn connected(url: &str) -> rpc_runtime::WsClient {
+    let client = rpc_runtime::WsClient::new(url, rpc_runtime::client::WsClientOptions::default());
+    within(5, "connect", client.connect())
+        .await
+        .expect("connect");
+    client
+}
+
 /// A raw WebSocket client (tokio-tungstenite), offering sub-protocol `text`.
 pub type RawWs =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

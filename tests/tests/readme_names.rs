@@ -13,6 +13,9 @@ use rpc_runtime::{ApiCall, HandlerResult, MsgCall};
 use rpc_tests::{any_port, within};
 use tokio::sync::mpsc;
 
+// A fixture folder no build script watches (it is read once, as it stands): the macro's
+// "not watched" warning is allowed here, as `-D warnings` would refuse it.
+#[allow(deprecated)]
 #[rpc_runtime::service(protocols = "ui/fixtures/readme-app")]
 pub mod app {}
 

@@ -3,18 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use rpc_runtime::client::WsClientOptions;
 use rpc_runtime::server::ServerOptions;
-use rpc_runtime::WsClient;
-use rpc_tests::{raw_connect, start_hand_server, within};
-
-async fn connected(url: &str) -> WsClient {
-    let client = WsClient::new(url, WsClientOptions::default());
-    within(5, "connect", client.connect())
-        .await
-        .expect("connect");
-    client
-}
+use rpc_tests::{connected, raw_connect, start_hand_server, within};
 
 #[tokio::test]
 async fn stop_without_connections_returns_at_once() {

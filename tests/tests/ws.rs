@@ -11,17 +11,11 @@ use rpc_runtime::{
     codes, ApiCall, CallOptions, ErrorType, RpcClient, Server, TsrpcError, WsClient,
 };
 use rpc_tests::hand::*;
-use rpc_tests::{any_port, raw_connect, raw_send_until_close, start_hand_server, within, RawEvent};
+use rpc_tests::{
+    any_port, connected, raw_connect, raw_send_until_close, start_hand_server, within, RawEvent,
+};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-
-async fn connected(url: &str) -> WsClient {
-    let client = WsClient::new(url, WsClientOptions::default());
-    within(5, "connect", client.connect())
-        .await
-        .expect("connect");
-    client
-}
 
 #[tokio::test]
 async fn connect_disconnect_lifecycle() {

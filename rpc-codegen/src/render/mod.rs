@@ -1,6 +1,7 @@
 //! Model -> tokens. [`generate`] stitches the parts; each part has its own file:
 //! `proto.rs` (trait impls and `service_proto()`), `msg_enum.rs` (`Msg`), `client.rs`
-//! (`Client`), `server.rs` (`Server`, `RunningServer`, `ConnectionExt`, the service trait).
+//! (`Client`), `server.rs` (`Server`, `RunningServer`, `ConnectionExt`, the service trait);
+//! `warn.rs` the warnings the service macro gives (an empty or unwatched protocol folder).
 //! Generated code reaches the runtime only through `<crate>::__codegen`.
 
 mod client;
@@ -8,6 +9,7 @@ pub(crate) mod ident;
 mod msg_enum;
 mod proto;
 mod server;
+pub(crate) mod warn;
 
 use proc_macro2::TokenStream;
 use quote::quote;

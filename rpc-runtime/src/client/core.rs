@@ -153,7 +153,7 @@ fn parse_value(json: &str) -> Value {
 }
 
 fn value_json(v: &Value) -> String {
-    crate::json::to_string(v).unwrap_or_else(|_| "null".into())
+    crate::json::to_string_untyped(v).unwrap_or_else(|_| "null".into())
 }
 
 impl ClientCore {

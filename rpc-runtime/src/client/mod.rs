@@ -116,7 +116,7 @@ pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
         req: &Value,
         options: CallOptions,
     ) -> impl Future<Output = ApiReturn<Value>> + Send {
-        let json = crate::json::to_string(req).unwrap_or_else(|_| "null".into());
+        let json = crate::json::to_string_untyped(req).unwrap_or_else(|_| "null".into());
         async move {
             let res = self.__call_json(name, json, options).await?;
             serde_json::from_str(&res)
@@ -130,7 +130,7 @@ pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
         name: &str,
         msg: &Value,
     ) -> impl Future<Output = Result<(), TsrpcError>> + Send {
-        let json = crate::json::to_string(msg).unwrap_or_else(|_| "null".into());
+        let json = crate::json::to_string_untyped(msg).unwrap_or_else(|_| "null".into());
         async move { self.__send_json(name, json).await }
     }
 

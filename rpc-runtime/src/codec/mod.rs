@@ -402,7 +402,7 @@ fn push_api_return_body(out: &mut String, ret: &Result<String, TsrpcError>) {
         Err(err) => {
             out.push_str(r#"{"isSucc":false,"err":"#);
             // A TsrpcError always serializes.
-            out.push_str(&crate::json::to_string(err).unwrap_or_else(|_| "{}".to_owned()));
+            out.push_str(&crate::json::to_string_untyped(err).unwrap_or_else(|_| "{}".to_owned()));
             out.push('}');
         }
     }

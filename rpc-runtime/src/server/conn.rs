@@ -162,7 +162,7 @@ impl Connection {
         name: &str,
         msg: &serde_json::Value,
     ) -> Result<(), TsrpcError> {
-        let json = crate::json::to_string(msg).unwrap_or_else(|_| "null".into());
+        let json = crate::json::to_string_untyped(msg).unwrap_or_else(|_| "null".into());
         self.send_msg_json(name, &json).await
     }
 

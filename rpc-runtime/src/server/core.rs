@@ -380,7 +380,7 @@ impl ServerCore {
             match self.flows.pre_msg_call.exec(ev).await {
                 None => return Ok(Vec::new()),
                 Some(ev) => {
-                    body = crate::json::to_string(&ev.msg)
+                    body = crate::json::to_string_untyped(&ev.msg)
                         .unwrap_or_else(|_| "null".into())
                         .into()
                 }
@@ -471,8 +471,8 @@ impl ApiJob {
                         return finish(core, &self.conn, &self.name, self.sn, ret_json(ret)).await
                     }
                     Some(ev) => {
-                        let body =
-                            crate::json::to_string(&ev.req).unwrap_or_else(|_| "null".into());
+                        let body = crate::json::to_string_untyped(&ev.req)
+                            .unwrap_or_else(|_| "null".into());
                         let ctx = CallCtx {
                             conn: self.conn.clone(),
                             sn: self.sn,
@@ -494,7 +494,7 @@ impl ApiJob {
 }
 
 fn ret_json(ret: Result<Value, TsrpcError>) -> Result<String, TsrpcError> {
-    ret.map(|v| crate::json::to_string(&v).unwrap_or_else(|_| "null".into()))
+    ret.map(|v| crate::json::to_string_untyped(&v).unwrap_or_else(|_| "null".into()))
 }
 
 async fn run_handler(

@@ -79,7 +79,7 @@ impl ServerHandle {
         msg: &serde_json::Value,
         conns: Option<&[Connection]>,
     ) -> Result<(), TsrpcError> {
-        let json = crate::json::to_string(msg).unwrap_or_else(|_| "null".into());
+        let json = crate::json::to_string_untyped(msg).unwrap_or_else(|_| "null".into());
         match conns {
             Some(c) => self.broadcast_json(name, &json, c).await,
             None => {

@@ -167,7 +167,7 @@ impl Server {
             });
             Ok(Box::pin(async move {
                 let res = fut.await?;
-                crate::json::to_string(&res).map_err(HandlerError::from)
+                crate::json::to_string_untyped(&res).map_err(HandlerError::from)
             }))
         });
         self.apis.insert(name.to_owned(), erased);

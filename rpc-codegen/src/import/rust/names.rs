@@ -4,6 +4,7 @@
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use crate::parse::naming::spell;
+use crate::serde_rename::{rename_field, rename_variant};
 
 /// Keeps ASCII letters, digits and `_`; anything else becomes a word break.
 fn ascii_words(s: &str) -> String {
@@ -74,34 +75,14 @@ pub(crate) fn variant_for_num(value: f64) -> String {
 /// `expiresIn`), to know when a field needs its own `rename`.
 pub(crate) fn serde_camel(field: &str) -> String {
     let field = field.strip_prefix("r#").unwrap_or(field);
-    let mut pascal = String::new();
-    let mut capitalize = true;
-    for c in field.chars() {
-        if c == '_' {
-            capitalize = true;
-        } else if capitalize {
-            pascal.push(c.to_ascii_uppercase());
-            capitalize = false;
-        } else {
-            pascal.push(c);
-        }
-    }
-    let mut chars = pascal.chars();
-    match chars.next() {
-        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
-        None => String::new(),
-    }
+    rename_field("camelCase", field).unwrap_or_default()
 }
 
 /// What serde's `rename_all = "camelCase"` makes of a variant name (`SomeValue` ->
 /// `someValue`).
 pub(crate) fn serde_camel_variant(variant: &str) -> String {
     let variant = variant.strip_prefix("r#").unwrap_or(variant);
-    let mut chars = variant.chars();
-    match chars.next() {
-        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
-        None => String::new(),
-    }
+    rename_variant("camelCase", variant).unwrap_or_default()
 }
 
 /// `ReqLogin` -> `Login`, `MsgChat` -> `Chat` (a role prefix then an upper-case letter);

@@ -192,7 +192,7 @@ impl WsClient {
         let Some(ev) = flows.pre_recv_msg.exec(ev).await else {
             return;
         };
-        let json = crate::json::to_string(&ev.msg).unwrap_or_default();
+        let json = crate::json::to_string_untyped(&ev.msg).unwrap_or_default();
         self.inner.listeners.for_each_matching(&ev.msg_name, |h| {
             h(&ev.msg_name, &json, true);
         });
