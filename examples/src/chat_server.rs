@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use protocols::chat::game::{
-    FrameInput, GameResult, MsgGameFrame, MsgGameOver, MsgGameStart, Player,
-};
-use protocols::chat::{
+// `chat` is the parent module's: `protocols::chat` here, and the same service imported from
+// its TypeScript proto where the interop tests compile this file again (rpc-tests `imported`).
+use super::chat::game::{FrameInput, GameResult, MsgGameFrame, MsgGameOver, MsgGameStart, Player};
+use super::chat::{
     self, ChatService, ConnectionExt, FailMode, LastChat, LoginUser, MsgChat, ReqAdd, ReqFail,
     ReqGameBurst, ReqKick, ReqLogin, ReqSlow, ReqStats, ResAdd, ResFail, ResGameBurst, ResKick,
     ResLogin, ResSlow, ResStats,

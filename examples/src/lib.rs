@@ -2,3 +2,7 @@
 //! API), used by the demo, the end-to-end tests and the interop tests.
 
 pub mod chat_server;
+
+/// The service `chat_server` implements (it names it `super::chat`, so that the interop tests
+/// can compile it again on the same service imported from its TypeScript proto).
+use protocols::chat;

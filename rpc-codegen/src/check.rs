@@ -144,6 +144,7 @@ fn check_file(
                             origin: req.origin.clone(),
                         },
                         derived: derives(req, "Api"),
+                        conf: conf(cx, span, file),
                     });
                 }
                 (Some(_), Some(_)) => {}
@@ -226,6 +227,7 @@ fn check_file(
                                 origin: item.origin.clone(),
                             },
                             derived: derives(item, "Message"),
+                            conf: conf(cx, span, file),
                             ty,
                         });
                     }
@@ -287,6 +289,7 @@ pub(crate) fn extra_api(cx: &Ctxt, path: &syn::Path) -> Option<ApiDef> {
         docs: Vec::new(),
         source: Source::Extra { path: path.clone() },
         derived: false,
+        conf: None,
     })
 }
 
@@ -308,6 +311,7 @@ pub(crate) fn extra_msg(cx: &Ctxt, path: &syn::Path) -> Option<MsgDef> {
         docs: Vec::new(),
         source: Source::Extra { path: path.clone() },
         derived: false,
+        conf: None,
     })
 }
 
@@ -384,4 +388,29 @@ fn dedup<T>(
         out.push(def);
     }
     out
+}
+
+/// The TSRPC `conf` of the API or message of `file` (its `const CONF`), when it is a JSON
+/// object as TSRPC's `conf` is; an error at the constant otherwise.
+fn conf(cx: &Ctxt, span: Span, file: &FileDef) -> Option<String> {
+    let (text, origin) = file.conf.as_ref()?;
+    match crate::import::json::parse(text) {
+        Ok(node) if matches!(node.kind, crate::import::json::NodeKind::Object(_)) => {
+            Some(text.clone())
+        }
+        Ok(_) => {
+            cx.error_at(
+                span,
+                format!("{origin}: `CONF` must be a JSON object, as TSRPC's `conf` is (`{{\"needLogin\": true}}`)"),
+            );
+            None
+        }
+        Err(e) => {
+            cx.error_at(
+                span,
+                format!("{origin}: `CONF` is not JSON ({}): TSRPC's `conf` is a JSON object (`{{\"needLogin\": true}}`)", e.message),
+            );
+            None
+        }
+    }
 }

@@ -52,6 +52,9 @@ pub struct FileDef {
     /// The file's text when it is not on disk (a folder imported from a TSRPC proto): it is
     /// rendered as an inline `mod` instead of a `#[path]` one.
     pub inline: Option<String>,
+    /// The file's `const CONF: &str = "..";`: the TSRPC `conf` of its API or message (JSON),
+    /// with where it is declared.
+    pub conf: Option<(String, Origin)>,
 }
 
 /// A name a protocol file puts in its folder's module: a top-level item that is not private
@@ -277,6 +280,8 @@ pub struct SerdeAttrs {
     pub flatten: bool,
     /// `with = ".."` or `serialize_with = ".."`, as written.
     pub with: Option<String>,
+    /// `into = ".."` (a container written as another type), as written.
+    pub into: Option<String>,
 }
 
 /// A Rust type as written, reduced to what decides its JSON form.
@@ -408,6 +413,8 @@ pub struct ApiDef {
     /// The request type also derives `Api` itself (an error): the glue then leaves the impl
     /// to the derive, so that the mistake is reported once, not again as conflicting impls.
     pub derived: bool,
+    /// TSRPC's `conf` of the API (a JSON object's text), from its file's `const CONF`.
+    pub conf: Option<String>,
 }
 
 /// A message: `Msg<Base>`.
@@ -428,6 +435,8 @@ pub struct MsgDef {
     /// The type also derives `Message` itself (an error): the glue leaves the impl to the
     /// derive (see [`ApiDef::derived`]).
     pub derived: bool,
+    /// TSRPC's `conf` of the message (a JSON object's text), from its file's `const CONF`.
+    pub conf: Option<String>,
 }
 
 impl ApiDef {

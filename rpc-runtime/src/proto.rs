@@ -74,6 +74,11 @@ pub struct ServiceDef {
     /// hand-declared (extra) API or message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u32>,
+    /// TSRPC's per-service `conf` (`export const conf = { needLogin: true }` in a TSRPC
+    /// protocol file; `const CONF: &str = r#"{"needLogin":true}"#;` in a Rust one): settings
+    /// the framework does not read, for flows to act on (see [`ServiceDef::conf`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conf: Option<serde_json::Value>,
 }
 
 impl ServiceDef {
@@ -85,6 +90,7 @@ impl ServiceDef {
             req_schema: Some(schemars::schema_for!(A).to_value()),
             res_schema: Some(schemars::schema_for!(A::Res).to_value()),
             id: None,
+            conf: None,
         }
     }
     /// A message entry for `M`, with its schema.
@@ -95,6 +101,7 @@ impl ServiceDef {
             req_schema: Some(schemars::schema_for!(M).to_value()),
             res_schema: None,
             id: None,
+            conf: None,
         }
     }
     /// An entry known only by name and kind (untyped layer, proxies, tests).
@@ -105,12 +112,30 @@ impl ServiceDef {
             req_schema: None,
             res_schema: None,
             id: None,
+            conf: None,
         }
     }
     /// The entry with its TSRPC service id.
     pub fn with_id(mut self, id: u32) -> Self {
         self.id = Some(id);
         self
+    }
+    /// The entry with its `conf`, given as JSON text (what the generated code passes; text
+    /// that is not JSON, which the service macro refuses, leaves the entry without one).
+    pub fn with_conf(mut self, json: &str) -> Self {
+        self.conf = serde_json::from_str(json).ok();
+        self
+    }
+    /// Its `conf`, if it has one: a JSON object such as `{"needLogin": true}`.
+    ///
+    /// ```
+    /// use rpc_runtime::proto::{ServiceDef, ServiceKind};
+    /// let def = ServiceDef::named("GetProfile", ServiceKind::Api).with_conf(r#"{"needLogin":true}"#);
+    /// assert_eq!(def.conf().and_then(|c| c["needLogin"].as_bool()), Some(true));
+    /// assert_eq!(ServiceDef::named("Login", ServiceKind::Api).conf(), None);
+    /// ```
+    pub fn conf(&self) -> Option<&serde_json::Value> {
+        self.conf.as_ref()
     }
 }
 

@@ -2,6 +2,7 @@
 //! hand (the typed-generic layer without the macro), raw WebSocket helpers, and timing helpers.
 
 pub mod bad_input;
+pub mod imported;
 pub mod node;
 pub mod proxy;
 pub mod raw;

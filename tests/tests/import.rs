@@ -384,3 +384,90 @@ fn oddities_import_and_keep_the_wire_names() {
     apis.sort_unstable();
     assert_eq!(apis, ["Login", "my-room/GetHTTPData"]);
 }
+
+/// TSRPC's per-API `conf` (`export const conf = { needLogin: true }`) reaches the service
+/// proto and, through it, the server's flows: a `pre_api_call` flow refuses the APIs whose
+/// conf asks for a login, the others run.
+#[tokio::test]
+async fn a_flow_reads_the_conf_of_the_called_api() {
+    use kitchen::{ReqGetProfile, ReqLogin, ResGetProfile, ResLogin};
+    use rpc_runtime::proto::ServiceKind;
+    use rpc_runtime::TsrpcError;
+    let proto = kitchen::service_proto();
+    let conf = |name: &str| {
+        proto
+            .find(name, ServiceKind::Api)
+            .and_then(|d| d.conf())
+            .map(ToString::to_string)
+    };
+    // The confs are the proto's, key order aside.
+    assert_eq!(conf("GetProfile").as_deref(), Some(r#"{"needLogin":true}"#));
+    assert_eq!(
+        conf("Login").as_deref(),
+        Some(r#"{"needLogin":false,"rateLimit":10}"#)
+    );
+    assert_eq!(conf("shop/ListItems"), None);
+
+    let login: ResLogin = serde_json::from_str(&vector_json("PtlLogin/ResLogin").unwrap()).unwrap();
+    let profile: ResGetProfile =
+        serde_json::from_str(&vector_json("PtlGetProfile/ResGetProfile").unwrap()).unwrap();
+    // A server of two APIs (the whole service would need a handler for each), their entries
+    // as the generated proto has them.
+    let two = ["Login", "GetProfile"]
+        .into_iter()
+        .filter_map(|n| proto.find(n, ServiceKind::Api).cloned())
+        .fold(rpc_runtime::proto::ServiceProto::new("kitchen"), |p, d| {
+            p.with(d)
+        });
+    assert_eq!(two.services.len(), 2);
+    let server = Server::ws(two, any_port(), ServerOptions::default())
+        .implement_api(move |_: ApiCall<ReqLogin>| {
+            let login = login.clone();
+            async move { Ok(login) }
+        })
+        .implement_api(move |_: ApiCall<ReqGetProfile>| {
+            let profile = profile.clone();
+            async move { Ok(profile) }
+        })
+        .start()
+        .await
+        .unwrap();
+    server.flows().pre_api_call.push(|mut ev| {
+        let need_login = ev
+            .conf
+            .as_ref()
+            .and_then(|c| c["needLogin"].as_bool())
+            .unwrap_or(false);
+        if need_login {
+            ev.ret = Some(Err(TsrpcError::api("Need login").with_code("NEED_LOGIN")));
+        }
+        Some(ev)
+    });
+    let client = WsClient::new(server.url(), Default::default());
+    within(5, "connect", client.connect()).await.unwrap();
+    let req: ReqLogin = serde_json::from_str(
+        r#"{"account":"ada@example.com","platform":"steam","clientVersion":[1,4,2],"rememberMe":true}"#,
+    )
+    .unwrap();
+    // `Login` says `needLogin: false`: it runs.
+    within(5, "login", client.call_api(req)).await.unwrap();
+    // `GetProfile` says `needLogin: true`: refused before its handler.
+    let req: ReqGetProfile = serde_json::from_str(r#"{"userId":7}"#).unwrap();
+    let err = within(5, "profile", client.call_api(req))
+        .await
+        .unwrap_err();
+    assert_eq!(err.message, "Need login");
+    client.disconnect().await;
+    server.stop().await;
+}
+
+/// The JSON of the first golden vector of type `ty`.
+fn vector_json(ty: &str) -> Option<String> {
+    let vectors: Vectors = serde_json::from_str(VECTORS).unwrap();
+    vectors
+        .vectors
+        .iter()
+        .find(|v| v.r#type == ty)
+        .and_then(|v| v.json)
+        .map(|j| j.get().to_owned())
+}

@@ -8,6 +8,8 @@
 //! rpc-codegen lock <protocol folder>           bring the proto lock <folder>.proto.json up to date
 //! rpc-codegen proto <protocol folder>          print the service proto JSON with the lock's ids
 //! rpc-codegen check <protocol folder>          report every problem (exit 1 if any)
+//! rpc-codegen import <serviceProto.ts> <folder> write a TSRPC proto as an editable Rust
+//!                                              protocol folder, the proto as its lock
 //! ```
 //!
 //! Exit codes: 0 success, 1 problems in the protocols (listed on stderr, nothing written),
@@ -17,7 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rpc_codegen::export;
+use rpc_codegen::import::files::{write_import, ImportFilesError};
 use rpc_codegen::import::proto::ServiceProto;
+use rpc_codegen::import::rust::ImportOptions;
 use rpc_codegen::lock::{self, LockError, Locked, Status};
 use rpc_codegen::{Diagnostics, ServiceModel};
 
@@ -28,10 +32,19 @@ usage:
   rpc-codegen lock <protocol folder>           bring the proto lock <folder>.proto.json up to date
   rpc-codegen proto <protocol folder>          print the service proto JSON (the lock's ids)
   rpc-codegen check <protocol folder>          report every problem; exit 1 if there is one
+  rpc-codegen import <serviceProto.ts|.json> <protocol folder>
+                                               write a TSRPC service proto as a Rust protocol
+                                               folder (one file per Ptl/Msg, sub-folders kept)
+                                               and the proto itself as its lock, so the folder
+                                               keeps the proto's ids
 
 options:
   --name <service>   the service's name, as the macro takes it from its module
                      (`pub mod chat {}`: chat); default: the folder's name
+  --skip-unsupported (import) leave out optional fields whose type Rust cannot carry
+                     (bigint, BigInt64Array, ..) instead of refusing the proto
+  --force            (import) overwrite files edited since the last import; without it,
+                     import writes only into a new or empty folder or over files it wrote
 
 The protocol folder is the one a `#[rpc_runtime::service(protocols = \"..\")]` names (e.g.
 protocols/src/chat). `check` applies the service macro's rules (the same code, the same
@@ -55,7 +68,17 @@ fn main() -> ExitCode {
         args.drain(i..i + 2);
     }
     let name = name.as_deref();
+    let mut flag = |f: &str| match args.iter().position(|a| *a == f) {
+        Some(i) => {
+            args.remove(i);
+            true
+        }
+        None => false,
+    };
+    let skip = flag("--skip-unsupported");
+    let force = flag("--force");
     match args.as_slice() {
+        ["import", proto, out] => import(proto, Path::new(out), skip, force),
         ["ts", folder, out] => ts(folder, name, Path::new(out)),
         ["lock", folder] => lock_cmd(folder),
         ["proto", folder] => proto(folder),
@@ -221,4 +244,57 @@ fn check(folder: &str, name: Option<&str>) -> ExitCode {
         model.msgs.len()
     );
     ExitCode::SUCCESS
+}
+
+fn import(proto: &str, out: &Path, skip: bool, force: bool) -> ExitCode {
+    let text = match std::fs::read_to_string(proto) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: reading `{proto}`: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let opts = ImportOptions {
+        skip_unsupported_optional_fields: skip,
+        ..ImportOptions::default()
+    };
+    match write_import(&text, proto, &opts, out, force) {
+        Ok(done) => {
+            for p in &done.written {
+                println!("{}", p.display());
+            }
+            for p in &done.removed {
+                println!("removed {}", p.display());
+            }
+            for p in &done.kept {
+                eprintln!(
+                    "note: `{}` is gone from the proto but was edited: kept",
+                    p.display()
+                );
+            }
+            for s in &done.skipped {
+                eprintln!("note: left out {s}");
+            }
+            if let Some(why) = &done.lock_note {
+                eprintln!(
+                    "note: the lock holds the source proto as it is: the folder has no \
+                     TypeScript form yet:\n{why}"
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e @ (ImportFilesError::Io(..) | ImportFilesError::Lock(_))) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            // The importer's hint names the macro's option; here it is a flag.
+            let text = e.to_string().replace(
+                "`skip_unsupported_optional_fields = true`",
+                "`--skip-unsupported`",
+            );
+            eprintln!("{text}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -34,6 +34,15 @@ pub(crate) enum Ty {
     Date,
     /// `Uint8Array` (a base64 string in JSON).
     Bytes,
+    /// Another binary type of the import's runtime types (`rt::Float32Array`, `rt::ArrayBuffer`):
+    /// its TypeScript name, which is also the proto's `arrayType` (`ArrayBuffer`: none).
+    Buffer(&'static str),
+    /// MongoDB's `ObjectId` (`rt::ObjectId`; `?mongodb/ObjectId` in the proto).
+    ObjectId,
+    /// A number literal (`rt::LitInt<2>`), as written.
+    NumLiteral(String),
+    /// A boolean literal (`rt::LitBool<true>`).
+    BoolLiteral(bool),
     /// A string literal.
     Literal(String),
     /// `T[]`.
@@ -71,8 +80,16 @@ pub(crate) struct Decl {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Body {
-    Interface { extends: Vec<Ty>, props: Vec<Prop> },
+    /// `index`: the value type of a string index signature next to the properties (a
+    /// `#[serde(flatten)]` map).
+    Interface {
+        extends: Vec<Ty>,
+        props: Vec<Prop>,
+        index: Option<Ty>,
+    },
     Alias(Ty),
+    /// `export enum X { A = 0, B = 2 }`: a unit enum written as numbers (`(name, value)`).
+    NumberEnum(Vec<(String, String)>),
 }
 
 /// One TypeScript file: its path without `.ts` (`room/MsgUserJoin`) and its declarations.
@@ -85,8 +102,17 @@ pub(crate) struct IrFile {
 /// A service of the proto.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Service {
-    Api { name: String, file: String },
-    Msg { name: String, file: String },
+    Api {
+        name: String,
+        file: String,
+        /// TSRPC's `conf` (JSON text), from the file's `const CONF`.
+        conf: Option<String>,
+    },
+    Msg {
+        name: String,
+        file: String,
+        conf: Option<String>,
+    },
 }
 
 /// Everything the renderers need.
@@ -165,6 +191,7 @@ pub(crate) fn lower(model: &ServiceModel) -> Result<Ir, Vec<Diagnostic>> {
             services.push(Service::Api {
                 name: api.name.clone(),
                 file: ts.clone(),
+                conf: api.conf.clone(),
             });
             for ty in [&api.req, &api.res] {
                 cx.enqueue_named(fi, ty);
@@ -174,6 +201,7 @@ pub(crate) fn lower(model: &ServiceModel) -> Result<Ir, Vec<Diagnostic>> {
             services.push(Service::Msg {
                 name: msg.name.clone(),
                 file: ts.clone(),
+                conf: msg.conf.clone(),
             });
             cx.enqueue_named(fi, &msg.ty);
         }
@@ -266,8 +294,12 @@ fn import_conflicts(cx: &Lower<'_>, files: &[IrFile]) -> Vec<Diagnostic> {
 /// Every `(file, name)` a declaration refers to.
 pub(crate) fn decl_refs<'a>(d: &'a Decl, out: &mut Vec<(&'a str, &'a str)>) {
     match &d.body {
-        Body::Interface { extends, props } => {
-            for t in extends {
+        Body::Interface {
+            extends,
+            props,
+            index,
+        } => {
+            for t in extends.iter().chain(index) {
                 ty_refs(t, out);
             }
             for p in props {
@@ -275,6 +307,7 @@ pub(crate) fn decl_refs<'a>(d: &'a Decl, out: &mut Vec<(&'a str, &'a str)>) {
             }
         }
         Body::Alias(t) => ty_refs(t, out),
+        Body::NumberEnum(_) => {}
     }
 }
 
@@ -420,6 +453,9 @@ impl<'a> Lower<'a> {
         let body = match &item.shape {
             Shape::Alias { ty } => Body::Alias(self.ty(fi, ty, &item.origin)?),
             Shape::Struct { style, fields } => self.strukt(fi, item, *style, fields)?,
+            Shape::Enum { variants } if item.serde.into.is_some() => {
+                self.number_enum(item, variants)?
+            }
             Shape::Enum { variants } => {
                 let ser = &item.serde;
                 let mut members = Vec::new();
@@ -576,6 +612,46 @@ impl<'a> Lower<'a> {
         }
     }
 
+    /// An enum written as a number (`#[serde(into = "i64")]`, as `rpc-codegen import` writes a
+    /// numeric enum), exported as a TypeScript numeric `enum` (as it was imported; a union with
+    /// a negative literal would not go through tsrpc-cli): each variant's number is in its doc
+    /// comment (`` /// `2`. ``), since the
+    /// `From` impl that writes it is code the export does not run.
+    fn number_enum(
+        &mut self,
+        item: &ItemDef,
+        variants: &[crate::model::VariantDef],
+    ) -> Option<Body> {
+        let into = item.serde.into.as_deref().unwrap_or_default();
+        let mut members = Vec::new();
+        for v in variants.iter().filter(|v| !v.serde.skip) {
+            let doc = v.docs.first().map(|d| d.trim()).unwrap_or_default();
+            let number = doc
+                .strip_prefix('`')
+                .and_then(|d| d.strip_suffix("`."))
+                .filter(|n| n.parse::<f64>().is_ok());
+            match (v.style, number) {
+                (FieldsStyle::Unit, Some(n)) if into == "i64" || into == "f64" => {
+                    members.push((v.ident.clone(), n.to_owned()));
+                }
+                _ => {
+                    self.error(
+                        &v.origin,
+                        format!(
+                            "variant `{}` of `{}`: `#[serde(into = \"{into}\")]` chooses its own \
+                             JSON form, which the export cannot see (known: a unit enum `into = \
+                             \"i64\"` whose variants' docs start with their number, `` /// `2`. \
+                             ``, as `rpc-codegen import` writes them)",
+                            v.ident, item.ident
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(Body::NumberEnum(members))
+    }
+
     /// Whether a type names a struct with named fields of the folder (serde can flatten it
     /// or add a tag to it; TypeScript can extend it).
     fn is_struct_ref(&mut self, fi: usize, t: &TypeRef) -> bool {
@@ -642,7 +718,20 @@ impl<'a> Lower<'a> {
                 ok.then_some(Body::Alias(Ty::Tuple(items)))
             }
             FieldsStyle::Named => {
-                let (extends, mut props) = self.props(fi, &item.ident, fields, &ser.rename_all)?;
+                let (mut extends, mut props) =
+                    self.props(fi, &item.ident, fields, &ser.rename_all)?;
+                // A flattened map is the interface's index signature.
+                let mut index = None;
+                extends.retain(|t| match t {
+                    Ty::Index {
+                        numeric: false,
+                        value,
+                    } if index.is_none() => {
+                        index = Some((**value).clone());
+                        false
+                    }
+                    _ => true,
+                });
                 if let Some(tag) = &ser.tag {
                     let value = ser.rename.clone().unwrap_or_else(|| item.ident.clone());
                     props.insert(
@@ -655,7 +744,11 @@ impl<'a> Lower<'a> {
                         },
                     );
                 }
-                Some(Body::Interface { extends, props })
+                Some(Body::Interface {
+                    extends,
+                    props,
+                    index,
+                })
             }
         }
     }
@@ -674,7 +767,14 @@ impl<'a> Lower<'a> {
         for f in fields.iter().filter(|f| !f.serde.skip) {
             let ident = f.ident.clone().unwrap_or_default();
             if f.serde.flatten {
-                if self.is_struct_ref(fi, &f.ty) {
+                if is_string_map(&f.ty) {
+                    // Its entries sit next to the fields: an index signature (the caller
+                    // moves it out of `extends`; in a variant it stays an intersection).
+                    match self.ty(fi, &f.ty, &f.origin) {
+                        Some(t) => extends.push(t),
+                        None => ok = false,
+                    }
+                } else if self.is_struct_ref(fi, &f.ty) {
                     match self.ty(fi, &f.ty, &f.origin) {
                         Some(t) => extends.push(t),
                         None => ok = false,
@@ -684,8 +784,9 @@ impl<'a> Lower<'a> {
                         &f.origin,
                         format!(
                             "field `{ident}` of `{owner}`: only a struct with named fields of \
-                             the protocol folder can be `#[serde(flatten)]`ed in an export \
-                             (it becomes `extends`), not `{}`",
+                             the protocol folder (it becomes `extends`) or a map with string \
+                             keys (an index signature) can be `#[serde(flatten)]`ed in an \
+                             export, not `{}`",
                             f.ty
                         ),
                     );
@@ -825,6 +926,26 @@ impl<'a> Lower<'a> {
                     ("bool", 0) => Some(Ty::Boolean),
                     ("Value", 0) => Some(Ty::Any),
                     ("DateTime", _) => Some(Ty::Date),
+                    // The value types `rpc-codegen import` writes (`rpc_runtime::types`).
+                    ("JsonValue", 0) => Some(Ty::Any),
+                    ("Date", 0) => Some(Ty::Date),
+                    ("Bytes", 0) => Some(Ty::Bytes),
+                    ("ObjectId", 0) => Some(Ty::ObjectId),
+                    (name, 0) if typed_array(name).is_some() => typed_array(name).map(Ty::Buffer),
+                    ("Nullable", 1) => Some(Ty::Union(vec![arg(self, 0)?, Ty::Null])),
+                    ("JsMap", 1) => Some(Ty::Index {
+                        numeric: false,
+                        value: Box::new(arg(self, 0)?),
+                    }),
+                    ("LitInt", 1) | ("LitBool", 1) => match &args[0] {
+                        TypeRef::Other(v) if last == "LitBool" && (v == "true" || v == "false") => {
+                            Some(Ty::BoolLiteral(v == "true"))
+                        }
+                        TypeRef::Other(v) if last == "LitInt" => {
+                            Some(Ty::NumLiteral(v.replace(' ', "")))
+                        }
+                        _ => unsupported(self, "its literal is not a number or a boolean"),
+                    },
                     ("Box" | "Rc" | "Arc" | "Cow", 1) => arg(self, 0),
                     ("Option", 1) => Some(Ty::Union(vec![arg(self, 0)?, Ty::Null])),
                     (
@@ -855,12 +976,42 @@ impl<'a> Lower<'a> {
                         self,
                         "it is neither declared in the protocol folder nor a known type \
                          (numbers, `String`, `bool`, `Vec`, `Option`, maps, `Box`, tuples, \
-                         `serde_json::Value`, chrono `DateTime`)",
+                         `serde_json::Value`, chrono `DateTime`, `rpc_runtime::types`)",
                     ),
                 }
             }
         }
     }
+}
+
+/// Whether `t` is a map with string keys (`JsMap<T>`, `HashMap<String, T>`, ..).
+fn is_string_map(t: &TypeRef) -> bool {
+    let TypeRef::Path { args, .. } = t else {
+        return false;
+    };
+    match (t.last_segment(), args.as_slice()) {
+        (Some("JsMap"), [_]) => true,
+        (Some("HashMap" | "BTreeMap" | "IndexMap"), [k, _]) => {
+            matches!(k.last_segment(), Some("String" | "str"))
+        }
+        _ => false,
+    }
+}
+
+/// The TypeScript name of a binary runtime type other than `Bytes` (`Float32Array`, ..).
+fn typed_array(name: &str) -> Option<&'static str> {
+    [
+        "Int8Array",
+        "Int16Array",
+        "Int32Array",
+        "Uint16Array",
+        "Uint32Array",
+        "Float32Array",
+        "Float64Array",
+        "ArrayBuffer",
+    ]
+    .into_iter()
+    .find(|n| *n == name)
 }
 
 #[cfg(test)]

@@ -35,6 +35,10 @@
 //! | unit-only enum | `'a' \| 'b'` (with serde's renames) |
 //! | enum with `tag` | `{ tag: 'A'; .. } \| ..`; with `tag` + `content`: `{ tag: 'A'; content: .. }` |
 //! | `#[serde(untagged)]` enum | the union of the variants' types |
+//! | `HashMap<String, T>` with `#[serde(flatten)]` | an index signature next to the fields |
+//! | `rpc_runtime::types` (what `rpc-codegen import` writes): `Date`, `Bytes`, `Float32Array`.., `ArrayBuffer`, `ObjectId`, `JsonValue`, `JsMap<T>`, `Nullable<T>`, `LitInt<2>`, `LitBool<true>` | `Date`, `Uint8Array`, `Float32Array`.., `ArrayBuffer`, `ObjectId` (from `mongodb`), `any`, `{ [key: string]: T }`, `T \| null`, `2`, `true` |
+//! | unit enum `#[serde(into = "i64")]` whose variants' docs start with their number (an imported numeric enum) | `enum X { A = 0, .. }` |
+//! | `const CONF: &str = "{..}";` in a `ptl_`/`msg_` file | `export const conf = {..};` (TSRPC's per-service `conf`) |
 //!
 //! Names follow serde: `rename`, `rename_all` (every serde rule), `rename_all_fields`,
 //! `rename(serialize = ..)`; `skip` / `skip_serializing` fields are left out.
@@ -65,7 +69,21 @@ pub fn typescript(model: &ServiceModel) -> Result<Vec<(PathBuf, String)>, Diagno
     Ok(ir
         .files
         .iter()
-        .map(|f| (PathBuf::from(format!("{}.ts", f.path)), ts::render_file(f)))
+        .map(|f| {
+            // The `conf` of the service the file declares (a `Ptl`/`Msg` file), if any.
+            let conf = ir.services.iter().find_map(|s| match s {
+                lower::Service::Api { file, conf, .. } | lower::Service::Msg { file, conf, .. }
+                    if *file == f.path =>
+                {
+                    conf.as_deref()
+                }
+                _ => None,
+            });
+            (
+                PathBuf::from(format!("{}.ts", f.path)),
+                ts::render_file(f, conf),
+            )
+        })
         .collect())
 }
 

@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use super::glob_order;
 use super::lower::{Body, Decl, Ir, Prop, Service, Ty};
 use crate::import::proto::{
-    ArrayType, IndexKey, IndexSignature, InterfaceSchema, LiteralValue, Member, Property,
-    ScalarType, Schema, SchemaKind, ServiceDef, ServiceKind, ServiceProto,
+    ArrayType, EnumMember, EnumValue, IndexKey, IndexSignature, InterfaceSchema, LiteralValue,
+    Member, Property, ScalarType, Schema, SchemaKind, ServiceDef, ServiceKind, ServiceProto,
 };
 
 /// The whole proto, with fresh ids and no `version` (a first generation).
@@ -46,15 +46,19 @@ pub(crate) fn service_proto(ir: &Ir) -> ServiceProto {
     let mut services = Vec::new();
     let mut types: Vec<(String, Schema)> = Vec::new();
     for (id, (file, service)) in files.into_iter().enumerate() {
-        let (name, kind) = match service {
-            Service::Api { name, .. } => (name, ServiceKind::Api),
-            Service::Msg { name, .. } => (name, ServiceKind::Msg),
+        let (name, kind, conf) = match service {
+            Service::Api { name, conf, .. } => (name, ServiceKind::Api, conf),
+            Service::Msg { name, conf, .. } => (name, ServiceKind::Msg, conf),
         };
         let def = ServiceDef {
             id: id as u32,
             name: name.clone(),
             kind,
-            conf: None,
+            // Checked to be a JSON object when the folder was read.
+            conf: conf
+                .as_deref()
+                .and_then(|c| crate::import::json::parse(c).ok())
+                .map(|node| node.to_json()),
         };
         // tsrpc-cli walks the file's declarations in order and keeps the service's own.
         let own = def.type_ids();
@@ -136,8 +140,30 @@ pub(crate) fn references(schema: &Schema) -> Vec<&str> {
 
 fn decl(d: &Decl) -> Schema {
     match &d.body {
-        Body::Interface { extends, props } => interface(extends, props, None),
+        Body::Interface {
+            extends,
+            props,
+            index,
+        } => interface(
+            extends,
+            props,
+            index.as_ref().map(|value| IndexSignature {
+                key_type: IndexKey::String,
+                ty: Box::new(schema(value)),
+            }),
+        ),
         Body::Alias(t) => schema(t),
+        Body::NumberEnum(members) => SchemaKind::Enum {
+            members: members
+                .iter()
+                .enumerate()
+                .map(|(id, (_, value))| EnumMember {
+                    id: id as u32,
+                    value: EnumValue::Number(value.parse().unwrap_or(0.0)),
+                })
+                .collect(),
+        }
+        .into(),
     }
 }
 
@@ -191,6 +217,16 @@ fn schema(t: &Ty) -> Schema {
         }
         .into(),
         Ty::Literal(s) => literal(LiteralValue::String(s.clone())),
+        Ty::NumLiteral(n) => literal(LiteralValue::Number(n.parse().unwrap_or(0.0))),
+        Ty::BoolLiteral(b) => literal(LiteralValue::Bool(*b)),
+        Ty::Buffer(name) => SchemaKind::Buffer {
+            array_type: ArrayType::from_name(name),
+        }
+        .into(),
+        Ty::ObjectId => SchemaKind::Reference {
+            target: "?mongodb/ObjectId".to_owned(),
+        }
+        .into(),
         Ty::Array(e) => SchemaKind::Array {
             element_type: Box::new(schema(e)),
         }
@@ -256,6 +292,7 @@ mod tests {
             body: Body::Interface {
                 extends: Vec::new(),
                 props,
+                index: None,
             },
         }
     }
@@ -300,10 +337,12 @@ mod tests {
                 Service::Api {
                     name: "A".into(),
                     file: "PtlA".into(),
+                    conf: None,
                 },
                 Service::Msg {
                     name: "game/B".into(),
                     file: "game/MsgB".into(),
+                    conf: None,
                 },
             ],
         };

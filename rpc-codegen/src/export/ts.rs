@@ -8,14 +8,17 @@ use super::lower::{decl_refs, Body, Decl, IrFile, Prop, Ty};
 
 const INDENT: &str = "    ";
 
-/// The text of one file.
-pub(crate) fn render_file(file: &IrFile) -> String {
+/// The text of one file; `conf`: the `conf` of the service it declares, as JSON.
+pub(crate) fn render_file(file: &IrFile, conf: Option<&str>) -> String {
     let mut out = String::new();
     out.push_str(super::GENERATED_MARKER);
     out.push('\n');
     let mut scalars = BTreeSet::new();
     for d in &file.decls {
         decl_scalars(d, &mut scalars);
+    }
+    if scalars.remove("ObjectId") {
+        out.push_str("import { ObjectId } from 'mongodb';\n");
     }
     if !scalars.is_empty() {
         let list: Vec<&str> = scalars.into_iter().collect();
@@ -46,6 +49,11 @@ pub(crate) fn render_file(file: &IrFile) -> String {
         }
         render_decl(&mut out, d);
     }
+    // TSRPC's `conf` (a JSON object, which is a TypeScript object literal): tsrpc-cli reads it
+    // from here into the service proto.
+    if let Some(conf) = conf {
+        let _ = write!(out, "\nexport const conf = {conf};\n");
+    }
     out
 }
 
@@ -73,8 +81,14 @@ fn relative(from: &str, to: &str) -> String {
 
 fn decl_scalars(d: &Decl, out: &mut BTreeSet<&'static str>) {
     match &d.body {
-        Body::Interface { props, .. } => props.iter().for_each(|p| ty_scalars(&p.ty, out)),
+        Body::Interface { props, index, .. } => {
+            props.iter().for_each(|p| ty_scalars(&p.ty, out));
+            if let Some(t) = index {
+                ty_scalars(t, out);
+            }
+        }
         Body::Alias(t) => ty_scalars(t, out),
+        Body::NumberEnum(_) => {}
     }
 }
 
@@ -85,6 +99,10 @@ fn ty_scalars(t: &Ty, out: &mut BTreeSet<&'static str>) {
         }
         Ty::Int => {
             out.insert("int");
+        }
+        // Not a scalar: imported from `mongodb` (see `render_file`).
+        Ty::ObjectId => {
+            out.insert("ObjectId");
         }
         Ty::Array(e) => ty_scalars(e, out),
         Ty::Index { value, .. } => ty_scalars(value, out),
@@ -128,7 +146,11 @@ fn render_docs(out: &mut String, docs: &[String], indent: &str) {
 fn render_decl(out: &mut String, d: &Decl) {
     render_docs(out, &d.docs, "");
     match &d.body {
-        Body::Interface { extends, props } => {
+        Body::Interface {
+            extends,
+            props,
+            index,
+        } => {
             let _ = write!(out, "export interface {}", d.name);
             if !extends.is_empty() {
                 let list: Vec<String> = extends.iter().map(|t| ty(t, 0)).collect();
@@ -136,6 +158,16 @@ fn render_decl(out: &mut String, d: &Decl) {
             }
             out.push_str(" {\n");
             render_props(out, props, 1);
+            if let Some(t) = index {
+                let _ = writeln!(out, "{INDENT}[key: string]: {};", ty(t, 1));
+            }
+            out.push_str("}\n");
+        }
+        Body::NumberEnum(members) => {
+            let _ = writeln!(out, "export enum {} {{", d.name);
+            for (name, value) in members {
+                let _ = writeln!(out, "{INDENT}{name} = {value},");
+            }
             out.push_str("}\n");
         }
         Body::Alias(t) => {
@@ -200,6 +232,10 @@ fn ty(t: &Ty, depth: usize) -> String {
         Ty::Null => "null".into(),
         Ty::Date => "Date".into(),
         Ty::Bytes => "Uint8Array".into(),
+        Ty::Buffer(name) => (*name).into(),
+        Ty::ObjectId => "ObjectId".into(),
+        Ty::NumLiteral(n) => n.clone(),
+        Ty::BoolLiteral(b) => b.to_string(),
         Ty::Literal(s) => string_literal(s),
         Ty::Array(e) => match **e {
             Ty::Union(_) | Ty::Intersection(_) => format!("({})[]", ty(e, depth)),

@@ -5,8 +5,10 @@
 //!   of a proto lock);
 //! - [`json`]: the ordered JSON under it, with JavaScript's number and string formatting;
 //! - `resolve`: TypeScript's type operators (`extends`, `Pick`, `keyof`, ..) worked out;
-//! - [`rust`]: the proto as an in-memory Rust protocol folder (what `rpc-codegen import` writes).
+//! - [`rust`]: the proto as an in-memory Rust protocol folder;
+//! - [`files`]: that folder written to disk with its lock (`rpc-codegen import`).
 
+pub mod files;
 pub mod json;
 pub mod proto;
 pub(crate) mod resolve;

@@ -143,9 +143,9 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
                     continue;
                 }
             };
-            let (items, names) = match parsed {
-                Some(p) => (Some(p.items), p.names),
-                None => (None, Vec::new()),
+            let (items, names, conf) = match parsed {
+                Some(p) => (Some(p.items), p.names, p.conf),
+                None => (None, Vec::new(), None),
             };
             module.files.push(FileDef {
                 stem: stem.to_owned(),
@@ -155,6 +155,7 @@ fn load_module(cx: &Ctxt, span: Span, dir: &Path, display: &str, name: String) -
                 items,
                 names,
                 inline: None,
+                conf,
             });
         }
     }
@@ -200,11 +201,11 @@ pub(crate) fn load_memory(
                 continue;
             }
         };
-        let (items, names) = match parse_file(text, &shown) {
-            Ok(parsed) => (Some(parsed.items), parsed.names),
+        let (items, names, conf) = match parse_file(text, &shown) {
+            Ok(parsed) => (Some(parsed.items), parsed.names, parsed.conf),
             Err(msg) => {
                 cx.error_at(span, msg);
-                (None, Vec::new())
+                (None, Vec::new(), None)
             }
         };
         module.files.push(FileDef {
@@ -215,6 +216,7 @@ pub(crate) fn load_memory(
             items,
             names,
             inline: Some(text.clone()),
+            conf,
         });
     }
     root
@@ -227,6 +229,8 @@ pub(crate) struct ParsedFile {
     pub(crate) items: Vec<ItemDef>,
     /// The names it re-exports into its folder's module.
     pub(crate) names: Vec<DeclaredName>,
+    /// Its `const CONF: &str = "..";` (TSRPC's `conf`), with where.
+    pub(crate) conf: Option<(String, Origin)>,
 }
 
 /// Parses a protocol file's text: its top-level types and the names it declares. `Err` is a
@@ -249,6 +253,16 @@ fn parse_file_inner(src: &str, file: &str) -> Result<ParsedFile, String> {
     let names = declared::names(&ast, &|span| origin(file, span));
     let imports = declared::rpc_imports(&ast);
     let mut items = Vec::new();
+    let conf = ast.items.iter().find_map(|item| match item {
+        syn::Item::Const(c) if c.ident == "CONF" => match &*c.expr {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some((s.value(), origin(file, c.ident.span()))),
+            _ => None,
+        },
+        _ => None,
+    });
     for item in &ast.items {
         let (ident, kind, vis, attrs, generics) = match item {
             syn::Item::Struct(s) => (&s.ident, "struct", &s.vis, &s.attrs, &s.generics),
@@ -290,7 +304,7 @@ fn parse_file_inner(src: &str, file: &str) -> Result<ParsedFile, String> {
             rpc_derives: declared::rpc_derives(attrs, &imports, &|span| origin(file, span)),
         });
     }
-    Ok(ParsedFile { items, names })
+    Ok(ParsedFile { items, names, conf })
 }
 
 /// The message for a file syn cannot parse: where, what, and the line with a caret. syn's

@@ -291,6 +291,10 @@ pub(crate) fn type_ref(ty: &syn::Type) -> TypeRef {
                     .iter()
                     .filter_map(|a| match a {
                         syn::GenericArgument::Type(t) => Some(type_ref(t)),
+                        // A const argument (`LitInt<2>`), as written.
+                        syn::GenericArgument::Const(c) => {
+                            Some(TypeRef::Other(c.to_token_stream().to_string()))
+                        }
                         _ => None,
                     })
                     .collect(),
@@ -342,6 +346,7 @@ pub(crate) fn serde_attrs(attrs: &[syn::Attribute]) -> SerdeAttrs {
                     skip_value(&meta)?;
                 }
                 "with" | "serialize_with" => out.with = Some(lit_str(&meta)?),
+                "into" => out.into = Some(lit_str(&meta)?),
                 _ => skip_value(&meta)?,
             }
             Ok(())

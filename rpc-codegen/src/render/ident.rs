@@ -229,6 +229,7 @@ mod tests {
             items: Some(Vec::new()),
             names: Vec::new(),
             inline: None,
+            conf: None,
         }
     }
 
@@ -312,6 +313,7 @@ mod tests {
                     origin: origin.clone(),
                 },
                 derived: false,
+                conf: None,
             }],
             msgs: vec![MsgDef {
                 name: "match/UserJoin".into(),
@@ -324,6 +326,7 @@ mod tests {
                     origin,
                 },
                 derived: false,
+                conf: None,
             }],
         };
         let tokens = crate::render::generate(&model, &syn::parse_quote!(::rpc_runtime));

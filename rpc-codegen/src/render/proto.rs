@@ -64,29 +64,34 @@ impl Render<'_> {
                     .map(|s| s.id)
             })
         };
+        // `.with_id(..)` from the proto, `.with_conf(..)` from the file's `const CONF`.
+        let extras = |id: Option<u32>, conf: &Option<String>| {
+            let id = id.map(|id| {
+                let id = proc_macro2::Literal::u32_unsuffixed(id);
+                quote!(.with_id(#id))
+            });
+            let conf = conf.as_ref().map(|c| quote!(.with_conf(#c)));
+            quote!(#id #conf)
+        };
         let apis = self.model.apis.iter().map(|a| {
             let req = a.req_ty();
-            match id(ServiceKind::Api, &a.name)
-                .filter(|_| matches!(a.source, Source::Folder { .. }))
-            {
-                Some(id) => {
-                    let id = proc_macro2::Literal::u32_unsuffixed(id);
-                    quote!(.with(#rt::ServiceDef::api::<#req>().with_id(#id)))
-                }
-                None => quote!(.with_api::<#req>()),
+            let id =
+                id(ServiceKind::Api, &a.name).filter(|_| matches!(a.source, Source::Folder { .. }));
+            if id.is_none() && a.conf.is_none() {
+                return quote!(.with_api::<#req>());
             }
+            let extras = extras(id, &a.conf);
+            quote!(.with(#rt::ServiceDef::api::<#req>() #extras))
         });
         let msgs = self.model.msgs.iter().map(|m| {
             let ty = m.ty();
-            match id(ServiceKind::Msg, &m.name)
-                .filter(|_| matches!(m.source, Source::Folder { .. }))
-            {
-                Some(id) => {
-                    let id = proc_macro2::Literal::u32_unsuffixed(id);
-                    quote!(.with(#rt::ServiceDef::msg::<#ty>().with_id(#id)))
-                }
-                None => quote!(.with_msg::<#ty>()),
+            let id =
+                id(ServiceKind::Msg, &m.name).filter(|_| matches!(m.source, Source::Folder { .. }));
+            if id.is_none() && m.conf.is_none() {
+                return quote!(.with_msg::<#ty>());
             }
+            let extras = extras(id, &m.conf);
+            quote!(.with(#rt::ServiceDef::msg::<#ty>() #extras))
         });
         let json = match self.tsrpc {
             MacroProto::Lock { path, .. } => {

@@ -219,6 +219,7 @@ mod tests {
                     items: None,
                     names: Vec::new(),
                     inline: None,
+                    conf: None,
                 })
                 .collect(),
             children,

@@ -51,6 +51,8 @@ struct ApiEntry {
     /// Its entry in `proto.services`.
     def: usize,
     handler: Option<ErasedApi>,
+    /// Its `conf`, shared by every call's `pre_api_call` event.
+    conf: Option<Arc<Value>>,
 }
 
 pub(crate) struct ServerCore {
@@ -124,8 +126,8 @@ pub(crate) struct ApiJob {
 enum JobStep {
     /// The handler's future, the request already decoded.
     Run(BoxFuture<HandlerResult<String>>),
-    /// `pre_api_call` nodes run first, on the request as JSON.
-    Flow(ErasedApi, Value),
+    /// `pre_api_call` nodes run first, on the request as JSON (with the API's `conf`).
+    Flow(ErasedApi, Value, Option<Arc<Value>>),
     /// No handler: `UNHANDLED_API`.
     Unhandled,
 }
@@ -156,6 +158,7 @@ impl ServerCore {
                         name: def.name.as_str().into(),
                         def: i,
                         handler: apis.get(&def.name).cloned(),
+                        conf: def.conf.clone().map(Arc::new),
                     },
                 );
             }
@@ -335,7 +338,7 @@ impl ServerCore {
                     JobStep::Run(fut)
                 } else {
                     let req = serde_json::from_str(body_text).unwrap_or(Value::Null);
-                    JobStep::Flow(handler.clone(), req)
+                    JobStep::Flow(handler.clone(), req, entry.conf.clone())
                 }
             }
         };
@@ -450,10 +453,11 @@ impl ApiJob {
                     .with_code(codes::UNHANDLED_API))
             }
             JobStep::Run(fut) => Some(fut),
-            JobStep::Flow(handler, req) => {
+            JobStep::Flow(handler, req, conf) => {
                 let ev = ApiCallEvent {
                     conn: self.conn.clone(),
                     api_name: self.name.to_string(),
+                    conf,
                     sn: self.sn,
                     req,
                     ret: None,

@@ -23,6 +23,11 @@ pub struct ApiCallEvent {
     pub conn: Connection,
     /// The API's service name.
     pub api_name: String,
+    /// The API's TSRPC `conf` from the service proto ([`ServiceDef::conf`]), such as
+    /// `{"needLogin": true}`: what a flow checks before the handler runs.
+    ///
+    /// [`ServiceDef::conf`]: crate::proto::ServiceDef::conf
+    pub conf: Option<std::sync::Arc<Value>>,
     /// The call's sn (0 over HTTP).
     pub sn: u64,
     /// The decoded request, as JSON.

@@ -310,6 +310,11 @@ impl ArrayType {
         }
     }
 
+    /// The array type named `name` in the proto; `None` for another name (`ArrayBuffer`).
+    pub fn from_name(name: &str) -> Option<ArrayType> {
+        ArrayType::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
     const ALL: [ArrayType; 10] = [
         ArrayType::Int8Array,
         ArrayType::Int16Array,

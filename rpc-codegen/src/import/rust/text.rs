@@ -39,11 +39,32 @@ pub(crate) fn render_file(g: &Gen<'_>, file: usize, items: &[&Item]) -> String {
         let _ = writeln!(out, "use {}::types as rt;", g.runtime());
     }
     out.push_str(&body);
+    if let Some(conf) = &f.conf {
+        out.push_str(&conf_const(conf));
+    }
     // Laid out as rustfmt would (prettyplease keeps doc comments, the only comments here).
     match syn::parse_file(&out) {
         Ok(parsed) => prettyplease::unparse(&parsed),
         Err(_) => out,
     }
+}
+
+/// `const CONF`: the service's TSRPC `conf` as JSON text, which the service macro reads from
+/// the file (a literal, so the folder check sees it without compiling) and puts in the
+/// service proto. Private: the macro reads the text, not the constant.
+fn conf_const(conf: &crate::import::json::Json) -> String {
+    let text = conf.to_text(crate::import::json::Layout::Compact);
+    // A raw string needs more `#` than any `"#..` run in the text.
+    let mut hashes = "#".to_owned();
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    format!(
+        "\n/// TSRPC's `conf` of this service (`export const conf` in TypeScript), as JSON:\n\
+         /// the service macro puts it in the service proto, where flows read it\n\
+         /// (`ApiCallEvent::conf`, `ServiceDef::conf`).\n\
+         #[allow(dead_code)]\nconst CONF: &str = r{hashes}\"{text}\"{hashes};\n"
+    )
 }
 
 struct Cx<'a, 'p> {

@@ -58,6 +58,7 @@ impl Gen<'_> {
             folder,
             stem,
             roots: Vec::new(),
+            conf: None,
         });
         self.file_by_ts.insert(ts.to_owned(), self.files.len() - 1);
         self.files.len() - 1
@@ -117,6 +118,7 @@ impl Gen<'_> {
             );
             let mut rust_name: Vec<String> = self.files[file].folder.clone();
             rust_name.push(base.clone());
+            self.files[file].conf = svc.conf.clone();
             self.services.push(ImportedService {
                 id: svc.id,
                 name: svc.name.clone(),

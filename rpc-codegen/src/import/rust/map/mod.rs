@@ -47,6 +47,8 @@ pub(crate) struct RsFile {
     pub(crate) stem: String,
     /// The named types it declares, in proto order.
     roots: Vec<String>,
+    /// The `conf` of the service it declares (a `Ptl`/`Msg` file), written as `const CONF`.
+    pub(crate) conf: Option<crate::import::json::Json>,
 }
 
 impl RsFile {
