@@ -180,6 +180,9 @@ impl KeyFilter {
 pub(crate) struct IndexRead {
     pub(crate) ty: Ix,
     pub(crate) prefix: bool,
+    /// `{ [key: number]: T }`: a key that is not an integer as JavaScript writes it is refused
+    /// (tsbuffer's validation after decoding refuses it).
+    pub(crate) number_keys: bool,
     pub(crate) filter: KeyFilter,
 }
 
@@ -213,6 +216,16 @@ pub(crate) struct OpenIndex {
     pub(crate) number_keys: bool,
     /// Keys `Omit` left out.
     pub(crate) except: Box<[Box<str>]>,
+}
+
+/// tsbuffer-validator's `_isNumberKey`: `String(parseInt(key)) === key`.
+pub(crate) fn is_number_key(key: &str) -> bool {
+    match key.parse::<f64>() {
+        Ok(f) if f.fract() == 0.0 && f.abs() < 1e21 && !key.starts_with('+') => {
+            format!("{f}") == key && key != "-0"
+        }
+        _ => false,
+    }
 }
 
 /// An interface-like schema compiled for the encoder and the decoder.

@@ -297,3 +297,94 @@ fn nested_unions_cannot_make_decoding_exponential() {
     }
     p.decode::<serde::de::IgnoredAny>(schema, &small).unwrap();
 }
+
+/// Integers beyond JavaScript's safe range are refused in binary as in JSON: a varint would
+/// carry them, but tsbuffer reads every number into a double. The edge itself travels.
+#[test]
+fn integers_beyond_the_safe_range_are_refused_naming_the_field() {
+    let p = proto(&format!(
+        r#""a/P": {{"type": "Interface", "properties": [
+             {{"id": 0, "name": "u", "type": {UINT}}},
+             {{"id": 1, "name": "i", "type": {{"type": "Number", "scalarType": "int"}}}},
+             {{"id": 2, "name": "d", "type": {{"type": "Number"}}}}]}}"#
+    ));
+    #[derive(Debug, Clone, Copy, Serialize)]
+    struct P {
+        u: u64,
+        i: i64,
+        d: i128,
+    }
+    let schema = p.schema("a/P").unwrap();
+    let max = crate::json::MAX_SAFE_INTEGER;
+    let edge = P {
+        u: max,
+        i: -(max as i64),
+        d: max as i128,
+    };
+    let bytes = p.encode(schema, &edge).unwrap();
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Read {
+        u: u64,
+        i: i64,
+        d: f64,
+    }
+    let read = Read {
+        u: max,
+        i: -(max as i64),
+        d: max as f64,
+    };
+    assert_eq!(p.decode::<Read>(schema, &bytes).unwrap(), read);
+    for (value, field, shown) in [
+        (P { u: max + 1, ..edge }, "u", (max + 1).to_string()),
+        (
+            P {
+                i: -(max as i64) - 1,
+                ..edge
+            },
+            "i",
+            format!("-{}", max + 1),
+        ),
+        (
+            P {
+                d: 1 << 100,
+                ..edge
+            },
+            "d",
+            (1u128 << 100).to_string(),
+        ),
+    ] {
+        let err = p.encode(schema, &value).unwrap_err().to_string();
+        assert!(err.contains(&format!("`{field}`")), "{err}");
+        assert!(
+            err.contains(&format!("the integer {shown} is beyond")),
+            "{err}"
+        );
+    }
+}
+
+/// `{ [key: number]: uint }`: the decoder refuses a key that is not an integer as JavaScript
+/// writes it, as tsbuffer's validation after decoding does (found by the `tsbuffer_decode`
+/// fuzz target: the key `""` decoded, and the value then failed to encode).
+#[test]
+fn number_keys_are_checked_when_decoding() {
+    let p = proto(&format!(
+        r#""a/M": {{"type": "Interface", "indexSignature": {{"keyType": "Number", "type": {UINT}}}}}"#
+    ));
+    let schema = p.schema("a/M").unwrap();
+    let entry = |key: &str| {
+        let mut b = vec![0x01, 0x01, key.len() as u8];
+        b.extend_from_slice(key.as_bytes());
+        b.push(0x05);
+        b
+    };
+    let map: JsMap<u64> = p.decode(schema, &entry("12")).unwrap();
+    assert_eq!(map.get("12"), Some(&5));
+    assert_eq!(p.encode(schema, &map).unwrap(), entry("12"));
+    for bad in ["", "01", "1.5", "x", "-0", "+1"] {
+        let err = p.decode::<JsMap<u64>>(schema, &entry(bad)).unwrap_err();
+        assert!(
+            err.to_string().contains("not a valid key"),
+            "{bad:?}: {err}"
+        );
+    }
+}

@@ -6,6 +6,7 @@
 
 use proptest::collection::vec;
 use proptest::prelude::*;
+use rpc_runtime::json::MAX_SAFE_INTEGER;
 use rpc_runtime::types::{Bytes, Date, Float32Array, JsMap, JsonValue, LitBool, LitInt, ObjectId};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -26,6 +27,18 @@ fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
         .map_err(|e| TestCaseError::fail(format!("decode: {e}")))?;
     prop_assert_eq!(&back, value);
     Ok(())
+}
+
+/// A `uint`: any integer a TypeScript peer reads exactly (the encoder refuses the rest, see
+/// `unsafe_integers_are_refused`), small ones often (one-byte varints).
+fn uint() -> impl Strategy<Value = u64> {
+    prop_oneof![0..128u64, 0..=MAX_SAFE_INTEGER, Just(MAX_SAFE_INTEGER)]
+}
+
+/// An `int`, as [`uint`].
+fn int() -> impl Strategy<Value = i64> {
+    const MAX: i64 = MAX_SAFE_INTEGER as i64;
+    prop_oneof![-64..64i64, -MAX..=MAX, Just(MAX), Just(-MAX)]
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -85,18 +98,18 @@ fn object() -> impl Strategy<Value = JsonValue> {
 
 fn move_input() -> impl Strategy<Value = room::MoveInput> {
     prop_oneof![
-        any::<(i64, i64)>().prop_map(|dir| room::MoveInput::WalkInput(room::WalkInput {
+        (int(), int()).prop_map(|dir| room::MoveInput::WalkInput(room::WalkInput {
             kind: room::WalkInputKind::Walk,
             dir,
         })),
-        (any::<(i64, i64)>(), finite()).prop_map(|(dir, charge)| {
+        ((int(), int()), finite()).prop_map(|(dir, charge)| {
             room::MoveInput::DashInput(room::DashInput {
                 kind: room::DashInputKind::Dash,
                 dir,
                 charge,
             })
         }),
-        any::<u64>().prop_map(|emote_id| room::MoveInput::EmoteInput(room::EmoteInput {
+        uint().prop_map(|emote_id| room::MoveInput::EmoteInput(room::EmoteInput {
             kind: room::EmoteInputKind::Emote,
             emote_id,
         })),
@@ -105,8 +118,8 @@ fn move_input() -> impl Strategy<Value = room::MoveInput> {
 
 prop_compose! {
     fn player_move()(
-        player_id: u64,
-        frame: u64,
+        player_id in uint(),
+        frame in uint(),
         input in move_input(),
         path in proptest::option::of(vec(any::<f32>().prop_filter("finite", |f| f.is_finite()), 0..6)),
     ) -> room::MsgPlayerMove {
@@ -125,7 +138,7 @@ prop_compose! {
             Just(kitchen::LoginPlatform::Steam),
         ],
         device_key in proptest::option::of(bytes()),
-        version: (u64, u64, Option<u64>),
+        version in (uint(), uint(), proptest::option::of(uint())),
         remember_me: bool,
         sso in proptest::option::of(text()),
         client_build in proptest::option::of(text()),
@@ -150,13 +163,13 @@ prop_compose! {
             Just(kitchen::ChatChannel::Room),
             Just(kitchen::ChatChannel::Whisper),
         ],
-        id: u64,
+        id in uint(),
         nickname in text(),
-        level: u64,
+        level in uint(),
         avatar in proptest::option::of(bytes()),
         text in text(),
-        mentions in proptest::option::of(vec(any::<u64>(), 0..5)),
-        reply_to: Option<u64>,
+        mentions in proptest::option::of(vec(uint(), 0..5)),
+        reply_to in proptest::option::of(uint()),
         sent_at in date(),
         attachments in proptest::option::of(vec(json(), 0..4)),
     ) -> kitchen::MsgChat {
@@ -195,8 +208,8 @@ fn last_input() -> impl Strategy<Value = room::RoomStateLastInputValue> {
 prop_compose! {
     fn player_state()(
         pos in (finite(), finite()),
-        hp: u64,
-        effects in proptest::option::of(vec((text(), any::<u64>()), 0..3)),
+        hp in uint(),
+        effects in proptest::option::of(vec((text(), uint()), 0..3)),
         alive: bool,
     ) -> room::PlayerState {
         room::PlayerState { pos, hp, effects: effects.map(|e| e.into_iter().collect()), alive }
@@ -212,13 +225,13 @@ prop_compose! {
             Just(room::RoomStatePhase::Playing),
             Just(room::RoomStatePhase::Ended),
         ],
-        countdown: Option<u64>,
+        countdown in proptest::option::of(uint()),
         players in vec((text(), player_state()), 0..3),
-        scores in vec((any::<i32>(), any::<i64>()), 0..4),
-        leaderboard in vec(any::<(u64, i64, u64)>(), 0..3),
-        walls in proptest::option::of(vec(any::<(u64, u64)>(), 0..3)),
+        scores in vec((any::<i32>(), int()), 0..4),
+        leaderboard in vec((uint(), int(), uint()), 0..3),
+        walls in proptest::option::of(vec((uint(), uint()), 0..3)),
         last_input in proptest::option::of(vec((text(), last_input()), 0..3)),
-        tick: u64,
+        tick in uint(),
     ) -> room::MsgRoomState {
         room::MsgRoomState {
             room_id,
@@ -252,11 +265,11 @@ fn currency() -> impl Strategy<Value = shop::Currency> {
 
 fn reward() -> impl Strategy<Value = shop::Reward> {
     prop_oneof![
-        any::<u64>().prop_map(|amount| shop::Reward::GoldReward(shop::GoldReward {
+        uint().prop_map(|amount| shop::Reward::GoldReward(shop::GoldReward {
             r#type: LitInt::<1>,
             amount,
         })),
-        any::<(u64, u64)>().prop_map(|(item_id, count)| {
+        (uint(), uint()).prop_map(|(item_id, count)| {
             shop::Reward::ItemReward(shop::ItemReward {
                 r#type: LitInt::<2>,
                 item_id,
@@ -276,11 +289,11 @@ prop_compose! {
         sku in text(),
         name in text(),
         category in category(),
-        stats in proptest::option::of((any::<Option<i64>>(), any::<Option<i64>>(), proptest::option::of(finite()))),
+        stats in proptest::option::of((proptest::option::of(int()), proptest::option::of(int()), proptest::option::of(finite()))),
         limited: bool,
-        id: u64,
-        price in (any::<u64>(), currency(), any::<u64>()),
-        wallet in (any::<(u64, u64)>(), 0..3u8, vec(("k[a-z]{0,4}", any::<u64>()), 0..3)),
+        id in uint(),
+        price in (uint(), currency(), uint()),
+        wallet in ((uint(), uint()), 0..3u8, vec(("k[a-z]{0,4}", uint()), 0..3)),
         bonus in vec(reward(), 0..4),
         server_time in proptest::option::of(date()),
     ) -> shop::ResBuy {
@@ -319,13 +332,13 @@ fn role() -> impl Strategy<Value = kitchen::Role> {
 
 prop_compose! {
     fn update_profile()(
-        level: u64,
-        xp: i64,
+        level in uint(),
+        xp in int(),
         role in role(),
         bio in proptest::option::of(proptest::option::of(text())),
         settings in object(),
         tags in vec(text(), 0..3),
-        id: u64,
+        id in uint(),
         created_at in date(),
         updated_at in proptest::option::of(date()),
         avatar in proptest::option::of(bytes()),
@@ -400,6 +413,21 @@ proptest! {
     #[test]
     fn profile_updates_round_trip(v in update_profile()) {
         round_trip("PtlUpdateProfile/ResUpdateProfile", &v)?;
+    }
+
+    /// One integer beyond JavaScript's safe range anywhere in a value fails its encoding,
+    /// naming the field, as JSON does.
+    #[test]
+    fn unsafe_integers_are_refused(v in login(), beyond in MAX_SAFE_INTEGER + 1..=u64::MAX, at in 0..3usize) {
+        let mut v = v;
+        match at {
+            0 => v.client_version.0 = beyond,
+            1 => v.client_version.1 = beyond,
+            _ => v.client_version.2 = Some(beyond),
+        }
+        let schema = proto().schema("PtlLogin/ReqLogin").unwrap();
+        let err = proto().encode(schema, &v).unwrap_err().to_string();
+        prop_assert!(err.contains(&format!("`clientVersion.{at}`: the integer {beyond} is beyond")), "{}", err);
     }
 
     /// Golden vectors with bytes flipped, cut, inserted or repeated decode (to a value or an

@@ -456,9 +456,10 @@ impl Builder<'_> {
             }
         }
         let index = match flat.index {
-            Some((_, ity)) => Some(IndexRead {
+            Some((number_keys, ity)) => Some(IndexRead {
                 ty: self.canon(ity)?,
                 prefix: self.wire(ity)?.prefix,
+                number_keys,
                 filter: match &cx.pick {
                     Some(keys) => KeyFilter::Only(keys.iter().map(|k| k.as_str().into()).collect()),
                     None if cx.skip.is_empty() && cx.hidden.is_empty() => KeyFilter::All,

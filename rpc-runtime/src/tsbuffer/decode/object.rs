@@ -9,7 +9,7 @@ use serde::{forward_to_deserialize_any, Deserialize};
 
 use super::{find, Cx, LitDe, ValDe};
 use crate::tsbuffer::error::Error;
-use crate::tsbuffer::schema::{FieldSet, Ix, Lit, Member, Node, Plan};
+use crate::tsbuffer::schema::{is_number_key, FieldSet, Ix, Lit, Member, Node, Plan};
 use crate::tsbuffer::wire::{length_type, Reader};
 
 /// Where an object's blocks come from.
@@ -149,6 +149,11 @@ impl<'p> Cursor<'p> {
                     r.varint()?;
                 }
                 let shown = ix.filter.allows(&key);
+                if shown && ix.number_keys && !is_number_key(&key) {
+                    return Err(Error::decode(format!(
+                        "`{key}` is not a valid key, the key here should be a `number`."
+                    )));
+                }
                 return Ok(Step::Index(key, ix.ty, shown));
             }
             match block.extends.iter().find(|e| e.0 == id - 1) {

@@ -8,7 +8,7 @@ use serde::ser::{Impossible, Serialize, SerializeMap, SerializeStruct, Serialize
 use super::probe::is_null;
 use super::{end_length, Encoder, Entry, Outcome};
 use crate::tsbuffer::error::Error;
-use crate::tsbuffer::schema::{FieldSet, Plan, NO_BLOCK};
+use crate::tsbuffer::schema::{is_number_key, FieldSet, Plan, NO_BLOCK};
 use crate::tsbuffer::wire::{patch_varint, put_str, put_varint, reserve_varint};
 
 type R = Result<Outcome, Error>;
@@ -319,16 +319,6 @@ impl SerializeMap for ObjEnc<'_, '_> {
     }
     fn end(self) -> R {
         self.finish()
-    }
-}
-
-/// tsbuffer-validator's `_isNumberKey`: `String(parseInt(key)) === key`.
-fn is_number_key(key: &str) -> bool {
-    match key.parse::<f64>() {
-        Ok(f) if f.fract() == 0.0 && f.abs() < 1e21 && !key.starts_with('+') => {
-            format!("{f}") == key && key != "-0"
-        }
-        _ => false,
     }
 }
 

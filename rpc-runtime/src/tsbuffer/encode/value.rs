@@ -9,6 +9,7 @@ use serde::ser::{
 
 use super::object::ObjEnc;
 use super::{Encoder, Outcome};
+use crate::json::MAX_SAFE_INTEGER;
 use crate::tsbuffer::error::Error;
 use crate::tsbuffer::schema::{Ix, Lit, Node, NullMode, Scalar, TupleElem};
 use crate::tsbuffer::wire::{patch_varint, put_bytes, put_str, put_varint, reserve_varint, zigzag};
@@ -22,6 +23,18 @@ enum Num {
 }
 
 impl Num {
+    /// An integer a TypeScript peer cannot read exactly (beyond [`MAX_SAFE_INTEGER`]): refused
+    /// in binary as in JSON (`crate::json`), whatever the schema (a varint would carry it, but
+    /// tsbuffer reads every number into a double). A float is what JavaScript holds already.
+    fn beyond_safe_range(self) -> Option<Num> {
+        let magnitude = match self {
+            Num::I(v) => v.unsigned_abs(),
+            Num::U(v) => v,
+            Num::F(_) => return None,
+        };
+        (magnitude > MAX_SAFE_INTEGER).then_some(self)
+    }
+
     fn as_f64(self) -> f64 {
         match self {
             Num::I(v) => v as f64,
@@ -91,7 +104,21 @@ impl<'e, 'p> ValSer<'e, 'p> {
         self.enc.fail(|| format!("Expected {want}, got {got}"))
     }
 
+    /// The refusal of an integer beyond JavaScript's safe range (the text of `crate::json`'s).
+    #[cold]
+    fn unsafe_integer(&self, v: impl Display) -> Error {
+        self.enc.fail(|| {
+            format!(
+                "the integer {v} is beyond JavaScript's safe range (-(2^53 - 1) to 2^53 - 1), \
+                 so a TypeScript peer would read it rounded; not sent"
+            )
+        })
+    }
+
     fn number(self, n: Num) -> Result<Outcome, Error> {
+        if let Some(v) = n.beyond_safe_range() {
+            return Err(self.unsafe_integer(v));
+        }
         let node = self.node();
         let out = &mut self.enc.out;
         match node {
@@ -284,7 +311,7 @@ impl<'e, 'p> Serializer for ValSer<'e, 'p> {
     fn serialize_i128(self, v: i128) -> R {
         match i64::try_from(v) {
             Ok(v) => self.number(Num::I(v)),
-            Err(_) => self.number(Num::F(v as f64)),
+            Err(_) => Err(self.unsafe_integer(v)),
         }
     }
     fn serialize_u8(self, v: u8) -> R {
@@ -302,7 +329,7 @@ impl<'e, 'p> Serializer for ValSer<'e, 'p> {
     fn serialize_u128(self, v: u128) -> R {
         match u64::try_from(v) {
             Ok(v) => self.number(Num::U(v)),
-            Err(_) => self.number(Num::F(v as f64)),
+            Err(_) => Err(self.unsafe_integer(v)),
         }
     }
     fn serialize_f32(self, v: f32) -> R {
