@@ -3,10 +3,13 @@
 
 Seeds: every client frame or request of the TSRPC captures (shared/tsrpc-captures/*.txt), the
 bad-input rows of TSRPC-WIRE.md a.7 (WebSocket) and b.2 (HTTP), and the edge cases of issue 5
-(sn 0 / negative / fractional / huge, deep nesting, invalid UTF-8, long names, fragments).
+(sn 0 / negative / fractional / huge, deep nesting, invalid UTF-8, long names, fragments); for
+tsbuffer_decode, every hex string of the kitchen-sink corpus (tests/kitchen-sink/vectors.json:
+vectors, frames, invalidBinary, toleratedBinary, oddValues), behind the byte that selects its type.
 
     python3 fuzz/gen_seeds.py [path/to/tsrpc-captures]
 """
+import json
 import os
 import re
 import sys
@@ -171,6 +174,32 @@ def write(target, seeds):
     print(f"{target}: {len(seeds)} seeds in {d}")
 
 
+# --- TSBuffer: the kitchen-sink corpus ----------------------------------------------------------
+# tsbuffer_decode reads its first byte as what the rest is (fuzz_targets/tsbuffer_decode.rs,
+# `KINDS`): 0 a ServerInputData frame, 1 a ServerOutputData frame, 2.. these schemas in order.
+TSBUFFER_KINDS = ["ServerInputData", "ServerOutputData",
+                  "MsgChat/MsgChat", "MsgServerNotice/MsgServerNotice",
+                  "PtlGetProfile/ReqGetProfile", "PtlGetProfile/ResGetProfile",
+                  "PtlLogin/ReqLogin", "PtlLogin/ResLogin",
+                  "PtlUpdateProfile/ReqUpdateProfile", "PtlUpdateProfile/ResUpdateProfile",
+                  "room/MsgPlayerMove/MsgPlayerMove", "room/MsgRoomState/MsgRoomState",
+                  "room/PtlCreateRoom/ReqCreateRoom", "room/PtlCreateRoom/ResCreateRoom",
+                  "room/PtlJoinRoom/ReqJoinRoom", "room/PtlJoinRoom/ResJoinRoom",
+                  "shop/MsgPriceChanged/MsgPriceChanged",
+                  "shop/PtlBuy/ReqBuy", "shop/PtlBuy/ResBuy",
+                  "shop/PtlListItems/ReqListItems", "shop/PtlListItems/ResListItems"]
+with open(os.path.join(HERE, "..", "tests", "kitchen-sink", "vectors.json"), encoding="utf-8") as f:
+    kitchen = json.load(f)
+tsbuffer_seeds = {}
+for group in ("vectors", "frames", "invalidBinary", "toleratedBinary", "oddValues"):
+    for i, v in enumerate(kitchen[group]):
+        kind = v.get("wrapper") or v["type"]
+        if v.get("hex") is None:
+            continue  # bigint: no binary form
+        tsbuffer_seeds[f"{group}-{i:02}"] = bytes([TSBUFFER_KINDS.index(kind)]) + bytes.fromhex(v["hex"])
+
+
 write("ws_text", ws_texts)
 write("ws_frames", ws_frames)
 write("http_request", http_seeds)
+write("tsbuffer_decode", tsbuffer_seeds)
