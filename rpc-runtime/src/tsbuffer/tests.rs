@@ -388,3 +388,31 @@ fn number_keys_are_checked_when_decoding() {
         );
     }
 }
+
+/// `object` holds an object or an array: other JSON is refused when decoding, as tsbuffer's
+/// validation after decoding refuses it (found by the `tsbuffer_decode` fuzz target: a number
+/// decoded, and the value then failed to encode).
+#[test]
+fn object_values_are_objects_or_arrays_when_decoding() {
+    let p = proto(r#""a/O": {"type": "Object"}"#);
+    let schema = p.schema("a/O").unwrap();
+    let text = |json: &str| {
+        let mut b = vec![json.len() as u8];
+        b.extend_from_slice(json.as_bytes());
+        b
+    };
+    for good in [r#"{"a":1}"#, "[1,2]", r#" {"a":[]}"#] {
+        let v: serde_json::Value = p.decode(schema, &text(good)).unwrap();
+        assert_eq!(v, serde_json::from_str::<serde_json::Value>(good).unwrap());
+        assert!(p.encode(schema, &v).is_ok(), "{good}");
+    }
+    for bad in ["8.8e55", "\"s\"", "true", "null"] {
+        let err = p
+            .decode::<serde_json::Value>(schema, &text(bad))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("an object or an array"),
+            "{bad}: {err}"
+        );
+    }
+}

@@ -172,7 +172,7 @@ impl<'a, 'de, 'p> ValDe<'a, 'de, 'p> {
                 };
                 LitDe(&m.value).go(want, v)
             }
-            Node::Any | Node::Object => json(r.str()?, want, v),
+            Node::Any | Node::Object => json(r.str()?, want, v, matches!(node, Node::Object)),
             Node::Record(p) => {
                 r.enter()?;
                 let plan = self.cx.proto.plan(*p);
@@ -277,7 +277,14 @@ pub(super) fn find(members: &[Member], id: u64) -> Option<&Member> {
 }
 
 /// `any` / `object`: JSON text (or `undefined`).
-fn json<'de, V: Visitor<'de>>(text: Cow<'de, str>, want: Want, v: V) -> Result<V::Value, Error> {
+/// An `any` or `object` value from its JSON text; `object_only`: tsbuffer validates what it
+/// decoded, and `object` holds an object or an array.
+fn json<'de, V: Visitor<'de>>(
+    text: Cow<'de, str>,
+    want: Want,
+    v: V,
+    object_only: bool,
+) -> Result<V::Value, Error> {
     fn go<'de, R: serde_json::de::Read<'de>, V: Visitor<'de>>(
         mut de: serde_json::Deserializer<R>,
         want: Want,
@@ -293,6 +300,11 @@ fn json<'de, V: Visitor<'de>>(text: Cow<'de, str>, want: Want, v: V) -> Result<V
         de.end()
             .map_err(|e| Error::decode(format!("bad JSON in an `any` value: {e}")))?;
         Ok(out)
+    }
+    if object_only && !matches!(text.trim_start().as_bytes().first(), Some(b'{' | b'[')) {
+        return Err(Error::decode(
+            "Expected type to be `Object`: an object or an array",
+        ));
     }
     if text == "undefined" {
         return match want {

@@ -150,9 +150,7 @@ impl<'p> Cursor<'p> {
                 }
                 let shown = ix.filter.allows(&key);
                 if shown && ix.number_keys && !is_number_key(&key) {
-                    return Err(Error::decode(format!(
-                        "`{key}` is not a valid key, the key here should be a `number`."
-                    )));
+                    return Err(not_a_number_key(&key));
                 }
                 return Ok(Step::Index(key, ix.ty, shown));
             }
@@ -490,4 +488,14 @@ impl<'de> Deserializer<'de> for KeyDe<'_, 'de> {
         bool i128 u128 f32 f64 char str string bytes byte_buf option unit unit_struct
         newtype_struct seq tuple tuple_struct map struct identifier ignored_any
     }
+}
+
+/// The refusal of an index-signature key that is not a number where the signature wants one.
+/// (Out of line: the decoder's recursive frames stay small.)
+#[cold]
+#[inline(never)]
+fn not_a_number_key(key: &str) -> Error {
+    Error::decode(format!(
+        "`{key}` is not a valid key, the key here should be a `number`."
+    ))
 }
