@@ -37,6 +37,9 @@ struct Inner {
     path: String,
     /// serde's derive found a field twice: decode again keeping the last one (see `decode`).
     duplicate: bool,
+    /// The value holds what no schema sends (an integer beyond JavaScript's safe range): a
+    /// union does not go on to try its other members.
+    unsendable: bool,
 }
 
 impl Error {
@@ -47,7 +50,20 @@ impl Error {
             reason: reason.into(),
             path: String::new(),
             duplicate: false,
+            unsendable: false,
         }))
+    }
+
+    /// An encode error that no union member avoids (see `Inner::unsendable`).
+    #[cold]
+    pub(crate) fn unsendable(reason: String) -> Self {
+        let mut e = Self::encode(reason);
+        e.0.unsendable = true;
+        e
+    }
+
+    pub(crate) fn is_unsendable(&self) -> bool {
+        self.0.unsendable
     }
 
     pub(crate) fn proto(reason: impl Into<Cow<'static, str>>) -> Self {

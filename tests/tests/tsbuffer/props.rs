@@ -430,6 +430,16 @@ proptest! {
         prop_assert!(err.contains(&format!("`clientVersion.{at}`: the integer {beyond} is beyond")), "{}", err);
     }
 
+    /// Inside a union too: the refusal, not "no member matches".
+    #[test]
+    fn unsafe_integers_inside_unions_are_refused(v in player_move(), beyond in MAX_SAFE_INTEGER as i64 + 1..=i64::MAX) {
+        let mut v = v;
+        v.input = room::MoveInput::WalkInput(room::WalkInput { kind: room::WalkInputKind::Walk, dir: (1, -beyond) });
+        let schema = proto().schema("room/MsgPlayerMove/MsgPlayerMove").unwrap();
+        let err = proto().encode(schema, &v).unwrap_err().to_string();
+        prop_assert!(err.contains(&format!("`input`: the integer -{beyond} is beyond")), "{}", err);
+    }
+
     /// Golden vectors with bytes flipped, cut, inserted or repeated decode (to a value or an
     /// error) without panicking.
     #[test]

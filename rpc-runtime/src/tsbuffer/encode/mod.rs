@@ -187,6 +187,11 @@ impl<'p> Encoder<'p> {
             let r = self.write_value(v, m.ty, member_null, Some(frame));
             self.trial -= 1;
             match r {
+                Err(e) if e.is_unsendable() => {
+                    self.out.truncate(at);
+                    self.skips.truncate(skips_at);
+                    return Err(e);
+                }
                 Ok(Outcome::Absent) | Err(_) => {
                     self.out.truncate(at);
                     self.skips.truncate(skips_at);

@@ -104,15 +104,14 @@ impl<'e, 'p> ValSer<'e, 'p> {
         self.enc.fail(|| format!("Expected {want}, got {got}"))
     }
 
-    /// The refusal of an integer beyond JavaScript's safe range (the text of `crate::json`'s).
+    /// The refusal of an integer beyond JavaScript's safe range (the text of `crate::json`'s),
+    /// whatever the schema: inside a union too, where it ends the search for a member.
     #[cold]
     fn unsafe_integer(&self, v: impl Display) -> Error {
-        self.enc.fail(|| {
-            format!(
-                "the integer {v} is beyond JavaScript's safe range (-(2^53 - 1) to 2^53 - 1), \
-                 so a TypeScript peer would read it rounded; not sent"
-            )
-        })
+        Error::unsendable(format!(
+            "the integer {v} is beyond JavaScript's safe range (-(2^53 - 1) to 2^53 - 1), \
+             so a TypeScript peer would read it rounded; not sent"
+        ))
     }
 
     fn number(self, n: Num) -> Result<Outcome, Error> {
