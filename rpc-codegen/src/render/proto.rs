@@ -93,18 +93,9 @@ impl Render<'_> {
             let extras = extras(id, &m.conf);
             quote!(.with(#rt::ServiceDef::msg::<#ty>() #extras))
         });
-        let json = match self.tsrpc {
-            MacroProto::Lock { path, .. } => {
-                let path = path.to_string_lossy();
-                quote!(.with_tsrpc_proto(::core::include_str!(#path)))
-            }
-            MacroProto::Fresh(proto) => {
-                let text = proto.to_json_text(Layout::Compact);
-                quote!(.with_tsrpc_proto(#text))
-            }
-            // The same text, emitted once by the import as the module's `TSRPC_PROTO`.
-            MacroProto::Imported(_) => quote!(.with_tsrpc_proto(TSRPC_PROTO)),
-            MacroProto::Unavailable => TokenStream::new(),
+        let json = match self.tsrpc_proto_expr() {
+            Some(text) => quote!(.with_tsrpc_proto(#text)),
+            None => TokenStream::new(),
         };
         let ids = match self.tsrpc {
             MacroProto::Lock { .. } => " Ids come from the proto lock.",
@@ -126,6 +117,24 @@ impl Render<'_> {
                     #(#msgs)*
                     #json
             }
+        }
+    }
+
+    /// The expression of TSRPC's proto JSON (a `&'static str`): the lock file's text through
+    /// `include_str!`, the fresh proto's text, or the import's `TSRPC_PROTO`.
+    pub(crate) fn tsrpc_proto_expr(&self) -> Option<TokenStream> {
+        match self.tsrpc {
+            MacroProto::Lock { path, .. } => {
+                let path = path.to_string_lossy();
+                Some(quote!(::core::include_str!(#path)))
+            }
+            MacroProto::Fresh(proto) => {
+                let text = proto.to_json_text(Layout::Compact);
+                Some(quote!(#text))
+            }
+            // The same text, emitted once by the import as the module's `TSRPC_PROTO`.
+            MacroProto::Imported(_) => Some(quote!(TSRPC_PROTO)),
+            MacroProto::Unavailable => None,
         }
     }
 

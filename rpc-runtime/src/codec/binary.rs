@@ -167,16 +167,6 @@ impl Binary {
         }
     }
 
-    /// A message frame: `ServerOutputData {buffer, serviceId}`.
-    pub(crate) fn encode_msg(&self, service_id: u64, body: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(body.len() + 8);
-        let _ = transport::write_output(&mut out, Some(service_id), None, |o| {
-            o.extend_from_slice(body);
-            Ok(())
-        });
-        out
-    }
-
     /// Encodes a message `msg` of service `name` as a whole frame (server to client).
     pub(crate) fn encode_msg_value<T: Serialize + ?Sized>(
         &self,
@@ -213,6 +203,29 @@ impl Binary {
         self.proto.encode(schema, value).map_err(|e| e.to_string())
     }
 
+    /// Decodes a `schema` value.
+    pub(crate) fn decode<T: DeserializeOwned>(
+        &self,
+        schema: SchemaId,
+        bytes: &[u8],
+    ) -> Result<T, String> {
+        self.proto.decode(schema, bytes).map_err(|e| e.to_string())
+    }
+
+    /// Decodes an HTTP answer's body, `ServerOutputData {buffer | error}` (client side).
+    /// `Err`: it is not one.
+    pub(crate) fn decode_http_return(
+        &self,
+        bytes: &[u8],
+    ) -> Result<Result<Vec<u8>, TsrpcError>, String> {
+        let frame = transport::decode_output(bytes).map_err(|e| e.to_string())?;
+        match (frame.buffer, frame.error) {
+            (_, Some(e)) => Ok(Err(e)),
+            (Some(b), None) => Ok(Ok(b.0.into_owned())),
+            (None, None) => Err("neither buffer nor error".into()),
+        }
+    }
+
     /// Decodes a server's frame (client side).
     pub(crate) fn decode_server_output<'a>(
         &'static self,
@@ -234,11 +247,7 @@ fn decode_output_frame<'a>(
             (Some(b), None) => Ok(b.0),
             (None, None) => Err(TsrpcError::server("Parse server output error")),
         };
-        return Ok(BinOutput::ApiReturn {
-            sn,
-            service_id: frame.service_id,
-            ret,
-        });
+        return Ok(BinOutput::ApiReturn { sn, ret });
     }
     let id = frame
         .service_id
@@ -299,7 +308,6 @@ pub(crate) enum BinInput<'a> {
 pub(crate) enum BinOutput<'a> {
     ApiReturn {
         sn: u64,
-        service_id: Option<u64>,
         ret: Result<Cow<'a, [u8]>, TsrpcError>,
     },
     Msg {
@@ -378,11 +386,6 @@ impl<'a> Input<'a> {
         }
     }
 
-    /// True for a binary body.
-    pub(crate) fn is_binary(&self) -> bool {
-        matches!(self, Input::Bin(_))
-    }
-
     /// The JSON body, if it is one.
     pub(crate) fn as_json(&self) -> Option<Body<'a>> {
         match self {
@@ -449,19 +452,14 @@ impl std::fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// A response or a message, encoded.
+/// A request, a response or a message, encoded: JSON text or TSBuffer bytes. (Public only
+/// because the sealed [`RpcClient`](crate::RpcClient) passes it; not nameable outside.)
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Payload {
+#[doc(hidden)]
+pub enum Payload {
+    /// JSON text.
     Json(String),
+    /// TSBuffer bytes.
     Bin(Vec<u8>),
 }
 
-impl Payload {
-    /// The JSON text (empty for a binary payload).
-    pub(crate) fn json(&self) -> &str {
-        match self {
-            Payload::Json(s) => s,
-            Payload::Bin(_) => "",
-        }
-    }
-}
