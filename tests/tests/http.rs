@@ -258,6 +258,20 @@ impl RawResp {
         assert_eq!(v["err"].as_object().unwrap().len(), 3, "{v}");
         v["err"]["message"].as_str().unwrap().to_owned()
     }
+    /// The INPUT_DATA_ERR message of a 200 binary answer (`ServerOutputData {error}`, no
+    /// Content-Type), as TSRPC answers a request it reads as binary.
+    fn binary_input_error(&self) -> String {
+        assert_eq!(self.status, 200, "{self:?}");
+        assert_eq!(self.header("content-type"), None, "{self:?}");
+        self.assert_common_headers();
+        let frame = rpc_runtime::__tsbuffer::transport::decode_output(&self.body)
+            .expect("a ServerOutputData body");
+        let err = frame.error.expect("an error");
+        assert_eq!(err.kind, ErrorType::ServerError);
+        assert!(err.is_code("INPUT_DATA_ERR"), "{err:?}");
+        assert!(frame.buffer.is_none() && frame.sn.is_none() && frame.service_id.is_none());
+        err.message
+    }
 }
 
 /// Reads one response (Content-Length, chunked, or up to EOF).
@@ -563,13 +577,15 @@ async fn bad_input_gets_input_data_err_with_tsrpc_texts() {
         msg(post("/Chat?type=msg", r#"{"name":"a","content":5}"#)).await,
         "Property `content`: Expected type to be `string`, actually `number`."
     );
-    // Not JSON mode (GET, another Content-Type, none): TSRPC's binary-decoding text.
+    // Not JSON mode (GET, another Content-Type, none): read as binary, so TSRPC's binary
+    // answer to an undecodable buffer.
+    let bin_msg = |raw: Vec<u8>| async move { exchange(addr, &raw).await.binary_input_error() };
     assert_eq!(
-        msg(request("GET", "/Add", None, "")).await,
+        bin_msg(request("GET", "/Add", None, "")).await,
         INVALID_BUFFER_REASON
     );
     assert_eq!(
-        msg(request(
+        bin_msg(request(
             "POST",
             "/Add",
             Some("text/plain"),
@@ -579,7 +595,7 @@ async fn bad_input_gets_input_data_err_with_tsrpc_texts() {
         INVALID_BUFFER_REASON
     );
     assert_eq!(
-        msg(request("POST", "/Add", None, r#"{"a":1,"b":2}"#)).await,
+        bin_msg(request("POST", "/Add", None, r#"{"a":1,"b":2}"#)).await,
         INVALID_BUFFER_REASON
     );
     // Not UTF-8: decoded lossily, then refused as JSON.
