@@ -600,7 +600,11 @@ mod bad_input {
         .await;
         assert_eq!(
             their_lines,
-            [open("text"), recv_text(r#"["Add",{"isSucc":true,"res":{"c":3}},2]"#), timeout()]
+            [
+                open("text"),
+                recv_text(r#"["Add",{"isSucc":true,"res":{"c":3}},2]"#),
+                timeout()
+            ]
         );
         assert_eq!(our_lines, their_lines);
 
@@ -648,8 +652,14 @@ mod bad_input {
         let ours = our_ws(our_options().json(false)).await;
         let theirs = TsrpcServer::start(Kind::Ws, &["--json", "false"]).await;
         let add = [r#"t:["Add",{"a":1,"b":2},2]"#.to_owned()];
-        let (our_lines, their_lines) =
-            ws_both(ours.url(), theirs.url().to_owned(), "text", 3000, add.to_vec()).await;
+        let (our_lines, their_lines) = ws_both(
+            ours.url(),
+            theirs.url().to_owned(),
+            "text",
+            3000,
+            add.to_vec(),
+        )
+        .await;
         assert_eq!(
             their_lines,
             [
@@ -956,7 +966,10 @@ mod bad_input {
         .await;
         assert_eq!(headers(&theirs_resp), tsrpc_headers(false), "{theirs_resp}");
         assert!(
-            theirs_resp["body"].as_str().unwrap_or_default().contains(reason),
+            theirs_resp["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(reason),
             "{theirs_resp}"
         );
         assert_eq!(ours_resp, theirs_resp);

@@ -37,8 +37,11 @@ pub(crate) trait Transport: Send + Sync {
     /// client runs one per connection): call timeouts then need no timer of their own.
     const SWEPT: bool = false;
     /// Sends a message.
-    fn send_msg(&self, name: &str, msg: Payload)
-        -> impl Future<Output = Result<(), TsrpcError>> + Send;
+    fn send_msg(
+        &self,
+        name: &str,
+        msg: Payload,
+    ) -> impl Future<Output = Result<(), TsrpcError>> + Send;
     /// The client's call, message and data flows, which the pipeline runs.
     fn flows(&self) -> &ClientFlows;
 }
@@ -281,7 +284,7 @@ impl ClientCore {
     }
 
     /// A JSON value (from a flow) encoded as this client's bodies are.
-    fn from_value(&self, name: &str, part: Part, v: &Value) -> Result<Payload, TsrpcError> {
+    fn encode_value(&self, name: &str, part: Part, v: &Value) -> Result<Payload, TsrpcError> {
         self.encode(name, part, v, false)
     }
 
@@ -373,7 +376,9 @@ impl ClientCore {
             && flows.pre_api_return.is_empty()
             && flows.post_api_return.is_empty()
         {
-            return self.send_abortable(transport, name, req, sn, &options).await;
+            return self
+                .send_abortable(transport, name, req, sn, &options)
+                .await;
         }
         // The flows' state lives in a box of its own: a call without flows (the usual one)
         // stays a small future.
@@ -402,7 +407,7 @@ impl ClientCore {
             match flows.pre_call_api.exec(ev).await {
                 None => return Err(TsrpcError::cancelled("pre_call_api flow")),
                 Some(ev) => {
-                    req = self.from_value(name, Part::Req, &ev.req)?;
+                    req = self.encode_value(name, Part::Req, &ev.req)?;
                     options = ev.options;
                     short_circuit = ev.ret;
                 }
@@ -410,9 +415,11 @@ impl ClientCore {
         }
         let ret_flows = !(flows.pre_api_return.is_empty() && flows.post_api_return.is_empty());
         let ret = match short_circuit {
-            Some(ret) => ret.and_then(|v| self.from_value(name, Part::Res, &v)),
+            Some(ret) => ret.and_then(|v| self.encode_value(name, Part::Res, &v)),
             None if !ret_flows => {
-                return self.send_abortable(transport, name, req, sn, &options).await
+                return self
+                    .send_abortable(transport, name, req, sn, &options)
+                    .await
             }
             None => {
                 self.send_abortable(transport, name, req.clone(), sn, &options)
@@ -434,7 +441,7 @@ impl ClientCore {
         let ret = ev
             .ret
             .clone()
-            .and_then(|v| self.from_value(name, Part::Res, &v));
+            .and_then(|v| self.encode_value(name, Part::Res, &v));
         flows.post_api_return.exec(ev).await;
         ret
     }
@@ -545,7 +552,7 @@ impl ClientCore {
         let Some(ev) = flows.pre_send_msg.exec(ev).await else {
             return Err(TsrpcError::cancelled("pre_send_msg flow"));
         };
-        let msg = self.from_value(name, Part::Msg, &ev.msg)?;
+        let msg = self.encode_value(name, Part::Msg, &ev.msg)?;
         transport.send_msg(name, msg).await?;
         flows.post_send_msg.exec(ev).await;
         Ok(())

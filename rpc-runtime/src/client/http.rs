@@ -310,12 +310,10 @@ impl HttpInner {
         } else {
             format!("{}/{}", self.base, path_and_query)
         };
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| {
-                TsrpcError::client(format!("Invalid URL path {path_and_query}: {e}"))
-                    .with_code("INVALID_URL")
-            })?;
+        let uri: Uri = url.parse().map_err(|e| {
+            TsrpcError::client(format!("Invalid URL path {path_and_query}: {e}"))
+                .with_code("INVALID_URL")
+        })?;
         let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
         let req = Request::builder()
             .method(Method::POST)
@@ -367,10 +365,12 @@ impl HttpInner {
             Ok(ret) => ret.map(Payload::Bin),
             Err(_) => {
                 let text = String::from_utf8_lossy(body);
-                Err(error_in_body(status, &text).unwrap_or_else(|| match status {
-                    200 | 500 => parse_error(status),
-                    _ => http_error(status),
-                }))
+                Err(
+                    error_in_body(status, &text).unwrap_or_else(|| match status {
+                        200 | 500 => parse_error(status),
+                        _ => http_error(status),
+                    }),
+                )
             }
         }
     }

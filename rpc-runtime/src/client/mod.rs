@@ -15,8 +15,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use self::core::{ClientCore, Part};
-use crate::codec::Payload;
 use self::flows::ClientFlows;
+use crate::codec::Payload;
 use crate::error::{ApiReturn, TsrpcError};
 use crate::proto::{Api, Message};
 
@@ -70,8 +70,11 @@ pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
         options: CallOptions,
     ) -> impl Future<Output = ApiReturn<Payload>> + Send;
     #[doc(hidden)]
-    fn __send(&self, name: &str, msg: Payload)
-        -> impl Future<Output = Result<(), TsrpcError>> + Send;
+    fn __send(
+        &self,
+        name: &str,
+        msg: Payload,
+    ) -> impl Future<Output = Result<(), TsrpcError>> + Send;
 
     /// True when the client speaks TSRPC's JSON mode: `json` set in its options, or no TSRPC
     /// proto to speak binary with (a client made without its service's proto). False: binary.

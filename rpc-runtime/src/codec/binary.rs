@@ -249,9 +249,7 @@ fn decode_output_frame<'a>(
         };
         return Ok(BinOutput::ApiReturn { sn, ret });
     }
-    let id = frame
-        .service_id
-        .ok_or("a message without a service id")?;
+    let id = frame.service_id.ok_or("a message without a service id")?;
     let (name, s) = bin
         .by_id(id)
         .ok_or_else(|| format!("unknown service id {id}"))?;
@@ -462,4 +460,3 @@ pub enum Payload {
     /// TSBuffer bytes.
     Bin(Vec<u8>),
 }
-

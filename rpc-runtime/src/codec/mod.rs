@@ -81,7 +81,9 @@ impl Out {
     ) -> Frame {
         match self {
             Out::Bin(bin, _) => Frame::Binary(bin.encode_api_return(service_id, sn, &ret, true)),
-            Out::Json => Frame::Text(Codec::Json.wrap_api_return(name, sn, ret.map(Payload::into_json))),
+            Out::Json => {
+                Frame::Text(Codec::Json.wrap_api_return(name, sn, ret.map(Payload::into_json)))
+            }
         }
     }
 }

@@ -8,11 +8,11 @@ use super::conn::Connection;
 use super::core::ServerCore;
 use super::flows::ServerFlows;
 use crate::codec::Frame;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 use crate::error::TsrpcError;
 use crate::proto::Message;
 use crate::reasons::SEND_QUEUE_FULL_REASON;
 use crate::ws_link::SendError;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// A handle on a started server, for code that runs inside it (handlers get one from
 /// [`Connection::server`]): connections and broadcasts. A cheap clone.
@@ -132,7 +132,9 @@ impl ServerHandle {
                 // A data flow may rewrite frames per connection: no shared frame then.
                 let frame = match frame {
                     WsMessage::Binary(b) => Frame::Binary(b.to_vec()),
-                    other => Frame::Text(other.into_text().map(|t| t.to_string()).unwrap_or_default()),
+                    other => {
+                        Frame::Text(other.into_text().map(|t| t.to_string()).unwrap_or_default())
+                    }
                 };
                 let _ = c.queue(frame, false).await;
                 continue;

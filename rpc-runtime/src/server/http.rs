@@ -433,23 +433,25 @@ async fn handle_binary(core: &Arc<ServerCore>, conn: &Connection, body: &[u8]) -
     };
     match bin.decode_server_input(body) {
         Err(_) => input_error(),
-        Ok(BinInput::Msg { name, body }) => match core.dispatch_msg(conn, name, Input::Bin(body)).await {
-            Err(e) => {
-                tracing::debug!("binary message refused: {}", e.ws_reason());
-                input_error()
-            }
-            Ok(listeners) => {
-                // Answered before the listeners run (TSRPC ends the response first).
-                if !listeners.is_empty() {
-                    tokio::spawn(async move {
-                        for l in listeners {
-                            l.await;
-                        }
-                    });
+        Ok(BinInput::Msg { name, body }) => {
+            match core.dispatch_msg(conn, name, Input::Bin(body)).await {
+                Err(e) => {
+                    tracing::debug!("binary message refused: {}", e.ws_reason());
+                    input_error()
                 }
-                empty(StatusCode::OK)
+                Ok(listeners) => {
+                    // Answered before the listeners run (TSRPC ends the response first).
+                    if !listeners.is_empty() {
+                        tokio::spawn(async move {
+                            for l in listeners {
+                                l.await;
+                            }
+                        });
+                    }
+                    empty(StatusCode::OK)
+                }
             }
-        },
+        }
         Ok(BinInput::Api {
             name,
             service,

@@ -17,9 +17,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
 
-use super::conn::{
-    link_limits, ConnKind, Connection, DATA_BUFFER, DATA_TEXT, DATA_UNDECIDED,
-};
+use super::conn::{link_limits, ConnKind, Connection, DATA_BUFFER, DATA_TEXT, DATA_UNDECIDED};
 use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::handler::BoxFuture;
@@ -354,7 +352,12 @@ enum Work {
 /// Handles one data frame (text or binary). The frame is dropped once decoded, before the
 /// handlers run (and wait for room in the send queue): a connection holds each frame only
 /// while decoding it.
-async fn on_frame(core: &Arc<ServerCore>, conn: &Connection, calls: &Arc<Semaphore>, frame: WsMessage) {
+async fn on_frame(
+    core: &Arc<ServerCore>,
+    conn: &Connection,
+    calls: &Arc<Semaphore>,
+    frame: WsMessage,
+) {
     let work = match &frame {
         WsMessage::Text(text) => {
             if !core.options.json {
@@ -462,9 +465,9 @@ async fn decode_binary(core: &Arc<ServerCore>, conn: &Connection, bytes: &[u8]) 
                 Err(e) => binary_reason(e),
             }
         }
-        Ok(BinInput::Api { name, sn: None, .. }) => {
-            binary_reason(super::core::InputError::Invalid(format!("API {name} without sn")))
-        }
+        Ok(BinInput::Api { name, sn: None, .. }) => binary_reason(
+            super::core::InputError::Invalid(format!("API {name} without sn")),
+        ),
         Ok(BinInput::Msg { name, body }) => {
             match core.dispatch_msg(conn, name, Input::Bin(body)).await {
                 Ok(handlers) => return Work::Msg(handlers),

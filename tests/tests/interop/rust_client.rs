@@ -438,7 +438,8 @@ in_modes!(reconnect_recipe);
 /// TSRPC's server with `heartbeatWaitTime` 300 ms: our client with a heartbeat stays
 /// connected; one without is closed with `Receive heartbeat timeout`.
 async fn heartbeat_against_heartbeat_wait_time(m: Modes) {
-    let server = TsrpcServer::start(Kind::Ws, &m.server_args_with(&["--heartbeat-wait", "300"])).await;
+    let server =
+        TsrpcServer::start(Kind::Ws, &m.server_args_with(&["--heartbeat-wait", "300"])).await;
     let beating = connected(
         server.url(),
         m.ws()

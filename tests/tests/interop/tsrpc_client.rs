@@ -229,7 +229,8 @@ in_modes!(reconnect_over_ws);
 async fn heartbeat_over_ws(m: Modes) {
     let wait = Some(Duration::from_millis(300));
     let ours = our_ws(m.ours().heartbeat_wait(wait)).await;
-    let theirs = TsrpcServer::start(Kind::Ws, &m.server_args_with(&["--heartbeat-wait", "300"])).await;
+    let theirs =
+        TsrpcServer::start(Kind::Ws, &m.server_args_with(&["--heartbeat-wait", "300"])).await;
     let expected = [
         connect(),
         json!({"step": "heartbeat", "latencyIsNumber": true, "lastHeartbeatLatency": "<ms>",
@@ -246,7 +247,8 @@ in_modes!(heartbeat_over_ws);
 async fn no_heartbeat_over_ws(m: Modes) {
     let wait = Some(Duration::from_millis(300));
     let ours = our_ws(m.ours().heartbeat_wait(wait)).await;
-    let theirs = TsrpcServer::start(Kind::Ws, &m.server_args_with(&["--heartbeat-wait", "300"])).await;
+    let theirs =
+        TsrpcServer::start(Kind::Ws, &m.server_args_with(&["--heartbeat-wait", "300"])).await;
     let expected = [
         connect(),
         post_disconnect("Receive heartbeat timeout", false),
@@ -293,7 +295,11 @@ async fn json_clients_against_binary_only_servers() {
     assert_eq!(ws_lines[..2], their_ws_lines[..2], "{ws_lines:?}");
     let unparsable = json!({"isSucc": false, "err": {"message": "Parse server output error",
                             "type": "ServerError"}});
-    assert_eq!(their_http_lines[0], step("Login", unparsable), "{their_http_lines:?}");
+    assert_eq!(
+        their_http_lines[0],
+        step("Login", unparsable),
+        "{their_http_lines:?}"
+    );
     assert_eq!(http_lines[0], their_http_lines[0], "{http_lines:?}");
     ws.stop().await;
     http.stop().await;
