@@ -277,7 +277,7 @@ impl ClientCore {
             (Payload::Bin(bytes), Some(bin)) => self
                 .schema(bin, name, part)
                 .ok()
-                .and_then(|schema| bin.decode::<Value>(schema, bytes).ok())
+                .and_then(|schema| bin.decode_value(schema, bytes).ok())
                 .unwrap_or(Value::Null),
             (Payload::Bin(_), None) => Value::Null,
         }

@@ -226,6 +226,14 @@ impl Binary {
         }
     }
 
+    /// Decodes a `schema` value as a JSON value, numbers as JavaScript prints them (an
+    /// integral double is an integer, as in JSON mode).
+    pub(crate) fn decode_value(&self, schema: SchemaId, bytes: &[u8]) -> Result<Value, String> {
+        let mut v: Value = self.decode(schema, bytes)?;
+        crate::validate::integral_floats_as_integers(&mut v);
+        Ok(v)
+    }
+
     /// Decodes a server's frame (client side).
     pub(crate) fn decode_server_output<'a>(
         &'static self,
@@ -262,6 +270,28 @@ fn decode_output_frame<'a>(
         schema: s.req,
         body,
     })
+}
+
+/// The sn of a server frame that cannot be decoded, when it ends as TSRPC writes a return:
+/// with its `sn` block (header `35`, a varint from 1 to 2^53) last. `None` otherwise.
+pub(crate) fn damaged_reply_sn(bytes: &[u8]) -> Option<u64> {
+    // The varint's bytes: the last one ends it, the ones before continue it (at most 8).
+    let last = bytes.len().checked_sub(1)?;
+    if bytes[last] & 0x80 != 0 {
+        return None;
+    }
+    let mut start = last;
+    while start > 0 && bytes[start - 1] & 0x80 != 0 && last - start < 8 {
+        start -= 1;
+    }
+    if start == 0 || bytes[start - 1] != 0x35 {
+        return None;
+    }
+    let sn = bytes[start..=last]
+        .iter()
+        .rev()
+        .fold(0u64, |n, b| (n << 7) | u64::from(b & 0x7f));
+    (1..=1 << 53).contains(&sn).then_some(sn)
 }
 
 /// `ServerOutputData {error, serviceId?, sn?}`.
@@ -356,7 +386,10 @@ impl<'a> Input<'a> {
         match self {
             Input::Json(body) => serde_json::from_str(body.text())
                 .map_err(|e| format!("Input is not a valid JSON string: {e}")),
-            Input::Bin(b) => b.decode::<Value>().map_err(invalid_buffer),
+            Input::Bin(b) => b
+                .bin
+                .decode_value(b.schema, b.bytes)
+                .map_err(invalid_buffer),
         }
     }
 
@@ -430,7 +463,7 @@ impl Out {
         match (self, payload) {
             (_, Payload::Json(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
             (Out::Bin(bin, schema), Payload::Bin(b)) => {
-                bin.proto.decode(*schema, b).unwrap_or(Value::Null)
+                bin.decode_value(*schema, b).unwrap_or(Value::Null)
             }
             (Out::Json, Payload::Bin(_)) => Value::Null,
         }
@@ -459,4 +492,29 @@ pub enum Payload {
     Json(String),
     /// TSBuffer bytes.
     Bin(Vec<u8>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::damaged_reply_sn;
+
+    #[test]
+    fn the_sn_of_a_damaged_reply_is_its_last_block() {
+        // The Kick return of TSRPC-WIRE a.10, its sn 7 last.
+        assert_eq!(
+            damaged_reply_sn(&[0x03, 0x28, 0x01, 0x00, 0x31, 0x07, 0x35, 0x07]),
+            Some(7)
+        );
+        assert_eq!(damaged_reply_sn(&[0xff, 0x35, 0xac, 0x02]), Some(300));
+        for none in [
+            &[][..],
+            &[0x35],
+            &[0x35, 0x00],
+            &[0x31, 0x07],
+            &[0x35, 0x80],
+            &[0x02, 0x28, 0x01, 0x00, 0x31, 0x03],
+        ] {
+            assert_eq!(damaged_reply_sn(none), None, "{none:02x?}");
+        }
+    }
 }

@@ -186,7 +186,14 @@ impl WsClient {
             }
             Err(e) => {
                 tracing::warn!("bad binary frame from server: {e}");
-                false
+                // A return whose sn can still be read fails its call now (as in JSON mode).
+                match crate::codec::binary::damaged_reply_sn(bytes) {
+                    Some(sn) => {
+                        self.inner.core.complete(sn, Err(parse_output_error()));
+                        true
+                    }
+                    None => false,
+                }
             }
         }
     }
