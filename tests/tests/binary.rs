@@ -612,13 +612,16 @@ async fn calls_errors_and_messages_in_both_modes() {
     http_server.stop().await;
 }
 
+fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).expect("serialisable")
+}
+
 /// Calls every API once: the returns and errors as JSON values.
 async fn every_api<T: RpcClient>(client: &chat::Client<T>) -> Vec<serde_json::Value> {
     let v = |r: Result<serde_json::Value, rpc_runtime::TsrpcError>| match r {
         Ok(v) => json!({"ok": v}),
         Err(e) => json!({"err": e}),
     };
-    let j = |x: &dyn erased::Json| x.json();
     let login = client
         .call_login(chat::ReqLogin {
             username: "alice".into(),
@@ -626,44 +629,32 @@ async fn every_api<T: RpcClient>(client: &chat::Client<T>) -> Vec<serde_json::Va
         })
         .await;
     vec![
-        v(login.map(|r| j(&r))),
+        v(login.map(|r| to_json(&r))),
         v(client
             .call_add(chat::ReqAdd { a: 1.5, b: 2.0 })
             .await
-            .map(|r| j(&r))),
+            .map(|r| to_json(&r))),
         v(client
             .call_fail(chat::ReqFail { mode: None })
             .await
-            .map(|r| j(&r))),
+            .map(|r| to_json(&r))),
         v(client
             .call_fail(chat::ReqFail {
                 mode: Some(chat::FailMode::Number),
             })
             .await
-            .map(|r| j(&r))),
+            .map(|r| to_json(&r))),
         v(client
             .call_fail(chat::ReqFail {
                 mode: Some(chat::FailMode::Throw),
             })
             .await
-            .map(|r| j(&r))),
+            .map(|r| to_json(&r))),
         v(client
             .call_slow(chat::ReqSlow { ms: 1 })
             .await
-            .map(|r| j(&r))),
+            .map(|r| to_json(&r))),
     ]
-}
-
-mod erased {
-    /// A value as JSON (for comparing returns of several types).
-    pub trait Json {
-        fn json(&self) -> serde_json::Value;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> serde_json::Value {
-            serde_json::to_value(self).expect("serialisable")
-        }
-    }
 }
 
 /// A binary client, a JSON client and raw `buffer` and `text` sockets on one server: a
@@ -705,7 +696,7 @@ async fn mixed_clients_share_a_server_and_its_broadcasts() {
         }
     })
     .await;
-    let joins = joins.lock().unwrap();
+    let joins = joins.lock().unwrap().clone();
     let mut tags: Vec<&str> = joins.iter().map(|(t, _)| *t).collect();
     tags.sort();
     assert_eq!(tags, ["binary", "json"]);
