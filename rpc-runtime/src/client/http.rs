@@ -1,6 +1,10 @@
-//! The HTTP client: TSRPC JSON mode over `POST /<service name>`.
+//! The HTTP client: TSRPC over HTTP POST, in binary mode (the default) or JSON mode.
 //!
-//! * A call is `POST <url>/<name>` with `Content-Type: application/json` and the request as the
+//! * Binary mode: a call or a message is `POST <url>` with `Content-Type:
+//!   application/octet-stream` and a `ServerInputData {serviceId, buffer}` body; the answer is a
+//!   `ServerOutputData {buffer | error}` (an empty body for a message). The data flows see JSON
+//!   bodies only.
+//! * JSON mode: a call is `POST <url>/<name>` with `Content-Type: application/json` and the request as the
 //!   body. A 200 or 500 answer holds an `ApiReturn` (`{"isSucc":..}`); any other status is
 //!   ServerError `HTTP Error <status>` with `httpCode` (as TSRPC's browser client does), unless
 //!   its body is an error return (such as a 413 from our server), which is then returned with
@@ -146,7 +150,8 @@ pub(crate) struct HttpInner {
     client: Client<Connector, Full<Bytes>>,
 }
 
-/// A TSRPC HTTP client (JSON mode): calls and one-way messages over keep-alive connections.
+/// A TSRPC HTTP client (binary or JSON mode): calls and one-way messages over keep-alive
+/// connections.
 /// A cheap clone.
 ///
 /// ```no_run

@@ -1,4 +1,4 @@
-//! Serving TSRPC over HTTP (JSON mode), and WebSocket upgrades on the same port.
+//! Serving TSRPC over HTTP (JSON and binary mode), and WebSocket upgrades on the same port.
 //!
 //! One concept, TSRPC's HTTP answers, which is why the file passes 600 lines: every status,
 //! header and body a request can get is here, next to the reasons it gets it.
@@ -13,10 +13,12 @@
 //! * Bad input (unknown path, invalid JSON, a body that does not match the type): 200 with
 //!   ServerError `INPUT_DATA_ERR` and TSRPC's texts (`Invalid URL path: <url>`, `Input is not a
 //!   valid JSON string: ...`, the validator's text).
-//! * Any other request (not POST, or not JSON): TSRPC would decode it as a binary (TSBuffer)
-//!   request, and only the JSON mode exists here, so it gets what TSRPC answers to an
-//!   undecodable buffer: 200 with `INPUT_DATA_ERR` `Invalid request buffer, please check the
-//!   version of service proto.` (as a JSON body).
+//! * Any other request (not POST, or not JSON, or any request to a binary-only server): a
+//!   binary (TSBuffer) request, `ServerInputData {serviceId, buffer}`, as TSRPC reads it. Its
+//!   answer is 200 without a `Content-Type`, `ServerOutputData {buffer}` or `{error}` whatever
+//!   the error type, or an empty body for a message; a body that cannot be decoded gets
+//!   `{error}` ServerError `INPUT_DATA_ERR` `Invalid request buffer, please check the version
+//!   of service proto.` (TSRPC-WIRE b.2, b.5).
 //! * `OPTIONS`: 200, empty (CORS preflight). A stopping server: 503, empty.
 //! * A body over `max_body_size`: 413 with ServerError [`BODY_TOO_LARGE`]; a `Content-Length`
 //!   over the limit is refused before any of the body is read, a chunked body as soon as it

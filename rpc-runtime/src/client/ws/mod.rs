@@ -77,7 +77,9 @@ pub(crate) struct WsInner {
     latency_us: AtomicU64,
 }
 
-/// A TSRPC WebSocket client (JSON mode). A cheap clone: every clone is the same client.
+/// A TSRPC WebSocket client, in binary mode (sub-protocol `buffer`, TSBuffer frames: the
+/// default, given the service's TSRPC proto) or JSON mode (`text`). A cheap clone: every clone
+/// is the same client.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), rpc_runtime::TsrpcError> {
