@@ -131,9 +131,8 @@ async fn apis_over_http(m: Modes) {
 }
 in_modes!(apis_over_http);
 
-async fn msgs_over_ws(m: Modes) {
-    let ours = our_ws(m.ours()).await;
-    let theirs = TsrpcServer::start(Kind::Ws, &m.server_args()).await;
+/// The `msgs` scenario's lines.
+fn msgs_lines() -> Vec<Value> {
     let send = |name: &str| json!({"step": "sendMsg", "name": name, "ret": {"isSucc": true}});
     let recv = |name: &str, msg: Value| json!({"step": "recv", "name": name, "msg": msg});
     let frame = |i: i64| {
@@ -171,6 +170,13 @@ async fn msgs_over_ws(m: Modes) {
         ),
         step("GameBurst", json!({"isSucc": true, "res": {"sent": 5}})),
     ];
+    expected
+}
+
+async fn msgs_over_ws(m: Modes) {
+    let ours = our_ws(m.ours()).await;
+    let theirs = TsrpcServer::start(Kind::Ws, &m.server_args()).await;
+    let expected = msgs_lines();
     let lines = same_as_tsrpc(m, "msgs", &ours.url(), theirs.url(), &expected).await;
     // The burst's GameStart and GameOver carry the same game id.
     assert_eq!(lines[7]["msg"]["gameId"], lines[11]["msg"]["gameId"]);
@@ -330,4 +336,52 @@ async fn ws_and_http_on_one_port() {
         ]
     );
     server.stop().await;
+}
+
+/// Mixed modes on one server, ours and TSRPC's: while TSRPC's client (binary, then JSON)
+/// runs the `msgs` scenario, two of our clients, one in each mode, hear its `room/*`
+/// broadcasts, each decoded from its own data type.
+#[tokio::test]
+async fn mixed_modes_on_one_server() {
+    for ts_json in [false, true] {
+        let ours = our_ws(our_options()).await;
+        let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
+        for url in [ours.url(), theirs.url().to_owned()] {
+            let mut joins = Events::new();
+            let mut clients = Vec::new();
+            for json in [true, false] {
+                let client = chat::Client::ws(&url, WsClientOptions::default().json(json));
+                within(EVENT_SECS, "connect", client.connect())
+                    .await
+                    .expect("connects");
+                let sink = joins.sink();
+                client.listen_msg_room_user_join(move |m| sink((json, m.room_id, m.user.name)));
+                clients.push(client);
+            }
+            let lines = node::tsrpc_client_in(&url, "msgs", ts_json).await;
+            assert_eq!(
+                normalise(&lines),
+                msgs_lines(),
+                "{url}, TSRPC client json {ts_json}"
+            );
+            let mut got = vec![
+                joins.next("a join").await,
+                joins.next("the other join").await,
+            ];
+            got.sort_by_key(|j| j.0);
+            assert_eq!(
+                got,
+                [
+                    (false, "r1".to_owned(), "bob".to_owned()),
+                    (true, "r1".to_owned(), "bob".to_owned())
+                ],
+                "{url}, TSRPC client json {ts_json}"
+            );
+            for c in clients {
+                c.disconnect().await;
+            }
+        }
+        ours.stop().await;
+        theirs.stop().await;
+    }
 }
