@@ -1,7 +1,13 @@
 //! The tokio runtime of a Rust framework that speaks TSRPC 3.4: clients ([`WsClient`],
-//! [`HttpClient`]) and servers ([`Server`]) for TSRPC's wire protocol (JSON mode), with TSRPC's
+//! [`HttpClient`]) and servers ([`Server`]) for TSRPC's wire protocol, with TSRPC's
 //! programming model: APIs matched by serial number, messages heard by name or by regex over
 //! names, [`flows`] (hook chains), heartbeats, timeouts and [`TsrpcError`]s.
+//!
+//! Both of TSRPC's modes, as TSRPC has them: binary (TSBuffer, TSRPC's default) and JSON. A
+//! client speaks binary unless its options say `json(true)` (binary needs the service's TSRPC
+//! proto, which the generated `Client::ws` / `Client::http` carry; a client built without one
+//! speaks JSON); a server answers both, each connection in its own data type, unless
+//! [`ServerOptions::json`](server::ServerOptions#structfield.json) is `false` (binary only).
 //!
 //! There are three layers: the typed methods that the [`service`] attribute generates from a
 //! folder of protocol files (`call_login`, `send_msg_chat`, ...); under them, a typed-generic

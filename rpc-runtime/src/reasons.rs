@@ -3,8 +3,9 @@
 //! compare against these rather than against copied text. TSRPC's error codes are in
 //! [`codes`](crate::codes).
 
-/// A server closes a connection that sends a binary data frame while only JSON is supported,
-/// with TSRPC's own text for an undecodable buffer (an HTTP body that is not JSON gets it too).
+/// A server closes a connection that sends a binary frame it cannot decode (truncated, an
+/// unknown service or property id, a type mismatch, garbage) with TSRPC's generic text; an HTTP
+/// request gets it as the `INPUT_DATA_ERR` message.
 pub const INVALID_BUFFER_REASON: &str =
     "Invalid request buffer, please check the version of service proto.";
 
@@ -17,3 +18,7 @@ pub const INVALID_UTF8_REASON: &str = "Invalid UTF-8 in a text frame";
 /// A connection whose send queue stayed full: a broadcast found it full, or `send_msg` (or an
 /// API return) waited for room longer than `queue_full_timeout` (a client that does not read).
 pub const SEND_QUEUE_FULL_REASON: &str = "Send queue full: the client does not read fast enough";
+
+/// A binary-only server (`ServerOptions::json` false) closes a connection that sends a text
+/// frame with TSRPC's text.
+pub const JSON_DISABLED_REASON: &str = "JSON mode is not enabled, please use binary instead.";

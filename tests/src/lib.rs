@@ -170,9 +170,53 @@ pub mod hand {
         }
     }
 
-    /// The service proto.
+    /// TSRPC's service proto of the hand-written service (as tsrpc-cli would write it for its
+    /// TypeScript twin), for binary mode.
+    pub const TSRPC_PROTO: &str = r#"{
+      "version": 1,
+      "services": [
+        {"id": 0, "name": "Add", "type": "api"},
+        {"id": 1, "name": "Slow", "type": "api"},
+        {"id": 2, "name": "Kick", "type": "api"},
+        {"id": 3, "name": "Burst", "type": "api"},
+        {"id": 4, "name": "Chat", "type": "msg"},
+        {"id": 5, "name": "game/GameFrame", "type": "msg"},
+        {"id": 6, "name": "game/GameOver", "type": "msg"},
+        {"id": 7, "name": "room/UserJoin", "type": "msg"}
+      ],
+      "types": {
+        "PtlAdd/ReqAdd": {"type": "Interface", "properties": [
+          {"id": 0, "name": "a", "type": {"type": "Number"}},
+          {"id": 1, "name": "b", "type": {"type": "Number"}}]},
+        "PtlAdd/ResAdd": {"type": "Interface", "properties": [
+          {"id": 0, "name": "c", "type": {"type": "Number"}}]},
+        "PtlSlow/ReqSlow": {"type": "Interface", "properties": [
+          {"id": 0, "name": "ms", "type": {"type": "Number", "scalarType": "uint"}}]},
+        "PtlSlow/ResSlow": {"type": "Interface", "properties": [
+          {"id": 0, "name": "sleptMs", "type": {"type": "Number", "scalarType": "uint"}}]},
+        "PtlKick/ReqKick": {"type": "Interface", "properties": [
+          {"id": 0, "name": "reason", "type": {"type": "String"}}]},
+        "PtlKick/ResKick": {"type": "Interface"},
+        "PtlBurst/ReqBurst": {"type": "Interface", "properties": [
+          {"id": 0, "name": "n", "type": {"type": "Number", "scalarType": "uint"}}]},
+        "PtlBurst/ResBurst": {"type": "Interface", "properties": [
+          {"id": 0, "name": "sent", "type": {"type": "Number", "scalarType": "uint"}}]},
+        "MsgChat/MsgChat": {"type": "Interface", "properties": [
+          {"id": 0, "name": "name", "type": {"type": "String"}},
+          {"id": 1, "name": "content", "type": {"type": "String"}}]},
+        "game/MsgGameFrame/MsgGameFrame": {"type": "Interface", "properties": [
+          {"id": 0, "name": "frame", "type": {"type": "Number", "scalarType": "uint"}}]},
+        "game/MsgGameOver/MsgGameOver": {"type": "Interface", "properties": [
+          {"id": 0, "name": "winner", "type": {"type": "Number", "scalarType": "uint"}}]},
+        "room/MsgUserJoin/MsgUserJoin": {"type": "Interface", "properties": [
+          {"id": 0, "name": "roomId", "type": {"type": "String"}}]}
+      }
+    }"#;
+
+    /// The service proto (with [`TSRPC_PROTO`], so it serves binary mode too).
     pub fn proto() -> ServiceProto {
         ServiceProto::new("hand")
+            .with_tsrpc_proto(TSRPC_PROTO)
             .with_api::<ReqAdd>()
             .with_api::<ReqSlow>()
             .with_api::<ReqKick>()
@@ -224,6 +268,42 @@ pub async fn connected(url: &str) -> rpc_runtime::WsClient {
         .await
         .expect("connect");
     client
+}
+
+/// Options of a client of the hand-written service ([`hand::TSRPC_PROTO`]) in JSON mode
+/// (`json`) or in binary mode.
+pub fn hand_options(json: bool) -> rpc_runtime::client::WsClientOptions {
+    rpc_runtime::client::WsClientOptions::default()
+        .proto(&hand::proto())
+        .json(json)
+}
+
+/// A client of the hand-written service in JSON or binary mode, connected to `url`.
+pub async fn connected_in(url: &str, json: bool) -> rpc_runtime::WsClient {
+    let client = rpc_runtime::WsClient::new(url, hand_options(json));
+    within(5, "connect", client.connect())
+        .await
+        .expect("connect");
+    assert_eq!(rpc_runtime::RpcClient::is_json(&client), json);
+    client
+}
+
+/// One `#[tokio::test]` per mode for the scenario `$name(json: bool)`: `$name::json` and
+/// `$name::binary`.
+#[macro_export]
+macro_rules! both_modes {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn json() {
+                super::$name(true).await
+            }
+            #[tokio::test]
+            async fn binary() {
+                super::$name(false).await
+            }
+        }
+    };
 }
 
 /// A raw WebSocket client (tokio-tungstenite), offering sub-protocol `text`.

@@ -282,7 +282,17 @@ pub async fn run_js(code: &str, args: &[String], timeout: Duration) -> ScriptOut
 /// `url`; checks it ran to `{"step":"done"}` with exit code 0, and returns its lines without
 /// that last one.
 pub async fn tsrpc_client(url: &str, scenario: &str) -> Vec<Value> {
-    let args = [url.to_owned(), scenario.to_owned()];
+    tsrpc_client_in(url, scenario, true).await
+}
+
+/// [`tsrpc_client`] with the client in JSON mode (`json`) or in binary mode (TSRPC's default).
+pub async fn tsrpc_client_in(url: &str, scenario: &str, json: bool) -> Vec<Value> {
+    let args = [
+        url.to_owned(),
+        scenario.to_owned(),
+        "--json".to_owned(),
+        json.to_string(),
+    ];
     let out = run_script("client.js", &args, Duration::from_secs(30)).await;
     let done = out.lines.last() == Some(&serde_json::json!({"step": "done"}));
     assert!(

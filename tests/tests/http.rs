@@ -100,8 +100,37 @@ impl Message for MsgChat {
     const NAME: &'static str = "Chat";
 }
 
+/// TSRPC's proto of the service above, for binary mode.
+const TSRPC_PROTO: &str = r#"{"services": [
+    {"id": 0, "name": "Add", "type": "api"}, {"id": 1, "name": "Fail", "type": "api"},
+    {"id": 2, "name": "Slow", "type": "api"}, {"id": 3, "name": "Kick", "type": "api"},
+    {"id": 4, "name": "Peer", "type": "api"}, {"id": 5, "name": "Chat", "type": "msg"}],
+  "types": {
+    "PtlAdd/ReqAdd": {"type": "Interface", "properties": [
+      {"id": 0, "name": "a", "type": {"type": "Number"}},
+      {"id": 1, "name": "b", "type": {"type": "Number"}}]},
+    "PtlAdd/ResAdd": {"type": "Interface", "properties": [
+      {"id": 0, "name": "c", "type": {"type": "Number"}}]},
+    "PtlFail/ReqFail": {"type": "Interface", "properties": [
+      {"id": 0, "name": "mode", "type": {"type": "String"}, "optional": true}]},
+    "PtlFail/ResFail": {"type": "Interface"},
+    "PtlSlow/ReqSlow": {"type": "Interface", "properties": [
+      {"id": 0, "name": "ms", "type": {"type": "Number", "scalarType": "uint"}}]},
+    "PtlSlow/ResSlow": {"type": "Interface"},
+    "PtlKick/ReqKick": {"type": "Interface", "properties": [
+      {"id": 0, "name": "reason", "type": {"type": "String"}}]},
+    "PtlKick/ResKick": {"type": "Interface"},
+    "PtlPeer/ReqPeer": {"type": "Interface"},
+    "PtlPeer/ResPeer": {"type": "Interface", "properties": [
+      {"id": 0, "name": "port", "type": {"type": "Number", "scalarType": "uint"}},
+      {"id": 1, "name": "http", "type": {"type": "Boolean"}}]},
+    "MsgChat/MsgChat": {"type": "Interface", "properties": [
+      {"id": 0, "name": "name", "type": {"type": "String"}},
+      {"id": 1, "name": "content", "type": {"type": "String"}}]}}}"#;
+
 fn proto() -> ServiceProto {
     ServiceProto::new("t")
+        .with_tsrpc_proto(TSRPC_PROTO)
         .with_api::<ReqAdd>()
         .with_api::<ReqFail>()
         .with_api::<ReqSlow>()
@@ -258,6 +287,20 @@ impl RawResp {
         assert_eq!(v["err"].as_object().unwrap().len(), 3, "{v}");
         v["err"]["message"].as_str().unwrap().to_owned()
     }
+    /// The INPUT_DATA_ERR message of a 200 binary answer (`ServerOutputData {error}`, no
+    /// Content-Type), as TSRPC answers a request it reads as binary.
+    fn binary_input_error(&self) -> String {
+        assert_eq!(self.status, 200, "{self:?}");
+        assert_eq!(self.header("content-type"), None, "{self:?}");
+        self.assert_common_headers();
+        let frame = rpc_runtime::__tsbuffer::transport::decode_output(&self.body)
+            .expect("a ServerOutputData body");
+        let err = frame.error.expect("an error");
+        assert_eq!(err.kind, ErrorType::ServerError);
+        assert!(err.is_code("INPUT_DATA_ERR"), "{err:?}");
+        assert!(frame.buffer.is_none() && frame.sn.is_none() && frame.service_id.is_none());
+        err.message
+    }
 }
 
 /// Reads one response (Content-Length, chunked, or up to EOF).
@@ -376,6 +419,59 @@ async fn api_success() {
     assert_eq!(raw, serde_json::json!({"c": 42}));
     server.stop().await;
 }
+
+/// Our `HttpClient` against our server, in JSON and in binary mode: returns, the untyped
+/// layer, errors with string and numeric codes and extra fields, messages, a close reason.
+async fn client_calls_errors_and_messages(json: bool) {
+    let (server, mut seen) = start(options()).await;
+    let client = HttpClient::new(
+        format!("http://{}", server.local_addr()),
+        HttpClientOptions::default().proto(&proto()).json(json),
+    );
+    assert_eq!(client.is_json(), json);
+    let res = client.call_api(ReqAdd { a: 1.5, b: 2.0 }).await.unwrap();
+    assert_eq!(res.c, 3.5);
+    let raw = client
+        .call_raw(
+            "Add",
+            &serde_json::json!({"a": 40, "b": 2}),
+            CallOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(raw, serde_json::json!({"c": 42}));
+    let err = client.call_api(ReqFail::default()).await.unwrap_err();
+    assert_eq!(
+        serde_json::to_value(&err).unwrap(),
+        serde_json::json!({"message": "Failed on purpose", "type": "ApiError", "code": "E_FAIL",
+                           "detail": "extra field"})
+    );
+    let number = Some("number".into());
+    let err = client.call_api(ReqFail { mode: number }).await.unwrap_err();
+    assert_eq!(err.code, Some(ErrorCode::Int(42)));
+    let throw = Some("throw".into());
+    let err = client.call_api(ReqFail { mode: throw }).await.unwrap_err();
+    assert_eq!(err.kind, ErrorType::ServerError);
+    assert!(err.is_code(codes::INTERNAL_ERR), "{err:?}");
+    assert_eq!(err.extra["innerErr"], "Intentional exception from PtlFail");
+    let peer = client.call_api(ReqPeer {}).await.unwrap();
+    assert!(peer.http);
+    let chat = MsgChat {
+        name: "a".into(),
+        content: format!("json {json}"),
+    };
+    client.send_msg(&chat).await.unwrap();
+    assert_eq!(
+        within(3, "the message", seen.chats.recv()).await,
+        Some(chat)
+    );
+    let kick = ReqKick {
+        reason: "bye".into(),
+    };
+    client.call_api(kick).await.unwrap();
+    server.stop().await;
+}
+rpc_tests::both_modes!(client_calls_errors_and_messages);
 
 #[tokio::test]
 async fn api_errors_have_tsrpc_status_and_body() {
@@ -563,13 +659,15 @@ async fn bad_input_gets_input_data_err_with_tsrpc_texts() {
         msg(post("/Chat?type=msg", r#"{"name":"a","content":5}"#)).await,
         "Property `content`: Expected type to be `string`, actually `number`."
     );
-    // Not JSON mode (GET, another Content-Type, none): TSRPC's binary-decoding text.
+    // Not JSON mode (GET, another Content-Type, none): read as binary, so TSRPC's binary
+    // answer to an undecodable buffer.
+    let bin_msg = |raw: Vec<u8>| async move { exchange(addr, &raw).await.binary_input_error() };
     assert_eq!(
-        msg(request("GET", "/Add", None, "")).await,
+        bin_msg(request("GET", "/Add", None, "")).await,
         INVALID_BUFFER_REASON
     );
     assert_eq!(
-        msg(request(
+        bin_msg(request(
             "POST",
             "/Add",
             Some("text/plain"),
@@ -579,7 +677,7 @@ async fn bad_input_gets_input_data_err_with_tsrpc_texts() {
         INVALID_BUFFER_REASON
     );
     assert_eq!(
-        msg(request("POST", "/Add", None, r#"{"a":1,"b":2}"#)).await,
+        bin_msg(request("POST", "/Add", None, r#"{"a":1,"b":2}"#)).await,
         INVALID_BUFFER_REASON
     );
     // Not UTF-8: decoded lossily, then refused as JSON.

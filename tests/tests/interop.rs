@@ -41,6 +41,82 @@ fn our_options() -> ServerOptions {
 
 include!("interop/service.rs");
 
+/// The modes an interop scenario runs in: the client's (`json` or binary) and the server's
+/// (`json: true` accepts both, `json: false` is binary only). Both servers of a comparison
+/// (ours and TSRPC's) run in the same mode.
+#[derive(Debug, Clone, Copy)]
+struct Modes {
+    client_json: bool,
+    server_json: bool,
+}
+
+impl Modes {
+    /// JSON client, server accepting both (what the seed's interop tested).
+    const JSON: Modes = Modes {
+        client_json: true,
+        server_json: true,
+    };
+    /// Binary client (TSRPC's default), server accepting both.
+    const BINARY: Modes = Modes {
+        client_json: false,
+        server_json: true,
+    };
+    /// Binary client, binary-only server (TSRPC's defaults on both ends).
+    const BINARY_ONLY: Modes = Modes {
+        client_json: false,
+        server_json: false,
+    };
+
+    /// `server.js` arguments for the server's mode.
+    fn server_args(&self) -> Vec<&'static str> {
+        self.server_args_with(&[])
+    }
+
+    fn server_args_with(&self, more: &[&'static str]) -> Vec<&'static str> {
+        let mut args = more.to_vec();
+        if !self.server_json {
+            args.extend(["--json", "false"]);
+        }
+        args
+    }
+
+    /// Our WebSocket client's options in the client's mode.
+    fn ws(&self) -> WsClientOptions {
+        WsClientOptions::default().json(self.client_json)
+    }
+
+    /// Our HTTP client's options in the client's mode.
+    fn http(&self) -> rpc_runtime::client::HttpClientOptions {
+        rpc_runtime::client::HttpClientOptions::default().json(self.client_json)
+    }
+
+    /// Our server's options in the server's mode.
+    fn ours(&self) -> ServerOptions {
+        our_options().json(self.server_json)
+    }
+}
+
+/// One test per mode of [`Modes`] for the scenario `$name(m: Modes)`: `$name::json`,
+/// `$name::binary`, `$name::binary_only`.
+macro_rules! in_modes {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn json() {
+                super::$name(super::Modes::JSON).await
+            }
+            #[tokio::test]
+            async fn binary() {
+                super::$name(super::Modes::BINARY).await
+            }
+            #[tokio::test]
+            async fn binary_only() {
+                super::$name(super::Modes::BINARY_ONLY).await
+            }
+        }
+    };
+}
+
 /// Collects what listeners and flow nodes report, to await it in order.
 struct Events<T> {
     tx: mpsc::UnboundedSender<T>,
@@ -468,55 +544,131 @@ mod bad_input {
         theirs.stop().await;
     }
 
-    /// Binary (TSBuffer) mode is not implemented: our server closes a connection that sends a
-    /// valid binary request with TSRPC's own reason for a bad buffer, where TSRPC answers it.
+    /// Binary sessions as TSRPC-WIRE a.10 (frames of the capture): the same replies, byte for
+    /// byte, from both servers; a text request on a `buffer` connection is answered in binary
+    /// and a binary one on a `text` connection in JSON (the reply follows the connection's
+    /// data type, a.1); and every kind of bad binary frame closes with TSRPC's generic reason.
     #[tokio::test]
-    async fn websocket_binary_mode_is_refused_with_tsrpcs_reason() {
+    async fn websocket_binary_frames_answered_like_tsrpc() {
         let ours = our_ws(our_options()).await;
         let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
-        // ServerInputData{serviceId: 4 (Add), buffer: ReqAdd{a:1, b:2}, sn: 2} (TSRPC-WIRE.md a.10).
-        let add = ["b:0329042c13022a3ff00000000000002e40000000000000003102".to_owned()];
+        // ServerInputData{serviceId: 4 (Add), buffer: ReqAdd{a:1, b:2}, sn: 2}.
+        let add = "b:0329042c13022a3ff00000000000002e40000000000000003102";
+        let session = [
+            add,
+            // Fail{} (an ApiError with a string code and an extra field), sn 3.
+            "b:0329052c01003103",
+            // Fail{mode:'number'}, sn 4.
+            "b:0329052c04012b01043104",
+            // Chat{name:"alice", content:"hi"}: the echo comes back as a binary message.
+            "b:0229032c0c022805616c6963652c026869",
+            // A JSON request on a binary connection: answered in binary.
+            r#"t:["Add",{"a":1,"b":2},5]"#,
+            // The heartbeat.
+            "b:00",
+        ]
+        .map(str::to_owned);
         let (our_lines, their_lines) = ws_both(
             ours.url(),
             theirs.url().to_owned(),
             "buffer",
-            1500,
+            QUIET_MS,
+            session.to_vec(),
+        )
+        .await;
+        // TSRPC answers each frame in its own async chain (the heartbeat at once): the order
+        // of the replies is not part of the protocol, their bytes are.
+        let sorted = |lines: &[Value]| {
+            let mut v: Vec<String> = lines.iter().map(Value::to_string).collect();
+            v.sort();
+            v
+        };
+        let add_reply =
+            json!({"event": "recv", "type": "binary", "hex": "03280a012a400800000000000031043502"});
+        assert!(their_lines.contains(&add_reply), "{their_lines:?}");
+        assert_eq!(their_lines.len(), 8, "{their_lines:?}");
+        assert_eq!(sorted(&our_lines), sorted(&their_lines));
+
+        // A binary request on a `text` connection: answered in JSON.
+        let (our_lines, their_lines) = ws_both(
+            ours.url(),
+            theirs.url().to_owned(),
+            "text",
+            QUIET_MS,
+            vec![add.to_owned()],
+        )
+        .await;
+        assert_eq!(
+            their_lines,
+            [
+                open("text"),
+                recv_text(r#"["Add",{"isSucc":true,"res":{"c":3}},2]"#),
+                timeout()
+            ]
+        );
+        assert_eq!(our_lines, their_lines);
+
+        let reason = rpc_runtime::reasons::INVALID_BUFFER_REASON;
+        let bad = [
+            // Garbage.
+            "b:ffff",
+            // Unknown service id 99.
+            "b:0329632c01003101",
+            // Truncated: the buffer's length runs past the end.
+            "b:0329042c13022a3ff0",
+            // A type check failure: ReqAdd without `b`.
+            "b:0329042c0a012a3ff00000000000003101",
+            // An unknown property id (7) in place of ReqAdd's.
+            "b:0329042c0a01463ff00000000000003101",
+            // A bad varint (the service id never ends).
+            "b:0229ffffffffffffffffffff",
+        ];
+        let results = run_all(&bad, |frame| {
+            ws_both(
+                ours.url(),
+                theirs.url().to_owned(),
+                "buffer",
+                3000,
+                vec![frame.to_string()],
+            )
+        })
+        .await;
+        for (frame, (our_lines, their_lines)) in bad.iter().zip(results) {
+            assert_eq!(
+                their_lines,
+                [open("buffer"), close(1000, reason)],
+                "TSRPC, {frame}"
+            );
+            assert_eq!(our_lines, their_lines, "{frame}");
+        }
+        ours.stop().await;
+        theirs.stop().await;
+    }
+
+    /// The a.7 row for a `json: false` server: a text frame is refused, by TSRPC's server and
+    /// by ours, even on a `text` connection.
+    #[tokio::test]
+    async fn websocket_text_frame_to_a_binary_only_server() {
+        let ours = our_ws(our_options().json(false)).await;
+        let theirs = TsrpcServer::start(Kind::Ws, &["--json", "false"]).await;
+        let add = [r#"t:["Add",{"a":1,"b":2},2]"#.to_owned()];
+        let (our_lines, their_lines) = ws_both(
+            ours.url(),
+            theirs.url().to_owned(),
+            "text",
+            3000,
             add.to_vec(),
         )
         .await;
         assert_eq!(
             their_lines,
             [
-                open("buffer"),
-                json!({"event": "recv", "type": "binary", "hex": "03280a012a400800000000000031043502"}),
-                timeout()
-            ]
-        );
-        assert_eq!(
-            our_lines,
-            [
-                open("buffer"),
-                close(1000, rpc_runtime::reasons::INVALID_BUFFER_REASON)
-            ]
-        );
-        ours.stop().await;
-        theirs.stop().await;
-    }
-
-    /// The a.7 row for a `json: false` server (we have no binary-only server, so only TSRPC's
-    /// side is checked): a text frame is refused.
-    #[tokio::test]
-    async fn websocket_text_frame_to_a_binary_only_tsrpc_server() {
-        let theirs = TsrpcServer::start(Kind::Ws, &["--json", "false"]).await;
-        let add = [r#"t:["Add",{"a":1,"b":2},2]"#.to_owned()];
-        let lines = node::raw_ws(theirs.url(), "text", 3000, &add).await;
-        assert_eq!(
-            lines,
-            [
                 open("text"),
-                close(1000, "JSON mode is not enabled, please use binary instead.")
+                close(1000, rpc_runtime::reasons::JSON_DISABLED_REASON)
             ]
         );
+        assert_eq!(our_lines, their_lines);
+        ours.stop().await;
         theirs.stop().await;
     }
 
@@ -721,7 +873,7 @@ mod bad_input {
 
     #[tokio::test]
     async fn http_bad_input_answers_like_tsrpc() {
-        let ours = our_http().await;
+        let ours = our_http_with(our_options()).await;
         let theirs = TsrpcServer::start(Kind::Http, &[]).await;
         let (our_url, their_url) = (http_url(&ours), theirs.url().to_owned());
         let cases = http_cases();
@@ -740,14 +892,22 @@ mod bad_input {
     }
 
     /// Requests that are not JSON (another method, or another content type) are binary-mode
-    /// requests for TSRPC: it answers a binary `INPUT_DATA_ERR`. We have no binary mode and
-    /// answer the same error, with the same text and status, as JSON.
+    /// requests, for TSRPC and for us: binary calls and messages (TSRPC-WIRE b.5) and bad
+    /// binary input get the same status, headers and body, byte for byte; on a binary-only
+    /// server (`json: false`) a JSON request is read as binary too.
     #[tokio::test]
-    async fn http_binary_mode_requests_get_the_same_error_as_json() {
-        let ours = our_http().await;
+    async fn http_binary_requests_answer_like_tsrpc() {
+        let ours = our_http_with(our_options()).await;
         let theirs = TsrpcServer::start(Kind::Http, &[]).await;
-        let (our_url, their_url) = (http_url(&ours), theirs.url().to_owned());
-        let body = r#"t:{"a":1,"b":2}"#.to_owned();
+        let ours_binary = our_http_with(our_options().json(false)).await;
+        let theirs_binary = TsrpcServer::start(Kind::Http, &["--json", "false"]).await;
+        let binary = |body: &str| HttpCase {
+            method: "POST",
+            path: "/".into(),
+            content_type: "application/octet-stream",
+            body: format!("b:{body}"),
+            expect: Expect::Same,
+        };
         let cases = [
             HttpCase {
                 method: "GET",
@@ -760,36 +920,63 @@ mod bad_input {
                 method: "POST",
                 path: "/Add".into(),
                 content_type: "",
-                body: body.clone(),
+                body: r#"t:{"a":1,"b":2}"#.into(),
                 expect: Expect::Same,
             },
-            HttpCase {
-                method: "POST",
-                path: "/".into(),
-                content_type: "application/octet-stream",
-                body: "b:ffff".into(),
-                expect: Expect::Same,
-            },
+            // Garbage, an unknown service id, a truncated buffer.
+            binary("ffff"),
+            binary("0229632c0100"),
+            binary("0229042c13022a3ff0"),
+            // Add, Fail{} (ApiError), Fail{mode:'throw'} (ServerError: 200 in binary), a Chat
+            // message (200, empty).
+            binary("0229042c13022a3ff00000000000002e4000000000000000"),
+            binary("0229052c0100"),
+            binary("0229052c04012b0108"),
+            binary("0229032c0c022805616c6963652c026869"),
         ];
+        let (our_url, their_url) = (http_url(&ours), theirs.url().to_owned());
         let results = run_all(&cases, |c| {
             http_probe(c.clone(), our_url.clone(), their_url.clone())
         })
         .await;
         let reason = rpc_runtime::reasons::INVALID_BUFFER_REASON;
-        for (case, (our_resp, their_resp)) in cases.iter().zip(&results) {
+        for (i, (case, (our_resp, their_resp))) in cases.iter().zip(&results).enumerate() {
             let ctx = format!("{case:?}\nours:  {our_resp}\nTSRPC: {their_resp}");
             assert_eq!(their_resp["status"], 200, "{ctx}");
-            assert_eq!(our_resp["status"], 200, "{ctx}");
             assert_eq!(headers(their_resp), tsrpc_headers(false), "{ctx}");
-            assert_eq!(headers(our_resp), tsrpc_headers(true), "{ctx}");
-            // TSRPC: ServerOutputData{error: {message, type: ServerError, code}} in TSBuffer.
+            assert_eq!(headers(our_resp), headers(their_resp), "{ctx}");
+            assert_eq!(our_resp["status"], their_resp["status"], "{ctx}");
+            assert_eq!(our_resp["bodyHex"], their_resp["bodyHex"], "{ctx}");
             let their_body = their_resp["body"].as_str().unwrap_or_default();
-            assert!(their_body.contains(reason), "{ctx}");
-            assert!(their_body.ends_with("INPUT_DATA_ERR"), "{ctx}");
-            assert_eq!(our_resp["body"], input_error_body(reason), "{ctx}");
+            // TSRPC: ServerOutputData{error: {message, type: ServerError, code}} in TSBuffer.
+            if i < 5 {
+                assert!(their_body.contains(reason), "{ctx}");
+                assert!(their_body.ends_with("INPUT_DATA_ERR"), "{ctx}");
+            }
         }
+        // TSRPC-WIRE b.5, byte for byte.
+        assert_eq!(results[5].1["bodyHex"], "01280a012a4008000000000000");
+        // A JSON request to binary-only servers.
+        let json_add = post("/Add", r#"{"a":1,"b":2}"#, Expect::Same);
+        let (ours_resp, theirs_resp) = http_probe(
+            json_add,
+            http_url(&ours_binary),
+            theirs_binary.url().to_owned(),
+        )
+        .await;
+        assert_eq!(headers(&theirs_resp), tsrpc_headers(false), "{theirs_resp}");
+        assert!(
+            theirs_resp["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(reason),
+            "{theirs_resp}"
+        );
+        assert_eq!(ours_resp, theirs_resp);
         ours.stop().await;
         theirs.stop().await;
+        ours_binary.stop().await;
+        theirs_binary.stop().await;
     }
 }
 
@@ -1475,7 +1662,9 @@ mod edge_inputs {
             .start()
             .await
             .expect("server starts");
-        let ws = chat::Client::ws(server.url(), WsClientOptions::default());
+        // JSON mode: the refusals checked are the JSON validator's (the binary decoder's
+        // are in tests/binary.rs).
+        let ws = chat::Client::ws(server.url(), WsClientOptions::default().json(true));
         within(EVENT_SECS, "connect", ws.connect())
             .await
             .expect("connects");
@@ -1483,7 +1672,7 @@ mod edge_inputs {
         ws.listen_msg::<chat::MsgChat>(chats.sink());
         let http = chat::Client::http(
             format!("http://{}", server.local_addr()),
-            Default::default(),
+            rpc_runtime::client::HttpClientOptions::default().json(true),
         );
         refuses_bad_replies("ws", &ws).await;
         refuses_bad_replies("http", &http).await;
@@ -1536,7 +1725,7 @@ mod edge_inputs {
 
     #[tokio::test]
     async fn http_edge_inputs_match_tsrpc() {
-        let ours = our_http().await;
+        let ours = our_http_with(our_options()).await;
         let theirs = TsrpcServer::start(Kind::Http, &[]).await;
         let (our_url, their_url) = (http_url(&ours), theirs.url().to_owned());
         let corpus: Vec<Edge> = corpus().into_iter().filter(|e| e.http).collect();

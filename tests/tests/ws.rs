@@ -12,7 +12,8 @@ use rpc_runtime::{
 };
 use rpc_tests::hand::*;
 use rpc_tests::{
-    any_port, connected, raw_connect, raw_send_until_close, start_hand_server, within, RawEvent,
+    any_port, both_modes, connected, connected_in, raw_connect, raw_send_until_close,
+    start_hand_server, within, RawEvent,
 };
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -111,10 +112,10 @@ async fn disconnect_while_connecting_resolves_the_connect() {
     hold.abort();
 }
 
-#[tokio::test]
-async fn sixty_four_concurrent_calls_out_of_order() {
+/// In JSON and in binary mode.
+async fn sixty_four_concurrent_calls_out_of_order(json: bool) {
     let server = start_hand_server(ServerOptions::default()).await;
-    let client = connected(&server.url()).await;
+    let client = connected_in(&server.url(), json).await;
     let mut tasks = Vec::new();
     for i in 0..64u64 {
         let c = client.clone();
@@ -150,6 +151,7 @@ async fn sixty_four_concurrent_calls_out_of_order() {
     client.disconnect().await;
     server.stop().await;
 }
+both_modes!(sixty_four_concurrent_calls_out_of_order);
 
 #[tokio::test]
 async fn call_timeouts_per_client_and_per_call() {
@@ -285,10 +287,10 @@ async fn lost_conn_on_abrupt_socket_loss() {
     srv.await.unwrap();
 }
 
-#[tokio::test]
-async fn messages_by_name_regex_and_unlisten() {
+/// In JSON and in binary mode.
+async fn messages_by_name_regex_and_unlisten(json: bool) {
     let server = start_hand_server(ServerOptions::default()).await;
-    let client = connected(&server.url()).await;
+    let client = connected_in(&server.url(), json).await;
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let t = tx.clone();
     let game = client.listen_msg_matching(Regex::new("^game/").unwrap(), move |m: Msg, name| {
@@ -348,11 +350,12 @@ async fn messages_by_name_regex_and_unlisten() {
     client.disconnect().await;
     server.stop().await;
 }
+both_modes!(messages_by_name_regex_and_unlisten);
 
-#[tokio::test]
-async fn pre_flows_can_stop_a_send_and_a_call() {
+/// In JSON and in binary mode.
+async fn pre_flows_can_stop_a_send_and_a_call(json: bool) {
     let server = start_hand_server(ServerOptions::default()).await;
-    let client = connected(&server.url()).await;
+    let client = connected_in(&server.url(), json).await;
     let echoes = Arc::new(AtomicUsize::new(0));
     let e = echoes.clone();
     client.listen_msg(move |_: MsgChat| {
@@ -407,11 +410,12 @@ async fn pre_flows_can_stop_a_send_and_a_call() {
     client.disconnect().await;
     server.stop().await;
 }
+both_modes!(pre_flows_can_stop_a_send_and_a_call);
 
-#[tokio::test]
-async fn abort_by_sn_key_all_and_drop() {
+/// In JSON and in binary mode.
+async fn abort_by_sn_key_all_and_drop(json: bool) {
     let server = start_hand_server(ServerOptions::default()).await;
-    let client = connected(&server.url()).await;
+    let client = connected_in(&server.url(), json).await;
     let c = client.clone();
     let a = tokio::spawn(async move { c.call_api(ReqSlow { ms: 3000 }).await });
     let c = client.clone();
@@ -448,6 +452,7 @@ async fn abort_by_sn_key_all_and_drop() {
     client.disconnect().await;
     server.stop().await;
 }
+both_modes!(abort_by_sn_key_all_and_drop);
 
 #[tokio::test]
 async fn seed_reconnect_recipe() {
@@ -640,8 +645,8 @@ async fn malformed_frames_get_tsrpc_close_reasons() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn server_errors_panics_timeouts_and_unimplemented() {
+/// In JSON and in binary mode.
+async fn server_errors_panics_timeouts_and_unimplemented(json: bool) {
     use rpc_runtime::server::StartError;
     use rpc_runtime::HandlerResult;
     let proto = proto();
@@ -690,7 +695,7 @@ async fn server_errors_panics_timeouts_and_unimplemented() {
     .start()
     .await
     .unwrap();
-    let client = connected(&server.url()).await;
+    let client = connected_in(&server.url(), json).await;
     let err = client
         .call_api(ReqAdd { a: -1.0, b: 0.0 })
         .await
@@ -729,9 +734,10 @@ async fn server_errors_panics_timeouts_and_unimplemented() {
     client.disconnect().await;
     server.stop().await;
 }
+both_modes!(server_errors_panics_timeouts_and_unimplemented);
 
-#[tokio::test]
-async fn broadcast_to_all_and_to_a_set_and_server_flows() {
+/// In JSON and in binary mode.
+async fn broadcast_to_all_and_to_a_set_and_server_flows(json: bool) {
     let server = start_hand_server(ServerOptions::default()).await;
     let connects = Arc::new(AtomicUsize::new(0));
     let c = connects.clone();
@@ -747,7 +753,7 @@ async fn broadcast_to_all_and_to_a_set_and_server_flows() {
     let mut clients = Vec::new();
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, String)>();
     for i in 0..3 {
-        let client = connected(&server.url()).await;
+        let client = connected_in(&server.url(), json).await;
         let t = tx.clone();
         client.listen_msg(move |m: MsgChat| t.send((i, m.content)).unwrap());
         clients.push(client);
@@ -798,6 +804,7 @@ async fn broadcast_to_all_and_to_a_set_and_server_flows() {
     }
     server.stop().await;
 }
+both_modes!(broadcast_to_all_and_to_a_set_and_server_flows);
 
 #[tokio::test]
 async fn graceful_stop_waits_for_pending_calls() {

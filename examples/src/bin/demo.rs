@@ -3,7 +3,9 @@
 //! Run it with `cargo run -p rpc-examples --bin demo`. It starts the chat service (the TSRPC
 //! reference service, see `rpc_examples::chat_server`) on `127.0.0.1:0`, then two clients
 //! call APIs, send messages, listen by name and by regex, receive a broadcast, get kicked and
-//! reconnect through the `post_disconnect` flow, and use the HTTP transport too.
+//! reconnect through the `post_disconnect` flow, and use the HTTP transport too. The clients
+//! speak TSRPC's binary mode (TSBuffer, TSRPC's default), except bob, who speaks JSON: one
+//! server serves both.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +17,16 @@ use protocols::chat::{
 use regex::Regex;
 use rpc_runtime::client::WsClientOptions;
 use rpc_runtime::server::ServerOptions;
+use rpc_runtime::RpcClient;
 use tokio::sync::{mpsc, Notify};
+
+fn mode(json: bool) -> &'static str {
+    if json {
+        "JSON"
+    } else {
+        "binary (TSBuffer)"
+    }
+}
 
 fn step(title: &str) {
     println!("\n== {title}");
@@ -29,11 +40,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     let addr = server.local_addr();
-    println!("chat server listening on {addr} (WebSocket and HTTP on one port)");
+    println!(
+        "chat server listening on {addr} (WebSocket and HTTP on one port, binary and JSON mode)"
+    );
 
     step("alice connects and calls APIs");
     let alice = chat::Client::ws(format!("ws://{addr}"), WsClientOptions::default());
     alice.connect().await?;
+    println!("alice speaks {} mode", mode(alice.is_json()));
     let login = alice
         .call_login(ReqLogin {
             username: "alice".into(),
@@ -93,8 +107,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("GameBurst -> sent {}", burst.sent);
 
     step("bob joins a room: the server broadcasts it to everyone");
-    let bob = chat::Client::ws(format!("ws://{addr}"), WsClientOptions::default());
+    let bob = chat::Client::ws(
+        format!("ws://{addr}"),
+        WsClientOptions::default().json(true),
+    );
     bob.connect().await?;
+    println!("bob speaks {} mode", mode(bob.is_json()));
     for (who, client) in [("alice", &alice), ("bob", &bob)] {
         let t = tx.clone();
         client.listen_msg_room_user_join(move |m: MsgUserJoin| {
@@ -161,6 +179,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     step("the same typed client over HTTP");
     let http = chat::Client::http(format!("http://{addr}"), Default::default());
+    println!("the HTTP client speaks {} mode", mode(http.is_json()));
     http.send_msg_chat(&MsgChat {
         name: "carol".into(),
         content: "over http".into(),

@@ -72,6 +72,16 @@ impl Render<'_> {
                 }
             }
         });
+        // Binary mode needs TSRPC's proto: the clients made here get it.
+        let set_proto = match self.tsrpc_proto_expr() {
+            Some(text) => quote! {
+                let mut options = options;
+                if options.tsrpc_proto.is_none() {
+                    options.tsrpc_proto = ::core::option::Option::Some(#text);
+                }
+            },
+            None => TokenStream::new(),
+        };
         quote! {
             #[doc = #doc]
             ///
@@ -104,8 +114,10 @@ impl Render<'_> {
 
             impl Client<#rt::WsClient> {
                 /// A WebSocket client for `url` (`ws://host:port/path`); call `connect()` before use.
+                /// Binary mode unless `options.json` is set (the client has the service's TSRPC proto).
                 #[inline]
                 pub fn ws(url: impl ::core::convert::Into<::std::string::String>, options: #rt::WsClientOptions) -> Self {
+                    #set_proto
                     Client { inner: #rt::WsClient::new(url, options) }
                 }
 
@@ -125,8 +137,10 @@ impl Render<'_> {
 
             impl Client<#rt::HttpClient> {
                 /// An HTTP client for `url` (`http://host:port/path`): one POST per call or message.
+                /// Binary mode unless `options.json` is set (the client has the service's TSRPC proto).
                 #[inline]
                 pub fn http(url: impl ::core::convert::Into<::std::string::String>, options: #rt::HttpClientOptions) -> Self {
+                    #set_proto
                     Client { inner: #rt::HttpClient::new(url, options) }
                 }
             }

@@ -61,6 +61,7 @@ pub(crate) fn generate_with(
     let modules = render_modules(&model.module);
     let impls = cx.render_impls();
     let proto = cx.render_proto();
+    let proto_json = cx.render_tsrpc_proto_const();
     let names = cx.render_extra_name_checks();
     let msg_enum = cx.render_msg_enum();
     let client = cx.render_client();
@@ -69,6 +70,7 @@ pub(crate) fn generate_with(
         #modules
         #impls
         #proto
+        #proto_json
         #names
         #msg_enum
         #client

@@ -93,18 +93,9 @@ impl Render<'_> {
             let extras = extras(id, &m.conf);
             quote!(.with(#rt::ServiceDef::msg::<#ty>() #extras))
         });
-        let json = match self.tsrpc {
-            MacroProto::Lock { path, .. } => {
-                let path = path.to_string_lossy();
-                quote!(.with_tsrpc_proto(::core::include_str!(#path)))
-            }
-            MacroProto::Fresh(proto) => {
-                let text = proto.to_json_text(Layout::Compact);
-                quote!(.with_tsrpc_proto(#text))
-            }
-            // The same text, emitted once by the import as the module's `TSRPC_PROTO`.
-            MacroProto::Imported(_) => quote!(.with_tsrpc_proto(TSRPC_PROTO)),
-            MacroProto::Unavailable => TokenStream::new(),
+        let json = match self.tsrpc_proto_expr() {
+            Some(text) => quote!(.with_tsrpc_proto(#text)),
+            None => TokenStream::new(),
         };
         let ids = match self.tsrpc {
             MacroProto::Lock { .. } => " Ids come from the proto lock.",
@@ -126,6 +117,39 @@ impl Render<'_> {
                     #(#msgs)*
                     #json
             }
+        }
+    }
+
+    /// The expression of TSRPC's proto JSON (a `&'static str`): the lock file's text through
+    /// `include_str!`, the fresh proto's text, or the import's `TSRPC_PROTO`.
+    pub(crate) fn tsrpc_proto_expr(&self) -> Option<TokenStream> {
+        match self.tsrpc {
+            MacroProto::Lock { .. } | MacroProto::Fresh(_) => Some(quote!(__TSRPC_PROTO_JSON)),
+            // The same text, emitted once by the import as the module's `TSRPC_PROTO`.
+            MacroProto::Imported(_) => Some(quote!(TSRPC_PROTO)),
+            MacroProto::Unavailable => None,
+        }
+    }
+
+    /// `const __TSRPC_PROTO_JSON: &str`, the text [`tsrpc_proto_expr`](Self::tsrpc_proto_expr)
+    /// names for a protocol folder (one `'static` text, so the runtime reads it once for the
+    /// server and every client).
+    pub(crate) fn render_tsrpc_proto_const(&self) -> TokenStream {
+        let text = match self.tsrpc {
+            MacroProto::Lock { path, .. } => {
+                let path = path.to_string_lossy();
+                quote!(::core::include_str!(#path))
+            }
+            MacroProto::Fresh(proto) => {
+                let text = proto.to_json_text(Layout::Compact);
+                quote!(#text)
+            }
+            MacroProto::Imported(_) | MacroProto::Unavailable => return TokenStream::new(),
+        };
+        quote! {
+            /// TSRPC's service proto of this folder, as JSON (binary mode reads it).
+            #[doc(hidden)]
+            pub const __TSRPC_PROTO_JSON: &str = #text;
         }
     }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -16,19 +16,23 @@ use tokio::time::Instant;
 use super::deadline::{self, Deadlines, Queued};
 use super::flows::{ApiReturnEvent, ClientFlows, MsgEvent, PreCallApiEvent};
 use super::CallOptions;
+use crate::codec::{Binary, Payload};
 use crate::error::{ApiReturn, TsrpcError};
+use crate::tsbuffer::SchemaId;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// What a transport does: carry one call or one message.
 pub(crate) trait Transport: Send + Sync {
-    /// Sends the call. `Some`: its return (JSON text of the response) or why it failed. `None`:
+    /// Sends the call. `Some`: its return (the encoded response) or why it failed. `None`:
     /// the frame is sent, the return comes through [`ClientCore::complete`] (or the call is
     /// failed by [`ClientCore::fail_all`]).
     fn send_call(
         &self,
         name: &str,
-        req_json: String,
+        req: Payload,
         sn: u64,
-    ) -> impl Future<Output = Option<ApiReturn<String>>> + Send;
+    ) -> impl Future<Output = Option<ApiReturn<Payload>>> + Send;
     /// True when [`ClientCore::sweep_loop`] runs while calls can be pending (the WebSocket
     /// client runs one per connection): call timeouts then need no timer of their own.
     const SWEPT: bool = false;
@@ -36,7 +40,7 @@ pub(crate) trait Transport: Send + Sync {
     fn send_msg(
         &self,
         name: &str,
-        msg_json: String,
+        msg: Payload,
     ) -> impl Future<Output = Result<(), TsrpcError>> + Send;
     /// The client's call, message and data flows, which the pipeline runs.
     fn flows(&self) -> &ClientFlows;
@@ -71,7 +75,7 @@ pub(crate) type SnMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<SnHashe
 /// abort key.
 struct CallEntry {
     key: Option<String>,
-    tx: oneshot::Sender<ApiReturn<String>>,
+    tx: oneshot::Sender<ApiReturn<Payload>>,
     /// When the sweeper times it out (`None`: never, or a timer of its own does).
     deadline: Option<Instant>,
 }
@@ -116,6 +120,11 @@ impl Calls {
 
 /// State shared by every client transport.
 pub struct ClientCore {
+    /// JSON mode asked for (`json: true`), else binary when the proto allows it.
+    json: bool,
+    tsrpc_proto: Option<&'static str>,
+    /// The binary tables, read on first use; `None`: JSON mode.
+    binary: OnceLock<Option<&'static Binary>>,
     sn: AtomicU64,
     timeout: Option<Duration>,
     calls: Mutex<Calls>,
@@ -148,18 +157,26 @@ impl Drop for CallGuard<'_> {
     }
 }
 
-fn parse_value(json: &str) -> Value {
-    serde_json::from_str(json).unwrap_or(Value::Null)
-}
-
-fn value_json(v: &Value) -> String {
-    crate::json::to_string_untyped(v).unwrap_or_else(|_| "null".into())
+/// What a body is: a request or a message (its schema), or a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Req,
+    Res,
+    Msg,
 }
 
 impl ClientCore {
-    /// `timeout`: the default call timeout (`None` or zero: no timeout).
-    pub(crate) fn new(timeout: Option<Duration>) -> Self {
+    /// `timeout`: the default call timeout (`None` or zero: no timeout). `json`: JSON mode;
+    /// else binary, with the TSRPC proto `tsrpc_proto` (without one the client speaks JSON).
+    pub(crate) fn new(
+        timeout: Option<Duration>,
+        json: bool,
+        tsrpc_proto: Option<&'static str>,
+    ) -> Self {
         ClientCore {
+            json,
+            tsrpc_proto,
+            binary: OnceLock::new(),
             sn: AtomicU64::new(0),
             timeout: timeout.filter(|t| !t.is_zero()),
             calls: Mutex::new(Calls::default()),
@@ -167,12 +184,116 @@ impl ClientCore {
         }
     }
 
+    /// The binary tables when the client speaks binary; `None`: JSON. A proto that cannot be
+    /// read leaves the client in JSON mode (and says so in the log, once).
+    pub(crate) fn binary(&self) -> Option<&'static Binary> {
+        *self.binary.get_or_init(|| {
+            if self.json {
+                return None;
+            }
+            let json = self.tsrpc_proto?;
+            match crate::codec::binary::tables(json) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    tracing::warn!("binary mode unavailable, the client speaks JSON: {e}");
+                    None
+                }
+            }
+        })
+    }
+
+    /// True when the client speaks JSON (asked for, or no TSRPC proto to speak binary with).
+    pub(crate) fn is_json(&self) -> bool {
+        self.binary().is_none()
+    }
+
+    /// The schema of `name`'s `part` in binary mode. `Err`: the service is not in the proto.
+    fn schema(&self, bin: &Binary, name: &str, part: Part) -> Result<SchemaId, TsrpcError> {
+        let s = match part {
+            Part::Msg => bin.msg(name),
+            _ => bin.api(name),
+        };
+        let missing = || {
+            TsrpcError::client(format!("{name} is not in the service's TSRPC proto"))
+                .with_code(crate::error::codes::INPUT_DATA_ERR)
+        };
+        let s = s.ok_or_else(missing)?;
+        match part {
+            Part::Res => s.res.ok_or_else(missing),
+            _ => Ok(s.req),
+        }
+    }
+
+    /// Encodes a request or a message (`Err`: it cannot be, a ClientError).
+    pub(crate) fn encode<T: Serialize + ?Sized>(
+        &self,
+        name: &str,
+        part: Part,
+        value: &T,
+        typed: bool,
+    ) -> Result<Payload, TsrpcError> {
+        let code = match part {
+            Part::Msg => crate::error::codes::ENCODE_MSG_ERR,
+            _ => crate::error::codes::INPUT_DATA_ERR,
+        };
+        match self.binary() {
+            Some(bin) => {
+                let schema = self.schema(bin, name, part)?;
+                bin.encode(schema, value)
+                    .map(Payload::Bin)
+                    .map_err(|e| TsrpcError::client(e).with_code(code))
+            }
+            None => if typed {
+                crate::json::to_string(value)
+            } else {
+                crate::json::to_string_untyped(value)
+            }
+            .map(Payload::Json)
+            .map_err(|e| TsrpcError::client(e.to_string()).with_code(code)),
+        }
+    }
+
+    /// Decodes a response (`Err`: ServerError `Parse server output error: ..`).
+    pub(crate) fn decode_res<T: DeserializeOwned + schemars::JsonSchema>(
+        &self,
+        name: &str,
+        res: &Payload,
+    ) -> Result<T, TsrpcError> {
+        let parse_error = |e: String| TsrpcError::server(format!("Parse server output error: {e}"));
+        match (res, self.binary()) {
+            (Payload::Json(json), _) => crate::validate::decode::<T>(json).map_err(parse_error),
+            (Payload::Bin(bytes), Some(bin)) => {
+                let schema = self.schema(bin, name, Part::Res)?;
+                bin.decode::<T>(schema, bytes).map_err(parse_error)
+            }
+            (Payload::Bin(_), None) => Err(parse_error("a binary response".into())),
+        }
+    }
+
+    /// A body as a JSON value (flows, the untyped layer).
+    pub(crate) fn value(&self, name: &str, part: Part, p: &Payload) -> Value {
+        match (p, self.binary()) {
+            (Payload::Json(json), _) => serde_json::from_str(json).unwrap_or(Value::Null),
+            (Payload::Bin(bytes), Some(bin)) => self
+                .schema(bin, name, part)
+                .ok()
+                .and_then(|schema| bin.decode_value(schema, bytes).ok())
+                .unwrap_or(Value::Null),
+            (Payload::Bin(_), None) => Value::Null,
+        }
+    }
+
+    /// A JSON value (from a flow) encoded as this client's bodies are.
+    fn encode_value(&self, name: &str, part: Part, v: &Value) -> Result<Payload, TsrpcError> {
+        self.encode(name, part, v, false)
+    }
+
     fn lock_calls(&self) -> std::sync::MutexGuard<'_, Calls> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Hands a call its return; false when the call is no longer pending.
-    pub(crate) fn complete(&self, sn: u64, ret: ApiReturn<String>) -> bool {
+    pub(crate) fn complete(&self, sn: u64, ret: ApiReturn<Payload>) -> bool {
         let entry = self.lock_calls().map.remove(&sn);
         match entry {
             Some(e) => e.tx.send(ret).is_ok(),
@@ -246,9 +367,9 @@ impl ClientCore {
         &self,
         transport: &T,
         name: &str,
-        req_json: String,
+        req: Payload,
         options: CallOptions,
-    ) -> ApiReturn<String> {
+    ) -> ApiReturn<Payload> {
         let sn = self.next_sn();
         let flows = transport.flows();
         if flows.pre_call_api.is_empty()
@@ -256,37 +377,37 @@ impl ClientCore {
             && flows.post_api_return.is_empty()
         {
             return self
-                .send_abortable(transport, name, req_json, sn, &options)
+                .send_abortable(transport, name, req, sn, &options)
                 .await;
         }
         // The flows' state lives in a box of its own: a call without flows (the usual one)
         // stays a small future.
-        Box::pin(self.call_with_flows(transport, name, req_json, sn, options)).await
+        Box::pin(self.call_with_flows(transport, name, req, sn, options)).await
     }
 
     async fn call_with_flows<T: Transport>(
         &self,
         transport: &T,
         name: &str,
-        req_json: String,
+        req: Payload,
         sn: u64,
         options: CallOptions,
-    ) -> ApiReturn<String> {
-        let mut req_json = req_json;
+    ) -> ApiReturn<Payload> {
+        let mut req = req;
         let mut options = options;
         let mut short_circuit = None;
         let flows = transport.flows();
         if !flows.pre_call_api.is_empty() {
             let ev = PreCallApiEvent {
                 api_name: name.to_owned(),
-                req: parse_value(&req_json),
+                req: self.value(name, Part::Req, &req),
                 options: options.clone(),
                 ret: None,
             };
             match flows.pre_call_api.exec(ev).await {
                 None => return Err(TsrpcError::cancelled("pre_call_api flow")),
                 Some(ev) => {
-                    req_json = value_json(&ev.req);
+                    req = self.encode_value(name, Part::Req, &ev.req)?;
                     options = ev.options;
                     short_circuit = ev.ret;
                 }
@@ -294,14 +415,14 @@ impl ClientCore {
         }
         let ret_flows = !(flows.pre_api_return.is_empty() && flows.post_api_return.is_empty());
         let ret = match short_circuit {
-            Some(ret) => ret.map(|v| value_json(&v)),
+            Some(ret) => ret.and_then(|v| self.encode_value(name, Part::Res, &v)),
             None if !ret_flows => {
                 return self
-                    .send_abortable(transport, name, req_json, sn, &options)
+                    .send_abortable(transport, name, req, sn, &options)
                     .await
             }
             None => {
-                self.send_abortable(transport, name, req_json.clone(), sn, &options)
+                self.send_abortable(transport, name, req.clone(), sn, &options)
                     .await
             }
         };
@@ -310,14 +431,17 @@ impl ClientCore {
         }
         let ev = ApiReturnEvent {
             api_name: name.to_owned(),
-            req: parse_value(&req_json),
+            req: self.value(name, Part::Req, &req),
             options,
-            ret: ret.map(|s| parse_value(&s)),
+            ret: ret.map(|p| self.value(name, Part::Res, &p)),
         };
         let Some(ev) = flows.pre_api_return.exec(ev).await else {
             return Err(TsrpcError::cancelled("pre_api_return flow"));
         };
-        let ret = ev.ret.clone().map(|v| value_json(&v));
+        let ret = ev
+            .ret
+            .clone()
+            .and_then(|v| self.encode_value(name, Part::Res, &v));
         flows.post_api_return.exec(ev).await;
         ret
     }
@@ -326,10 +450,10 @@ impl ClientCore {
         &self,
         transport: &T,
         name: &str,
-        req_json: String,
+        req: Payload,
         sn: u64,
         options: &CallOptions,
-    ) -> ApiReturn<String> {
+    ) -> ApiReturn<Payload> {
         // One entry per call: the transport's reply, an abort or a lost connection all come
         // through its one channel.
         let timeout = match options.timeout {
@@ -366,7 +490,7 @@ impl ClientCore {
             sn,
             armed: true,
         };
-        let mut send = pin!(transport.send_call(name, req_json, sn));
+        let mut send = pin!(transport.send_call(name, req, sn));
         let mut sent = false;
         let wait = std::future::poll_fn(|cx| {
             if !sent {
@@ -415,20 +539,21 @@ impl ClientCore {
         &self,
         transport: &T,
         name: &str,
-        msg_json: String,
+        msg: Payload,
     ) -> Result<(), TsrpcError> {
         let flows = transport.flows();
         if flows.pre_send_msg.is_empty() && flows.post_send_msg.is_empty() {
-            return transport.send_msg(name, msg_json).await;
+            return transport.send_msg(name, msg).await;
         }
         let ev = MsgEvent {
             msg_name: name.to_owned(),
-            msg: parse_value(&msg_json),
+            msg: self.value(name, Part::Msg, &msg),
         };
         let Some(ev) = flows.pre_send_msg.exec(ev).await else {
             return Err(TsrpcError::cancelled("pre_send_msg flow"));
         };
-        transport.send_msg(name, value_json(&ev.msg)).await?;
+        let msg = self.encode_value(name, Part::Msg, &ev.msg)?;
+        transport.send_msg(name, msg).await?;
         flows.post_send_msg.exec(ev).await;
         Ok(())
     }

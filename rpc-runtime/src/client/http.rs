@@ -1,6 +1,10 @@
-//! The HTTP client: TSRPC JSON mode over `POST /<service name>`.
+//! The HTTP client: TSRPC over HTTP POST, in binary mode (the default) or JSON mode.
 //!
-//! * A call is `POST <url>/<name>` with `Content-Type: application/json` and the request as the
+//! * Binary mode: a call or a message is `POST <url>` with `Content-Type:
+//!   application/octet-stream` and a `ServerInputData {serviceId, buffer}` body; the answer is a
+//!   `ServerOutputData {buffer | error}` (an empty body for a message). The data flows see JSON
+//!   bodies only.
+//! * JSON mode: a call is `POST <url>/<name>` with `Content-Type: application/json` and the request as the
 //!   body. A 200 or 500 answer holds an `ApiReturn` (`{"isSucc":..}`); any other status is
 //!   ServerError `HTTP Error <status>` with `httpCode` (as TSRPC's browser client does), unless
 //!   its body is an error return (such as a 413 from our server), which is then returned with
@@ -14,7 +18,7 @@
 //!   server's 5 s keep-alive timeout).
 //! * `pre_send_data` sees each request body, `pre_recv_data` each response body.
 
-use crate::codec::Codec;
+use crate::codec::{Binary, Codec, Payload};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +47,15 @@ pub struct HttpClientOptions {
     pub max_body_size: usize,
     /// How long an unused keep-alive connection is kept (4 s; `None`: no limit).
     pub pool_idle_timeout: Option<Duration>,
+    /// Speak TSRPC's JSON mode (`POST /<name>` with JSON bodies). Default `false`: binary
+    /// (`POST <url>` with a `ServerInputData` body), as TSRPC's clients. Binary mode needs the
+    /// service's TSRPC proto ([`tsrpc_proto`](HttpClientOptions#structfield.tsrpc_proto), which
+    /// the generated `Client::http` sets); a client without one speaks JSON.
+    pub json: bool,
+    /// The service's TSRPC proto JSON, for binary mode (see [`WsClientOptions::tsrpc_proto`]).
+    ///
+    /// [`WsClientOptions::tsrpc_proto`]: crate::client::WsClientOptions#structfield.tsrpc_proto
+    pub tsrpc_proto: Option<&'static str>,
     /// TLS settings for `https://` URLs (feature `tls`): trusted roots, client certificate.
     #[cfg(feature = "tls")]
     pub tls: Option<Arc<rustls::ClientConfig>>,
@@ -54,6 +67,8 @@ impl Default for HttpClientOptions {
             timeout: Some(Duration::from_secs(15)),
             max_body_size: 16 << 20,
             pool_idle_timeout: Some(Duration::from_secs(4)),
+            json: false,
+            tsrpc_proto: None,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -61,6 +76,17 @@ impl Default for HttpClientOptions {
 }
 
 impl HttpClientOptions {
+    /// Sets [`json`](HttpClientOptions#structfield.json): `true` for JSON mode, `false` (the
+    /// default) for binary.
+    pub fn json(mut self, json: bool) -> Self {
+        self.json = json;
+        self
+    }
+    /// Takes the TSRPC proto of `proto` (for binary mode), if it has one.
+    pub fn proto(mut self, proto: &crate::proto::ServiceProto) -> Self {
+        self.tsrpc_proto = proto.tsrpc_proto;
+        self
+    }
     /// Sets the default call timeout.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
@@ -124,7 +150,8 @@ pub(crate) struct HttpInner {
     client: Client<Connector, Full<Bytes>>,
 }
 
-/// A TSRPC HTTP client (JSON mode): calls and one-way messages over keep-alive connections.
+/// A TSRPC HTTP client (binary or JSON mode): calls and one-way messages over keep-alive
+/// connections.
 /// A cheap clone.
 ///
 /// ```no_run
@@ -165,7 +192,7 @@ impl HttpClient {
         let base_error = check_base(&base).err();
         HttpClient {
             inner: Arc::new(HttpInner {
-                core: ClientCore::new(options.timeout),
+                core: ClientCore::new(options.timeout, options.json, options.tsrpc_proto),
                 flows: ClientFlows::default(),
                 base,
                 base_error,
@@ -248,9 +275,6 @@ impl HttpInner {
         body: String,
         sn: Option<u64>,
     ) -> Result<(u16, String), TsrpcError> {
-        if let Some(e) = &self.base_error {
-            return Err(TsrpcError::client(e.clone()).with_code("INVALID_URL"));
-        }
         let flows = &self.flows;
         let body = if flows.pre_send_data.is_empty() {
             body
@@ -260,18 +284,47 @@ impl HttpInner {
                 None => return Err(TsrpcError::cancelled("pre_send_data flow")),
             }
         };
-        let uri: Uri = format!("{}/{}", self.base, path_and_query)
-            .parse()
-            .map_err(|e| {
-                TsrpcError::client(format!("Invalid URL path {path_and_query}: {e}"))
-                    .with_code("INVALID_URL")
-            })?;
+        let (status, bytes) = self
+            .post_bytes(path_and_query, body.into(), "application/json")
+            .await?;
+        let mut text = match String::from_utf8(bytes.into()) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        if !flows.pre_recv_data.is_empty() {
+            match flows.pre_recv_data.exec(DataEvent { data: text, sn }).await {
+                Some(ev) => text = ev.data,
+                None => return Err(TsrpcError::cancelled("pre_recv_data flow")),
+            }
+        }
+        Ok((status, text))
+    }
+
+    /// POSTs `body` and reads the whole answer.
+    async fn post_bytes(
+        &self,
+        path_and_query: &str,
+        body: Bytes,
+        content_type: &'static str,
+    ) -> Result<(u16, Bytes), TsrpcError> {
+        if let Some(e) = &self.base_error {
+            return Err(TsrpcError::client(e.clone()).with_code("INVALID_URL"));
+        }
+        let url = if path_and_query.is_empty() {
+            self.base.clone()
+        } else {
+            format!("{}/{}", self.base, path_and_query)
+        };
+        let uri: Uri = url.parse().map_err(|e| {
+            TsrpcError::client(format!("Invalid URL path {path_and_query}: {e}"))
+                .with_code("INVALID_URL")
+        })?;
         let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
         let req = Request::builder()
             .method(Method::POST)
             .uri(uri)
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .body(Full::new(Bytes::from(body)))
+            .header(CONTENT_TYPE, HeaderValue::from_static(content_type))
+            .body(Full::new(body))
             .map_err(|e| TsrpcError::client(e.to_string()).with_code("INVALID_URL"))?;
         let resp = self
             .client
@@ -287,17 +340,44 @@ impl HttpInner {
             }
             Err(e) => return Err(network_error(&*e, &authority)),
         };
-        let mut text = match String::from_utf8(bytes.into()) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        Ok((status, bytes))
+    }
+
+    /// A binary POST: `ServerInputData {serviceId, buffer}` to the server's URL; the answer's
+    /// status and body. The data flows see JSON bodies only.
+    async fn post_binary(
+        &self,
+        bin: &Binary,
+        name: &str,
+        body: &[u8],
+        api: bool,
+    ) -> Result<(u16, Bytes), TsrpcError> {
+        let service = if api { bin.api(name) } else { bin.msg(name) };
+        let Some(service) = service else {
+            return Err(TsrpcError::client(format!(
+                "{name} is not in the service's TSRPC proto"
+            )));
         };
-        if !flows.pre_recv_data.is_empty() {
-            match flows.pre_recv_data.exec(DataEvent { data: text, sn }).await {
-                Some(ev) => text = ev.data,
-                None => return Err(TsrpcError::cancelled("pre_recv_data flow")),
+        let frame = bin.encode_input(service.id, None, body);
+        self.post_bytes("", frame.into(), "application/octet-stream")
+            .await
+    }
+
+    /// The return in a binary answer (an answer of ours that is JSON, such as a 413, is read
+    /// too).
+    fn binary_return(bin: &Binary, status: u16, body: &[u8]) -> ApiReturn<Payload> {
+        match bin.decode_http_return(body) {
+            Ok(ret) => ret.map(Payload::Bin),
+            Err(_) => {
+                let text = String::from_utf8_lossy(body);
+                Err(
+                    error_in_body(status, &text).unwrap_or_else(|| match status {
+                        200 | 500 => parse_error(status),
+                        _ => http_error(status),
+                    }),
+                )
             }
         }
-        Ok((status, text))
     }
 }
 
@@ -320,32 +400,58 @@ impl Transport for HttpInner {
         &self.flows
     }
 
-    async fn send_call(&self, name: &str, req_json: String, sn: u64) -> Option<ApiReturn<String>> {
-        Some(self.call(name, req_json, sn).await)
+    async fn send_call(&self, name: &str, req: Payload, sn: u64) -> Option<ApiReturn<Payload>> {
+        Some(self.call(name, req, sn).await)
     }
 
-    async fn send_msg(&self, name: &str, msg_json: String) -> Result<(), TsrpcError> {
-        self.msg(name, msg_json).await
+    async fn send_msg(&self, name: &str, msg: Payload) -> Result<(), TsrpcError> {
+        self.msg(name, msg).await
     }
 }
 
 impl HttpInner {
-    async fn call(&self, name: &str, req_json: String, sn: u64) -> ApiReturn<String> {
+    async fn call(&self, name: &str, req: Payload, sn: u64) -> ApiReturn<Payload> {
+        let req_json = match (req, self.core.binary()) {
+            (Payload::Bin(body), Some(bin)) => {
+                let (status, answer) = self.post_binary(bin, name, &body, true).await?;
+                return Self::binary_return(bin, status, &answer);
+            }
+            (req, _) => req.into_json(),
+        };
         let (status, body) = self.post(name, req_json, Some(sn)).await?;
         if status != 200 && status != 500 {
             return Err(error_in_body(status, &body).unwrap_or_else(|| http_error(status)));
         }
         match Codec::Json.decode_api_return_body(&body) {
-            Ok(ret) => ret.map(|res| res.text().to_owned()),
+            Ok(ret) => ret.map(|res| Payload::Json(res.text().to_owned())),
             Err(_) => Err(parse_error(status)),
         }
     }
 
-    async fn msg(&self, name: &str, msg_json: String) -> Result<(), TsrpcError> {
+    async fn msg(&self, name: &str, msg: Payload) -> Result<(), TsrpcError> {
+        // The call pipeline's timeout covers calls only.
+        let timeout = self.options.timeout.filter(|t| !t.is_zero());
+        if let (Payload::Bin(body), Some(bin)) = (&msg, self.core.binary()) {
+            let post = self.post_binary(bin, name, body, false);
+            let (status, answer) = match timeout {
+                Some(t) => tokio::time::timeout(t, post)
+                    .await
+                    .unwrap_or_else(|_| Err(TsrpcError::timeout()))?,
+                None => post.await?,
+            };
+            if status == 200 && answer.is_empty() {
+                return Ok(());
+            }
+            return match Self::binary_return(bin, status, &answer) {
+                Err(e) => Err(e),
+                Ok(_) if status == 200 => Ok(()),
+                Ok(_) => Err(http_error(status)),
+            };
+        }
+        let msg_json = msg.into_json();
         let path = format!("{name}?type=msg");
         let post = self.post(&path, msg_json, None);
-        // The call pipeline's timeout covers calls only.
-        let (status, body) = match self.options.timeout.filter(|t| !t.is_zero()) {
+        let (status, body) = match timeout {
             Some(t) => tokio::time::timeout(t, post)
                 .await
                 .unwrap_or_else(|_| Err(TsrpcError::timeout()))?,

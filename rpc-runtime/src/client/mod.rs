@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use self::core::ClientCore;
+use self::core::{ClientCore, Part};
 use self::flows::ClientFlows;
+use crate::codec::Payload;
 use crate::error::{ApiReturn, TsrpcError};
 use crate::proto::{Api, Message};
 
@@ -62,18 +63,24 @@ pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
     #[doc(hidden)]
     fn __core(&self) -> &ClientCore;
     #[doc(hidden)]
-    fn __call_json(
+    fn __call(
         &self,
         name: &str,
-        req_json: String,
+        req: Payload,
         options: CallOptions,
-    ) -> impl Future<Output = ApiReturn<String>> + Send;
+    ) -> impl Future<Output = ApiReturn<Payload>> + Send;
     #[doc(hidden)]
-    fn __send_json(
+    fn __send(
         &self,
         name: &str,
-        msg_json: String,
+        msg: Payload,
     ) -> impl Future<Output = Result<(), TsrpcError>> + Send;
+
+    /// True when the client speaks TSRPC's JSON mode: `json` set in its options, or no TSRPC
+    /// proto to speak binary with (a client made without its service's proto). False: binary.
+    fn is_json(&self) -> bool {
+        self.__core().is_json()
+    }
 
     /// Calls the API whose request type is `A`, with the client's default options.
     fn call_api<A: Api>(&self, req: A) -> impl Future<Output = ApiReturn<A::Res>> + Send {
@@ -87,26 +94,19 @@ pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
         options: CallOptions,
     ) -> impl Future<Output = ApiReturn<A::Res>> + Send {
         async move {
-            let json = crate::json::to_string(&req).map_err(|e| {
-                TsrpcError::client(e.to_string()).with_code(crate::error::codes::INPUT_DATA_ERR)
-            })?;
+            let core = self.__core();
+            let body = core.encode(A::NAME, Part::Req, &req, true)?;
             drop(req);
-            let res = self.__call_json(A::NAME, json, options).await?;
-            crate::validate::decode::<A::Res>(&res)
-                .map_err(|e| TsrpcError::server(format!("Parse server output error: {e}")))
+            let res = self.__call(A::NAME, body, options).await?;
+            core.decode_res::<A::Res>(A::NAME, &res)
         }
     }
 
     /// Sends a message. Resolves when the message is handed to the transport (over WebSocket
     /// it waits for queue space; over HTTP, for the server's answer).
     fn send_msg<M: Message>(&self, msg: &M) -> impl Future<Output = Result<(), TsrpcError>> + Send {
-        let json = crate::json::to_string(msg);
-        async move {
-            let json = json.map_err(|e| {
-                TsrpcError::client(e.to_string()).with_code(crate::error::codes::ENCODE_MSG_ERR)
-            })?;
-            self.__send_json(M::NAME, json).await
-        }
+        let body = self.__core().encode(M::NAME, Part::Msg, msg, true);
+        async move { self.__send(M::NAME, body?).await }
     }
 
     /// Calls an API by name with a JSON request (the untyped layer).
@@ -116,11 +116,14 @@ pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
         req: &Value,
         options: CallOptions,
     ) -> impl Future<Output = ApiReturn<Value>> + Send {
-        let json = crate::json::to_string_untyped(req).unwrap_or_else(|_| "null".into());
+        let body = self.__core().encode(name, Part::Req, req, false);
         async move {
-            let res = self.__call_json(name, json, options).await?;
-            serde_json::from_str(&res)
-                .map_err(|e| TsrpcError::server(format!("Parse server output error: {e}")))
+            let res = self.__call(name, body?, options).await?;
+            match res {
+                Payload::Json(json) => serde_json::from_str(&json)
+                    .map_err(|e| TsrpcError::server(format!("Parse server output error: {e}"))),
+                bin => Ok(self.__core().value(name, Part::Res, &bin)),
+            }
         }
     }
 
@@ -130,8 +133,8 @@ pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
         name: &str,
         msg: &Value,
     ) -> impl Future<Output = Result<(), TsrpcError>> + Send {
-        let json = crate::json::to_string_untyped(msg).unwrap_or_else(|_| "null".into());
-        async move { self.__send_json(name, json).await }
+        let body = self.__core().encode(name, Part::Msg, msg, false);
+        async move { self.__send(name, body?).await }
     }
 
     /// Aborts the pending call with this sn: it resolves with ClientError `ABORTED`.
@@ -165,21 +168,22 @@ macro_rules! impl_rpc_client {
             fn flows(&self) -> &$crate::flows::ClientFlows {
                 $crate::client::core::Transport::flows(&*self.inner)
             }
-            fn __call_json(
+            fn __call(
                 &self,
                 name: &str,
-                req_json: String,
+                req: $crate::codec::Payload,
                 options: $crate::client::CallOptions,
-            ) -> impl ::std::future::Future<Output = $crate::error::ApiReturn<String>> + Send {
-                self.inner.core.call(&*self.inner, name, req_json, options)
+            ) -> impl ::std::future::Future<Output = $crate::error::ApiReturn<$crate::codec::Payload>> + Send
+            {
+                self.inner.core.call(&*self.inner, name, req, options)
             }
-            fn __send_json(
+            fn __send(
                 &self,
                 name: &str,
-                msg_json: String,
+                msg: $crate::codec::Payload,
             ) -> impl ::std::future::Future<Output = Result<(), $crate::error::TsrpcError>> + Send
             {
-                self.inner.core.send(&*self.inner, name, msg_json)
+                self.inner.core.send(&*self.inner, name, msg)
             }
         }
     };

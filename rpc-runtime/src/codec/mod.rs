@@ -1,9 +1,11 @@
 //! The wire codec: TSRPC frames to and from envelopes, the only door between the transports
 //! and the wire.
 //!
-//! Only TSRPC's JSON mode exists so far ([`Codec::Json`]); clients and servers reach frames only
-//! through this type, so TSRPC's binary mode (TSBuffer) slots in as another variant without
-//! touching them.
+//! Two modes, as TSRPC's: JSON ([`Codec::Json`], this file: text frames `[name, body, sn?]`) and
+//! binary ([`binary`]: TSBuffer frames, driven by the service's TSRPC proto). Clients and
+//! servers reach frames only through this module; a request or message body reaches a handler
+//! as an [`Input`] (JSON text or TSBuffer bytes), decoded straight into its type, and a
+//! response leaves as a [`Payload`] encoded as the connection's [`Out`] says.
 //!
 //! Decoding has two ways, chosen by [`Parse`]. [`Parse::Full`] parses the whole frame.
 //! [`Parse::Scan`] first tries to split the usual frames by scanning, without parsing: an API
@@ -24,7 +26,9 @@ use serde_json::value::RawValue;
 
 use crate::error::TsrpcError;
 
+pub(crate) mod binary;
 mod scan;
+pub(crate) use self::binary::{Binary, Input, Out, Payload};
 use self::scan::{split_api_frame, split_api_success, split_msg_frame};
 
 /// The close reason for input that is not an envelope.
@@ -46,6 +50,53 @@ pub(crate) enum Parse {
     Scan,
     /// Parse the whole frame.
     Full,
+}
+
+/// A WebSocket data frame to send: text (JSON mode) or binary (binary mode).
+#[derive(Debug, Clone)]
+pub(crate) enum Frame {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+impl Frame {
+    /// The WebSocket message.
+    pub(crate) fn into_message(self) -> tokio_tungstenite::tungstenite::Message {
+        match self {
+            Frame::Text(t) => tokio_tungstenite::tungstenite::Message::text(t),
+            Frame::Binary(b) => tokio_tungstenite::tungstenite::Message::binary(b),
+        }
+    }
+}
+
+impl Out {
+    /// The WebSocket frame of an API return: `[name, {"isSucc":..}, sn]` (JSON) or
+    /// `ServerOutputData {buffer | error, serviceId, sn}` (binary).
+    pub(crate) fn api_return_frame(
+        &self,
+        name: &str,
+        service_id: u64,
+        sn: u64,
+        ret: Result<Payload, TsrpcError>,
+    ) -> Frame {
+        match self {
+            Out::Bin(bin, _) => Frame::Binary(bin.encode_api_return(service_id, sn, &ret, true)),
+            Out::Json => {
+                Frame::Text(Codec::Json.wrap_api_return(name, sn, ret.map(Payload::into_json)))
+            }
+        }
+    }
+}
+
+impl Payload {
+    /// The JSON text of a JSON payload.
+    pub(crate) fn into_json(self) -> String {
+        match self {
+            Payload::Json(s) => s,
+            // Only an `Out::Bin` makes binary payloads, and it writes binary frames.
+            Payload::Bin(_) => "null".to_owned(),
+        }
+    }
 }
 
 /// A body (the JSON text of a request, a response or a message) as the codec hands it over.

@@ -2,14 +2,14 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::options::ServerOptions;
 use super::reply::CallReply;
-use crate::codec::Codec;
+use crate::codec::{Binary, Codec, Frame};
 use crate::error::TsrpcError;
 use crate::flow::Flow;
 use crate::proto::Message;
@@ -40,12 +40,21 @@ pub(crate) fn link_limits(options: &ServerOptions) -> Limits {
     }
 }
 
+/// The data type of a WebSocket connection is not known yet: the first data frame decides.
+pub(crate) const DATA_UNDECIDED: u8 = 0;
+/// A JSON connection (text frames).
+pub(crate) const DATA_TEXT: u8 = 1;
+/// A binary connection (TSBuffer frames).
+pub(crate) const DATA_BUFFER: u8 = 2;
+
 pub(crate) enum ConnKind {
     Ws {
         /// The send side: queue, writer, close handshake.
         link: Arc<Link>,
         /// A close asked for inside an API call waits for that call's reply (see `reply`).
         close_waiting: AtomicBool,
+        /// TSRPC's `dataType`: [`DATA_UNDECIDED`], [`DATA_TEXT`] or [`DATA_BUFFER`].
+        data_type: AtomicU8,
     },
     Http {
         close_reason: Mutex<Option<String>>,
@@ -67,11 +76,14 @@ pub(crate) struct ConnInner {
 pub(crate) trait ConnHost: std::any::Any + Send + Sync {
     /// The wire codec.
     fn codec(&self) -> Codec;
+    /// The binary tables (`Err`: binary mode is not available).
+    fn binary(&self) -> Result<&'static Binary, &str>;
     /// The flow every frame sent goes through.
     fn pre_send_data(&self) -> &Flow<ConnDataEvent>;
 }
 
-/// Data of `pre_send_data` / `pre_recv_data`: a whole frame.
+/// Data of `pre_send_data` / `pre_recv_data`: a whole frame of JSON mode (the data flows see
+/// text frames and JSON bodies only: binary frames pass them by).
 #[derive(Debug, Clone)]
 pub struct ConnDataEvent {
     /// The connection.
@@ -137,23 +149,52 @@ impl Connection {
             ConnKind::Ws {
                 link,
                 close_waiting,
+                ..
             } => link.is_closing() || close_waiting.load(Ordering::Acquire),
             ConnKind::Http { .. } => false,
         }
     }
 
-    /// Sends a message to this client. Waits for queue space (backpressure). Fails when the
-    /// connection is closed, or is HTTP (which cannot push).
+    /// Sends a message to this client, in the connection's data type (JSON or binary). Waits
+    /// for queue space (backpressure). Fails when the connection is closed, or is HTTP (which
+    /// cannot push).
     pub async fn send_msg<M: Message>(&self, msg: &M) -> Result<(), TsrpcError> {
-        let frame = self
-            .inner
-            .host
-            .codec()
-            .encode_msg_value(M::NAME, msg)
-            .map_err(|e| {
-                TsrpcError::server(e.to_string()).with_code(crate::error::codes::ENCODE_MSG_ERR)
-            })?;
-        self.send_text(frame).await
+        let host = &self.inner.host;
+        let frame = match self.binary() {
+            Some(bin) => bin.encode_msg_value(M::NAME, msg).map(Frame::Binary),
+            None => host
+                .codec()
+                .encode_msg_value(M::NAME, msg)
+                .map(Frame::Text)
+                .map_err(|e| e.to_string()),
+        }
+        .map_err(|e| TsrpcError::server(e).with_code(crate::error::codes::ENCODE_MSG_ERR))?;
+        self.queue(frame, false).await
+    }
+
+    /// The binary tables when this is a binary connection (and binary mode is available).
+    pub(crate) fn binary(&self) -> Option<&'static Binary> {
+        match &self.inner.kind {
+            ConnKind::Ws { data_type, .. } if data_type.load(Ordering::Relaxed) == DATA_BUFFER => {
+                self.inner.host.binary().ok()
+            }
+            _ => None,
+        }
+    }
+
+    /// TSRPC's `dataType` of a WebSocket connection ([`DATA_UNDECIDED`] over HTTP).
+    pub(crate) fn data_type(&self) -> u8 {
+        match &self.inner.kind {
+            ConnKind::Ws { data_type, .. } => data_type.load(Ordering::Relaxed),
+            ConnKind::Http { .. } => DATA_UNDECIDED,
+        }
+    }
+
+    /// Sets the data type (once the first data frame decided it).
+    pub(crate) fn set_data_type(&self, t: u8) {
+        if let ConnKind::Ws { data_type, .. } = &self.inner.kind {
+            data_type.store(t, Ordering::Relaxed);
+        }
     }
 
     /// Sends a message by name with a JSON body (the untyped layer).
@@ -167,17 +208,23 @@ impl Connection {
     }
 
     pub(crate) async fn send_msg_json(&self, name: &str, json: &str) -> Result<(), TsrpcError> {
-        let frame = self.inner.host.codec().encode_msg(name, json);
-        self.send_text(frame).await
+        let frame = match self.binary() {
+            Some(bin) => {
+                let value: serde_json::Value =
+                    serde_json::from_str(json).unwrap_or(serde_json::Value::Null);
+                let frame = bin.encode_msg_value(name, &value).map_err(|e| {
+                    TsrpcError::server(e).with_code(crate::error::codes::ENCODE_MSG_ERR)
+                })?;
+                Frame::Binary(frame)
+            }
+            None => Frame::Text(self.inner.host.codec().encode_msg(name, json)),
+        };
+        self.queue(frame, false).await
     }
 
-    /// Queues a text frame through the `pre_send_data` flow, waiting for space.
-    pub(crate) async fn send_text(&self, text: String) -> Result<(), TsrpcError> {
-        self.queue_text(text, false).await
-    }
-
-    /// [`send_text`](Self::send_text); a `reply` goes even when a close waits for it.
-    pub(crate) async fn queue_text(&self, text: String, reply: bool) -> Result<(), TsrpcError> {
+    /// Queues a frame (a text one through the `pre_send_data` flow), waiting for space; a
+    /// `reply` goes even when a close waits for it.
+    pub(crate) async fn queue(&self, frame: Frame, reply: bool) -> Result<(), TsrpcError> {
         let ConnKind::Ws { link, .. } = &self.inner.kind else {
             return Err(TsrpcError::server("Short connection cannot sendMsg"));
         };
@@ -192,21 +239,22 @@ impl Connection {
             );
         }
         let pre_send_data = self.inner.host.pre_send_data();
-        let text = if pre_send_data.is_empty() {
-            text
-        } else {
-            let ev = ConnDataEvent {
-                conn: self.clone(),
-                data: text,
-            };
-            match pre_send_data.exec(ev).await {
-                Some(ev) => ev.data,
-                None => return Err(TsrpcError::cancelled("pre_send_data flow")),
+        let frame = match frame {
+            Frame::Text(text) if !pre_send_data.is_empty() => {
+                let ev = ConnDataEvent {
+                    conn: self.clone(),
+                    data: text,
+                };
+                match pre_send_data.exec(ev).await {
+                    Some(ev) => Frame::Text(ev.data),
+                    None => return Err(TsrpcError::cancelled("pre_send_data flow")),
+                }
             }
+            frame => frame,
         };
         // Waits for room in the send budget (backpressure); a queue that stays full closes the
         // connection.
-        match link.send(WsMessage::text(text)).await {
+        match link.send(frame.into_message()).await {
             Ok(()) => Ok(()),
             Err(SendError::TimedOut) => {
                 tracing::warn!(

@@ -16,7 +16,7 @@ use super::flows::{ApiCallEvent, ApiReturnFlowEvent, MsgCallEvent, ServerFlows};
 use super::handler::{BoxFuture, CallCtx, ErasedApi, ErasedMsg, HandlerResult};
 use super::options::ServerOptions;
 use super::reply::Reply;
-use crate::codec::{Body, Codec};
+use crate::codec::{Binary, Codec, Input, Out, Payload};
 use crate::error::{codes, TsrpcError};
 use crate::flow::Flow;
 use crate::listener::Listeners;
@@ -29,7 +29,7 @@ pub(crate) enum InputError {
     UnknownApi(String),
     /// No message of that name.
     UnknownMsg(String),
-    /// The body does not decode (validator text).
+    /// The body does not decode (validator text, or TSRPC's generic text for binary).
     Invalid(String),
 }
 
@@ -63,6 +63,9 @@ pub(crate) struct ServerCore {
     pub(crate) flows: Arc<ServerFlows>,
     pub(crate) options: ServerOptions,
     pub(crate) codec: Codec,
+    /// The binary tables of the proto, read the first time binary mode needs them (`Err`: the
+    /// proto has no TSRPC proto, or it cannot be read).
+    binary: std::sync::OnceLock<Result<&'static Binary, String>>,
     conns: Mutex<HashMap<u64, Connection>>,
     next_conn_id: AtomicU64,
     pending: AtomicUsize,
@@ -121,11 +124,14 @@ pub(crate) struct ApiJob {
     pub(crate) name: Arc<str>,
     sn: u64,
     step: JobStep,
+    /// How the response is written, and the service id a binary return frame carries.
+    pub(crate) out: Out,
+    pub(crate) service_id: u64,
 }
 
 enum JobStep {
     /// The handler's future, the request already decoded.
-    Run(BoxFuture<HandlerResult<String>>),
+    Run(BoxFuture<HandlerResult<Payload>>),
     /// `pre_api_call` nodes run first, on the request as JSON (with the API's `conf`).
     Flow(ErasedApi, Value, Option<Arc<Value>>),
     /// No handler: `UNHANDLED_API`.
@@ -135,6 +141,9 @@ enum JobStep {
 impl ConnHost for ServerCore {
     fn codec(&self) -> Codec {
         self.codec
+    }
+    fn binary(&self) -> Result<&'static Binary, &str> {
+        ServerCore::binary(self)
     }
     fn pre_send_data(&self) -> &Flow<ConnDataEvent> {
         &self.flows.pre_send_data
@@ -174,6 +183,7 @@ impl ServerCore {
             flows,
             options,
             codec: Codec::Json,
+            binary: std::sync::OnceLock::new(),
             conns: Mutex::new(HashMap::new()),
             next_conn_id: AtomicU64::new(1),
             pending: AtomicUsize::new(0),
@@ -184,6 +194,31 @@ impl ServerCore {
             conns_gone: Notify::new(),
             stopping: AtomicBool::new(false),
         }
+    }
+
+    /// The binary tables (read on first use). `Err`: why binary mode is not available.
+    pub(crate) fn binary(&self) -> Result<&'static Binary, &str> {
+        self.binary
+            .get_or_init(|| match self.proto.tsrpc_proto {
+                Some(json) => crate::codec::binary::tables(json),
+                None => Err("the service proto has no TSRPC proto".into()),
+            })
+            .as_ref()
+            .map(|b| *b)
+            .map_err(String::as_str)
+    }
+
+    /// How the return of API `name` is written on a connection of this data type, and the
+    /// service id its binary frame carries.
+    pub(crate) fn api_out(&self, binary: bool, name: &str) -> (Out, u64) {
+        if binary {
+            if let Some(s) = self.binary().ok().and_then(|b| Some((b, b.api(name)?))) {
+                if let Some(res) = s.1.res {
+                    return (s.0.out(res), s.1.id);
+                }
+            }
+        }
+        (Out::Json, 0)
     }
 
     fn lock_conns(&self) -> MutexGuard<'_, HashMap<u64, Connection>> {
@@ -309,22 +344,27 @@ impl ServerCore {
         conn: &Connection,
         name: &str,
         sn: u64,
-        body: Body<'_>,
+        body: Input<'_>,
+        (out, service_id): (Out, u64),
     ) -> Result<ApiJob, InputError> {
         let Some(entry) = self.api_index.get(name) else {
             return Err(InputError::UnknownApi(name.to_owned()));
         };
-        let body_text = body.text();
         // The call's own handle: a close asked for through it waits for the reply (`reply`).
         let conn = conn.for_call();
         let step = match &entry.handler {
             None => {
                 // TSRPC decodes the request before looking for a handler.
-                let def = &self.proto.services[entry.def];
-                check_schema(def.req_schema.as_ref(), body_text)?;
-                if body.is_split() {
-                    serde_json::from_str::<serde::de::IgnoredAny>(body_text)
-                        .map_err(|e| InputError::Invalid(e.to_string()))?;
+                match body.as_json() {
+                    Some(json) => {
+                        let def = &self.proto.services[entry.def];
+                        check_schema(def.req_schema.as_ref(), json.text())?;
+                        if json.is_split() {
+                            serde_json::from_str::<serde::de::IgnoredAny>(json.text())
+                                .map_err(|e| InputError::Invalid(e.to_string()))?;
+                        }
+                    }
+                    None => body.check_binary().map_err(InputError::Invalid)?,
                 }
                 JobStep::Unhandled
             }
@@ -332,12 +372,13 @@ impl ServerCore {
                 let ctx = CallCtx {
                     conn: conn.clone(),
                     sn,
+                    out,
                 };
-                let fut = handler(body_text, ctx).map_err(InputError::Invalid)?;
+                let fut = handler(body, ctx).map_err(InputError::Invalid)?;
                 if self.flows.pre_api_call.is_empty() {
                     JobStep::Run(fut)
                 } else {
-                    let req = serde_json::from_str(body_text).unwrap_or(Value::Null);
+                    let req = body.value().unwrap_or(Value::Null);
                     JobStep::Flow(handler.clone(), req, entry.conf.clone())
                 }
             }
@@ -348,6 +389,8 @@ impl ServerCore {
             name: entry.name.clone(),
             sn,
             step,
+            out,
+            service_id,
         })
     }
 
@@ -356,7 +399,7 @@ impl ServerCore {
         self: &Arc<Self>,
         conn: &Connection,
         name: &str,
-        body: &str,
+        body: Input<'_>,
     ) -> Result<Vec<BoxFuture<()>>, InputError> {
         let Some(def) = self.proto.find(name, ServiceKind::Msg) else {
             return Err(InputError::UnknownMsg(name.to_owned()));
@@ -364,31 +407,35 @@ impl ServerCore {
         let handlers = self.msgs.matching(name);
         if handlers.is_empty() {
             // Nobody decodes it, but TSRPC validates every message it receives.
-            check_schema(def.req_schema.as_ref(), body)?;
+            match body.as_json() {
+                Some(json) => check_schema(def.req_schema.as_ref(), json.text())?,
+                None => body.check_binary().map_err(InputError::Invalid)?,
+            }
         }
-        let mut body = std::borrow::Cow::Borrowed(body);
         if !self.flows.pre_msg_call.is_empty() {
             // Validate first, so a bad message is refused whatever the flow does.
             for h in &handlers {
-                drop(h(name, &body, conn.clone()).map_err(InputError::Invalid)?);
+                drop(h(name, body, conn.clone()).map_err(InputError::Invalid)?);
             }
             let ev = MsgCallEvent {
                 conn: conn.clone(),
                 msg_name: name.to_owned(),
-                msg: serde_json::from_str(&body).unwrap_or(Value::Null),
+                msg: body.value().unwrap_or(Value::Null),
             };
-            match self.flows.pre_msg_call.exec(ev).await {
+            let text = match self.flows.pre_msg_call.exec(ev).await {
                 None => return Ok(Vec::new()),
                 Some(ev) => {
-                    body = crate::json::to_string_untyped(&ev.msg)
-                        .unwrap_or_else(|_| "null".into())
-                        .into()
+                    crate::json::to_string_untyped(&ev.msg).unwrap_or_else(|_| "null".into())
                 }
-            }
+            };
+            return handlers
+                .iter()
+                .map(|h| h(name, Input::json(&text), conn.clone()).map_err(InputError::Invalid))
+                .collect();
         }
         handlers
             .iter()
-            .map(|h| h(name, &body, conn.clone()).map_err(InputError::Invalid))
+            .map(|h| h(name, body, conn.clone()).map_err(InputError::Invalid))
             .collect()
     }
 }
@@ -422,7 +469,7 @@ impl ApiJob {
     pub(crate) fn poll_once(
         &mut self,
         cx: &mut std::task::Context<'_>,
-    ) -> Option<Result<String, TsrpcError>> {
+    ) -> Option<Result<Payload, TsrpcError>> {
         let core = &self.core;
         let flows = &core.flows;
         if !(flows.pre_api_return.is_empty() && flows.post_api_return.is_empty()) {
@@ -443,7 +490,7 @@ impl ApiJob {
 
     /// Runs the call: flows, handler (with the API timeout, panics caught), return flows.
     /// The output is the response JSON text or the error to send.
-    pub(crate) async fn run(self) -> Result<String, TsrpcError> {
+    pub(crate) async fn run(self) -> Result<Payload, TsrpcError> {
         let core = &self.core;
         core.pending.fetch_add(1, Ordering::AcqRel);
         let _pending = PendingGuard(core);
@@ -468,7 +515,8 @@ impl ApiJob {
                             .with_code(codes::CANCELLED))
                     }
                     Some(ApiCallEvent { ret: Some(ret), .. }) => {
-                        return finish(core, &self.conn, &self.name, self.sn, ret_json(ret)).await
+                        let ret = ret_payload(self.out, ret);
+                        return finish(core, &self.conn, &self.name, self.sn, self.out, ret).await;
                     }
                     Some(ev) => {
                         let body = crate::json::to_string_untyped(&ev.req)
@@ -476,8 +524,9 @@ impl ApiJob {
                         let ctx = CallCtx {
                             conn: self.conn.clone(),
                             sn: self.sn,
+                            out: self.out,
                         };
-                        match handler(&body, ctx) {
+                        match handler(Input::json(&body), ctx) {
                             Ok(fut) => Some(fut),
                             Err(e) => return Err(TsrpcError::input_data(e)),
                         }
@@ -489,18 +538,22 @@ impl ApiJob {
             Some(fut) => run_handler(core, fut).await,
             None => unreachable!(),
         };
-        finish(core, &self.conn, &self.name, self.sn, ret).await
+        finish(core, &self.conn, &self.name, self.sn, self.out, ret).await
     }
 }
 
-fn ret_json(ret: Result<Value, TsrpcError>) -> Result<String, TsrpcError> {
-    ret.map(|v| crate::json::to_string_untyped(&v).unwrap_or_else(|_| "null".into()))
+/// A return given as a JSON value (by a flow), encoded as `out` says.
+fn ret_payload(out: Out, ret: Result<Value, TsrpcError>) -> Result<Payload, TsrpcError> {
+    ret.and_then(|v| {
+        out.encode_value(&v)
+            .map_err(|e| TsrpcError::internal(Some(e.to_string())))
+    })
 }
 
 async fn run_handler(
     core: &ServerCore,
-    fut: BoxFuture<HandlerResult<String>>,
-) -> Result<String, TsrpcError> {
+    fut: BoxFuture<HandlerResult<Payload>>,
+) -> Result<Payload, TsrpcError> {
     let mut guarded = AssertUnwindSafe(fut).catch_unwind();
     // Most handlers finish on their first poll: no timer for those (the timeout starts at once
     // after it otherwise).
@@ -521,8 +574,8 @@ async fn run_handler(
 /// The handler's output (or its panic) as the return to send.
 fn handler_output(
     core: &ServerCore,
-    out: Result<HandlerResult<String>, Box<dyn std::any::Any + Send>>,
-) -> Result<String, TsrpcError> {
+    out: Result<HandlerResult<Payload>, Box<dyn std::any::Any + Send>>,
+) -> Result<Payload, TsrpcError> {
     let inner = core.options.return_inner_error;
     match out {
         Ok(Ok(json)) => Ok(json),
@@ -544,8 +597,9 @@ async fn finish(
     conn: &Connection,
     name: &str,
     sn: u64,
-    ret: Result<String, TsrpcError>,
-) -> Result<String, TsrpcError> {
+    out: Out,
+    ret: Result<Payload, TsrpcError>,
+) -> Result<Payload, TsrpcError> {
     let flows = &core.flows;
     if flows.pre_api_return.is_empty() && flows.post_api_return.is_empty() {
         return ret;
@@ -554,14 +608,14 @@ async fn finish(
         conn: conn.clone(),
         api_name: name.to_owned(),
         sn,
-        ret: ret.map(|s| serde_json::from_str(&s).unwrap_or(Value::Null)),
+        ret: ret.map(|p| out.value(&p)),
     };
     let Some(ev) = flows.pre_api_return.exec(ev).await else {
         return Err(
             TsrpcError::server("Cancelled by pre_api_return flow").with_code(codes::CANCELLED)
         );
     };
-    let ret = ret_json(ev.ret.clone());
+    let ret = ret_payload(out, ev.ret.clone());
     flows.post_api_return.exec(ev).await;
     ret
 }

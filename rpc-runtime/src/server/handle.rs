@@ -7,10 +7,12 @@ use std::sync::Arc;
 use super::conn::Connection;
 use super::core::ServerCore;
 use super::flows::ServerFlows;
+use crate::codec::Frame;
 use crate::error::TsrpcError;
 use crate::proto::Message;
 use crate::reasons::SEND_QUEUE_FULL_REASON;
 use crate::ws_link::SendError;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// A handle on a started server, for code that runs inside it (handlers get one from
 /// [`Connection::server`]): connections and broadcasts. A cheap clone.
@@ -60,16 +62,14 @@ impl ServerHandle {
         self.broadcast_msg_to(msg, &conns).await
     }
 
-    /// Sends `msg` to these connections, encoded once.
+    /// Sends `msg` to these connections, encoded once per data type (JSON and binary
+    /// connections can share a server).
     pub async fn broadcast_msg_to<M: Message>(
         &self,
         msg: &M,
         conns: &[Connection],
     ) -> Result<(), TsrpcError> {
-        let json = crate::json::to_string(msg).map_err(|e| {
-            TsrpcError::server(e.to_string()).with_code(crate::error::codes::ENCODE_MSG_ERR)
-        })?;
-        self.broadcast_json(M::NAME, &json, conns).await
+        self.broadcast(M::NAME, msg, true, conns).await
     }
 
     /// Broadcasts a message by name with a JSON body (the untyped layer); `None`: to all.
@@ -79,36 +79,67 @@ impl ServerHandle {
         msg: &serde_json::Value,
         conns: Option<&[Connection]>,
     ) -> Result<(), TsrpcError> {
-        let json = crate::json::to_string_untyped(msg).unwrap_or_else(|_| "null".into());
         match conns {
-            Some(c) => self.broadcast_json(name, &json, c).await,
+            Some(c) => self.broadcast(name, msg, false, c).await,
             None => {
                 let all = self.core.connections();
-                self.broadcast_json(name, &json, &all).await
+                self.broadcast(name, msg, false, &all).await
             }
         }
     }
 
-    async fn broadcast_json(
+    /// Sends `msg` to `conns`: each frame kind encoded the first time a connection needs it.
+    async fn broadcast<T: serde::Serialize + ?Sized>(
         &self,
         name: &str,
-        json: &str,
+        msg: &T,
+        typed: bool,
         conns: &[Connection],
     ) -> Result<(), TsrpcError> {
-        let text = self.core.codec.encode_msg(name, json);
-        if !self.core.flows.pre_send_data.is_empty() {
-            // A data flow may rewrite frames per connection: no shared encoding then.
-            for c in conns {
-                let _ = c.send_text(text.clone()).await;
-            }
-            return Ok(());
-        }
-        let frame = tokio_tungstenite::tungstenite::Message::text(text);
+        let encode_err =
+            |e: String| TsrpcError::server(e).with_code(crate::error::codes::ENCODE_MSG_ERR);
+        // Messages (their bytes shared by every clone), not frames: no copy per connection.
+        let mut text: Option<WsMessage> = None;
+        let mut binary: Option<WsMessage> = None;
+        let flows = !self.core.flows.pre_send_data.is_empty();
         for c in conns {
-            if c.is_closed() {
+            if c.is_closed() && !flows {
                 continue;
             }
-            if let Err(SendError::Full) = c.try_send_frame(frame.clone()) {
+            let frame = match c.binary() {
+                Some(bin) => match &binary {
+                    Some(f) => f.clone(),
+                    None => {
+                        let f = bin.encode_msg_value(name, msg).map_err(encode_err)?;
+                        binary.insert(WsMessage::binary(f)).clone()
+                    }
+                },
+                None => match &text {
+                    Some(f) => f.clone(),
+                    None => {
+                        let json = if typed {
+                            crate::json::to_string(msg)
+                        } else {
+                            crate::json::to_string_untyped(msg)
+                        }
+                        .map_err(|e| encode_err(e.to_string()))?;
+                        let f = self.core.codec.encode_msg(name, &json);
+                        text.insert(WsMessage::text(f)).clone()
+                    }
+                },
+            };
+            if flows {
+                // A data flow may rewrite frames per connection: no shared frame then.
+                let frame = match frame {
+                    WsMessage::Binary(b) => Frame::Binary(b.to_vec()),
+                    other => {
+                        Frame::Text(other.into_text().map(|t| t.to_string()).unwrap_or_default())
+                    }
+                };
+                let _ = c.queue(frame, false).await;
+                continue;
+            }
+            if let Err(SendError::Full) = c.try_send_frame(frame) {
                 tracing::warn!("connection {} closed: send queue full", c.id());
                 c.close(SEND_QUEUE_FULL_REASON);
             }

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::conn::Connection;
+use crate::codec::{Input, Out, Payload};
 use crate::error::TsrpcError;
 
 /// A boxed, sendable future.
@@ -103,13 +104,16 @@ pub type HandlerResult<T> = Result<T, HandlerError>;
 pub(crate) struct CallCtx {
     pub(crate) conn: Connection,
     pub(crate) sn: u64,
+    /// How the response is written (the connection's data type).
+    pub(crate) out: Out,
 }
 
-/// Decodes a request body (`Err`: the input error text) and returns the handler's future, whose
-/// output is the response as JSON text.
-pub(crate) type ErasedApi =
-    Arc<dyn Fn(&str, CallCtx) -> Result<BoxFuture<HandlerResult<String>>, String> + Send + Sync>;
+/// Decodes a request body, JSON or binary (`Err`: the input error text), and returns the
+/// handler's future, whose output is the response encoded as `CallCtx::out` says.
+pub(crate) type ErasedApi = Arc<
+    dyn Fn(Input<'_>, CallCtx) -> Result<BoxFuture<HandlerResult<Payload>>, String> + Send + Sync,
+>;
 
 /// Decodes a message body (`Err`: the input error text) and returns the listener's future.
 pub(crate) type ErasedMsg =
-    Arc<dyn Fn(&str, &str, Connection) -> Result<BoxFuture<()>, String> + Send + Sync>;
+    Arc<dyn Fn(&str, Input<'_>, Connection) -> Result<BoxFuture<()>, String> + Send + Sync>;

@@ -1,4 +1,4 @@
-//! Serving TSRPC over HTTP (JSON mode), and WebSocket upgrades on the same port.
+//! Serving TSRPC over HTTP (JSON and binary mode), and WebSocket upgrades on the same port.
 //!
 //! One concept, TSRPC's HTTP answers, which is why the file passes 600 lines: every status,
 //! header and body a request can get is here, next to the reasons it gets it.
@@ -13,10 +13,12 @@
 //! * Bad input (unknown path, invalid JSON, a body that does not match the type): 200 with
 //!   ServerError `INPUT_DATA_ERR` and TSRPC's texts (`Invalid URL path: <url>`, `Input is not a
 //!   valid JSON string: ...`, the validator's text).
-//! * Any other request (not POST, or not JSON): TSRPC would decode it as a binary (TSBuffer)
-//!   request, and only the JSON mode exists here, so it gets what TSRPC answers to an
-//!   undecodable buffer: 200 with `INPUT_DATA_ERR` `Invalid request buffer, please check the
-//!   version of service proto.` (as a JSON body).
+//! * Any other request (not POST, or not JSON, or any request to a binary-only server): a
+//!   binary (TSBuffer) request, `ServerInputData {serviceId, buffer}`, as TSRPC reads it. Its
+//!   answer is 200 without a `Content-Type`, `ServerOutputData {buffer}` or `{error}` whatever
+//!   the error type, or an empty body for a message; a body that cannot be decoded gets
+//!   `{error}` ServerError `INPUT_DATA_ERR` `Invalid request buffer, please check the version
+//!   of service proto.` (TSRPC-WIRE b.2, b.5).
 //! * `OPTIONS`: 200, empty (CORS preflight). A stopping server: 503, empty.
 //! * A body over `max_body_size`: 413 with ServerError [`BODY_TOO_LARGE`]; a `Content-Length`
 //!   over the limit is refused before any of the body is read, a chunked body as soon as it
@@ -67,7 +69,8 @@ use tokio_tungstenite::WebSocketStream;
 use super::conn::{ConnKind, Connection};
 use super::core::{InputError, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
-use crate::codec;
+use crate::codec::binary::{self, BinInput};
+use crate::codec::{Input, Out, Payload};
 use crate::error::{codes, ErrorType, TsrpcError};
 use crate::reasons::INVALID_BUFFER_REASON;
 
@@ -265,7 +268,8 @@ async fn handle(
     if req.method() == Method::OPTIONS {
         return empty(StatusCode::OK);
     }
-    let is_json = req.method() == Method::POST
+    let is_json = core.options.json
+        && req.method() == Method::POST
         && req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -312,7 +316,7 @@ async fn handle(
     let mut resp = if is_json {
         handle_json(core, &conn, &url, body).await
     } else {
-        input_error(core, &conn, INVALID_BUFFER_REASON.to_owned()).await
+        handle_binary(core, &conn, &body).await
     };
     let reason = conn.close_reason();
     if let Some(r) = &reason {
@@ -377,7 +381,7 @@ async fn handle_json(
             let msg = format!("Input is not a valid JSON string: {e}");
             return input_error(core, conn, msg).await;
         }
-        return match core.dispatch_msg(conn, name, &text).await {
+        return match core.dispatch_msg(conn, name, Input::json(&text)).await {
             Err(e) => input_error(core, conn, input_text(e, url)).await,
             Ok(listeners) => {
                 // Answered before the listeners run (TSRPC ends the response first).
@@ -393,20 +397,90 @@ async fn handle_json(
         };
     }
 
-    match core.dispatch_api(conn, name, 0, codec::Body::parsed(&text)) {
+    match core.dispatch_api(conn, name, 0, Input::json(&text), (Out::Json, 0)) {
         Err(e) => input_error(core, conn, input_text(e, url)).await,
         Ok(job) => {
-            // Spawned: the handler finishes even if the client goes away.
-            let ret = match tokio::spawn(job.run()).await {
-                Ok(ret) => ret,
-                Err(e) => {
-                    let inner = core.options.return_inner_error;
-                    Err(TsrpcError::internal(inner.then(|| e.to_string())))
-                }
-            };
-            api_return(core, conn, ret).await
+            let ret = run_job(core, job).await;
+            api_return(core, conn, ret.map(Payload::into_json)).await
         }
     }
+}
+
+/// Runs a call in a task of its own: the handler finishes even if the client goes away.
+async fn run_job(core: &ServerCore, job: super::core::ApiJob) -> Result<Payload, TsrpcError> {
+    match tokio::spawn(job.run()).await {
+        Ok(ret) => ret,
+        Err(e) => {
+            let inner = core.options.return_inner_error;
+            Err(TsrpcError::internal(inner.then(|| e.to_string())))
+        }
+    }
+}
+
+/// A binary request: `ServerInputData {serviceId, buffer}` in, `ServerOutputData {buffer |
+/// error}` out, always 200 and without a `Content-Type` (TSRPC-WIRE b.2); any input that
+/// cannot be decoded gets ServerError `INPUT_DATA_ERR` with TSRPC's generic text. The data
+/// flows see JSON bodies only.
+async fn handle_binary(core: &Arc<ServerCore>, conn: &Connection, body: &[u8]) -> Response<Body> {
+    let input_error = || {
+        let err = TsrpcError::input_data(INVALID_BUFFER_REASON);
+        binary(binary::encode_error(&err, None, None))
+    };
+    let bin = match core.binary() {
+        Ok(bin) => bin,
+        Err(why) => {
+            tracing::debug!("binary HTTP request: {why}");
+            return input_error();
+        }
+    };
+    match bin.decode_server_input(body) {
+        Err(_) => input_error(),
+        Ok(BinInput::Msg { name, body }) => {
+            match core.dispatch_msg(conn, name, Input::Bin(body)).await {
+                Err(e) => {
+                    tracing::debug!("binary message refused: {}", e.ws_reason());
+                    input_error()
+                }
+                Ok(listeners) => {
+                    // Answered before the listeners run (TSRPC ends the response first).
+                    if !listeners.is_empty() {
+                        tokio::spawn(async move {
+                            for l in listeners {
+                                l.await;
+                            }
+                        });
+                    }
+                    empty(StatusCode::OK)
+                }
+            }
+        }
+        Ok(BinInput::Api {
+            name,
+            service,
+            body,
+            ..
+        }) => {
+            let Some(res) = service.res else {
+                return input_error();
+            };
+            let out = (bin.out(res), service.id);
+            match core.dispatch_api(conn, name, 0, Input::Bin(body), out) {
+                Err(e) => {
+                    tracing::debug!("binary call refused: {}", e.ws_reason());
+                    input_error()
+                }
+                Ok(job) => {
+                    let ret = run_job(core, job).await;
+                    binary(bin.encode_api_return(service.id, 0, &ret, false))
+                }
+            }
+        }
+    }
+}
+
+/// 200 with a binary body and no `Content-Type`, as TSRPC answers binary requests.
+fn binary(body: Vec<u8>) -> Response<Body> {
+    Response::new(Full::new(Bytes::from(body)))
 }
 
 fn input_text(e: InputError, url: &str) -> String {
@@ -575,6 +649,11 @@ fn upgrade_websocket(
         .and_then(|v| v.split(',').map(str::trim).find(|p| !p.is_empty()))
         .and_then(|p| HeaderValue::from_str(p).ok());
     let ip = super::ws::forwarded_ip(headers);
+    let data_type = super::ws::data_type(
+        headers
+            .get(header::SEC_WEBSOCKET_PROTOCOL)
+            .and_then(|v| v.to_str().ok()),
+    );
     let accept = derive_accept_key(key.as_bytes());
 
     let on_upgrade = hyper::upgrade::on(&mut req);
@@ -588,7 +667,7 @@ fn upgrade_websocket(
                     Some(config),
                 )
                 .await;
-                super::ws::serve(core, ws, remote, ip).await;
+                super::ws::serve(core, ws, remote, ip, data_type).await;
             }
             Err(e) => tracing::debug!("websocket upgrade from {remote} failed: {e}"),
         }

@@ -33,6 +33,7 @@ pub use self::handle::ServerHandle;
 pub use self::handler::{ApiCall, HandlerError, HandlerResult, MsgCall};
 use self::handler::{CallCtx, ErasedApi, ErasedMsg};
 pub use self::options::ServerOptions;
+use crate::codec::Input;
 use crate::listener::Listeners;
 use crate::proto::{Api, Message, MsgEnum, ServiceProto};
 
@@ -134,8 +135,9 @@ impl Server {
         Fut: Future<Output = HandlerResult<A::Res>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        let erased: ErasedApi = Arc::new(move |body: &str, ctx: CallCtx| {
-            let req = crate::validate::decode::<A>(body)?;
+        let erased: ErasedApi = Arc::new(move |body: Input<'_>, ctx: CallCtx| {
+            let req = body.decode::<A>()?;
+            let out = ctx.out;
             let fut = handler(ApiCall {
                 req,
                 conn: ctx.conn,
@@ -143,7 +145,7 @@ impl Server {
             });
             Ok(Box::pin(async move {
                 let res = fut.await?;
-                crate::json::to_string(&res).map_err(HandlerError::from)
+                out.encode(&res).map_err(HandlerError::from)
             }))
         });
         self.apis.insert(A::NAME.to_owned(), erased);
@@ -157,9 +159,9 @@ impl Server {
         Fut: Future<Output = HandlerResult<serde_json::Value>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        let erased: ErasedApi = Arc::new(move |body: &str, ctx: CallCtx| {
-            let req: serde_json::Value = serde_json::from_str(body)
-                .map_err(|e| format!("Input is not a valid JSON string: {e}"))?;
+        let erased: ErasedApi = Arc::new(move |body: Input<'_>, ctx: CallCtx| {
+            let req = body.value()?;
+            let out = ctx.out;
             let fut = handler(ApiCall {
                 req,
                 conn: ctx.conn,
@@ -167,7 +169,7 @@ impl Server {
             });
             Ok(Box::pin(async move {
                 let res = fut.await?;
-                crate::json::to_string_untyped(&res).map_err(HandlerError::from)
+                out.encode_value(&res).map_err(HandlerError::from)
             }))
         });
         self.apis.insert(name.to_owned(), erased);
@@ -182,8 +184,8 @@ impl Server {
         F: Fn(MsgCall<M>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let erased: ErasedMsg = Arc::new(move |_name: &str, body: &str, conn: Connection| {
-            let msg = crate::validate::decode::<M>(body)?;
+        let erased: ErasedMsg = Arc::new(move |_name: &str, body: Input<'_>, conn: Connection| {
+            let msg = body.decode::<M>()?;
             Ok(Box::pin(handler(MsgCall { msg, conn })))
         });
         self.msgs.add_name(M::NAME, erased);
@@ -198,8 +200,8 @@ impl Server {
         F: Fn(MsgCall<E>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let erased: ErasedMsg = Arc::new(move |name: &str, body: &str, conn: Connection| {
-            match E::decode(name, body)? {
+        let erased: ErasedMsg = Arc::new(move |name: &str, body: Input<'_>, conn: Connection| {
+            match E::decode(name, &body.json_text()?)? {
                 Some(msg) => Ok(Box::pin(handler(MsgCall { msg, conn })) as _),
                 None => Ok(Box::pin(async {}) as _),
             }
@@ -214,9 +216,8 @@ impl Server {
         F: Fn(MsgCall<serde_json::Value>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let erased: ErasedMsg = Arc::new(move |_name: &str, body: &str, conn: Connection| {
-            let msg: serde_json::Value = serde_json::from_str(body)
-                .map_err(|e| format!("Input is not a valid JSON string: {e}"))?;
+        let erased: ErasedMsg = Arc::new(move |_name: &str, body: Input<'_>, conn: Connection| {
+            let msg = body.value()?;
             Ok(Box::pin(handler(MsgCall { msg, conn })))
         });
         self.msgs.add_name(name, erased);

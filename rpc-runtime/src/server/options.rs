@@ -73,6 +73,14 @@ pub struct ServerOptions {
     /// A sender that waits this long for room in a full queue (30 s) closes the connection with
     /// [`SEND_QUEUE_FULL_REASON`] and fails with `LOST_CONN`: the client does not read.
     pub queue_full_timeout: Duration,
+    /// Accept TSRPC's JSON mode (default `true`, as a `json: true` TSRPC server): JSON and
+    /// binary clients both work, each answered in its connection's data type. `false`: binary
+    /// only, as TSRPC's default server; a text frame closes the connection with
+    /// [`JSON_DISABLED_REASON`](crate::reasons::JSON_DISABLED_REASON), and an HTTP JSON request
+    /// is read as binary (so it gets the binary `INPUT_DATA_ERR` answer). Binary mode needs
+    /// the service's TSRPC proto ([`ServiceProto::tsrpc_proto`](crate::proto::ServiceProto),
+    /// which every generated service has).
+    pub json: bool,
     /// Serve TLS (`wss://`, `https://`) with this configuration (feature `tls`). The TLS
     /// handshake must finish within `handshake_timeout`.
     #[cfg(feature = "tls")]
@@ -99,6 +107,7 @@ impl Default for ServerOptions {
             max_pending_calls_total: 100_000,
             max_queued_bytes: 4 << 20,
             queue_full_timeout: Duration::from_secs(30),
+            json: true,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -106,6 +115,16 @@ impl Default for ServerOptions {
 }
 
 impl ServerOptions {
+    /// Sets [`json`](ServerOptions#structfield.json): `false` serves binary only.
+    ///
+    /// ```
+    /// let binary_only = rpc_runtime::server::ServerOptions::default().json(false);
+    /// assert!(!binary_only.json);
+    /// ```
+    pub fn json(mut self, on: bool) -> Self {
+        self.json = on;
+        self
+    }
     /// Sets the API timeout.
     pub fn api_timeout(mut self, t: Option<Duration>) -> Self {
         self.api_timeout = t;

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::conn::{ConnKind, Connection};
+use crate::codec::Frame;
 
 /// The call's reply is not queued yet; no close waits.
 const RUNNING: u8 = 0;
@@ -99,6 +100,7 @@ impl Connection {
             ConnKind::Ws {
                 link,
                 close_waiting,
+                ..
             },
         ) = (&self.call, &self.inner.kind)
         else {
@@ -132,8 +134,8 @@ impl Reply {
 
     /// Queues the reply frame, then makes the close that waited for it. A close the call
     /// asked for does not stop the reply; any other close does.
-    pub(crate) async fn send(self, frame: String) -> Result<(), crate::error::TsrpcError> {
-        self.conn.queue_text(frame, true).await
+    pub(crate) async fn send(self, frame: Frame) -> Result<(), crate::error::TsrpcError> {
+        self.conn.queue(frame, true).await
     }
 }
 

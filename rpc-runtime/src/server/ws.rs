@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -17,14 +17,17 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
 
-use super::conn::{link_limits, ConnKind, Connection};
+use super::conn::{link_limits, ConnKind, Connection, DATA_BUFFER, DATA_TEXT, DATA_UNDECIDED};
 use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::handler::BoxFuture;
 use super::options::ServerOptions;
 use super::reply::Reply;
-use crate::codec::{Parse, ServerInput};
-use crate::reasons::{FRAME_TOO_BIG_REASON, INVALID_BUFFER_REASON, INVALID_UTF8_REASON};
+use crate::codec::binary::BinInput;
+use crate::codec::{Frame, Input, Parse, ServerInput};
+use crate::reasons::{
+    FRAME_TOO_BIG_REASON, INVALID_BUFFER_REASON, INVALID_UTF8_REASON, JSON_DISABLED_REASON,
+};
 use crate::ws_link::{spawn_writer, Link, Timing};
 use crate::ws_util::HEARTBEAT;
 
@@ -36,20 +39,34 @@ pub(crate) fn ws_config(core: &ServerCore) -> WebSocketConfig {
     config
 }
 
-/// Reads `Sec-WebSocket-Protocol` and `X-Forwarded-For`, and echoes the first offered protocol.
-pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> Option<String> {
-    if let Some(protocols) = req
+/// Reads `Sec-WebSocket-Protocol` and `X-Forwarded-For`, and echoes the first offered
+/// protocol. Returns the forwarded IP and the connection's data type (TSRPC-WIRE a.1).
+pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> (Option<String>, u8) {
+    let protocols = req
         .headers()
         .get("sec-websocket-protocol")
-        .and_then(|v| v.to_str().ok())
-    {
+        .and_then(|v| v.to_str().ok());
+    if let Some(protocols) = protocols {
         if let Some(first) = protocols.split(',').map(str::trim).find(|p| !p.is_empty()) {
             if let Ok(v) = HeaderValue::from_str(first) {
                 resp.headers_mut().insert("sec-websocket-protocol", v);
             }
         }
     }
-    forwarded_ip(req.headers())
+    (forwarded_ip(req.headers()), data_type(protocols))
+}
+
+/// The data type the offered sub-protocols choose: `text` if offered, else `buffer` if
+/// offered, else undecided (the first data frame decides), as TSRPC's `WsServer`.
+pub(crate) fn data_type(protocols: Option<&str>) -> u8 {
+    let offered = |p: &str| protocols.is_some_and(|v| v.split(',').any(|o| o.trim() == p));
+    if offered("text") {
+        DATA_TEXT
+    } else if offered("buffer") {
+        DATA_BUFFER
+    } else {
+        DATA_UNDECIDED
+    }
 }
 
 pub(crate) fn forwarded_ip(
@@ -69,10 +86,11 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut ip = None;
+    let mut data_type = DATA_UNDECIDED;
     // The signature is tungstenite's handshake callback; it never fails here.
     #[allow(clippy::result_large_err)]
     let callback = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
-        ip = handshake_headers(req, &mut resp);
+        (ip, data_type) = handshake_headers(req, &mut resp);
         Ok(resp)
     };
     let handshake =
@@ -88,7 +106,7 @@ where
             return;
         }
     };
-    serve(core, ws, remote, ip).await
+    serve(core, ws, remote, ip, data_type).await
 }
 
 async fn tick(i: &mut Option<Interval>) {
@@ -199,6 +217,7 @@ pub(crate) async fn serve<S>(
     ws: WebSocketStream<S>,
     remote: SocketAddr,
     ip: Option<String>,
+    data_type: u8,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -213,6 +232,7 @@ pub(crate) async fn serve<S>(
     let kind = ConnKind::Ws {
         link: link.clone(),
         close_waiting: AtomicBool::new(false),
+        data_type: AtomicU8::new(data_type),
     };
     let conn = core.new_conn(remote, ip, kind);
     if core.stopping.load(Ordering::Acquire) {
@@ -245,15 +265,23 @@ pub(crate) async fn serve<S>(
             }
         };
         match frame {
-            Some(Ok(WsMessage::Text(text))) => {
+            Some(Ok(frame @ (WsMessage::Text(_) | WsMessage::Binary(_)))) => {
                 watchdog.received();
+                if let WsMessage::Binary(data) = &frame {
+                    if data.as_ref() == HEARTBEAT {
+                        watchdog.heartbeat();
+                        // Always answered, whatever the options.
+                        let _ = conn.try_send_frame(WsMessage::binary(HEARTBEAT.to_vec()));
+                        continue;
+                    }
+                }
                 if conn.is_closed() {
                     continue; // after a close, input is ignored
                 }
                 // While a frame is handled the socket is not read (backpressure: a full send
                 // queue or the call limit holds the handling); the timers still run, so a peer
                 // that takes nothing is dropped on time and its buffers freed.
-                let mut handling = std::pin::pin!(on_text(&core, &conn, &calls, text));
+                let mut handling = std::pin::pin!(on_frame(&core, &conn, &calls, frame));
                 let first =
                     std::future::poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
                 if first.is_pending() {
@@ -270,16 +298,6 @@ pub(crate) async fn serve<S>(
                         break;
                     }
                     watchdog.resumed();
-                }
-            }
-            Some(Ok(WsMessage::Binary(data))) => {
-                watchdog.received();
-                if data.as_ref() == HEARTBEAT {
-                    watchdog.heartbeat();
-                    // Always answered, whatever the options.
-                    let _ = conn.try_send_frame(WsMessage::binary(HEARTBEAT.to_vec()));
-                } else if !conn.is_closed() {
-                    conn.close_with(1000, INVALID_BUFFER_REASON.into());
                 }
             }
             Some(Ok(WsMessage::Close(frame))) => {
@@ -331,15 +349,35 @@ enum Work {
     Msg(Vec<BoxFuture<()>>),
 }
 
-/// Handles one text frame. The frame is dropped once decoded, before the handlers run (and
-/// wait for room in the send queue): a connection holds each frame only while decoding it.
-async fn on_text(
+/// Handles one data frame (text or binary). The frame is dropped once decoded, before the
+/// handlers run (and wait for room in the send queue): a connection holds each frame only
+/// while decoding it.
+async fn on_frame(
     core: &Arc<ServerCore>,
     conn: &Connection,
     calls: &Arc<Semaphore>,
-    frame: tokio_tungstenite::tungstenite::Utf8Bytes,
+    frame: WsMessage,
 ) {
-    let work = decode_text(core, conn, frame.as_str()).await;
+    let work = match &frame {
+        WsMessage::Text(text) => {
+            if !core.options.json {
+                // A binary-only server refuses text, whatever the sub-protocol said.
+                conn.close(JSON_DISABLED_REASON);
+                return;
+            }
+            if conn.data_type() == DATA_UNDECIDED {
+                conn.set_data_type(DATA_TEXT);
+            }
+            decode_text(core, conn, text.as_str()).await
+        }
+        WsMessage::Binary(bytes) => {
+            if conn.data_type() == DATA_UNDECIDED {
+                conn.set_data_type(DATA_BUFFER);
+            }
+            decode_binary(core, conn, bytes).await
+        }
+        _ => Work::Done,
+    };
     drop(frame);
     match work {
         Work::Done => {}
@@ -377,7 +415,8 @@ async fn decode_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) -> W
         match core.codec.decode_server_input(text, parse) {
             Err(reason) => conn.close(reason),
             Ok(ServerInput::Api { name, body, sn }) => {
-                match core.dispatch_api(conn, &name, sn, body) {
+                let out = core.api_out(conn.binary().is_some(), &name);
+                match core.dispatch_api(conn, &name, sn, Input::Json(body), out) {
                     Ok(job) => return Work::Call(job, sn),
                     Err(_) if body.is_split() => {
                         parse = Parse::Full;
@@ -387,7 +426,7 @@ async fn decode_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) -> W
                 }
             }
             Ok(ServerInput::Msg { name, body }) => {
-                match core.dispatch_msg(conn, &name, body.text()).await {
+                match core.dispatch_msg(conn, &name, Input::Json(body)).await {
                     Err(e) => conn.close(e.ws_reason()),
                     Ok(handlers) => return Work::Msg(handlers),
                 }
@@ -396,6 +435,54 @@ async fn decode_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) -> W
         break;
     }
     Work::Done
+}
+
+/// Decodes a binary frame. Any input it cannot decode or dispatch closes the connection with
+/// TSRPC's generic reason (the detail is logged).
+async fn decode_binary(core: &Arc<ServerCore>, conn: &Connection, bytes: &[u8]) -> Work {
+    let bin = match core.binary() {
+        Ok(bin) => bin,
+        Err(why) => {
+            tracing::debug!("binary frame on connection {}: {why}", conn.id());
+            conn.close(INVALID_BUFFER_REASON);
+            return Work::Done;
+        }
+    };
+    let reason = match bin.decode_server_input(bytes) {
+        Err(reason) => reason,
+        Ok(BinInput::Api {
+            name,
+            service,
+            body,
+            sn: Some(sn),
+        }) => {
+            let out = match (conn.binary(), service.res) {
+                (Some(_), Some(res)) => (bin.out(res), service.id),
+                _ => (crate::codec::Out::Json, 0),
+            };
+            match core.dispatch_api(conn, name, sn, Input::Bin(body), out) {
+                Ok(job) => return Work::Call(job, sn),
+                Err(e) => binary_reason(e),
+            }
+        }
+        Ok(BinInput::Api { name, sn: None, .. }) => binary_reason(
+            super::core::InputError::Invalid(format!("API {name} without sn")),
+        ),
+        Ok(BinInput::Msg { name, body }) => {
+            match core.dispatch_msg(conn, name, Input::Bin(body)).await {
+                Ok(handlers) => return Work::Msg(handlers),
+                Err(e) => binary_reason(e),
+            }
+        }
+    };
+    conn.close(reason);
+    Work::Done
+}
+
+/// The close reason of bad binary input: always TSRPC's generic text.
+fn binary_reason(e: super::core::InputError) -> String {
+    tracing::debug!("binary input refused: {}", e.ws_reason());
+    INVALID_BUFFER_REASON.to_owned()
 }
 
 /// Runs a decoded API call: at once when its handler finishes on the first poll (the return
@@ -422,7 +509,7 @@ async fn run_call(core: &Arc<ServerCore>, calls: &Arc<Semaphore>, mut job: ApiJo
         };
         permits.1 = Some(p);
     }
-    let codec = core.codec;
+    let (out, service_id) = (job.out, job.service_id);
     // Most handlers finish at once: their return is queued from here, with no task per call
     // (and so behind the other returns read in this wake-up, for one write). A handler that
     // waits goes on in a task of its own, so calls on one connection still run concurrently.
@@ -431,14 +518,14 @@ async fn run_call(core: &Arc<ServerCore>, calls: &Arc<Semaphore>, mut job: ApiJo
     // waits for it, and is made once it is queued (or dropped unsent).
     if let Some(ret) = std::future::poll_fn(|cx| Poll::Ready(job.poll_once(cx))).await {
         let (reply, name) = job.into_reply();
-        let frame = codec.wrap_api_return(&name, sn, ret);
+        let frame = out.api_return_frame(&name, service_id, sn, ret);
         return returned(reply, frame, &name, sn).await;
     }
     let reply = job.reply();
     let name = job.name.clone();
     let mut call = Box::pin(async move {
         let ret = job.run().await;
-        (codec.wrap_api_return(&name, sn, ret), name)
+        (out.api_return_frame(&name, service_id, sn, ret), name)
     });
     if let Poll::Ready((frame, name)) =
         std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await
@@ -473,7 +560,7 @@ async fn take_permit(
 }
 
 /// Queues the return of a call answered from the reader.
-async fn returned(reply: Reply, frame: String, name: &str, sn: u64) {
+async fn returned(reply: Reply, frame: Frame, name: &str, sn: u64) {
     send_return(reply, frame, name, sn).await;
     // Every few dozen returns queued in one wake-up the reader yields (tokio's task budget),
     // so the writer sends those while the rest of the batch is handled: the peer gets replies
@@ -481,7 +568,7 @@ async fn returned(reply: Reply, frame: String, name: &str, sn: u64) {
     tokio::task::consume_budget().await;
 }
 
-async fn send_return(reply: Reply, frame: String, name: &str, sn: u64) {
+async fn send_return(reply: Reply, frame: Frame, name: &str, sn: u64) {
     if let Err(e) = reply.send(frame).await {
         tracing::debug!("return of {name} #{sn} not sent: {e}");
     }

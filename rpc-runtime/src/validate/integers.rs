@@ -21,7 +21,7 @@ fn integral(f: f64) -> Option<i128> {
 
 /// `value` with every integral float that fits an `i64` or a `u64` written as an integer, as
 /// JavaScript sees it: serde refuses `1.0` for an integer field.
-pub(super) fn integral_floats_as_integers(value: &mut Value) {
+pub(crate) fn integral_floats_as_integers(value: &mut Value) {
     match value {
         Value::Number(n) if n.is_f64() => {
             if let Some(i) = n.as_f64().and_then(integral) {

@@ -60,7 +60,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use self::cache::compiled;
-use self::integers::integral_floats_as_integers;
+pub(crate) use self::integers::integral_floats_as_integers;
 use self::strict::from_str_strict;
 use self::walk::{Checker, Outcome};
 

@@ -110,27 +110,26 @@ async fn check_every_api<T: RpcClient>(client: &chat::Client<T>) {
     assert_eq!(stats.last_chat, None);
 }
 
-#[tokio::test]
-async fn every_api_over_ws() {
-    let server = TsrpcServer::start(Kind::Ws, &[]).await;
-    let client = connected(server.url(), WsClientOptions::default()).await;
+async fn every_api_over_ws(m: Modes) {
+    let server = TsrpcServer::start(Kind::Ws, &m.server_args()).await;
+    let client = connected(server.url(), m.ws()).await;
     check_every_api(&client).await;
     client.disconnect().await;
     server.stop().await;
 }
+in_modes!(every_api_over_ws);
 
-#[tokio::test]
-async fn every_api_over_http() {
-    let server = TsrpcServer::start(Kind::Http, &[]).await;
-    let client = chat::Client::http(server.url(), Default::default());
+async fn every_api_over_http(m: Modes) {
+    let server = TsrpcServer::start(Kind::Http, &m.server_args()).await;
+    let client = chat::Client::http(server.url(), m.http());
     check_every_api(&client).await;
     server.stop().await;
 }
+in_modes!(every_api_over_http);
 
-#[tokio::test]
-async fn http_msg_reaches_the_server_and_game_burst_needs_ws() {
-    let server = TsrpcServer::start(Kind::Http, &[]).await;
-    let client = chat::Client::http(server.url(), Default::default());
+async fn http_msg_reaches_the_server_and_game_burst_needs_ws(m: Modes) {
+    let server = TsrpcServer::start(Kind::Http, &m.server_args()).await;
+    let client = chat::Client::http(server.url(), m.http());
     let chat = MsgChat {
         name: "alice".into(),
         content: "hi".into(),
@@ -173,14 +172,14 @@ async fn http_msg_reaches_the_server_and_game_burst_needs_ws() {
     kick.await.expect("Kick over HTTP");
     server.stop().await;
 }
+in_modes!(http_msg_reaches_the_server_and_game_burst_needs_ws);
 
 /// Chat echo, a broadcast reaching two of our clients, and a `^game/` regex listener that
 /// gets the whole GameBurst, typed and in order, and none of the `room/*` messages.
-#[tokio::test]
-async fn messages_both_ways_regex_listener_and_broadcast() {
-    let server = TsrpcServer::start(Kind::Ws, &[]).await;
-    let alice = connected(server.url(), WsClientOptions::default()).await;
-    let bob = connected(server.url(), WsClientOptions::default()).await;
+async fn messages_both_ways_regex_listener_and_broadcast(m: Modes) {
+    let server = TsrpcServer::start(Kind::Ws, &m.server_args()).await;
+    let alice = connected(server.url(), m.ws()).await;
+    let bob = connected(server.url(), m.ws()).await;
 
     let mut alice_chat = Events::new();
     alice.listen_msg_chat(alice_chat.sink());
@@ -335,12 +334,14 @@ async fn messages_both_ways_regex_listener_and_broadcast() {
     bob.disconnect().await;
     server.stop().await;
 }
+in_modes!(messages_both_ways_regex_listener_and_broadcast);
 
-/// A TSRPC `WsServer` in binary-only mode (`json: false`) refuses our JSON frames.
+/// A TSRPC `WsServer` in binary-only mode (`json: false`) refuses our JSON frames (a client
+/// in JSON mode), with TSRPC's reason.
 #[tokio::test]
 async fn binary_only_tsrpc_server_refuses_json() {
     let server = TsrpcServer::start(Kind::Ws, &["--json", "false"]).await;
-    let client = connected(server.url(), WsClientOptions::default()).await;
+    let client = connected(server.url(), WsClientOptions::default().json(true)).await;
     let err = client
         .call_add(ReqAdd { a: 1.0, b: 2.0 })
         .await
@@ -354,10 +355,9 @@ async fn binary_only_tsrpc_server_refuses_json() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn kick_reason_reaches_post_disconnect() {
-    let server = TsrpcServer::start(Kind::Ws, &[]).await;
-    let client = connected(server.url(), WsClientOptions::default()).await;
+async fn kick_reason_reaches_post_disconnect(m: Modes) {
+    let server = TsrpcServer::start(Kind::Ws, &m.server_args()).await;
+    let client = connected(server.url(), m.ws()).await;
     let mut disconnects = record_disconnects(&client);
     client
         .call_kick(ReqKick {
@@ -377,13 +377,13 @@ async fn kick_reason_reaches_post_disconnect() {
     assert!(err.is_code(codes::WS_NOT_OPEN), "{err:?}");
     server.stop().await;
 }
+in_modes!(kick_reason_reaches_post_disconnect);
 
 /// The reconnect recipe of the seed (TSRPC's docs): a `post_disconnect` node that calls
 /// `connect()` again a little later when the disconnect was not manual.
-#[tokio::test]
-async fn reconnect_recipe() {
-    let server = TsrpcServer::start(Kind::Ws, &[]).await;
-    let client = connected(server.url(), WsClientOptions::default()).await;
+async fn reconnect_recipe(m: Modes) {
+    let server = TsrpcServer::start(Kind::Ws, &m.server_args()).await;
+    let client = connected(server.url(), m.ws()).await;
     let mut disconnects = record_disconnects(&client);
     let mut reconnects = Events::new();
     let reconnected = Arc::new(reconnects.sink());
@@ -433,20 +433,21 @@ async fn reconnect_recipe() {
     assert_eq!(client.status(), WsStatus::Closed);
     server.stop().await;
 }
+in_modes!(reconnect_recipe);
 
 /// TSRPC's server with `heartbeatWaitTime` 300 ms: our client with a heartbeat stays
 /// connected; one without is closed with `Receive heartbeat timeout`.
-#[tokio::test]
-async fn heartbeat_against_heartbeat_wait_time() {
-    let server = TsrpcServer::start(Kind::Ws, &["--heartbeat-wait", "300"]).await;
+async fn heartbeat_against_heartbeat_wait_time(m: Modes) {
+    let server =
+        TsrpcServer::start(Kind::Ws, &m.server_args_with(&["--heartbeat-wait", "300"])).await;
     let beating = connected(
         server.url(),
-        WsClientOptions::default()
+        m.ws()
             .heartbeat(Duration::from_millis(100), Duration::from_millis(1000)),
     )
     .await;
     let mut beating_disconnects = record_disconnects(&beating);
-    let silent = connected(server.url(), WsClientOptions::default()).await;
+    let silent = connected(server.url(), m.ws()).await;
     let start = Instant::now();
     let mut silent_disconnects = record_disconnects(&silent);
 
@@ -475,3 +476,4 @@ async fn heartbeat_against_heartbeat_wait_time() {
     beating.disconnect().await;
     server.stop().await;
 }
+in_modes!(heartbeat_against_heartbeat_wait_time);

@@ -8,9 +8,9 @@ async fn our_ws(options: ServerOptions) -> chat::RunningServer {
         .expect("our ws server starts")
 }
 
-/// Our reference server over HTTP.
-async fn our_http() -> chat::RunningServer {
-    chat_server::start_http(any_port(), our_options())
+/// Our reference server over HTTP with these options.
+async fn our_http_with(options: ServerOptions) -> chat::RunningServer {
+    chat_server::start_http(any_port(), options)
         .await
         .expect("our http server starts")
 }

@@ -32,22 +32,28 @@ fn normalise(lines: &[Value]) -> Vec<Value> {
 
 /// Runs `scenario` against our server and TSRPC's (at once); asserts both outputs are
 /// equal once normalised, and equal to `expected`. Returns our raw lines.
-async fn same_as_tsrpc(scenario: &str, ours: &str, theirs: &str, expected: &[Value]) -> Vec<Value> {
+async fn same_as_tsrpc(
+    m: Modes,
+    scenario: &str,
+    ours: &str,
+    theirs: &str,
+    expected: &[Value],
+) -> Vec<Value> {
     let (our_lines, their_lines) = tokio::join!(
-        node::tsrpc_client(ours, scenario),
-        node::tsrpc_client(theirs, scenario)
+        node::tsrpc_client_in(ours, scenario, m.client_json),
+        node::tsrpc_client_in(theirs, scenario, m.client_json)
     );
     let (our_norm, their_norm) = (normalise(&our_lines), normalise(&their_lines));
     assert_eq!(
         their_norm,
         expected,
-        "TSRPC's own server no longer gives the expected {scenario} lines:\n{}",
+        "TSRPC's own server no longer gives the expected {scenario} lines ({m:?}):\n{}",
         node::lines_text(&their_lines)
     );
     assert_eq!(
         our_norm,
         their_norm,
-        "scenario {scenario}: our server (left) differs from TSRPC's (right).\nours:\n{}\nTSRPC:\n{}",
+        "scenario {scenario} ({m:?}): our server (left) differs from TSRPC's (right).\nours:\n{}\nTSRPC:\n{}",
         node::lines_text(&our_lines),
         node::lines_text(&their_lines)
     );
@@ -105,30 +111,28 @@ fn kick() -> Value {
     step("Kick", json!({"isSucc": true, "res": {}}))
 }
 
-#[tokio::test]
-async fn apis_over_ws() {
-    let ours = our_ws(our_options()).await;
-    let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
+async fn apis_over_ws(m: Modes) {
+    let ours = our_ws(m.ours()).await;
+    let theirs = TsrpcServer::start(Kind::Ws, &m.server_args()).await;
     let mut expected = vec![connect()];
     expected.extend(api_lines());
-    same_as_tsrpc("apis", &ours.url(), theirs.url(), &expected).await;
+    same_as_tsrpc(m, "apis", &ours.url(), theirs.url(), &expected).await;
     ours.stop().await;
     theirs.stop().await;
 }
+in_modes!(apis_over_ws);
 
-#[tokio::test]
-async fn apis_over_http() {
-    let ours = our_http().await;
-    let theirs = TsrpcServer::start(Kind::Http, &[]).await;
-    same_as_tsrpc("apis", &http_url(&ours), theirs.url(), &api_lines()).await;
+async fn apis_over_http(m: Modes) {
+    let ours = our_http_with(m.ours()).await;
+    let theirs = TsrpcServer::start(Kind::Http, &m.server_args()).await;
+    same_as_tsrpc(m, "apis", &http_url(&ours), theirs.url(), &api_lines()).await;
     ours.stop().await;
     theirs.stop().await;
 }
+in_modes!(apis_over_http);
 
-#[tokio::test]
-async fn msgs_over_ws() {
-    let ours = our_ws(our_options()).await;
-    let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
+/// The `msgs` scenario's lines.
+fn msgs_lines() -> Vec<Value> {
     let send = |name: &str| json!({"step": "sendMsg", "name": name, "ret": {"isSucc": true}});
     let recv = |name: &str, msg: Value| json!({"step": "recv", "name": name, "msg": msg});
     let frame = |i: i64| {
@@ -166,17 +170,24 @@ async fn msgs_over_ws() {
         ),
         step("GameBurst", json!({"isSucc": true, "res": {"sent": 5}})),
     ];
-    let lines = same_as_tsrpc("msgs", &ours.url(), theirs.url(), &expected).await;
+    expected
+}
+
+async fn msgs_over_ws(m: Modes) {
+    let ours = our_ws(m.ours()).await;
+    let theirs = TsrpcServer::start(Kind::Ws, &m.server_args()).await;
+    let expected = msgs_lines();
+    let lines = same_as_tsrpc(m, "msgs", &ours.url(), theirs.url(), &expected).await;
     // The burst's GameStart and GameOver carry the same game id.
     assert_eq!(lines[7]["msg"]["gameId"], lines[11]["msg"]["gameId"]);
     ours.stop().await;
     theirs.stop().await;
 }
+in_modes!(msgs_over_ws);
 
-#[tokio::test]
-async fn http_msg() {
-    let ours = our_http().await;
-    let theirs = TsrpcServer::start(Kind::Http, &[]).await;
+async fn http_msg(m: Modes) {
+    let ours = our_http_with(m.ours()).await;
+    let theirs = TsrpcServer::start(Kind::Http, &m.server_args()).await;
     let expected = [
         json!({"step": "sendMsg", "name": "Chat", "ret": {"isSucc": true}}),
         step(
@@ -185,25 +196,25 @@ async fn http_msg() {
                              "lastChat": {"name": "alice", "content": "hi"}}}),
         ),
     ];
-    same_as_tsrpc("http-msg", &http_url(&ours), theirs.url(), &expected).await;
+    same_as_tsrpc(m, "http-msg", &http_url(&ours), theirs.url(), &expected).await;
     ours.stop().await;
     theirs.stop().await;
 }
+in_modes!(http_msg);
 
-#[tokio::test]
-async fn kick_over_ws() {
-    let ours = our_ws(our_options()).await;
-    let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
+async fn kick_over_ws(m: Modes) {
+    let ours = our_ws(m.ours()).await;
+    let theirs = TsrpcServer::start(Kind::Ws, &m.server_args()).await;
     let expected = [connect(), kick(), post_disconnect("kicked-by-test", false)];
-    same_as_tsrpc("kick", &ours.url(), theirs.url(), &expected).await;
+    same_as_tsrpc(m, "kick", &ours.url(), theirs.url(), &expected).await;
     ours.stop().await;
     theirs.stop().await;
 }
+in_modes!(kick_over_ws);
 
-#[tokio::test]
-async fn reconnect_over_ws() {
-    let ours = our_ws(our_options()).await;
-    let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
+async fn reconnect_over_ws(m: Modes) {
+    let ours = our_ws(m.ours()).await;
+    let theirs = TsrpcServer::start(Kind::Ws, &m.server_args()).await;
     let expected = [
         connect(),
         kick(),
@@ -214,72 +225,92 @@ async fn reconnect_over_ws() {
         post_disconnect("", true),
         json!({"step": "disconnectCount", "count": 2}),
     ];
-    same_as_tsrpc("reconnect", &ours.url(), theirs.url(), &expected).await;
+    same_as_tsrpc(m, "reconnect", &ours.url(), theirs.url(), &expected).await;
     ours.stop().await;
     theirs.stop().await;
 }
+in_modes!(reconnect_over_ws);
 
 /// Both servers wait 300 ms for heartbeats: TSRPC's client beating every 100 ms stays.
-#[tokio::test]
-async fn heartbeat_over_ws() {
+async fn heartbeat_over_ws(m: Modes) {
     let wait = Some(Duration::from_millis(300));
-    let ours = our_ws(our_options().heartbeat_wait(wait)).await;
-    let theirs = TsrpcServer::start(Kind::Ws, &["--heartbeat-wait", "300"]).await;
+    let ours = our_ws(m.ours().heartbeat_wait(wait)).await;
+    let theirs =
+        TsrpcServer::start(Kind::Ws, &m.server_args_with(&["--heartbeat-wait", "300"])).await;
     let expected = [
         connect(),
         json!({"step": "heartbeat", "latencyIsNumber": true, "lastHeartbeatLatency": "<ms>",
                "status": "OPENED"}),
         post_disconnect("", true),
     ];
-    same_as_tsrpc("heartbeat", &ours.url(), theirs.url(), &expected).await;
+    same_as_tsrpc(m, "heartbeat", &ours.url(), theirs.url(), &expected).await;
     ours.stop().await;
     theirs.stop().await;
 }
+in_modes!(heartbeat_over_ws);
 
 /// Both servers wait 300 ms for heartbeats: TSRPC's client without one is closed.
-#[tokio::test]
-async fn no_heartbeat_over_ws() {
+async fn no_heartbeat_over_ws(m: Modes) {
     let wait = Some(Duration::from_millis(300));
-    let ours = our_ws(our_options().heartbeat_wait(wait)).await;
-    let theirs = TsrpcServer::start(Kind::Ws, &["--heartbeat-wait", "300"]).await;
+    let ours = our_ws(m.ours().heartbeat_wait(wait)).await;
+    let theirs =
+        TsrpcServer::start(Kind::Ws, &m.server_args_with(&["--heartbeat-wait", "300"])).await;
     let expected = [
         connect(),
         post_disconnect("Receive heartbeat timeout", false),
         json!({"step": "closedAfter", "ms": "<ms>"}),
     ];
-    let lines = same_as_tsrpc("no-heartbeat", &ours.url(), theirs.url(), &expected).await;
+    let lines = same_as_tsrpc(m, "no-heartbeat", &ours.url(), theirs.url(), &expected).await;
     // Closed at the first check (300 ms) or the second one, as TSRPC does.
     let ms = lines[2]["ms"].as_u64().expect("closedAfter.ms");
     assert!(ms < 1500, "closed after {ms} ms");
     ours.stop().await;
     theirs.stop().await;
 }
+in_modes!(no_heartbeat_over_ws);
 
-/// TSRPC's clients in binary mode (`json: false`, the default) are refused cleanly, with
-/// TSRPC's own texts: we have no binary mode yet.
+/// TSRPC's clients in JSON mode against binary-only servers (`json: false`, ours and TSRPC's):
+/// refused the same way, with TSRPC's texts (a WebSocket closed with `JSON mode is not
+/// enabled, please use binary instead.`; over HTTP a binary error body the JSON client cannot
+/// parse).
 #[tokio::test]
-async fn binary_mode_clients_are_refused() {
-    let ws = our_ws(our_options()).await;
-    let http = our_http().await;
+async fn json_clients_against_binary_only_servers() {
+    let ws = our_ws(our_options().json(false)).await;
+    let http = our_http_with(our_options().json(false)).await;
+    let their_ws = TsrpcServer::start(Kind::Ws, &["--json", "false"]).await;
+    let their_http = TsrpcServer::start(Kind::Http, &["--json", "false"]).await;
     let run = |url: String| async move {
-        let args = [url, "apis".into(), "--json".into(), "false".into()];
+        let args = [url, "apis".into(), "--json".into(), "true".into()];
         let out = node::run_script("client.js", &args, Duration::from_secs(30)).await;
         assert!(out.status.success(), "{out:?}");
         out.lines
     };
-    let (ws_lines, http_lines) = tokio::join!(run(ws.url()), run(http_url(&http)));
-    let lost = json!({"isSucc": false, "err": {"message": rpc_runtime::reasons::INVALID_BUFFER_REASON,
+    let (ws_lines, http_lines, their_ws_lines, their_http_lines) = tokio::join!(
+        run(ws.url()),
+        run(http_url(&http)),
+        run(their_ws.url().to_owned()),
+        run(their_http.url().to_owned())
+    );
+    let lost = json!({"isSucc": false, "err": {"message": rpc_runtime::reasons::JSON_DISABLED_REASON,
                       "type": "NetworkError", "code": "LOST_CONN"}});
     assert_eq!(
-        ws_lines[..2],
+        their_ws_lines[..2],
         [connect(), step("Login", lost)],
-        "{ws_lines:?}"
+        "{their_ws_lines:?}"
     );
+    assert_eq!(ws_lines[..2], their_ws_lines[..2], "{ws_lines:?}");
     let unparsable = json!({"isSucc": false, "err": {"message": "Parse server output error",
                             "type": "ServerError"}});
-    assert_eq!(http_lines[0], step("Login", unparsable), "{http_lines:?}");
+    assert_eq!(
+        their_http_lines[0],
+        step("Login", unparsable),
+        "{their_http_lines:?}"
+    );
+    assert_eq!(http_lines[0], their_http_lines[0], "{http_lines:?}");
     ws.stop().await;
     http.stop().await;
+    their_ws.stop().await;
+    their_http.stop().await;
 }
 
 /// Our server may serve WebSocket and HTTP on one port (TSRPC cannot): TSRPC's `WsClient`
@@ -305,4 +336,52 @@ async fn ws_and_http_on_one_port() {
         ]
     );
     server.stop().await;
+}
+
+/// Mixed modes on one server, ours and TSRPC's: while TSRPC's client (binary, then JSON)
+/// runs the `msgs` scenario, two of our clients, one in each mode, hear its `room/*`
+/// broadcasts, each decoded from its own data type.
+#[tokio::test]
+async fn mixed_modes_on_one_server() {
+    for ts_json in [false, true] {
+        let ours = our_ws(our_options()).await;
+        let theirs = TsrpcServer::start(Kind::Ws, &[]).await;
+        for url in [ours.url(), theirs.url().to_owned()] {
+            let mut joins = Events::new();
+            let mut clients = Vec::new();
+            for json in [true, false] {
+                let client = chat::Client::ws(&url, WsClientOptions::default().json(json));
+                within(EVENT_SECS, "connect", client.connect())
+                    .await
+                    .expect("connects");
+                let sink = joins.sink();
+                client.listen_msg_room_user_join(move |m| sink((json, m.room_id, m.user.name)));
+                clients.push(client);
+            }
+            let lines = node::tsrpc_client_in(&url, "msgs", ts_json).await;
+            assert_eq!(
+                normalise(&lines),
+                msgs_lines(),
+                "{url}, TSRPC client json {ts_json}"
+            );
+            let mut got = vec![
+                joins.next("a join").await,
+                joins.next("the other join").await,
+            ];
+            got.sort_by_key(|j| j.0);
+            assert_eq!(
+                got,
+                [
+                    (false, "r1".to_owned(), "bob".to_owned()),
+                    (true, "r1".to_owned(), "bob".to_owned())
+                ],
+                "{url}, TSRPC client json {ts_json}"
+            );
+            for c in clients {
+                c.disconnect().await;
+            }
+        }
+        ours.stop().await;
+        theirs.stop().await;
+    }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use regex::Regex;
 
 use super::WsClient;
+use crate::codec::Input;
 use crate::listener::ListenerHandle;
 use crate::proto::{Message, MsgEnum};
 
@@ -16,8 +17,8 @@ impl WsClient {
     ) -> ListenerHandle {
         self.inner.listeners.add_name(
             M::NAME,
-            Arc::new(move |name, json, checked| {
-                match crate::validate::decode::<M>(json) {
+            Arc::new(move |name, body: Input<'_>, checked| {
+                match body.decode::<M>() {
                     Ok(m) => handler(m),
                     Err(_) if !checked => return false,
                     Err(e) => tracing::warn!("message {name} does not decode: {e}"),
@@ -36,12 +37,19 @@ impl WsClient {
     ) -> ListenerHandle {
         self.inner.listeners.add_pattern(
             pattern,
-            Arc::new(move |name, json, checked| {
+            Arc::new(move |name, body: Input<'_>, checked| {
                 if !checked {
                     // `E` may be written by hand: its success does not show the body is JSON.
                     return false;
                 }
-                match E::decode(name, json) {
+                let json = match body.json_text() {
+                    Ok(json) => json,
+                    Err(e) => {
+                        tracing::warn!("message {name} does not decode: {e}");
+                        return true;
+                    }
+                };
+                match E::decode(name, &json) {
                     Ok(Some(m)) => handler(m, name),
                     Ok(None) => tracing::warn!("message {name} is not part of the service"),
                     Err(e) => tracing::warn!("message {name} does not decode: {e}"),
@@ -59,9 +67,9 @@ impl WsClient {
     ) -> ListenerHandle {
         self.inner.listeners.add_name(
             name,
-            Arc::new(move |name, json, checked| {
+            Arc::new(move |name, body: Input<'_>, checked| {
                 if checked {
-                    handler(name, serde_json::from_str(json).unwrap_or_default());
+                    handler(name, body.value().unwrap_or_default());
                 }
                 checked
             }),
@@ -76,9 +84,9 @@ impl WsClient {
     ) -> ListenerHandle {
         self.inner.listeners.add_pattern(
             pattern,
-            Arc::new(move |name, json, checked| {
+            Arc::new(move |name, body: Input<'_>, checked| {
                 if checked {
-                    handler(name, serde_json::from_str(json).unwrap_or_default());
+                    handler(name, body.value().unwrap_or_default());
                 }
                 checked
             }),

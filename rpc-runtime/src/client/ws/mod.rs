@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use super::core::{ClientCore, Transport};
 use super::flows::{ClientFlows, DataEvent, DisconnectEvent, PreConnectEvent, WsClientFlows};
 use super::impl_rpc_client;
-use crate::codec::Codec;
+use crate::codec::{Codec, Frame, Input, Payload};
 use crate::error::{codes, ApiReturn, TsrpcError};
 use crate::listener::Listeners;
 use crate::ws_link::{spawn_writer, Limits, Link, Timing};
@@ -44,7 +44,7 @@ pub enum WsStatus {
 /// A message listener: `(name, body, checked)`. With `checked` false the body was split out of
 /// the frame without being parsed: the listener then does nothing and returns false unless it
 /// decodes the body (which shows it is valid JSON); with `checked` true it always returns true.
-type MsgHandler = Arc<dyn Fn(&str, &str, bool) -> bool + Send + Sync>;
+type MsgHandler = Arc<dyn Fn(&str, Input<'_>, bool) -> bool + Send + Sync>;
 type ConnectResult = Option<Result<(), TsrpcError>>;
 
 /// One live socket.
@@ -77,7 +77,9 @@ pub(crate) struct WsInner {
     latency_us: AtomicU64,
 }
 
-/// A TSRPC WebSocket client (JSON mode). A cheap clone: every clone is the same client.
+/// A TSRPC WebSocket client, in binary mode (sub-protocol `buffer`, TSBuffer frames: the
+/// default, given the service's TSRPC proto) or JSON mode (`text`). A cheap clone: every clone
+/// is the same client.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), rpc_runtime::TsrpcError> {
@@ -111,7 +113,7 @@ impl WsClient {
         WsClient {
             inner: Arc::new(WsInner {
                 url: url.into(),
-                core: ClientCore::new(options.timeout),
+                core: ClientCore::new(options.timeout, options.json, options.tsrpc_proto),
                 flows: WsClientFlows::default(),
                 options,
                 codec: Codec::Json,
@@ -263,9 +265,14 @@ impl WsClient {
             .as_str()
             .into_client_request()
             .map_err(|e| fail(e.to_string()))?;
+        let protocol = if self.inner.core.is_json() {
+            "text"
+        } else {
+            "buffer"
+        };
         request
             .headers_mut()
-            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("text"));
+            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(protocol));
         let mut config = WebSocketConfig::default();
         config.max_message_size = Some(self.inner.options.max_frame_size);
         config.max_frame_size = Some(self.inner.options.max_frame_size);
@@ -427,19 +434,44 @@ impl WsInner {
     async fn send_frame(
         &self,
         live: &Live,
-        text: String,
+        frame: Frame,
         sn: Option<u64>,
     ) -> Result<(), TsrpcError> {
         let flows = &self.flows;
-        let text = if flows.pre_send_data.is_empty() {
-            text
-        } else {
-            match Box::pin(flows.pre_send_data.exec(DataEvent { data: text, sn })).await {
-                Some(ev) => ev.data,
-                None => return Err(TsrpcError::cancelled("pre_send_data flow")),
+        let frame = match frame {
+            Frame::Text(text) if !flows.pre_send_data.is_empty() => {
+                match Box::pin(flows.pre_send_data.exec(DataEvent { data: text, sn })).await {
+                    Some(ev) => Frame::Text(ev.data),
+                    None => return Err(TsrpcError::cancelled("pre_send_data flow")),
+                }
             }
+            frame => frame,
         };
-        live.queue(WsMessage::text(text)).await
+        live.queue(frame.into_message()).await
+    }
+
+    /// A request or message frame: JSON text, or `ServerInputData` for binary.
+    fn frame(&self, name: &str, body: Payload, sn: Option<u64>) -> Result<Frame, TsrpcError> {
+        match (body, self.core.binary()) {
+            (Payload::Bin(body), Some(bin)) => {
+                let id = match sn {
+                    Some(_) => bin.api(name),
+                    None => bin.msg(name),
+                }
+                .map(|s| s.id)
+                .ok_or_else(|| {
+                    TsrpcError::client(format!("{name} is not in the service's TSRPC proto"))
+                })?;
+                Ok(Frame::Binary(bin.encode_input(id, sn, &body)))
+            }
+            (body, _) => {
+                let json = body.into_json();
+                Ok(Frame::Text(match sn {
+                    Some(sn) => self.codec.wrap_api_req(name, json, sn),
+                    None => self.codec.encode_msg(name, &json),
+                }))
+            }
+        }
     }
 }
 
@@ -460,22 +492,25 @@ impl Transport for WsInner {
         &self.flows
     }
 
-    async fn send_call(&self, name: &str, req_json: String, sn: u64) -> Option<ApiReturn<String>> {
+    async fn send_call(&self, name: &str, req: Payload, sn: u64) -> Option<ApiReturn<Payload>> {
         // The call's entry is in the core's table already: a connection lost from here on
         // fails it with LOST_CONN (`on_close` clears the live socket, then the table).
         let Some(live) = self.live() else {
             return Some(Err(TsrpcError::ws_not_open()));
         };
-        let frame = self.codec.wrap_api_req(name, req_json, sn);
+        let frame = match self.frame(name, req, Some(sn)) {
+            Ok(frame) => frame,
+            Err(e) => return Some(Err(e)),
+        };
         match self.send_frame(&live, frame, Some(sn)).await {
             Ok(()) => None,
             Err(e) => Some(Err(e)),
         }
     }
 
-    async fn send_msg(&self, name: &str, msg_json: String) -> Result<(), TsrpcError> {
+    async fn send_msg(&self, name: &str, msg: Payload) -> Result<(), TsrpcError> {
         let live = self.live().ok_or_else(TsrpcError::ws_not_open)?;
-        let frame = self.codec.encode_msg(name, &msg_json);
+        let frame = self.frame(name, msg, None)?;
         self.send_frame(&live, frame, None).await
     }
 }

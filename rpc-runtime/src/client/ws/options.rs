@@ -34,6 +34,16 @@ pub struct WsClientOptions {
     /// our close frame to a server that does not read) may take. The socket is dropped when it
     /// passes. Pending calls, the status and `post_disconnect` do not wait for it.
     pub close_linger: Duration,
+    /// Speak TSRPC's JSON mode (sub-protocol `text`, text frames). Default `false`: binary
+    /// (sub-protocol `buffer`, TSBuffer frames), as TSRPC's clients. Binary mode needs the
+    /// service's TSRPC proto ([`tsrpc_proto`](WsClientOptions#structfield.tsrpc_proto), which the
+    /// generated `Client::ws` sets); a client without one speaks JSON.
+    pub json: bool,
+    /// The service's TSRPC proto JSON ([`ServiceProto::tsrpc_proto`]), for binary mode: the
+    /// generated `Client::ws` sets it; [`proto`](Self::proto) sets it from a service proto.
+    ///
+    /// [`ServiceProto::tsrpc_proto`]: crate::proto::ServiceProto::tsrpc_proto
+    pub tsrpc_proto: Option<&'static str>,
     /// TLS settings for `wss://` URLs (feature `tls`): trusted roots, client certificate.
     #[cfg(feature = "tls")]
     pub tls: Option<Arc<rustls::ClientConfig>>,
@@ -48,6 +58,8 @@ impl Default for WsClientOptions {
             send_queue: 256,
             max_frame_size: 16 << 20,
             close_linger: DEFAULT_CLOSE_LINGER,
+            json: false,
+            tsrpc_proto: None,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -55,6 +67,22 @@ impl Default for WsClientOptions {
 }
 
 impl WsClientOptions {
+    /// Sets [`json`](WsClientOptions#structfield.json): `true` for JSON mode, `false` (the
+    /// default) for binary.
+    ///
+    /// ```
+    /// let json = rpc_runtime::client::WsClientOptions::default().json(true);
+    /// assert!(json.json);
+    /// ```
+    pub fn json(mut self, json: bool) -> Self {
+        self.json = json;
+        self
+    }
+    /// Takes the TSRPC proto of `proto` (for binary mode), if it has one.
+    pub fn proto(mut self, proto: &crate::proto::ServiceProto) -> Self {
+        self.tsrpc_proto = proto.tsrpc_proto;
+        self
+    }
     /// Sets the default call timeout.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;

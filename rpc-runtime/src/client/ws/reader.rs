@@ -10,7 +10,8 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::{wait_closed, Heartbeat, Live, WsClient};
 use crate::client::flows::{DataEvent, MsgEvent};
-use crate::codec::{Parse, ServerOutput};
+use crate::codec::binary::BinOutput;
+use crate::codec::{Input, Parse, Payload, ServerOutput};
 use crate::error::TsrpcError;
 use crate::ws_util::HEARTBEAT;
 
@@ -65,8 +66,12 @@ impl WsClient {
                 Some(Ok(WsMessage::Binary(b))) => {
                     if b.as_ref() == HEARTBEAT {
                         live.pong.notify_one();
-                    } else {
-                        tracing::warn!("binary frame ignored: only JSON mode is supported");
+                    } else if self.on_binary(&b).await {
+                        returns += 1;
+                        if returns == RETURNS_PER_YIELD {
+                            returns = 0;
+                            tokio::task::yield_now().await;
+                        }
                     }
                 }
                 Some(Ok(WsMessage::Close(frame))) => {
@@ -132,7 +137,7 @@ impl WsClient {
                 Ok(ServerOutput::ApiReturn { sn, ret }) => {
                     self.inner
                         .core
-                        .complete(sn, ret.map(|body| body.text().to_owned()));
+                        .complete(sn, ret.map(|body| Payload::Json(body.text().to_owned())));
                     return true;
                 }
                 Ok(ServerOutput::Msg { name, body }) if body.is_split() => {
@@ -143,7 +148,7 @@ impl WsClient {
                     parse = Parse::Full;
                 }
                 Ok(ServerOutput::Msg { name, body }) => {
-                    self.dispatch_msg(&name, body.text()).await;
+                    self.dispatch_msg(&name, Input::Json(body)).await;
                     return false;
                 }
                 Err(e) => {
@@ -160,6 +165,39 @@ impl WsClient {
         }
     }
 
+    /// Handles a binary frame (a binary connection's API return or message); true when it
+    /// was an API return. A frame that cannot be read is logged and dropped (a return whose
+    /// body cannot be read fails its call with `Parse server output error`).
+    async fn on_binary(&self, bytes: &[u8]) -> bool {
+        let Some(bin) = self.inner.core.binary() else {
+            tracing::warn!("binary frame ignored: the client speaks JSON");
+            return false;
+        };
+        match bin.decode_server_output(bytes) {
+            Ok(BinOutput::ApiReturn { sn, ret, .. }) => {
+                let ret = ret.map(|body| Payload::Bin(body.into_owned()));
+                self.inner.core.complete(sn, ret);
+                true
+            }
+            Ok(BinOutput::Msg { name, schema, body }) => {
+                self.dispatch_msg(name, Input::Bin(bin.body(schema, &body)))
+                    .await;
+                false
+            }
+            Err(e) => {
+                tracing::warn!("bad binary frame from server: {e}");
+                // A return whose sn can still be read fails its call now (as in JSON mode).
+                match crate::codec::binary::damaged_reply_sn(bytes) {
+                    Some(sn) => {
+                        self.inner.core.complete(sn, Err(parse_output_error()));
+                        true
+                    }
+                    None => false,
+                }
+            }
+        }
+    }
+
     /// Dispatches a message whose body was not parsed: true when the first listener decoded it
     /// (so it is valid JSON) and every listener got it; false, with no listener run, otherwise.
     fn dispatch_unchecked(&self, name: &str, json: &str) -> bool {
@@ -167,34 +205,34 @@ impl WsClient {
             let Some(first) = it.next() else {
                 return false;
             };
-            if !first(name, json, false) {
+            if !first(name, Input::json(json), false) {
                 return false;
             }
             for h in it {
-                h(name, json, true);
+                h(name, Input::json(json), true);
             }
             true
         })
     }
 
-    async fn dispatch_msg(&self, name: &str, json: &str) {
+    async fn dispatch_msg(&self, name: &str, body: Input<'_>) {
         let flows = &self.inner.flows;
         if flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty() {
             self.inner.listeners.for_each_matching(name, |h| {
-                h(name, json, true);
+                h(name, body, true);
             });
             return;
         }
         let ev = MsgEvent {
             msg_name: name.to_owned(),
-            msg: serde_json::from_str(json).unwrap_or_default(),
+            msg: body.value().unwrap_or_default(),
         };
         let Some(ev) = flows.pre_recv_msg.exec(ev).await else {
             return;
         };
         let json = crate::json::to_string_untyped(&ev.msg).unwrap_or_default();
         self.inner.listeners.for_each_matching(&ev.msg_name, |h| {
-            h(&ev.msg_name, &json, true);
+            h(&ev.msg_name, Input::json(&json), true);
         });
         flows.post_recv_msg.exec(ev).await;
     }
