@@ -53,7 +53,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::server::conn::http1;
@@ -67,7 +67,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
 use super::conn::{ConnKind, Connection};
-use super::core::{InputError, ServerCore};
+use super::core::{InputError, ServerCore, SocketGuard};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use crate::codec::binary::{self, BinInput};
 use crate::codec::{Input, Out, Payload};
@@ -90,6 +90,20 @@ const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 type Body = Full<Bytes>;
 
+/// What a request body must be to be served: any `http_body` body of [`Bytes`] (hyper's
+/// `Incoming`, axum's `Body`, ...).
+pub(crate) trait ReqBody:
+    hyper::body::Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static
+{
+}
+
+impl<B> ReqBody for B where
+    B: hyper::body::Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static
+{
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Serves one TCP connection as HTTP/1.1 with keep-alive (or, with `upgrade`, as WebSocket when
 /// a request asks for it).
 pub(crate) async fn serve_conn<S>(
@@ -103,7 +117,7 @@ pub(crate) async fn serve_conn<S>(
     let svc_core = core.clone();
     let service = service_fn(move |req: Request<Incoming>| {
         let core = svc_core.clone();
-        async move { Ok::<_, Infallible>(respond(core, req, remote, upgrade).await) }
+        async move { Ok::<_, Infallible>(respond(core, req, remote, upgrade, None).await) }
     });
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).keep_alive(true);
@@ -135,14 +149,17 @@ pub(crate) async fn serve_conn<S>(
 }
 
 /// One request: a WebSocket upgrade, or a TSRPC HTTP exchange (with the common headers).
-async fn respond(
+/// `slot` (a mounted endpoint's count of the request against `max_connections`) is held until
+/// the answer is made, or by the WebSocket connection the request upgrades to.
+pub(crate) async fn respond<B: ReqBody>(
     core: Arc<ServerCore>,
-    req: Request<Incoming>,
+    req: Request<B>,
     remote: SocketAddr,
     upgrade: bool,
+    slot: Option<SocketGuard>,
 ) -> Response<Body> {
     if upgrade && wants_websocket(req.headers()) {
-        return upgrade_websocket(core, req, remote);
+        return upgrade_websocket(core, req, remote, slot);
     }
     let inner = core.options.return_inner_error;
     let mut resp = match AssertUnwindSafe(handle(&core, req, remote))
@@ -161,7 +178,12 @@ async fn respond(
             )
         }
     };
-    let h = resp.headers_mut();
+    common_headers(resp.headers_mut());
+    resp
+}
+
+/// `X-Powered-By` and TSRPC's default CORS headers.
+fn common_headers(h: &mut HeaderMap) {
     h.insert("x-powered-by", HeaderValue::from_static(POWERED_BY));
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -175,7 +197,6 @@ async fn respond(
         header::ACCESS_CONTROL_MAX_AGE,
         HeaderValue::from_static("3600"),
     );
-    resp
 }
 
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
@@ -198,18 +219,18 @@ enum BodyError {
 
 /// Reads a whole body: at most `max` bytes, no wait longer than `idle` (zero: no limit) for
 /// the next piece, and all of it by `deadline`.
-async fn read_body(
-    body: Incoming,
+async fn read_body<B: ReqBody>(
+    body: B,
     max: usize,
     idle: Duration,
     deadline: Option<Instant>,
 ) -> Result<Bytes, BodyError> {
-    let mut body = Limited::new(body, max);
+    let mut body = std::pin::pin!(Limited::new(body, max));
     // Most bodies come in one chunk: kept as is; a second chunk starts a copy.
     let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
     loop {
-        let next = body.frame();
+        let next = std::future::poll_fn(|cx| hyper::body::Body::poll_frame(body.as_mut(), cx));
         let idle_until = (!idle.is_zero()).then(|| Instant::now() + idle);
         let until = match (idle_until, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -257,9 +278,9 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-async fn handle(
+async fn handle<B: ReqBody>(
     core: &Arc<ServerCore>,
-    req: Request<Incoming>,
+    req: Request<B>,
     remote: SocketAddr,
 ) -> Response<Body> {
     if core.stopping.load(Ordering::Acquire) {
@@ -551,8 +572,7 @@ fn body_timeout_answer(core: &ServerCore, message: String) -> Response<Body> {
 /// The whole answer to a connection past `max_connections`: 503, `Connection: close`, the
 /// common headers and a JSON body with ServerError [`SERVER_FULL`].
 pub(crate) fn server_full_response(core: &ServerCore) -> Bytes {
-    let err = TsrpcError::server("Server full: too many connections").with_code(SERVER_FULL);
-    let body = api_error_body(core, err);
+    let body = server_full_body(core);
     let head = format!(
         "HTTP/1.1 503 Service Unavailable\r\n\
          Content-Type: {JSON_CONTENT_TYPE}\r\n\
@@ -565,6 +585,23 @@ pub(crate) fn server_full_response(core: &ServerCore) -> Bytes {
         body.len()
     );
     Bytes::from(head + &body)
+}
+
+fn server_full_body(core: &ServerCore) -> String {
+    let err = TsrpcError::server("Server full: too many connections").with_code(SERVER_FULL);
+    api_error_body(core, err)
+}
+
+#[cfg(feature = "tower")]
+/// The answer of a mounted endpoint to a request past `max_connections`: the same 503 as
+/// [`server_full_response`], as a response for the host's server to write.
+pub(crate) fn server_full(core: &ServerCore) -> Response<Body> {
+    let mut resp = closing(json(
+        StatusCode::SERVICE_UNAVAILABLE,
+        server_full_body(core),
+    ));
+    common_headers(resp.headers_mut());
+    resp
 }
 
 fn json(status: StatusCode, body: String) -> Response<Body> {
@@ -614,15 +651,30 @@ fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool
     })
 }
 
-fn wants_websocket(headers: &HeaderMap) -> bool {
+pub(crate) fn wants_websocket(headers: &HeaderMap) -> bool {
     has_token(headers, header::UPGRADE, "websocket")
 }
 
+/// The answer of a WebSocket-only mounted endpoint to a request that is not an upgrade: 426,
+/// `Upgrade: websocket`.
+#[cfg(feature = "tower")]
+pub(crate) fn upgrade_required() -> Response<Body> {
+    let mut resp = closing(empty(StatusCode::UPGRADE_REQUIRED));
+    let h = resp.headers_mut();
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(
+        header::SEC_WEBSOCKET_VERSION,
+        HeaderValue::from_static("13"),
+    );
+    resp
+}
+
 /// Answers a WebSocket handshake (101) and serves the socket once hyper hands it over.
-fn upgrade_websocket(
+fn upgrade_websocket<B>(
     core: Arc<ServerCore>,
-    mut req: Request<Incoming>,
+    mut req: Request<B>,
     remote: SocketAddr,
+    slot: Option<SocketGuard>,
 ) -> Response<Body> {
     let headers = req.headers();
     let key = headers.get(header::SEC_WEBSOCKET_KEY).cloned();
@@ -658,6 +710,7 @@ fn upgrade_websocket(
 
     let on_upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
+        let _slot = slot;
         match on_upgrade.await {
             Ok(upgraded) => {
                 let config = super::ws::ws_config(&core);
