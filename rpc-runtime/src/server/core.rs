@@ -157,8 +157,9 @@ impl ServerCore {
         apis: HashMap<String, ErasedApi>,
         msgs: Listeners<ErasedMsg>,
         flows: Arc<ServerFlows>,
-        options: ServerOptions,
+        mut options: ServerOptions,
     ) -> Self {
+        options.json_host_path = super::cors::normalize_host_path(&options.json_host_path);
         let mut api_index = HashMap::new();
         for (i, def) in proto.services.iter().enumerate() {
             if def.kind == ServiceKind::Api && !api_index.contains_key(&def.name) {

@@ -5,7 +5,9 @@
 //!
 //! What a request gets (TSRPC-WIRE.md b):
 //!
-//! * `POST /<api name>` with a `Content-Type` containing `application/json`: the API's return,
+//! * `POST /<api name>` with a `Content-Type` containing `application/json` (`/` is TSRPC's
+//!   `jsonHostPath`, [`ServerOptions::json_host_path`](super::ServerOptions); a POST outside it
+//!   is read as binary, as TSRPC does): the API's return,
 //!   `{"isSucc":true,"res":..}` (200) or `{"isSucc":false,"err":..}` (200 for an `ApiError`,
 //!   500 for any other error type).
 //! * `POST /<msg name>?type=msg` (`type=msg` among the `&`-separated query parts): 200 with an
@@ -19,7 +21,8 @@
 //!   the error type, or an empty body for a message; a body that cannot be decoded gets
 //!   `{error}` ServerError `INPUT_DATA_ERR` `Invalid request buffer, please check the version
 //!   of service proto.` (TSRPC-WIRE b.2, b.5).
-//! * `OPTIONS`: 200, empty (CORS preflight). A stopping server: 503, empty.
+//! * `OPTIONS`: 200, empty (CORS preflight), unless CORS is off (`cors: None`: an ordinary
+//!   request then, as TSRPC). A stopping server: 503, empty.
 //! * A body over `max_body_size`: 413 with ServerError [`BODY_TOO_LARGE`]; a `Content-Length`
 //!   over the limit is refused before any of the body is read, a chunked body as soon as it
 //!   goes over. The connection is closed after a 413.
@@ -30,7 +33,8 @@
 //!   server kind): 503 with ServerError [`SERVER_FULL`], then the socket is closed. It is
 //!   answered outside hyper (by the accept loop), after its request head, without any flow running.
 //!
-//! Every response carries `X-Powered-By: TSRPC 3.4.21` and TSRPC's default CORS headers; JSON
+//! Every response carries `X-Powered-By: TSRPC 3.4.21` and the CORS headers of
+//! [`ServerOptions::cors`](super::ServerOptions) (TSRPC's default: any origin); JSON
 //! bodies have `Content-Type: application/json; charset=utf-8`. `conn.close(reason)` in a
 //! handler puts the reason in `X-TSRPC-Close-Reason`.
 //!
@@ -162,6 +166,7 @@ pub(crate) async fn respond<B: ReqBody>(
         return upgrade_websocket(core, req, remote, slot);
     }
     let inner = core.options.return_inner_error;
+    let origin = req.headers().get(header::ORIGIN).cloned();
     let mut resp = match AssertUnwindSafe(handle(&core, req, remote))
         .catch_unwind()
         .await
@@ -178,25 +183,16 @@ pub(crate) async fn respond<B: ReqBody>(
             )
         }
     };
-    common_headers(resp.headers_mut());
+    common_headers(&core, origin.as_ref(), resp.headers_mut());
     resp
 }
 
-/// `X-Powered-By` and TSRPC's default CORS headers.
-fn common_headers(h: &mut HeaderMap) {
+/// `X-Powered-By` and the CORS headers (for a request from `origin`).
+fn common_headers(core: &ServerCore, origin: Option<&HeaderValue>, h: &mut HeaderMap) {
     h.insert("x-powered-by", HeaderValue::from_static(POWERED_BY));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Content-Type,*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("3600"),
-    );
+    if let Some(cors) = &core.options.cors {
+        cors.apply(origin, h);
+    }
 }
 
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
@@ -286,20 +282,21 @@ async fn handle<B: ReqBody>(
     if core.stopping.load(Ordering::Acquire) {
         return closing(empty(StatusCode::SERVICE_UNAVAILABLE));
     }
-    if req.method() == Method::OPTIONS {
+    if req.method() == Method::OPTIONS && core.options.cors.is_some() {
         return empty(StatusCode::OK);
     }
-    let is_json = core.options.json
-        && req.method() == Method::POST
-        && req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| contains_ignore_case(v.as_bytes(), b"application/json"));
     // TSRPC's `req.url`: the request target as sent (no decoding).
     let url = match req.uri().path_and_query() {
         Some(pq) if req.uri().scheme().is_none() => pq.as_str().to_owned(),
         _ => req.uri().to_string(),
     };
+    let is_json = core.options.json
+        && req.method() == Method::POST
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| contains_ignore_case(v.as_bytes(), b"application/json"))
+        && url.starts_with(core.options.json_host_path.as_str());
     let ip = super::ws::forwarded_ip(req.headers());
 
     let max = core.options.max_body_size;
@@ -365,8 +362,10 @@ async fn handle_json(
         None => (url, None),
     };
     let is_msg = query.is_some_and(|q| q.split('&').any(|part| part == "type=msg"));
-    // TSRPC's `jsonHostPath` is `/`.
-    let name = path.strip_prefix('/').unwrap_or(path);
+    // Under `json_host_path` (checked by the caller, as TSRPC does).
+    let name = path
+        .strip_prefix(core.options.json_host_path.as_str())
+        .unwrap_or(path);
 
     let mut text = match String::from_utf8(body.into()) {
         Ok(s) => s,
@@ -573,15 +572,19 @@ fn body_timeout_answer(core: &ServerCore, message: String) -> Response<Body> {
 /// common headers and a JSON body with ServerError [`SERVER_FULL`].
 pub(crate) fn server_full_response(core: &ServerCore) -> Bytes {
     let body = server_full_body(core);
+    let cors = core
+        .options
+        .cors
+        .as_ref()
+        .map(|c| c.raw_lines())
+        .unwrap_or_default();
     let head = format!(
         "HTTP/1.1 503 Service Unavailable\r\n\
          Content-Type: {JSON_CONTENT_TYPE}\r\n\
          Content-Length: {}\r\n\
          Connection: close\r\n\
          X-Powered-By: {POWERED_BY}\r\n\
-         Access-Control-Allow-Origin: *\r\n\
-         Access-Control-Allow-Headers: Content-Type,*\r\n\
-         Access-Control-Max-Age: 3600\r\n\r\n",
+         {cors}\r\n",
         body.len()
     );
     Bytes::from(head + &body)
@@ -595,12 +598,12 @@ fn server_full_body(core: &ServerCore) -> String {
 #[cfg(feature = "tower")]
 /// The answer of a mounted endpoint to a request past `max_connections`: the same 503 as
 /// [`server_full_response`], as a response for the host's server to write.
-pub(crate) fn server_full(core: &ServerCore) -> Response<Body> {
+pub(crate) fn server_full(core: &ServerCore, origin: Option<&HeaderValue>) -> Response<Body> {
     let mut resp = closing(json(
         StatusCode::SERVICE_UNAVAILABLE,
         server_full_body(core),
     ));
-    common_headers(resp.headers_mut());
+    common_headers(core, origin, resp.headers_mut());
     resp
 }
 

@@ -6,6 +6,7 @@
 mod accept;
 mod conn;
 mod core;
+mod cors;
 pub(crate) mod flows;
 mod handle;
 mod handler;
@@ -30,6 +31,7 @@ use tokio::sync::Notify;
 pub use self::accept::Transports;
 pub use self::conn::{ConnType, Connection};
 use self::core::ServerCore;
+pub use self::cors::Cors;
 use self::flows::ServerFlows;
 pub use self::handle::ServerHandle;
 pub use self::handler::{ApiCall, HandlerError, HandlerResult, MsgCall};

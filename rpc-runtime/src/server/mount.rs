@@ -176,7 +176,7 @@ async fn serve<B: ReqBody>(
     }
     let Some(slot) = core.open_socket() else {
         tracing::warn!("request from {remote} refused (503): max_connections reached");
-        return http::server_full(&core);
+        return http::server_full(&core, req.headers().get(hyper::header::ORIGIN));
     };
     let upgrade = transports != Transports::Http;
     http::respond(core, req, remote, upgrade, Some(slot)).await
