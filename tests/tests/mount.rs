@@ -344,3 +344,50 @@ async fn stop_closes_what_the_endpoint_holds() {
     assert_eq!(get(app.addr, "/hello").await.0, 200);
     app.shutdown().await;
 }
+
+/// The `chat_axum` example (`rpc_examples::chat_axum`): its own routes and the chat server at
+/// `/rpc` on one port, reached by TSRPC's clients and ours; its shutdown future stops it all.
+#[tokio::test]
+async fn chat_axum_example() {
+    use rpc_examples::chat_axum;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(chat_axum::serve(
+        listener,
+        ServerOptions::default().return_inner_error(true),
+        async move {
+            let _ = rx.await;
+        },
+    ));
+    let (status, _, body) = get(addr, "/").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(chat_axum::RPC_PATH), "{body}");
+    assert_eq!(get(addr, "/health").await.2, "ok");
+
+    let ws = format!("ws://{addr}{}", chat_axum::RPC_PATH);
+    let http = format!("http://{addr}{}", chat_axum::RPC_PATH);
+    for url in [&ws, &http] {
+        let lines = node::tsrpc_client_in(url, "apis", false).await;
+        let text = node::lines_text(&lines);
+        assert!(text.contains(r#"{"c":3}"#), "{url}: {text}");
+    }
+    let client = ws_client(&ws, false).await;
+    let sum = client
+        .call_add(ReqAdd { a: 3.0, b: 4.0 })
+        .await
+        .expect("Add");
+    assert_eq!(sum.c, 7.0);
+
+    tx.send(()).unwrap();
+    within(10, "the example stops", task)
+        .await
+        .expect("joins")
+        .expect("served without error");
+    within(5, "the client sees the close", async {
+        while client.status() != WsStatus::Closed {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+}
