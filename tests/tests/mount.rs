@@ -391,3 +391,42 @@ async fn chat_axum_example() {
     })
     .await;
 }
+
+/// A mounted server speaks its transports only: a WebSocket-only one answers a plain request
+/// 426 (`Upgrade: websocket`); an HTTP-only one serves an upgrade request as HTTP (no 101),
+/// so a WebSocket client cannot connect.
+#[tokio::test]
+async fn mounted_transports() {
+    async fn app_with(server: chat::Server) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+        let rpc = chat_server::build(server).into_inner().mount().unwrap();
+        let app = axum::Router::new().nest_service("/rpc", rpc.service());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (addr, task)
+    }
+    let (ws_addr, ws_task) = app_with(chat::Server::ws(any_port(), Default::default())).await;
+    let (status, head, _) = post_json(ws_addr, "/rpc/Add", r#"{"a":1,"b":2}"#).await;
+    assert_eq!(status, 426, "{head}");
+    assert!(head.contains("upgrade: websocket"), "{head}");
+    let client = ws_client(&format!("ws://{ws_addr}/rpc"), true).await;
+    assert_eq!(
+        client.call_add(ReqAdd { a: 1.0, b: 1.0 }).await.unwrap().c,
+        2.0
+    );
+
+    let (http_addr, http_task) = app_with(chat::Server::http(any_port(), Default::default())).await;
+    let (status, _, body) = post_json(http_addr, "/rpc/Add", r#"{"a":1,"b":2}"#).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"isSucc":true,"res":{"c":3}}"#)
+    );
+    let ws = chat::Client::ws(format!("ws://{http_addr}/rpc"), WsClientOptions::default());
+    within(5, "connect", ws.connect())
+        .await
+        .expect_err("an HTTP-only endpoint does not upgrade");
+    ws_task.abort();
+    http_task.abort();
+}
