@@ -1,4 +1,5 @@
-//! Interop with the real TypeScript TSRPC 3.4.21 in JSON mode, in both directions (issue 4).
+//! Interop with the real TypeScript TSRPC 3.4.21, in both directions, in JSON mode (issue 4)
+//! and in binary mode (issue 14): the scenarios run in every [`Modes`].
 //!
 //! The node side is `tests/interop` (see its README.md): the reference server `server.js`, the
 //! real `WsClient` / `HttpClient` scenarios of `client.js`, and the raw probes `rawws.js` /
@@ -157,15 +158,15 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
 
 // ---------------------------------------------------------------------------------------------
 
-/// Our typed client (`protocols::chat::Client`) against TSRPC's `WsServer` and `HttpServer`
-/// (`json: true`), run by `server.js`.
+/// Our typed client (`protocols::chat::Client`) against TSRPC's `WsServer` and `HttpServer`,
+/// run by `server.js`, in each [`Modes`].
 #[path = "interop/rust_client.rs"]
 mod rust_client;
 
 // ---------------------------------------------------------------------------------------------
 
-/// TSRPC's own `WsClient` and `HttpClient` (`json: true`, the `client.js` scenarios) against
-/// our server (`rpc_examples::chat_server`). Each scenario also runs against TSRPC's server:
+/// TSRPC's own `WsClient` and `HttpClient` (the `client.js` scenarios, in each [`Modes`])
+/// against our server (`rpc_examples::chat_server`). Each scenario also runs against TSRPC's server:
 /// both outputs must be equal once normalised, and equal to the lines written here.
 #[path = "interop/tsrpc_client.rs"]
 mod tsrpc_client;
@@ -2033,7 +2034,8 @@ mod doc_examples {
     /// Rust client -> TSRPC `WsServer` (server.js implements what the doc's TS server does).
     #[tokio::test]
     async fn rust_client_calls_a_tsrpc_server() -> Result {
-        let server = TsrpcServer::start(Kind::Ws, &[]).await;
+        // TSRPC's defaults: a binary-only server.
+        let server = TsrpcServer::start(Kind::Ws, &["--json", "false"]).await;
         let url = server.url();
         let mut echoes = Events::new();
         let echo = echoes.sink();
@@ -2068,14 +2070,14 @@ mod doc_examples {
         const [ws, http] = process.argv.slice(1);
         const out = (v) => console.log(JSON.stringify(v));
         (async () => {
-            const client = new WsClient(serviceProto, { server: ws, json: true });
+            const client = new WsClient(serviceProto, { server: ws }); // binary: the default
             const echoed = new Promise((resolve) => client.listenMsg('Chat', resolve));
             await client.connect();
             out(await client.callApi('Add', { a: 1, b: 2 }));
             await client.sendMsg('Chat', { name: 'ts', content: 'hi' });
             out(await echoed);
             await client.disconnect();
-            const httpClient = new HttpClient(serviceProto, { server: http, json: true });
+            const httpClient = new HttpClient(serviceProto, { server: http });
             out(await httpClient.callApi('Add', { a: 1, b: 2 }));
         })().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
     "#;
