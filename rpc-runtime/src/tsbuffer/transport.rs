@@ -365,7 +365,7 @@ mod tests {
             "0328010031073507",
             "01280a012a4008000000000000",
         ];
-        let mut variants = |frames: &[&str]| {
+        let variants = |frames: &[&str]| {
             let mut all = Vec::new();
             for f in frames {
                 let f = hex(f);
