@@ -27,8 +27,10 @@ use serde_json::value::RawValue;
 use crate::error::TsrpcError;
 
 pub(crate) mod binary;
+mod body;
 mod scan;
-pub(crate) use self::binary::{Binary, Input, Out, Payload};
+pub(crate) use self::binary::Binary;
+pub(crate) use self::body::{Input, Out, Payload};
 use self::scan::{split_api_frame, split_api_success, split_msg_frame};
 
 /// The close reason for input that is not an envelope.
