@@ -565,6 +565,8 @@ mod bad_input {
             "b:0229032c0c022805616c6963652c026869",
             // A JSON request on a binary connection: answered in binary.
             r#"t:["Add",{"a":1,"b":2},5]"#,
+            // An API call without sn: answered without serviceId and sn.
+            "b:0229042c13022a3ff00000000000002e4000000000000000",
             // The heartbeat.
             "b:00",
         ]
@@ -587,7 +589,9 @@ mod bad_input {
         let add_reply =
             json!({"event": "recv", "type": "binary", "hex": "03280a012a400800000000000031043502"});
         assert!(their_lines.contains(&add_reply), "{their_lines:?}");
-        assert_eq!(their_lines.len(), 8, "{their_lines:?}");
+        let no_sn = json!({"event": "recv", "type": "binary", "hex": "01280a012a4008000000000000"});
+        assert!(their_lines.contains(&no_sn), "{their_lines:?}");
+        assert_eq!(their_lines.len(), 9, "{their_lines:?}");
         assert_eq!(sorted(&our_lines), sorted(&their_lines));
 
         // A binary request on a `text` connection: answered in JSON.
