@@ -49,6 +49,7 @@ pub struct MsgEvent {
 }
 
 /// Data of `pre_send_data` / `pre_recv_data`: a whole frame (an encryption hook may rewrite it).
+/// JSON mode only: binary frames and bodies pass these flows by.
 #[derive(Debug, Clone)]
 pub struct DataEvent {
     /// The frame's text.

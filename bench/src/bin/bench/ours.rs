@@ -1,4 +1,5 @@
-//! The load client on our framework: the generated `protocols::bench::Client`, default options.
+//! The load client on our framework: the generated `protocols::bench::Client`, default options
+//! but JSON mode.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,11 @@ use crate::common::{check, quantile, report, within, Res, Sampler, Sizes};
 type Client = bench::Client;
 
 async fn connect(url: &str) -> Res<Client> {
-    let client = bench::Client::ws(url, WsClientOptions::default());
+    // JSON mode, set explicitly now that the client's default is TSRPC's binary mode: these
+    // rows compare JSON with JSON (the raw baseline speaks JSON). `BENCH_OURS_BINARY=1` runs
+    // our client in binary mode instead (against our server or TSRPC's, which accept both).
+    let json = std::env::var_os("BENCH_OURS_BINARY").is_none();
+    let client = bench::Client::ws(url, WsClientOptions::default().json(json));
     client
         .connect()
         .await
