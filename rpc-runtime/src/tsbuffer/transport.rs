@@ -240,12 +240,93 @@ pub fn encode_output(frame: &ServerOutputData<'_>) -> Result<Vec<u8>, Error> {
 
 /// Decodes a `ServerInputData` frame (its `buffer` borrowed from `bytes`).
 pub fn decode_input(bytes: &[u8]) -> Result<ServerInputData<'_>, Error> {
-    proto().decode(input_schema(), bytes)
+    match fast_input(bytes) {
+        Some(frame) => Ok(frame),
+        None => proto().decode(input_schema(), bytes),
+    }
 }
 
 /// Decodes a `ServerOutputData` frame.
 pub fn decode_output(bytes: &[u8]) -> Result<ServerOutputData<'_>, Error> {
-    proto().decode(output_schema(), bytes)
+    match fast_output(bytes) {
+        Some(frame) => Ok(frame),
+        None => proto().decode(output_schema(), bytes),
+    }
+}
+
+/// A varint of at most 3 bytes (below 2^21), the rest of the input after it. Read as the
+/// schema-driven decoder reads it (which, for a varint ending within 3 bytes, is plain LEB128).
+#[inline]
+fn small_varint(b: &[u8]) -> Option<(u64, &[u8])> {
+    let mut v = 0;
+    for (i, &byte) in b.iter().take(3).enumerate() {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            return Some((v, &b[i + 1..]));
+        }
+    }
+    None
+}
+
+/// A `buffer` block's bytes (length, then bytes) and the rest; `None` past the end.
+#[inline]
+fn small_block(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = small_varint(b)?;
+    let len = usize::try_from(len).ok()?;
+    (len <= rest.len()).then(|| rest.split_at(len))
+}
+
+/// `rest` after a `header` byte and a small varint, when it starts with that header.
+#[inline]
+fn field(rest: &[u8], header: u8) -> Option<(Option<u64>, &[u8])> {
+    match rest.split_first() {
+        Some((&h, after)) if h == header => {
+            let (v, rest) = small_varint(after)?;
+            Some((Some(v), rest))
+        }
+        _ => Some((None, rest)),
+    }
+}
+
+/// The frames [`write_input`] writes (TSRPC's encoder writes the same layout): count, then
+/// `serviceId`, `buffer` and `sn` in id order, small varints, nothing after. Read without the
+/// schema-driven decoder; `None` for anything else, which [`decode_input`] hands to it, so
+/// both paths give the same answer for every input (test `the_fast_paths_agree`).
+#[inline]
+fn fast_input(b: &[u8]) -> Option<ServerInputData<'_>> {
+    let (&count, rest) = b.split_first()?;
+    let rest = rest.strip_prefix(&[0x29])?;
+    let (service_id, rest) = small_varint(rest)?;
+    let rest = rest.strip_prefix(&[0x2c])?;
+    let (buffer, rest) = small_block(rest)?;
+    let (sn, rest) = field(rest, 0x31)?;
+    (rest.is_empty() && usize::from(count) == 2 + usize::from(sn.is_some())).then_some(
+        ServerInputData {
+            service_id,
+            buffer: RawBytes(Cow::Borrowed(buffer)),
+            sn,
+        },
+    )
+}
+
+/// The frames [`write_output`] writes with a body (responses and messages; TSRPC's encoder
+/// writes the same layout): count, `buffer`, then `serviceId` and `sn` when present, small
+/// varints, nothing after. `None` for anything else (errors among them), which
+/// [`decode_output`] hands to the schema-driven decoder.
+#[inline]
+fn fast_output(b: &[u8]) -> Option<ServerOutputData<'_>> {
+    let (&count, rest) = b.split_first()?;
+    let rest = rest.strip_prefix(&[0x28])?;
+    let (buffer, rest) = small_block(rest)?;
+    let (service_id, rest) = field(rest, 0x31)?;
+    let (sn, rest) = field(rest, 0x35)?;
+    let fields = 1 + usize::from(service_id.is_some()) + usize::from(sn.is_some());
+    (rest.is_empty() && usize::from(count) == fields).then_some(ServerOutputData {
+        buffer: Some(RawBytes(Cow::Borrowed(buffer))),
+        error: None,
+        service_id,
+        sn,
+    })
 }
 
 #[cfg(test)]
@@ -274,6 +355,94 @@ mod tests {
         let back = decode_input(&bytes).unwrap();
         assert_eq!(back, frame);
         assert!(matches!(back.buffer.0, Cow::Borrowed(_)));
+    }
+
+    /// Every input the fast paths read, the schema-driven decoder reads to the same frame:
+    /// frames as `write_input` / `write_output` write them (ids, sns and lengths across the
+    /// 1-, 2- and 3-byte varints, with and without the optional fields), then every
+    /// truncation, every byte of them changed (to a few values), and an extra byte at the end.
+    #[test]
+    fn the_fast_paths_agree() {
+        let mut frames: Vec<(bool, Vec<u8>)> = Vec::new();
+        for v in [0u64, 1, 127, 128, 300, 16_383, 16_384, 2_097_151, 2_097_152] {
+            for len in [0usize, 1, 5, 127, 128, 300] {
+                let body = vec![0xa5u8; len];
+                for sn in [None, Some(v)] {
+                    let mut f = Vec::new();
+                    write_input(&mut f, v, sn, |o| {
+                        o.extend_from_slice(&body);
+                        Ok(())
+                    })
+                    .unwrap();
+                    frames.push((true, f));
+                }
+                for (id, sn) in [
+                    (None, None),
+                    (Some(v), None),
+                    (None, Some(v)),
+                    (Some(v), Some(1)),
+                ] {
+                    let mut f = Vec::new();
+                    write_output(&mut f, id, sn, |o| {
+                        o.extend_from_slice(&body);
+                        Ok(())
+                    })
+                    .unwrap();
+                    frames.push((false, f));
+                }
+            }
+        }
+        let mut fast_hits = 0;
+        let mut check = |input: bool, bytes: &[u8]| {
+            if input {
+                let general = proto().decode::<ServerInputData<'_>>(input_schema(), bytes);
+                if let Some(fast) = fast_input(bytes) {
+                    fast_hits += 1;
+                    assert_eq!(general.as_ref().ok(), Some(&fast), "{bytes:02x?}");
+                }
+                assert_eq!(decode_input(bytes).ok(), general.ok(), "{bytes:02x?}");
+            } else {
+                let general = proto().decode::<ServerOutputData<'_>>(output_schema(), bytes);
+                if let Some(fast) = fast_output(bytes) {
+                    fast_hits += 1;
+                    assert_eq!(general.as_ref().ok(), Some(&fast), "{bytes:02x?}");
+                }
+                assert_eq!(decode_output(bytes).ok(), general.ok(), "{bytes:02x?}");
+            }
+        };
+        for (input, f) in &frames {
+            check(*input, f);
+            let mut longer = f.clone();
+            longer.push(0);
+            check(*input, &longer);
+            // Mutations near the front, where the headers, varints and lengths are.
+            for i in 0..f.len().min(12) {
+                check(*input, &f[..i]);
+                for x in [
+                    0x00, 0x01, 0x02, 0x03, 0x04, 0x28, 0x29, 0x2c, 0x2f, 0x31, 0x35, 0x7f, 0x80,
+                    0xff,
+                ] {
+                    let mut m = f.clone();
+                    m[i] = x;
+                    check(*input, &m);
+                }
+            }
+            // ... and at the end (sn / serviceId).
+            for i in f.len().saturating_sub(4)..f.len() {
+                check(*input, &f[..i]);
+                for x in [0x00, 0x31, 0x35, 0x7f, 0x80, 0xff] {
+                    let mut m = f.clone();
+                    m[i] = x;
+                    check(*input, &m);
+                }
+            }
+        }
+        // The written frames themselves all take the fast path but those with 4-byte varints.
+        assert!(
+            fast_hits > frames.len() / 2,
+            "{fast_hits} of {}",
+            frames.len()
+        );
     }
 
     #[test]
