@@ -56,6 +56,13 @@ pub struct HttpClientOptions {
     ///
     /// [`WsClientOptions::tsrpc_proto`]: crate::client::WsClientOptions#structfield.tsrpc_proto
     pub tsrpc_proto: Option<&'static str>,
+    /// Log every call and its return (TSRPC's `logApi`; default `true`): `[ApiReq]`,
+    /// `[ApiRes]`, `[ApiErr]` events through `tracing` at DEBUG, target `rpc_runtime::client`
+    /// (nothing is formatted unless a subscriber wants them).
+    pub log_api: bool,
+    /// Log every message sent (TSRPC's `logMsg`; default `true`): `[SendMsg]` events, as
+    /// `log_api`.
+    pub log_msg: bool,
     /// TLS settings for `https://` URLs (feature `tls`): trusted roots, client certificate.
     #[cfg(feature = "tls")]
     pub tls: Option<Arc<rustls::ClientConfig>>,
@@ -69,6 +76,8 @@ impl Default for HttpClientOptions {
             pool_idle_timeout: Some(Duration::from_secs(4)),
             json: false,
             tsrpc_proto: None,
+            log_api: true,
+            log_msg: true,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -90,6 +99,12 @@ impl HttpClientOptions {
     /// Sets the default call timeout.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
+        self
+    }
+    /// Sets whether calls and messages are logged (`log_api`, `log_msg`).
+    pub fn log(mut self, api: bool, msg: bool) -> Self {
+        self.log_api = api;
+        self.log_msg = msg;
         self
     }
     /// Sets the largest response body accepted.
@@ -192,7 +207,15 @@ impl HttpClient {
         let base_error = check_base(&base).err();
         HttpClient {
             inner: Arc::new(HttpInner {
-                core: ClientCore::new(options.timeout, options.json, options.tsrpc_proto),
+                core: ClientCore::new(
+                    options.timeout,
+                    options.json,
+                    options.tsrpc_proto,
+                    super::core::Log {
+                        api: options.log_api,
+                        msg: options.log_msg,
+                    },
+                ),
                 flows: ClientFlows::default(),
                 base,
                 base_error,
