@@ -7,6 +7,8 @@ mod core;
 mod deadline;
 pub(crate) mod flows;
 mod http;
+#[cfg(feature = "tls")]
+mod tls;
 mod ws;
 
 use std::future::Future;

@@ -316,6 +316,14 @@ impl WsClient {
                 .options
                 .tls
                 .clone()
+                // The platform's roots, read only when a wss:// URL needs them.
+                .or_else(|| {
+                    self.inner
+                        .url
+                        .get(..6)
+                        .is_some_and(|s| s.eq_ignore_ascii_case("wss://"))
+                        .then(super::tls::default_config)
+                })
                 .map(tokio_tungstenite::Connector::Rustls),
         );
         let (stream, _resp) = tokio::time::timeout(self.inner.options.connect_timeout, connect)

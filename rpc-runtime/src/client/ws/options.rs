@@ -58,6 +58,8 @@ pub struct WsClientOptions {
     /// `[RecvMsg]` events, as `log_api`.
     pub log_msg: bool,
     /// TLS settings for `wss://` URLs (feature `tls`): trusted roots, client certificate.
+    /// Default `None`: the platform's trusted roots (rustls-native-certs; `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` replace them when set), so `wss://` to public servers works as is.
     #[cfg(feature = "tls")]
     pub tls: Option<Arc<rustls::ClientConfig>>,
 }
