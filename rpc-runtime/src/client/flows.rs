@@ -145,7 +145,8 @@ pub struct WsClientFlows {
     pub pre_connect: Flow<PreConnectEvent>,
     /// After connecting.
     pub post_connect: Flow<WsClient>,
-    /// After leaving the connected state (a node may reconnect).
+    /// After leaving the connected state, once per loss (a node may reconnect; or let
+    /// [`WsClientOptions::reconnect`](crate::client::WsClientOptions::reconnect) do it).
     pub post_disconnect: Flow<DisconnectEvent>,
     /// Before each attempt of the built-in reconnect
     /// ([`WsClientOptions::reconnect`](crate::client::WsClientOptions::reconnect)), before its
