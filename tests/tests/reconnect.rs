@@ -171,13 +171,10 @@ async fn server_restarted_on_the_same_address(json: bool) {
     assert_eq!(*status.borrow(), ConnectionStatus::Closed);
     let seen = statuses.lock().unwrap().clone();
     assert!(seen.contains(&ConnectionStatus::Connecting), "{seen:?}");
-    assert!(
-        seen.contains(&ConnectionStatus::Reconnecting {
-            attempt: 1,
-            delay: Duration::from_millis(50)
-        }),
-        "{seen:?}"
-    );
+    // (A watch may skip a status its reader was too slow for: the exact attempts are in the
+    // log above; here, the story's shape.)
+    assert!(seen.iter().any(is_reconnecting), "{seen:?}");
+    assert_eq!(attempts[0], (1, Duration::from_millis(50)));
     let first_reconnecting = seen.iter().position(is_reconnecting).unwrap();
     assert!(
         seen[first_reconnecting..].contains(&ConnectionStatus::Connected),
@@ -332,9 +329,9 @@ both_modes!(pending_calls_fail_or_are_resent);
 async fn calls_while_reconnecting(json: bool) {
     let server = start_on(any_port()).await;
     let addr = server.local_addr();
-    // Attempt 1 waits 300 ms: calls are made in that window.
-    let (waiting, _) = client_with(addr, json, quick(300).wait_for_connection(true));
-    let (failing, _) = client_with(addr, json, quick(300));
+    // Attempt 1 waits 1 s: calls are made in that window.
+    let (waiting, _) = client_with(addr, json, quick(1000).wait_for_connection(true));
+    let (failing, _) = client_with(addr, json, quick(1000));
     waiting.connect().await.unwrap();
     failing.connect().await.unwrap();
     let mut waiting_status = waiting.status_changes();
@@ -451,7 +448,7 @@ async fn manual_disconnect_never_reconnects() {
 async fn backoff_resets_after_a_stable_connection() {
     let server = start_on(any_port()).await;
     let addr = server.local_addr();
-    let policy = quick(20).stable_after(Duration::from_millis(300));
+    let policy = quick(20).stable_after(Duration::from_millis(1500));
     let (client, log) = client_with(addr, false, policy);
     client.connect().await.unwrap();
     let mut status = client.status_changes();
@@ -470,7 +467,7 @@ async fn backoff_resets_after_a_stable_connection() {
         wait_status(&mut status, "back", is_connected).await;
     }
     // Up longer than stable_after: attempt 1 again.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
     kick(client.clone()).await;
     wait_attempts(&log, 3).await;
     wait_status(&mut status, "back", is_connected).await;
@@ -481,6 +478,12 @@ async fn backoff_resets_after_a_stable_connection() {
             (2, Duration::from_millis(40)),
             (1, Duration::from_millis(20)),
         ]
+    );
+    let disconnects = log.disconnects();
+    assert_eq!(
+        disconnects,
+        vec![(Some("again".to_owned()), false); 3],
+        "post_disconnect once per loss, none for the attempts"
     );
     client.disconnect().await;
     server.stop().await;

@@ -134,7 +134,11 @@ impl ReconnectPolicy {
         let base = (self.initial_delay.as_secs_f64() * growth).min(max);
         let base = if base.is_finite() { base } else { max };
         let jitter = self.jitter.clamp(0.0, 1.0) * unit.clamp(0.0, 1.0);
-        Duration::from_secs_f64((base * (1.0 - jitter)).max(0.0))
+        // NaN settings count as no jitter; a value past Duration's range is the cap.
+        let secs = (base * (1.0 - jitter)).max(0.0);
+        Duration::try_from_secs_f64(secs)
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay)
     }
 }
 
@@ -271,5 +275,50 @@ impl WsInner {
                 return false;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_to_the_cap_and_jitter_stays_below_the_base() {
+        let p = ReconnectPolicy::default();
+        let bases: Vec<u64> = (1..=9)
+            .map(|n| p.delay(n, 0.0).as_millis() as u64)
+            .collect();
+        assert_eq!(
+            bases,
+            [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+        );
+        assert_eq!(p.delay(1, 0.999_999), Duration::from_nanos(250_000_250));
+        assert_eq!(p.delay(u32::MAX, 0.0), p.max_delay);
+        let jitter = Jitter::new();
+        for n in 1..50 {
+            let u = jitter.unit();
+            assert!((0.0..1.0).contains(&u), "{u}");
+            let d = p.delay(n, u);
+            let base = p.delay(n, 0.0);
+            assert!(d <= base && d >= base / 2, "{n}: {d:?} vs {base:?}");
+        }
+    }
+
+    #[test]
+    fn odd_settings_give_a_delay_never_a_panic() {
+        let huge = ReconnectPolicy::default()
+            .initial_delay(Duration::MAX)
+            .max_delay(Duration::MAX);
+        assert_eq!(huge.delay(3, 0.0), Duration::MAX);
+        let nan = ReconnectPolicy::default()
+            .multiplier(f64::NAN)
+            .jitter(f64::NAN);
+        assert!(nan.delay(4, 0.5) <= nan.max_delay);
+        let shrinking = ReconnectPolicy::default().multiplier(0.1);
+        assert_eq!(shrinking.delay(5, 0.0), shrinking.initial_delay);
+        let zero = ReconnectPolicy::default().initial_delay(Duration::ZERO);
+        assert_eq!(zero.delay(7, 0.3), Duration::ZERO);
+        let full = ReconnectPolicy::default().jitter(5.0);
+        assert_eq!(full.delay(1, 0.5), Duration::from_millis(250));
     }
 }
