@@ -537,6 +537,20 @@ impl ClientCore {
         if !options.resend_on_reconnect && !transport.waits_for_reconnect() {
             return self.send_abortable(transport, name, req, sn, options).await;
         }
+        // Boxed: the usual call's future stays the size of `send_abortable`'s.
+        Box::pin(self.send_again_after_reconnect(transport, name, req, sn, options)).await
+    }
+
+    /// [`send_retrying`](Self::send_retrying)'s loop: send, wait for the next connection,
+    /// send again, until a return, an error that is not about the connection, or the deadline.
+    async fn send_again_after_reconnect<T: Transport>(
+        &self,
+        transport: &T,
+        name: &str,
+        req: Payload,
+        sn: u64,
+        options: &CallOptions,
+    ) -> ApiReturn<Payload> {
         let deadline = self.timeout_of(options).map(|t| Instant::now() + t);
         let mut options = options.clone();
         loop {
