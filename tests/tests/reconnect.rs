@@ -430,10 +430,22 @@ async fn manual_disconnect_never_reconnects() {
 
     client.connect().await.unwrap();
     let mut status = client.status_changes();
+    let c = client.clone();
+    let resent = tokio::spawn(async move {
+        c.call_api_with(ReqSlow { ms: 5000 }, CallOptions::resend_on_reconnect())
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
     server.stop().await;
     wait_status(&mut status, "reconnecting", is_reconnecting).await;
     client.disconnect().await;
     assert_eq!(*status.borrow(), ConnectionStatus::Closed);
+    // The call waiting to be re-sent ends with the disconnect, not at its timeout.
+    let err = within(2, "re-sent call", resent)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(err.is_code(codes::LOST_CONN), "{err:?}");
     let tried = log.attempts().len();
     let server = start_on(addr).await;
     tokio::time::sleep(Duration::from_millis(500)).await;

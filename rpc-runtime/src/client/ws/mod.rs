@@ -161,7 +161,8 @@ impl WsClient {
         &self.inner.flows
     }
 
-    /// The connection status.
+    /// The socket's status (TSRPC's four states). With a reconnect policy it is `Closed`
+    /// between attempts: [`status_changes`](Self::status_changes) tells reconnecting apart.
     pub fn status(&self) -> WsStatus {
         self.inner.lock_state().status
     }
