@@ -76,6 +76,16 @@ pub struct DisconnectEvent {
     pub client: WsClient,
 }
 
+/// Data of `pre_reconnect`: the reconnect policy plans attempt `attempt` in `delay`. A node
+/// returning `None` stops reconnecting (the status goes `Closed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconnectEvent {
+    /// The attempt's number, from 1 (counted across losses until a stable connection).
+    pub attempt: u32,
+    /// The wait before the attempt.
+    pub delay: std::time::Duration,
+}
+
 /// The flows of every client, whatever its transport: calls, messages and frames.
 ///
 /// A node returning `None` stops a "pre" flow: the call or send resolves with ClientError
@@ -136,8 +146,13 @@ pub struct WsClientFlows {
     pub pre_connect: Flow<PreConnectEvent>,
     /// After connecting.
     pub post_connect: Flow<WsClient>,
-    /// After leaving the connected state (a node may reconnect).
+    /// After leaving the connected state, once per loss (a node may reconnect; or let
+    /// [`WsClientOptions::reconnect`](crate::client::WsClientOptions::reconnect) do it).
     pub post_disconnect: Flow<DisconnectEvent>,
+    /// Before each attempt of the built-in reconnect
+    /// ([`WsClientOptions::reconnect`](crate::client::WsClientOptions::reconnect)), before its
+    /// delay: a node sees every planned attempt, and may stop reconnecting.
+    pub pre_reconnect: Flow<ReconnectEvent>,
 }
 
 impl Deref for WsClientFlows {
