@@ -29,6 +29,27 @@ pub fn game_input(i: u64, p: u32) -> (u32, f64, f64) {
     (p, x, y)
 }
 
+/// `GameFrame(i)` of BENCHMARKS.md, typed.
+pub fn game_frame(i: u64) -> protocols::bench::MsgGameFrame {
+    protocols::bench::MsgGameFrame {
+        frame: i,
+        inputs: (0..4)
+            .map(|p| {
+                let (player, x, y) = game_input(i, p);
+                protocols::bench::PlayerInput { player, x, y }
+            })
+            .collect(),
+    }
+}
+
+/// `Chat(i)` of BENCHMARKS.md, typed.
+pub fn chat(i: u64) -> protocols::bench::MsgChat {
+    protocols::bench::MsgChat {
+        name: "bot".into(),
+        content: chat_content(i),
+    }
+}
+
 /// Appends `v` as JavaScript's `JSON.stringify` writes it, for the values of the payloads
 /// (integral values without `.0`).
 pub fn push_js_number(out: &mut String, v: f64) {

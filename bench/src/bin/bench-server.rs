@@ -5,24 +5,9 @@
 
 use std::net::SocketAddr;
 
-use protocols::bench::{
-    self, ConnectionExt as _, MsgChat, MsgGameFrame, PlayerInput, ResAdd, ResStartFanout,
-    ResStartPush,
-};
-use rpc_bench::{chat_content, game_input, port_arg, wait_for_end};
+use protocols::bench::{self, ConnectionExt as _, ResAdd, ResStartFanout, ResStartPush};
+use rpc_bench::{chat, game_frame, port_arg, wait_for_end};
 use rpc_runtime::server::ServerOptions;
-
-fn game_frame(i: u64) -> MsgGameFrame {
-    MsgGameFrame {
-        frame: i,
-        inputs: (0..4)
-            .map(|p| {
-                let (player, x, y) = game_input(i, p);
-                PlayerInput { player, x, y }
-            })
-            .collect(),
-    }
-}
 
 #[tokio::main]
 async fn main() {
@@ -52,11 +37,7 @@ async fn main() {
             let m = call.req.m;
             tokio::spawn(async move {
                 for i in 0..m {
-                    let msg = MsgChat {
-                        name: "bot".into(),
-                        content: chat_content(i),
-                    };
-                    let _ = server.broadcast_msg(&msg).await;
+                    let _ = server.broadcast_msg(&chat(i)).await;
                 }
             });
             Ok(ResStartFanout {})

@@ -17,7 +17,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use protocols::bench::{MsgChat, MsgGameFrame, PlayerInput};
+use protocols::bench::MsgChat;
+use rpc_bench::game_frame;
 use rpc_runtime::__tsbuffer::{transport, Proto, SchemaId};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -46,18 +47,6 @@ const PROTO: &str = r#"{
     ]}
   }
 }"#;
-
-fn game_frame(i: u64) -> MsgGameFrame {
-    MsgGameFrame {
-        frame: i,
-        inputs: (0..4)
-            .map(|p| {
-                let (player, x, y) = rpc_bench::game_input(i, p);
-                PlayerInput { player, x, y }
-            })
-            .collect(),
-    }
-}
 
 fn chat(i: u64) -> MsgChat {
     let mut content = format!("message {i} ");

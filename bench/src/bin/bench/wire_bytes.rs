@@ -7,8 +7,9 @@
 //! frames (ours, or TSRPC's node server).
 
 use futures_util::{SinkExt, StreamExt};
-use protocols::bench::{MsgChat, MsgGameFrame, PlayerInput, ReqStartFanout, ReqStartPush};
+use protocols::bench::{MsgChat, MsgGameFrame, ReqStartFanout, ReqStartPush};
 use rpc_bench::wire::{self, Chat, GameFrame};
+use rpc_bench::{chat, game_frame};
 use rpc_runtime::__tsbuffer::{transport, Proto};
 use serde::de::IgnoredAny;
 use tokio_tungstenite::tungstenite::Message;
@@ -22,27 +23,6 @@ fn proto() -> Res<Proto> {
         .tsrpc_proto
         .ok_or("the bench service has no TSRPC proto")?;
     Proto::parse(text).map_err(|e| format!("bench proto: {e}"))
-}
-
-/// `GameFrame(i)` of BENCHMARKS.md.
-fn game_frame(i: u64) -> MsgGameFrame {
-    MsgGameFrame {
-        frame: i,
-        inputs: (0..4)
-            .map(|p| {
-                let (player, x, y) = rpc_bench::game_input(i, p);
-                PlayerInput { player, x, y }
-            })
-            .collect(),
-    }
-}
-
-/// `Chat(i)` of BENCHMARKS.md.
-fn chat(i: u64) -> MsgChat {
-    MsgChat {
-        name: "bot".into(),
-        content: rpc_bench::chat_content(i),
-    }
 }
 
 /// Sums over the messages of one probe.
