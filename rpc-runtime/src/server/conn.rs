@@ -69,6 +69,8 @@ pub(crate) struct ConnInner {
     /// What the connection needs of its server (the server's core): a small handle, so the
     /// core can hold its connections without the connection's type naming the core.
     pub(crate) host: Arc<dyn ConnHost>,
+    /// Typed state set by handlers and flows (`Connection::state`).
+    pub(crate) state: super::state::ConnState,
 }
 
 /// What a connection needs of its server: the codec and the `pre_send_data` flow. The

@@ -16,6 +16,7 @@ use super::flows::{ApiCallEvent, ApiReturnFlowEvent, MsgCallEvent, ServerFlows};
 use super::handler::{BoxFuture, CallCtx, ErasedApi, ErasedMsg, HandlerResult};
 use super::options::ServerOptions;
 use super::reply::Reply;
+use super::state::Extensions;
 use crate::codec::{Binary, Codec, Input, Out, Payload};
 use crate::error::{codes, TsrpcError};
 use crate::flow::Flow;
@@ -241,6 +242,7 @@ impl ServerCore {
                 ip: ip.unwrap_or_else(|| remote.ip().to_string()),
                 kind,
                 host: self.clone(),
+                state: Default::default(),
             }),
             call: None,
         };
@@ -373,6 +375,7 @@ impl ServerCore {
                     conn: conn.clone(),
                     sn,
                     out,
+                    ext: Extensions::new(),
                 };
                 let fut = handler(body, ctx).map_err(InputError::Invalid)?;
                 if self.flows.pre_api_call.is_empty() {
@@ -412,30 +415,36 @@ impl ServerCore {
                 None => body.check_binary().map_err(InputError::Invalid)?,
             }
         }
+        let no_ext = Extensions::new();
         if !self.flows.pre_msg_call.is_empty() {
             // Validate first, so a bad message is refused whatever the flow does.
             for h in &handlers {
-                drop(h(name, body, conn.clone()).map_err(InputError::Invalid)?);
+                drop(h(name, body, conn.clone(), &no_ext).map_err(InputError::Invalid)?);
             }
             let ev = MsgCallEvent {
                 conn: conn.clone(),
                 msg_name: name.to_owned(),
                 msg: body.value().unwrap_or(Value::Null),
+                conf: def.conf.clone().map(Arc::new),
+                ext: Extensions::new(),
             };
-            let text = match self.flows.pre_msg_call.exec(ev).await {
+            let (text, ext) = match self.flows.pre_msg_call.exec(ev).await {
                 None => return Ok(Vec::new()),
-                Some(ev) => {
-                    crate::json::to_string_untyped(&ev.msg).unwrap_or_else(|_| "null".into())
-                }
+                Some(ev) => (
+                    crate::json::to_string_untyped(&ev.msg).unwrap_or_else(|_| "null".into()),
+                    ev.ext,
+                ),
             };
             return handlers
                 .iter()
-                .map(|h| h(name, Input::json(&text), conn.clone()).map_err(InputError::Invalid))
+                .map(|h| {
+                    h(name, Input::json(&text), conn.clone(), &ext).map_err(InputError::Invalid)
+                })
                 .collect();
         }
         handlers
             .iter()
-            .map(|h| h(name, body, conn.clone()).map_err(InputError::Invalid))
+            .map(|h| h(name, body, conn.clone(), &no_ext).map_err(InputError::Invalid))
             .collect()
     }
 }
@@ -508,6 +517,7 @@ impl ApiJob {
                     sn: self.sn,
                     req,
                     ret: None,
+                    ext: Extensions::new(),
                 };
                 match core.flows.pre_api_call.exec(ev).await {
                     None => {
@@ -525,6 +535,7 @@ impl ApiJob {
                             conn: self.conn.clone(),
                             sn: self.sn,
                             out: self.out,
+                            ext: ev.ext,
                         };
                         match handler(Input::json(&body), ctx) {
                             Ok(fut) => Some(fut),

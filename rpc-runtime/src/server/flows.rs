@@ -1,9 +1,11 @@
 //! The server's flows (TSRPC-WIRE.md f), and the data each one carries.
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use super::conn::ConnDataEvent;
 use super::conn::Connection;
+use super::state::Extensions;
 use crate::error::TsrpcError;
 use crate::flow::Flow;
 
@@ -34,6 +36,58 @@ pub struct ApiCallEvent {
     pub req: Value,
     /// When set, this is returned and the handler does not run.
     pub ret: Option<Result<Value, TsrpcError>>,
+    /// Typed values for the handler (`call.ext::<T>()`), such as the current user: what a node
+    /// inserts here the handler reads, without looking anything up again.
+    pub ext: Extensions,
+}
+
+impl ApiCallEvent {
+    /// The API's `conf` read into `C` (a struct of the fields the server acts on, such as
+    /// `need_login`; `Default` when the API has no `conf`). `Err` when the conf does not
+    /// fit `C`: a flow should refuse the call then rather than run it unguarded.
+    ///
+    /// ```
+    /// use rpc_runtime::flows::ApiCallEvent;
+    /// use rpc_runtime::TsrpcError;
+    /// #[derive(serde::Deserialize, Default)]
+    /// #[serde(rename_all = "camelCase", default)]
+    /// struct Conf { need_login: bool }
+    /// #[derive(Clone)]
+    /// struct Session { user: String }
+    ///
+    /// fn guard(mut ev: ApiCallEvent) -> Option<ApiCallEvent> {
+    ///     match ev.conf_as::<Conf>() {
+    ///         Ok(conf) if conf.need_login && ev.conn.state::<Session>().is_none() => {
+    ///             ev.refuse(TsrpcError::api("Need login").with_code("NEED_LOGIN"))
+    ///         }
+    ///         Ok(_) => {}
+    ///         Err(e) => ev.refuse(e),
+    ///     }
+    ///     Some(ev)
+    /// }
+    /// # let _ = guard;
+    /// ```
+    pub fn conf_as<C: DeserializeOwned + Default>(&self) -> Result<C, TsrpcError> {
+        conf_as(self.conf.as_deref(), &self.api_name)
+    }
+
+    /// Answers the call with `err` instead of running its handler (sets [`ret`](Self::ret)).
+    pub fn refuse(&mut self, err: TsrpcError) {
+        self.ret = Some(Err(err));
+    }
+}
+
+fn conf_as<C: DeserializeOwned + Default>(
+    conf: Option<&Value>,
+    name: &str,
+) -> Result<C, TsrpcError> {
+    match conf {
+        None => Ok(C::default()),
+        Some(v) => C::deserialize(v).map_err(|e| {
+            tracing::error!("the conf of {name} does not fit the type a flow reads it as: {e}");
+            TsrpcError::server(format!("Invalid conf of {name}: {e}"))
+        }),
+    }
 }
 
 /// Data of `pre_api_return` (may replace `ret`) and `post_api_return`.
@@ -58,6 +112,17 @@ pub struct MsgCallEvent {
     pub msg_name: String,
     /// The decoded message, as JSON (a node may change it).
     pub msg: Value,
+    /// The message's TSRPC `conf` from the service proto, if it has one.
+    pub conf: Option<std::sync::Arc<Value>>,
+    /// Typed values for the listeners (`call.ext::<T>()`).
+    pub ext: Extensions,
+}
+
+impl MsgCallEvent {
+    /// The message's `conf` read into `C`, as [`ApiCallEvent::conf_as`].
+    pub fn conf_as<C: DeserializeOwned + Default>(&self) -> Result<C, TsrpcError> {
+        conf_as(self.conf.as_deref(), &self.msg_name)
+    }
 }
 
 /// Every flow of a server. A "pre" node returning `None` stops what it guards: an API call then

@@ -12,6 +12,7 @@ mod handler;
 pub(crate) mod http;
 mod options;
 mod reply;
+mod state;
 pub(crate) mod ws;
 
 use std::collections::HashMap;
@@ -33,6 +34,7 @@ pub use self::handle::ServerHandle;
 pub use self::handler::{ApiCall, HandlerError, HandlerResult, MsgCall};
 use self::handler::{CallCtx, ErasedApi, ErasedMsg};
 pub use self::options::ServerOptions;
+pub use self::state::Extensions;
 use crate::codec::Input;
 use crate::listener::Listeners;
 use crate::proto::{Api, Message, MsgEnum, ServiceProto};
@@ -142,6 +144,7 @@ impl Server {
                 req,
                 conn: ctx.conn,
                 sn: ctx.sn,
+                extensions: ctx.ext,
             });
             Ok(Box::pin(async move {
                 let res = fut.await?;
@@ -166,6 +169,7 @@ impl Server {
                 req,
                 conn: ctx.conn,
                 sn: ctx.sn,
+                extensions: ctx.ext,
             });
             Ok(Box::pin(async move {
                 let res = fut.await?;
@@ -184,10 +188,16 @@ impl Server {
         F: Fn(MsgCall<M>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let erased: ErasedMsg = Arc::new(move |_name: &str, body: Input<'_>, conn: Connection| {
-            let msg = body.decode::<M>()?;
-            Ok(Box::pin(handler(MsgCall { msg, conn })))
-        });
+        let erased: ErasedMsg = Arc::new(
+            move |_name: &str, body: Input<'_>, conn: Connection, ext: &Extensions| {
+                let msg = body.decode::<M>()?;
+                Ok(Box::pin(handler(MsgCall {
+                    msg,
+                    conn,
+                    extensions: ext.clone(),
+                })))
+            },
+        );
         self.msgs.add_name(M::NAME, erased);
         self
     }
@@ -200,12 +210,19 @@ impl Server {
         F: Fn(MsgCall<E>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let erased: ErasedMsg = Arc::new(move |name: &str, body: Input<'_>, conn: Connection| {
-            match E::decode(name, &body.json_text()?)? {
-                Some(msg) => Ok(Box::pin(handler(MsgCall { msg, conn })) as _),
+        let erased: ErasedMsg = Arc::new(
+            move |name: &str, body: Input<'_>, conn: Connection, ext: &Extensions| match E::decode(
+                name,
+                &body.json_text()?,
+            )? {
+                Some(msg) => Ok(Box::pin(handler(MsgCall {
+                    msg,
+                    conn,
+                    extensions: ext.clone(),
+                })) as _),
                 None => Ok(Box::pin(async {}) as _),
-            }
-        });
+            },
+        );
         self.msgs.add_pattern(pattern, erased);
         self
     }
@@ -216,10 +233,16 @@ impl Server {
         F: Fn(MsgCall<serde_json::Value>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let erased: ErasedMsg = Arc::new(move |_name: &str, body: Input<'_>, conn: Connection| {
-            let msg = body.value()?;
-            Ok(Box::pin(handler(MsgCall { msg, conn })))
-        });
+        let erased: ErasedMsg = Arc::new(
+            move |_name: &str, body: Input<'_>, conn: Connection, ext: &Extensions| {
+                let msg = body.value()?;
+                Ok(Box::pin(handler(MsgCall {
+                    msg,
+                    conn,
+                    extensions: ext.clone(),
+                })))
+            },
+        );
         self.msgs.add_name(name, erased);
         self
     }
