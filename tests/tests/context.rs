@@ -268,3 +268,203 @@ async fn chat_who_am_i_needs_login(json: bool) {
     server.stop().await;
 }
 both_modes!(chat_who_am_i_needs_login);
+
+/// What the `Add` handler of [`echo_request_server`] saw of the HTTP request behind its call.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    method: String,
+    path: String,
+    token: Option<String>,
+    sid: Option<String>,
+    app: Option<String>,
+    ip: String,
+}
+
+async fn echo_request_server(
+    server: Server,
+) -> (
+    rpc_runtime::RunningServer,
+    tokio::sync::mpsc::UnboundedReceiver<Seen>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let server = server
+        .implement_api(move |call: ApiCall<ReqAdd>| {
+            let req = call
+                .conn
+                .http_request()
+                .expect("a request behind every connection");
+            let _ = tx.send(Seen {
+                method: req.method().to_string(),
+                path: req.uri().path().to_owned(),
+                token: req.query("token"),
+                sid: req.cookie("sid").map(str::to_owned),
+                app: req.header("x-app").map(str::to_owned),
+                ip: call.conn.ip().to_owned(),
+            });
+            async move {
+                Ok(ResAdd {
+                    c: call.req.a + call.req.b,
+                })
+            }
+        })
+        .allow_unimplemented()
+        .start()
+        .await
+        .unwrap();
+    (server, rx)
+}
+
+/// A raw WebSocket handshake to `url` with these headers; `Err` with the HTTP status when the
+/// server refuses the upgrade.
+async fn ws_with_headers(url: &str, headers: &[(&str, &str)]) -> Result<rpc_tests::RawWs, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Error;
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("sec-websocket-protocol", "text".parse().unwrap());
+    for (k, v) in headers {
+        req.headers_mut().insert(
+            k.parse::<tokio_tungstenite::tungstenite::http::HeaderName>()
+                .unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    match within(5, "handshake", tokio_tungstenite::connect_async(req)).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(Error::Http(resp)) => Err(resp.status().as_u16()),
+        Err(e) => panic!("handshake: {e}"),
+    }
+}
+
+/// One `Add` call over a raw WebSocket, in JSON mode.
+async fn raw_add(ws: &mut rpc_tests::RawWs) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+    ws.send(WsMessage::text(r#"["Add",{"a":1,"b":2},1]"#))
+        .await
+        .unwrap();
+    let reply = within(5, "the reply", ws.next()).await.unwrap().unwrap();
+    assert_eq!(
+        reply.into_text().unwrap().as_str(),
+        r#"["Add",{"isSucc":true,"res":{"c":3}},1]"#
+    );
+}
+
+const HEADERS: [(&str, &str); 3] = [
+    ("cookie", "theme=dark; sid=42"),
+    ("x-forwarded-for", "1.1.1.1, 6.6.6.6"),
+    ("x-app", "demo"),
+];
+
+/// The request head behind a WebSocket (on a WebSocket-only server, and upgraded on a
+/// WebSocket + HTTP one) and behind an HTTP call; `X-Forwarded-For` believed only from a
+/// trusted proxy, and then only its rightmost untrusted entry (`1.1.1.1` is the client's own
+/// claim).
+#[tokio::test]
+async fn http_request_and_ip_behind_every_connection() {
+    let expected = |method: &str, path: &str, ip: &str| Seen {
+        method: method.into(),
+        path: path.into(),
+        token: Some("t 1".into()),
+        sid: Some("42".into()),
+        app: Some("demo".into()),
+        ip: ip.into(),
+    };
+    // WebSocket only, no trusted proxy: the socket's address.
+    let (server, mut seen) = echo_request_server(Server::ws(
+        rpc_tests::hand::proto(),
+        any_port(),
+        ServerOptions::default(),
+    ))
+    .await;
+    let url = format!("{}/rpc?token=t%201", server.url());
+    let mut ws = ws_with_headers(&url, &HEADERS).await.unwrap();
+    raw_add(&mut ws).await;
+    assert_eq!(
+        seen.recv().await.unwrap(),
+        expected("GET", "/rpc", "127.0.0.1")
+    );
+    drop(ws);
+    server.stop().await;
+
+    // WebSocket and HTTP, behind a trusted proxy (this test, from 127.0.0.1).
+    let options = ServerOptions::default().trusted_proxies(["127.0.0.1".parse().unwrap()]);
+    let (server, mut seen) = echo_request_server(Server::ws_and_http(
+        rpc_tests::hand::proto(),
+        any_port(),
+        options,
+    ))
+    .await;
+    let url = format!("{}/rpc?token=t%201", server.url());
+    let mut ws = ws_with_headers(&url, &HEADERS).await.unwrap();
+    raw_add(&mut ws).await;
+    assert_eq!(
+        seen.recv().await.unwrap(),
+        expected("GET", "/rpc", "6.6.6.6")
+    );
+    let mut headers = HEADERS.to_vec();
+    headers.push(("content-type", "application/json"));
+    let resp = rpc_tests::raw::http_request(
+        server.local_addr(),
+        "POST",
+        "/Add?token=t+1",
+        &headers,
+        br#"{"a":1,"b":2}"#,
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        seen.recv().await.unwrap(),
+        expected("POST", "/Add", "6.6.6.6")
+    );
+    drop(ws);
+    server.stop().await;
+}
+
+/// `ws_allowed_origins`: an upgrade from another origin is refused with 403 (on both server
+/// kinds), a listed origin and a client that sends none (not a browser) get in; by default any
+/// origin does.
+#[tokio::test]
+async fn websocket_origin_allow_list() {
+    for both in [false, true] {
+        let options = ServerOptions::default().ws_allowed_origins(["https://app.example"]);
+        let proto = rpc_tests::hand::proto();
+        let server = if both {
+            Server::ws_and_http(proto, any_port(), options)
+        } else {
+            Server::ws(proto, any_port(), options)
+        };
+        let (server, _seen) = echo_request_server(server).await;
+        let url = server.url();
+        let evil = ws_with_headers(&url, &[("origin", "https://evil.example")]).await;
+        assert_eq!(evil.err(), Some(403), "both: {both}");
+        let mut ok = ws_with_headers(&url, &[("origin", "https://App.example")])
+            .await
+            .unwrap();
+        raw_add(&mut ok).await;
+        let mut none = ws_with_headers(&url, &[]).await.unwrap();
+        raw_add(&mut none).await;
+        assert_eq!(
+            server.connections().len(),
+            2,
+            "the refused one never counted"
+        );
+        drop((ok, none));
+        server.stop().await;
+
+        // The default: any origin.
+        let (server, _seen) = echo_request_server(Server::ws(
+            rpc_tests::hand::proto(),
+            any_port(),
+            ServerOptions::default(),
+        ))
+        .await;
+        let mut any = ws_with_headers(&server.url(), &[("origin", "https://evil.example")])
+            .await
+            .unwrap();
+        raw_add(&mut any).await;
+        drop(any);
+        server.stop().await;
+    }
+}

@@ -69,6 +69,8 @@ pub(crate) struct ConnInner {
     /// What the connection needs of its server (the server's core): a small handle, so the
     /// core can hold its connections without the connection's type naming the core.
     pub(crate) host: Arc<dyn ConnHost>,
+    /// The HTTP request (or WebSocket upgrade request) behind the connection.
+    pub(crate) http_req: Option<super::http_req::HttpRequest>,
     /// Typed state set by handlers and flows (`Connection::state`).
     pub(crate) state: super::state::ConnState,
 }
@@ -126,7 +128,10 @@ impl Connection {
         self.inner.id
     }
 
-    /// The client's IP: the first `X-Forwarded-For` entry, else the socket's address.
+    /// The client's IP: the socket's address; behind a proxy listed in the server's
+    /// [`trusted_proxies`](super::ServerOptions#structfield.trusted_proxies), the client's
+    /// address that proxy gave in `X-Forwarded-For`. (Unlike TSRPC, which believes that header
+    /// from anyone.)
     pub fn ip(&self) -> &str {
         &self.inner.ip
     }

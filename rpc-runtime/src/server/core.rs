@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use super::conn::{ConnDataEvent, ConnHost, ConnInner, ConnKind, Connection};
 use super::flows::{ApiCallEvent, ApiReturnFlowEvent, MsgCallEvent, ServerFlows};
 use super::handler::{BoxFuture, CallCtx, ErasedApi, ErasedMsg, HandlerResult};
+use super::http_req::{client_ip, HttpRequest};
 use super::options::ServerOptions;
 use super::reply::Reply;
 use super::state::Extensions;
@@ -230,17 +231,22 @@ impl ServerCore {
     pub(crate) fn new_conn(
         self: &Arc<Self>,
         remote: SocketAddr,
-        ip: Option<String>,
+        http_req: Option<HttpRequest>,
         kind: ConnKind,
     ) -> Connection {
+        let ip = match &http_req {
+            Some(req) => client_ip(remote, req.headers(), &self.options.trusted_proxies),
+            None => remote.ip().to_canonical().to_string(),
+        };
         let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let is_ws = matches!(kind, ConnKind::Ws { .. });
         let conn = Connection {
             inner: Arc::new(ConnInner {
                 id,
                 remote,
-                ip: ip.unwrap_or_else(|| remote.ip().to_string()),
+                ip,
                 kind,
+                http_req,
                 host: self.clone(),
                 state: Default::default(),
             }),

@@ -69,6 +69,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::conn::{ConnKind, Connection};
 use super::core::{InputError, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
+use super::http_req::{origin_allowed, HttpRequest};
 use crate::codec::binary::{self, BinInput};
 use crate::codec::{Input, Out, Payload};
 use crate::error::{codes, ErrorType, TsrpcError};
@@ -279,8 +280,6 @@ async fn handle(
         Some(pq) if req.uri().scheme().is_none() => pq.as_str().to_owned(),
         _ => req.uri().to_string(),
     };
-    let ip = super::ws::forwarded_ip(req.headers());
-
     let max = core.options.max_body_size;
     if content_length(req.headers()).is_some_and(|n| n > max as u64) {
         // Refused without reading the body; hyper closes the connection after this answer.
@@ -289,7 +288,9 @@ async fn handle(
     let body_timeout = core.options.body_timeout.filter(|t| !t.is_zero());
     let deadline = body_timeout.map(|t| Instant::now() + t);
     let idle = core.options.handshake_timeout;
-    let body = match read_body(req.into_body(), max, idle, deadline).await {
+    let (parts, body) = req.into_parts();
+    let http_req = HttpRequest::new(parts.method, parts.uri, parts.headers);
+    let body = match read_body(body, max, idle, deadline).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => return too_large(core, max),
         Err(BodyError::Stalled) => {
@@ -305,7 +306,7 @@ async fn handle(
 
     let conn = core.new_conn(
         remote,
-        ip,
+        Some(http_req),
         ConnKind::Http {
             close_reason: Mutex::new(None),
         },
@@ -648,7 +649,9 @@ fn upgrade_websocket(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').map(str::trim).find(|p| !p.is_empty()))
         .and_then(|p| HeaderValue::from_str(p).ok());
-    let ip = super::ws::forwarded_ip(headers);
+    if !origin_allowed(headers, core.options.ws_allowed_origins.as_deref()) {
+        return closing(empty(StatusCode::FORBIDDEN));
+    }
     let data_type = super::ws::data_type(
         headers
             .get(header::SEC_WEBSOCKET_PROTOCOL)
@@ -657,6 +660,8 @@ fn upgrade_websocket(
     let accept = derive_accept_key(key.as_bytes());
 
     let on_upgrade = hyper::upgrade::on(&mut req);
+    let (parts, _) = req.into_parts();
+    let http_req = HttpRequest::new(parts.method, parts.uri, parts.headers);
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
@@ -667,7 +672,7 @@ fn upgrade_websocket(
                     Some(config),
                 )
                 .await;
-                super::ws::serve(core, ws, remote, ip, data_type).await;
+                super::ws::serve(core, ws, remote, Some(http_req), data_type).await;
             }
             Err(e) => tracing::debug!("websocket upgrade from {remote} failed: {e}"),
         }

@@ -81,6 +81,18 @@ pub struct ServerOptions {
     /// the service's TSRPC proto ([`ServiceProto::tsrpc_proto`](crate::proto::ServiceProto),
     /// which every generated service has).
     pub json: bool,
+    /// Proxies whose `X-Forwarded-For` is believed (default: none). A connection from one of
+    /// these addresses gets as [`Connection::ip`](crate::Connection::ip) the rightmost
+    /// `X-Forwarded-For` entry that is not itself a trusted proxy; from any other address the
+    /// header is ignored and `ip()` is the socket's address. (TSRPC believes the header's first
+    /// entry from anyone, so any client can claim any IP there.)
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Origins allowed to open a WebSocket (default `None`: any, as TSRPC). With a list, an
+    /// upgrade whose `Origin` header is not in it (compared ignoring case, such as
+    /// `https://app.example.com`) is refused with `403 Forbidden`; one without `Origin` (not
+    /// a browser: browsers always send it) is let in. This guards a browser user's
+    /// cookies against pages of other sites, not the server against other programs.
+    pub ws_allowed_origins: Option<Vec<String>>,
     /// Serve TLS (`wss://`, `https://`) with this configuration (feature `tls`). The TLS
     /// handshake must finish within `handshake_timeout`.
     #[cfg(feature = "tls")]
@@ -108,6 +120,8 @@ impl Default for ServerOptions {
             max_queued_bytes: 4 << 20,
             queue_full_timeout: Duration::from_secs(30),
             json: true,
+            trusted_proxies: Vec::new(),
+            ws_allowed_origins: None,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -123,6 +137,26 @@ impl ServerOptions {
     /// ```
     pub fn json(mut self, on: bool) -> Self {
         self.json = on;
+        self
+    }
+    /// Sets the proxies whose `X-Forwarded-For` is believed.
+    ///
+    /// ```
+    /// let options = rpc_runtime::server::ServerOptions::default()
+    ///     .trusted_proxies(["10.0.0.1".parse().unwrap()]);
+    /// assert_eq!(options.trusted_proxies.len(), 1);
+    /// ```
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = std::net::IpAddr>) -> Self {
+        self.trusted_proxies = proxies.into_iter().collect();
+        self
+    }
+    /// Allows WebSocket upgrades from these origins only (and from clients that send no
+    /// `Origin`).
+    pub fn ws_allowed_origins<S: Into<String>>(
+        mut self,
+        origins: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.ws_allowed_origins = Some(origins.into_iter().map(Into::into).collect());
         self
     }
     /// Sets the API timeout.

@@ -21,6 +21,7 @@ use super::conn::{link_limits, ConnKind, Connection, DATA_BUFFER, DATA_TEXT, DAT
 use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::handler::BoxFuture;
+use super::http_req::{origin_allowed, HttpRequest};
 use super::options::ServerOptions;
 use super::reply::Reply;
 use crate::codec::binary::BinInput;
@@ -39,9 +40,9 @@ pub(crate) fn ws_config(core: &ServerCore) -> WebSocketConfig {
     config
 }
 
-/// Reads `Sec-WebSocket-Protocol` and `X-Forwarded-For`, and echoes the first offered
-/// protocol. Returns the forwarded IP and the connection's data type (TSRPC-WIRE a.1).
-pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> (Option<String>, u8) {
+/// Reads `Sec-WebSocket-Protocol` and echoes the first offered protocol. Returns the request
+/// (for `Connection::http_request`) and the connection's data type (TSRPC-WIRE a.1).
+pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> (HttpRequest, u8) {
     let protocols = req
         .headers()
         .get("sec-websocket-protocol")
@@ -53,7 +54,12 @@ pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> (Option<S
             }
         }
     }
-    (forwarded_ip(req.headers()), data_type(protocols))
+    let http_req = HttpRequest::new(
+        req.method().clone(),
+        req.uri().clone(),
+        req.headers().clone(),
+    );
+    (http_req, data_type(protocols))
 }
 
 /// The data type the offered sub-protocols choose: `text` if offered, else `buffer` if
@@ -69,28 +75,24 @@ pub(crate) fn data_type(protocols: Option<&str>) -> u8 {
     }
 }
 
-pub(crate) fn forwarded_ip(
-    headers: &tokio_tungstenite::tungstenite::http::HeaderMap,
-) -> Option<String> {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
 /// Accepts a WebSocket handshake on a fresh TCP stream, then serves it.
 pub(crate) async fn accept<S>(core: Arc<ServerCore>, stream: S, remote: SocketAddr)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut ip = None;
+    let mut http_req = None;
     let mut data_type = DATA_UNDECIDED;
-    // The signature is tungstenite's handshake callback; it never fails here.
+    let allowed = core.options.ws_allowed_origins.as_deref();
+    // The signature is tungstenite's handshake callback.
     #[allow(clippy::result_large_err)]
     let callback = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
-        (ip, data_type) = handshake_headers(req, &mut resp);
+        if !origin_allowed(req.headers(), allowed) {
+            let mut refused = ErrorResponse::new(Some("Origin not allowed".into()));
+            *refused.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::FORBIDDEN;
+            return Err(refused);
+        }
+        let (req, t) = handshake_headers(req, &mut resp);
+        (http_req, data_type) = (Some(req), t);
         Ok(resp)
     };
     let handshake =
@@ -106,7 +108,7 @@ where
             return;
         }
     };
-    serve(core, ws, remote, ip, data_type).await
+    serve(core, ws, remote, http_req, data_type).await
 }
 
 async fn tick(i: &mut Option<Interval>) {
@@ -216,7 +218,7 @@ pub(crate) async fn serve<S>(
     core: Arc<ServerCore>,
     ws: WebSocketStream<S>,
     remote: SocketAddr,
-    ip: Option<String>,
+    http_req: Option<HttpRequest>,
     data_type: u8,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -234,7 +236,7 @@ pub(crate) async fn serve<S>(
         close_waiting: AtomicBool::new(false),
         data_type: AtomicU8::new(data_type),
     };
-    let conn = core.new_conn(remote, ip, kind);
+    let conn = core.new_conn(remote, http_req, kind);
     if core.stopping.load(Ordering::Acquire) {
         // A server that is stopping closes new sockets at once (TSRPC uses 1012).
         conn.close_with(1012, "Server stopped".into());
