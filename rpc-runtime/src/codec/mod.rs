@@ -28,7 +28,7 @@ use crate::error::TsrpcError;
 
 pub(crate) mod binary;
 mod scan;
-pub(crate) use self::binary::{Binary, Input, Out, Payload};
+pub(crate) use self::binary::{Binary, Input, Out, OwnedInput, Payload};
 use self::scan::{split_api_frame, split_api_success, split_msg_frame};
 
 /// The close reason for input that is not an envelope.

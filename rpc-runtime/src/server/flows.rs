@@ -125,6 +125,17 @@ impl MsgCallEvent {
     }
 }
 
+/// Data of `pre_send_msg` (a node may change `msg`) and `post_send_msg`.
+#[derive(Debug, Clone)]
+pub struct SendMsgEvent {
+    /// The connection it goes to.
+    pub conn: Connection,
+    /// The message's service name.
+    pub msg_name: String,
+    /// The message, as JSON.
+    pub msg: Value,
+}
+
 /// Every flow of a server. A "pre" node returning `None` stops what it guards: an API call then
 /// gets ServerError `CANCELLED` (no call is left without an answer), a message reaches no
 /// listener, a frame is not sent or not handled.
@@ -140,8 +151,21 @@ pub struct ServerFlows {
     pub pre_api_return: Flow<ApiReturnFlowEvent>,
     /// After an API return was sent.
     pub post_api_return: Flow<ApiReturnFlowEvent>,
+    /// After an API call is done: its handler (or the `pre_api_call` answer) and its return
+    /// flows ran, and its return goes out (TSRPC's `postApiCallFlow`).
+    pub post_api_call: Flow<ApiReturnFlowEvent>,
     /// Before message listeners run.
     pub pre_msg_call: Flow<MsgCallEvent>,
+    /// After every listener of a message finished (TSRPC's `postMsgCallFlow`); not run when
+    /// `pre_msg_call` stopped the message.
+    pub post_msg_call: Flow<MsgCallEvent>,
+    /// Before `conn.send_msg` / `send_msg_raw` encode a message: a node may change it, or stop
+    /// it (the send then fails with `CANCELLED`). Broadcasts do not run it (encoded once for
+    /// every connection). With a node here or in `post_send_msg`, a message goes through JSON
+    /// values on its way out.
+    pub pre_send_msg: Flow<SendMsgEvent>,
+    /// After `conn.send_msg` / `send_msg_raw` queued a message.
+    pub post_send_msg: Flow<SendMsgEvent>,
     /// Before a frame is written.
     pub pre_send_data: Flow<ConnDataEvent>,
     /// Before a received frame is decoded.

@@ -152,3 +152,40 @@ pub(crate) type ErasedApi = Arc<
 pub(crate) type ErasedMsg = Arc<
     dyn Fn(&str, Input<'_>, Connection, &Extensions) -> Result<BoxFuture<()>, String> + Send + Sync,
 >;
+
+/// A typed listener of the message `M`, erased.
+pub(crate) fn erase_msg<M, F, Fut>(handler: F) -> ErasedMsg
+where
+    M: crate::proto::Message,
+    F: Fn(MsgCall<M>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Arc::new(
+        move |_name: &str, body: Input<'_>, conn: Connection, ext: &Extensions| {
+            let msg = body.decode::<M>()?;
+            Ok(Box::pin(handler(MsgCall {
+                msg,
+                conn,
+                extensions: ext.clone(),
+            })))
+        },
+    )
+}
+
+/// A listener on JSON values, erased.
+pub(crate) fn erase_msg_raw<F, Fut>(handler: F) -> ErasedMsg
+where
+    F: Fn(MsgCall<serde_json::Value>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Arc::new(
+        move |_name: &str, body: Input<'_>, conn: Connection, ext: &Extensions| {
+            let msg = body.value()?;
+            Ok(Box::pin(handler(MsgCall {
+                msg,
+                conn,
+                extensions: ext.clone(),
+            })))
+        },
+    )
+}

@@ -11,6 +11,11 @@ mod handle;
 mod handler;
 pub(crate) mod http;
 mod http_req;
+mod listen;
+mod local;
+mod log;
+mod metrics;
+mod msg_lane;
 mod options;
 mod reply;
 mod state;
@@ -35,9 +40,11 @@ pub use self::handle::ServerHandle;
 pub use self::handler::{ApiCall, HandlerError, HandlerResult, MsgCall};
 use self::handler::{CallCtx, ErasedApi, ErasedMsg};
 pub use self::http_req::HttpRequest;
+pub use self::metrics::ServerMetrics;
 pub use self::options::ServerOptions;
 pub use self::state::Extensions;
 use crate::codec::Input;
+pub use crate::listener::ListenerHandle;
 use crate::listener::Listeners;
 use crate::proto::{Api, Message, MsgEnum, ServiceProto};
 
@@ -183,24 +190,16 @@ impl Server {
     }
 
     /// Listens to the message `M`. Messages of one connection are handled in order, each
-    /// handler awaited before the next message.
+    /// listener's future finished before the next one starts; API calls of the connection run
+    /// concurrently with them, so a slow listener does not hold up calls (see
+    /// [`ServerOptions::msg_queue`](ServerOptions#structfield.msg_queue)).
     pub fn listen_msg<M, F, Fut>(self, handler: F) -> Self
     where
         M: Message,
         F: Fn(MsgCall<M>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let erased: ErasedMsg = Arc::new(
-            move |_name: &str, body: Input<'_>, conn: Connection, ext: &Extensions| {
-                let msg = body.decode::<M>()?;
-                Ok(Box::pin(handler(MsgCall {
-                    msg,
-                    conn,
-                    extensions: ext.clone(),
-                })))
-            },
-        );
-        self.msgs.add_name(M::NAME, erased);
+        self.msgs.add_name(M::NAME, handler::erase_msg(handler));
         self
     }
 
@@ -235,17 +234,7 @@ impl Server {
         F: Fn(MsgCall<serde_json::Value>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let erased: ErasedMsg = Arc::new(
-            move |_name: &str, body: Input<'_>, conn: Connection, ext: &Extensions| {
-                let msg = body.value()?;
-                Ok(Box::pin(handler(MsgCall {
-                    msg,
-                    conn,
-                    extensions: ext.clone(),
-                })))
-            },
-        );
-        self.msgs.add_name(name, erased);
+        self.msgs.add_name(name, handler::erase_msg_raw(handler));
         self
     }
 

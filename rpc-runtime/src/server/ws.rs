@@ -16,12 +16,14 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
+use tracing::Instrument;
 
 use super::conn::{link_limits, ConnKind, Connection, DATA_BUFFER, DATA_TEXT, DATA_UNDECIDED};
 use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::handler::BoxFuture;
 use super::http_req::{origin_allowed, HttpRequest};
+use super::msg_lane::MsgLane;
 use super::options::ServerOptions;
 use super::reply::Reply;
 use crate::codec::binary::BinInput;
@@ -241,104 +243,115 @@ pub(crate) async fn serve<S>(
         // A server that is stopping closes new sockets at once (TSRPC uses 1012).
         conn.close_with(1012, "Server stopped".into());
     }
-    core.flows.post_connect.exec(conn.clone()).await;
+    // Everything the connection does runs in its span (`log`).
+    let span = super::log::conn_span(&conn);
+    async move {
+        core.flows.post_connect.exec(conn.clone()).await;
+        super::log::connected(&core, &conn);
 
-    let mut watchdog = Watchdog::new(&core.options);
-    let mut peer_reason: Option<String> = None;
+        let mut watchdog = Watchdog::new(&core.options);
+        let mut lane = MsgLane::new(core.options.msg_queue);
+        let mut peer_reason: Option<String> = None;
 
-    // One waiter for the whole loop, not one registered and dropped per frame.
-    let terminate = link.stopped_reading();
-    tokio::pin!(terminate);
-    loop {
-        // The socket first: the other branches are polled when it has nothing to read (or
-        // tokio's task budget runs out, every 128 reads at most); a stop is also seen per frame.
-        if link.must_stop_reading() {
-            break;
-        }
-        let frame = tokio::select! {
-            biased;
-            f = source.next() => f,
-            _ = &mut terminate => break,
-            gone = watchdog.next(&conn, &link, true) => {
-                if gone {
-                    break;
-                }
-                continue;
+        // One waiter for the whole loop, not one registered and dropped per frame.
+        let terminate = link.stopped_reading();
+        tokio::pin!(terminate);
+        loop {
+            // The socket first: the other branches are polled when it has nothing to read (or
+            // tokio's task budget runs out, every 128 reads at most); a stop is also seen per frame.
+            if link.must_stop_reading() {
+                break;
             }
-        };
-        match frame {
-            Some(Ok(frame @ (WsMessage::Text(_) | WsMessage::Binary(_)))) => {
-                watchdog.received();
-                if let WsMessage::Binary(data) = &frame {
-                    if data.as_ref() == HEARTBEAT {
-                        watchdog.heartbeat();
-                        // Always answered, whatever the options.
-                        let _ = conn.try_send_frame(WsMessage::binary(HEARTBEAT.to_vec()));
-                        continue;
-                    }
-                }
-                if conn.is_closed() {
-                    continue; // after a close, input is ignored
-                }
-                // While a frame is handled the socket is not read (backpressure: a full send
-                // queue or the call limit holds the handling); the timers still run, so a peer
-                // that takes nothing is dropped on time and its buffers freed.
-                let mut handling = std::pin::pin!(on_frame(&core, &conn, &calls, frame));
-                let first =
-                    std::future::poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
-                if first.is_pending() {
-                    let gone = loop {
-                        tokio::select! {
-                            biased;
-                            _ = &mut handling => break false,
-                            gone = watchdog.next(&conn, &link, false) => if gone {
-                                break true;
-                            },
-                        }
-                    };
+            let frame = tokio::select! {
+                biased;
+                f = source.next() => f,
+                _ = &mut terminate => break,
+                gone = watchdog.next(&conn, &link, true) => {
                     if gone {
                         break;
                     }
-                    watchdog.resumed();
+                    continue;
                 }
+            };
+            match frame {
+                Some(Ok(frame @ (WsMessage::Text(_) | WsMessage::Binary(_)))) => {
+                    watchdog.received();
+                    if let WsMessage::Binary(data) = &frame {
+                        if data.as_ref() == HEARTBEAT {
+                            watchdog.heartbeat();
+                            // Always answered, whatever the options.
+                            let _ = conn.try_send_frame(WsMessage::binary(HEARTBEAT.to_vec()));
+                            continue;
+                        }
+                    }
+                    if conn.is_closed() {
+                        continue; // after a close, input is ignored
+                    }
+                    // While a frame is handled the socket is not read (backpressure: a full send
+                    // queue or the call limit holds the handling); the timers still run, so a peer
+                    // that takes nothing is dropped on time and its buffers freed.
+                    let mut handling =
+                        std::pin::pin!(on_frame(&core, &conn, &calls, &mut lane, frame));
+                    let first =
+                        std::future::poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
+                    if first.is_pending() {
+                        let gone = loop {
+                            tokio::select! {
+                                biased;
+                                _ = &mut handling => break false,
+                                gone = watchdog.next(&conn, &link, false) => if gone {
+                                    break true;
+                                },
+                            }
+                        };
+                        if gone {
+                            break;
+                        }
+                        watchdog.resumed();
+                    }
+                }
+                Some(Ok(WsMessage::Close(frame))) => {
+                    peer_reason = frame.map(|f| f.reason.to_string());
+                }
+                Some(Ok(_)) => watchdog.received(), // ping or pong
+                Some(Err(WsError::Capacity(e))) => {
+                    tracing::debug!("connection {}: {e}", conn.id());
+                    conn.close_with(1009, FRAME_TOO_BIG_REASON.into());
+                    break;
+                }
+                Some(Err(WsError::Utf8(e))) => {
+                    tracing::debug!("connection {}: {e}", conn.id());
+                    conn.close_with(1007, INVALID_UTF8_REASON.into());
+                    break;
+                }
+                Some(Err(WsError::Protocol(e))) => {
+                    tracing::debug!("connection {}: {e}", conn.id());
+                    conn.close_with(1002, format!("WebSocket protocol error: {e}"));
+                    break;
+                }
+                Some(Err(e)) => {
+                    tracing::debug!("connection {}: {e}", conn.id());
+                    break;
+                }
+                None => break,
             }
-            Some(Ok(WsMessage::Close(frame))) => {
-                peer_reason = frame.map(|f| f.reason.to_string());
-            }
-            Some(Ok(_)) => watchdog.received(), // ping or pong
-            Some(Err(WsError::Capacity(e))) => {
-                tracing::debug!("connection {}: {e}", conn.id());
-                conn.close_with(1009, FRAME_TOO_BIG_REASON.into());
-                break;
-            }
-            Some(Err(WsError::Utf8(e))) => {
-                tracing::debug!("connection {}: {e}", conn.id());
-                conn.close_with(1007, INVALID_UTF8_REASON.into());
-                break;
-            }
-            Some(Err(WsError::Protocol(e))) => {
-                tracing::debug!("connection {}: {e}", conn.id());
-                conn.close_with(1002, format!("WebSocket protocol error: {e}"));
-                break;
-            }
-            Some(Err(e)) => {
-                tracing::debug!("connection {}: {e}", conn.id());
-                break;
-            }
-            None => break,
         }
-    }
 
-    link.reader_done();
-    core.unregister(conn.id());
-    let reason = conn
-        .close_reason()
-        .or(peer_reason)
-        .filter(|r| !r.is_empty());
-    core.flows
-        .post_disconnect
-        .exec(ConnDisconnectEvent { conn, reason })
-        .await;
+        link.reader_done();
+        core.unregister(conn.id());
+        conn.inner.msgs.clear();
+        let reason = conn
+            .close_reason()
+            .or(peer_reason)
+            .filter(|r| !r.is_empty());
+        super::log::disconnected(&core, &conn, reason.as_deref());
+        core.flows
+            .post_disconnect
+            .exec(ConnDisconnectEvent { conn, reason })
+            .await;
+    }
+    .instrument(span)
+    .await
 }
 
 /// What a text frame asks for, decoded.
@@ -358,6 +371,7 @@ async fn on_frame(
     core: &Arc<ServerCore>,
     conn: &Connection,
     calls: &Arc<Semaphore>,
+    lane: &mut MsgLane,
     frame: WsMessage,
 ) {
     let work = match &frame {
@@ -384,12 +398,8 @@ async fn on_frame(
     match work {
         Work::Done => {}
         Work::Call(job, sn) => run_call(core, calls, job, sn).await,
-        Work::Msg(handlers) => {
-            // Messages of one connection are handled in order, each awaited.
-            for h in handlers {
-                h.await;
-            }
-        }
+        // In order among the connection's messages, without holding up its calls (`msg_lane`).
+        Work::Msg(handlers) => lane.push(handlers).await,
     }
 }
 

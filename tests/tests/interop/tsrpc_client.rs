@@ -305,7 +305,7 @@ async fn json_clients_against_binary_only_servers() {
                       "type": "NetworkError", "code": "LOST_CONN"}});
     assert_eq!(
         their_ws_lines[..2],
-        [connect(), step("Login", lost)],
+        [connect(), step("WhoAmI.before", lost)],
         "{their_ws_lines:?}"
     );
     assert_eq!(ws_lines[..2], their_ws_lines[..2], "{ws_lines:?}");
@@ -313,7 +313,7 @@ async fn json_clients_against_binary_only_servers() {
                             "type": "ServerError"}});
     assert_eq!(
         their_http_lines[0],
-        step("Login", unparsable),
+        step("WhoAmI.before", unparsable),
         "{their_http_lines:?}"
     );
     assert_eq!(http_lines[0], their_http_lines[0], "{http_lines:?}");
