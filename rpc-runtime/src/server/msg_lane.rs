@@ -10,8 +10,11 @@
 //! no earlier message is still being handled; the first one that does not finish at once moves
 //! to a task of the connection's own (its "lane"), and every message after it queues there
 //! until the lane is empty again. At most
-//! [`msg_queue`](super::ServerOptions#structfield.msg_queue) listener runs wait in the lane;
-//! past that the reader waits for room (backpressure: the connection is not read meanwhile).
+//! [`msg_queue`](super::ServerOptions#structfield.msg_queue) listener runs, and frames of at
+//! most a quarter of [`max_queued_bytes`](super::ServerOptions#structfield.max_queued_bytes) in
+//! all (one frame at a time when it is larger), wait in the lane; past either the reader waits for room (backpressure: the connection is not read
+//! meanwhile), so a client cannot grow the server's memory by sending messages faster than
+//! their listeners finish.
 //! A listener that panics is logged and skipped.
 
 use std::panic::AssertUnwindSafe;
@@ -20,7 +23,7 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use futures_util::FutureExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
 use super::handler::BoxFuture;
 
@@ -31,19 +34,26 @@ pub(crate) struct MsgLane {
     /// The lane's task, started by the first listener that does not finish at once.
     tx: Option<mpsc::Sender<BoxFuture<()>>>,
     capacity: usize,
+    /// Bytes of the frames whose listeners wait or run in the lane.
+    bytes: Arc<Semaphore>,
+    budget: usize,
 }
 
 impl MsgLane {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize, bytes: usize) -> Self {
+        let budget = bytes.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
         MsgLane {
             queued: Arc::new(AtomicUsize::new(0)),
             tx: None,
             capacity: capacity.max(1),
+            bytes: Arc::new(Semaphore::new(budget)),
+            budget,
         }
     }
 
-    /// Runs one message's listeners, in order, after every message before it.
-    pub(crate) async fn push(&mut self, handlers: Vec<BoxFuture<()>>) {
+    /// Runs one message's listeners, in order, after every message before it; `len` is the
+    /// size of its frame (what a listener waiting in the lane may hold).
+    pub(crate) async fn push(&mut self, handlers: Vec<BoxFuture<()>>, len: usize) {
         for mut h in handlers {
             if self.queued.load(Ordering::Acquire) == 0 {
                 let polled = std::future::poll_fn(|cx| {
@@ -61,6 +71,16 @@ impl MsgLane {
                     }
                 }
             }
+            // The frame's bytes, held until the listener finishes (a frame over the budget
+            // takes all of it: one at a time).
+            let n = len.clamp(1, self.budget) as u32;
+            let Ok(permit) = self.bytes.clone().acquire_many_owned(n).await else {
+                continue;
+            };
+            let h: BoxFuture<()> = Box::pin(async move {
+                h.await;
+                drop(permit);
+            });
             self.queued.fetch_add(1, Ordering::AcqRel);
             let tx = self.tx.get_or_insert_with(|| {
                 let (tx, rx) = mpsc::channel(self.capacity);

@@ -97,8 +97,9 @@ pub struct ServerOptions {
     /// Messages of one WebSocket connection are handled in order, each listener finished before
     /// the next starts, while the connection's API calls run concurrently with them. A
     /// listener that does not finish at once leaves the reader to a task of the connection's
-    /// own, where the messages after it wait: at most this many (64); past that the
-    /// connection is not read until one finishes (backpressure).
+    /// own, where the messages after it wait: at most this many (64), and frames of at most a
+    /// quarter of `max_queued_bytes` in all (one frame at a time when it is larger); past either the connection is not read until one finishes
+    /// (backpressure).
     pub msg_queue: usize,
     /// Proxies whose `X-Forwarded-For` is believed (default: none). A connection from one of
     /// these addresses gets as [`Connection::ip`](crate::Connection::ip) the rightmost

@@ -250,7 +250,9 @@ pub(crate) async fn serve<S>(
         super::log::connected(&core, &conn);
 
         let mut watchdog = Watchdog::new(&core.options);
-        let mut lane = MsgLane::new(core.options.msg_queue);
+        // The lane's frames: a quarter of the send budget (a message waiting there usually holds its
+        // reply too, which the send budget counts).
+        let mut lane = MsgLane::new(core.options.msg_queue, core.options.max_queued_bytes / 4);
         let mut peer_reason: Option<String> = None;
 
         // One waiter for the whole loop, not one registered and dropped per frame.
@@ -374,6 +376,7 @@ async fn on_frame(
     lane: &mut MsgLane,
     frame: WsMessage,
 ) {
+    let len = frame.len();
     let work = match &frame {
         WsMessage::Text(text) => {
             if !core.options.json {
@@ -399,7 +402,7 @@ async fn on_frame(
         Work::Done => {}
         Work::Call(job, sn) => run_call(core, calls, job, sn).await,
         // In order among the connection's messages, without holding up its calls (`msg_lane`).
-        Work::Msg(handlers) => lane.push(handlers).await,
+        Work::Msg(handlers) => lane.push(handlers, len).await,
     }
 }
 
