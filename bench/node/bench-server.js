@@ -1,7 +1,9 @@
 'use strict';
-// The TSRPC 3.4.21 contender of BENCHMARKS.md: a WsServer (`json: true`) serving the bench
-// service, on the npm packages of tests/interop (run `npm ci` there first).
-// Usage: node bench-server.js <port>   (0 picks a free port)
+// The TSRPC 3.4.21 contender of BENCHMARKS.md: a WsServer serving the bench service, on the npm
+// packages of tests/interop (run `npm ci` there first).
+// Usage: node bench-server.js <port> [--json true|false]   (port 0 picks a free one)
+//   --json true (the default here): `json: true`, JSON mode (it also answers binary clients);
+//   --json false: TSRPC's own default, binary only (TSBuffer frames; text frames are refused).
 // Prints `READY ws://127.0.0.1:<port> pid=<pid>` once listening. Exits on SIGTERM/SIGINT, and
 // when stdin closes if BENCH_EXIT_ON_STDIN_CLOSE=1 (the Rust orchestrator sets it).
 
@@ -10,10 +12,19 @@ const path = require('path');
 const { WsServer } = require(path.join(__dirname, '..', '..', 'tests', 'interop', 'node_modules', 'tsrpc'));
 const serviceProto = require(path.join(__dirname, 'protocols', 'serviceProto.json'));
 
-const port = Number(process.argv[2] || '0');
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write('usage: node bench-server.js <port>\n');
+const usage = () => {
+    process.stderr.write('usage: node bench-server.js <port> [--json true|false]\n');
     process.exit(2);
+};
+const port = Number(process.argv[2] || '0');
+if (!Number.isInteger(port) || port < 0 || port > 65535) usage();
+let json = true;
+for (let i = 3; i < process.argv.length; i++) {
+    if (process.argv[i] === '--json' && ['true', 'false'].includes(process.argv[i + 1])) {
+        json = process.argv[++i] === 'true';
+    } else {
+        usage();
+    }
 }
 
 // TSRPC has no host option: force its listen() onto 127.0.0.1.
@@ -27,7 +38,7 @@ http.Server.prototype.listen = function (...args) {
 
 const noop = () => {};
 const logger = { debug: noop, log: noop, warn: noop, error: noop };
-const server = new WsServer(serviceProto, { port, json: true, logger, logMsg: false });
+const server = new WsServer(serviceProto, { port, json, logger, logMsg: false });
 
 const FOX = 'The quick brown fox jumps over the lazy dog. ';
 function chat(i) {

@@ -247,4 +247,36 @@ mod tests {
         ));
         assert!(!wire::is_return(r#"["Chat",{"name":"bot","content":"x"}]"#));
     }
+
+    /// The TSRPC node contender's proto (tsrpc-cli's output for `bench/node/protocols`) is our
+    /// bench service's proto lock: the same ids and the same schemas (`uint` for `frame`,
+    /// `player`, `n` and `m`), so both sides put the same bytes on the binary wire.
+    #[test]
+    fn node_proto_is_the_lock() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |p: &str| -> serde_json::Value {
+            let text = std::fs::read_to_string(root.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{p}: {e}"))
+        };
+        let node = read("node/protocols/serviceProto.json");
+        let lock = read("../protocols/src/bench.proto.json");
+        assert_eq!(node, lock);
+        let uints: Vec<&str> = ["frame", "player", "n", "m"]
+            .into_iter()
+            .filter(|name| {
+                node["types"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .any(|(_, t)| {
+                        t["properties"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|p| p["name"] == *name && p["type"]["scalarType"] == "uint")
+                    })
+            })
+            .collect();
+        assert_eq!(uints, ["frame", "player", "n", "m"]);
+    }
 }

@@ -17,7 +17,7 @@
 
 pub use crate::client::flows::{
     ApiReturnEvent, ClientFlows, DataEvent, DisconnectEvent, MsgEvent, PreCallApiEvent,
-    PreConnectEvent, WsClientFlows,
+    PreConnectEvent, ReconnectEvent, WsClientFlows,
 };
 pub use crate::flow::{Flow, FlowNodeId};
 pub use crate::server::flows::{

@@ -139,7 +139,13 @@ impl FuzzServer {
             let config = crate::server::ws::ws_config(&core);
             let (client, server) = tokio::io::duplex(PIPE);
             let ws = WebSocketStream::from_raw_socket(server, Role::Server, Some(config)).await;
-            let serve = tokio::spawn(crate::server::ws::serve(core.clone(), ws, REMOTE, None, 0));
+            let serve = tokio::spawn(crate::server::ws::serve(
+                core.clone(),
+                ws,
+                REMOTE,
+                None,
+                0, /* the first frame decides the data type */
+            ));
             let out = exchange(&self.handle, client, &input).await;
             let _ = serve.await;
             out

@@ -44,6 +44,10 @@
 //! - `macros` (default): the [`service`] attribute and the `Api` / `Message` derives, from
 //!   `rpc-macros`, so a service crate needs no other dependency for them.
 //! - `tls`: `wss://` and `https://`, for clients and servers, with rustls.
+//! - `tower`: `Server::mount`: the server as a tower `Service` inside a host application
+//!   (axum, hyper), sharing its port and middleware (`server::MountedServer`).
+//! - `axum`: `tower`, and a mounted server reads the client's address from axum's
+//!   `ConnectInfo`.
 
 #[cfg(feature = "fuzz")]
 #[doc(hidden)]

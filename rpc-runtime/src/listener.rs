@@ -122,6 +122,24 @@ impl<H: Clone> Listeners<H> {
         inner.patterns.clear();
     }
 
+    /// Removes every handler listening to a name `re` matches, and every pattern handler whose
+    /// regex has `re`'s source. Returns how many were removed.
+    pub(crate) fn remove_matching(&self, re: &Regex) -> usize {
+        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let inner = Arc::make_mut(&mut guard);
+        let mut n = 0;
+        inner.by_name.retain(|name, v| {
+            let hit = re.is_match(name);
+            if hit {
+                n += v.len();
+            }
+            !hit
+        });
+        let before = inner.patterns.len();
+        inner.patterns.retain(|(_, p, _)| p.as_str() != re.as_str());
+        n + before - inner.patterns.len()
+    }
+
     fn snapshot(&self) -> Arc<Inner<H>> {
         Arc::clone(&self.inner.read().unwrap_or_else(|e| e.into_inner()))
     }
@@ -203,6 +221,17 @@ mod tests {
         assert_eq!(l.matching("game/GameStart"), vec![2]);
         assert_eq!(l.remove_all("^game/"), 1);
         assert!(l.matching("game/GameStart").is_empty());
+        l.add_pattern(Regex::new("^room/").unwrap(), 4);
+        l.add_name("room/UserLeave", 5);
+        l.add_name("game/GameOver", 6);
+        l.add_pattern(Regex::new("^game/").unwrap(), 7);
+        // Names the regex matches, and a pattern of the same source; not other patterns.
+        assert_eq!(l.remove_matching(&Regex::new("^room/").unwrap()), 3);
+        assert!(l.matching("room/UserLeave").is_empty());
+        assert_eq!(l.matching("game/GameOver"), vec![6, 7]);
+        assert_eq!(l.remove_matching(&Regex::new("Over$").unwrap()), 1);
+        assert_eq!(l.matching("game/GameOver"), vec![7]);
+        l.add_name("room/UserJoin", 3);
         l.add_pattern(Regex::new("^room/").unwrap(), 4);
         let mut seen = Vec::new();
         l.for_each_matching("room/UserJoin", |h| seen.push(*h));

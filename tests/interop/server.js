@@ -1,6 +1,7 @@
 'use strict';
 // Reference TSRPC service (see ../shared/tsrpc-reference/README.md from the repository root) on the real npm `tsrpc`.
 // Usage: node server.js ws|http [--heartbeat-wait MS] [--json true|false]
+//        [--json-host-path PATH] [--cors ORIGIN|off] [--cors-max-age S]
 // Prints one line `READY <ws|http>://127.0.0.1:<port>` once listening.
 // Exits when stdin closes, on SIGTERM and on SIGINT.
 
@@ -23,11 +24,15 @@ if (kind !== 'ws' && kind !== 'http') {
 }
 let json = true;
 let heartbeatWaitTime;
+const httpOptions = {};
 while (argv.length) {
     const flag = argv.shift();
     const value = argv.shift();
     if (flag === '--heartbeat-wait' && /^\d+$/.test(value || '')) heartbeatWaitTime = Number(value);
     else if (flag === '--json' && (value === 'true' || value === 'false')) json = value === 'true';
+    else if (flag === '--json-host-path' && value) httpOptions.jsonHostPath = value;
+    else if (flag === '--cors' && value) httpOptions.cors = value === 'off' ? undefined : value;
+    else if (flag === '--cors-max-age' && /^\d+$/.test(value || '')) httpOptions.corsMaxAge = Number(value);
     else fail(`bad argument: ${flag} ${value === undefined ? '' : value}`);
 }
 
@@ -47,7 +52,7 @@ const logFn = process.env.TSRPC_INTEROP_LOG === '1' ? stderrLog : noop;
 const logger = { debug: logFn, log: logFn, warn: logFn, error: logFn };
 
 const isWs = kind === 'ws';
-const options = { port: 0, json, returnInnerError: true, logger };
+const options = { port: 0, json, returnInnerError: true, logger, ...httpOptions };
 if (isWs && heartbeatWaitTime !== undefined) options.heartbeatWaitTime = heartbeatWaitTime;
 const server = isWs ? new WsServer(serviceProto, options) : new HttpServer(serviceProto, options);
 

@@ -378,9 +378,19 @@ pub async fn raw_send_until_close(ws: &mut RawWs, frame: WsMessage, secs: u64) -
 pub async fn start_hand_server(
     options: rpc_runtime::server::ServerOptions,
 ) -> rpc_runtime::RunningServer {
+    start_hand_server_on(any_port(), options)
+        .await
+        .expect("server starts")
+}
+
+/// [`start_hand_server`] on `addr` (to restart a server on the address it had).
+pub async fn start_hand_server_on(
+    addr: std::net::SocketAddr,
+    options: rpc_runtime::server::ServerOptions,
+) -> Result<rpc_runtime::RunningServer, rpc_runtime::server::StartError> {
     use hand::*;
     use rpc_runtime::{ApiCall, MsgCall, Server};
-    Server::ws(hand::proto(), any_port(), options)
+    Server::ws(hand::proto(), addr, options)
         .implement_api(|call: ApiCall<ReqAdd>| async move {
             Ok(ResAdd {
                 c: call.req.a + call.req.b,
@@ -427,7 +437,6 @@ pub async fn start_hand_server(
         })
         .start()
         .await
-        .expect("server starts")
 }
 
 /// Accepts a WebSocket handshake on a raw server socket, echoing the offered sub-protocol (as

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rpc_runtime::client::WsClientOptions;
 use rpc_runtime::server::ServerOptions;
 use rpc_runtime::{ApiCall, RpcClient, Server, WsClient};
 use rpc_tests::{any_port, within};
@@ -244,8 +245,8 @@ fn imported_types_are_plain_rust() {
     assert!(err.contains("7"), "{err}");
 }
 
-#[tokio::test]
-async fn an_imported_service_serves_a_call() {
+/// In JSON and in binary mode (the imported proto's ids and schemas).
+async fn an_imported_service_serves_a_call(json: bool) {
     use kitchen::{ReqLogin, ResLogin};
     let vectors: Vectors = serde_json::from_str(VECTORS).unwrap();
     let res_json = vectors
@@ -259,7 +260,9 @@ async fn an_imported_service_serves_a_call() {
     let res: ResLogin = serde_json::from_str(&res_json).unwrap();
     let reply = res.clone();
     // A server of this one API (the whole service would need a handler for each).
-    let proto = rpc_runtime::proto::ServiceProto::new("kitchen").with_api::<ReqLogin>();
+    let proto = rpc_runtime::proto::ServiceProto::new("kitchen")
+        .with_api::<ReqLogin>()
+        .with_tsrpc_proto(kitchen::TSRPC_PROTO);
     let server = Server::ws(proto, any_port(), ServerOptions::default())
         .implement_api(move |call: ApiCall<ReqLogin>| {
             let mut reply = reply.clone();
@@ -271,8 +274,12 @@ async fn an_imported_service_serves_a_call() {
         .start()
         .await
         .unwrap();
-    let client = WsClient::new(server.url(), Default::default());
+    let options = WsClientOptions::default()
+        .proto(&proto_of_kitchen())
+        .json(json);
+    let client = WsClient::new(server.url(), options);
     within(5, "connect", client.connect()).await.unwrap();
+    assert_eq!(client.is_json(), json);
     let req: ReqLogin = serde_json::from_str(
         r#"{"account":"ada@example.com","platform":"steam","clientVersion":[1,4,2],"rememberMe":true}"#,
     )
@@ -282,6 +289,11 @@ async fn an_imported_service_serves_a_call() {
     assert_eq!(got.user, res.user);
     client.disconnect().await;
     server.stop().await;
+}
+rpc_tests::both_modes!(an_imported_service_serves_a_call);
+
+fn proto_of_kitchen() -> rpc_runtime::proto::ServiceProto {
+    rpc_runtime::proto::ServiceProto::new("kitchen").with_tsrpc_proto(kitchen::TSRPC_PROTO)
 }
 
 /// The repository's copy of the corpus (`tests/kitchen-sink`) is the shared one, file for file
@@ -387,9 +399,9 @@ fn oddities_import_and_keep_the_wire_names() {
 
 /// TSRPC's per-API `conf` (`export const conf = { needLogin: true }`) reaches the service
 /// proto and, through it, the server's flows: a `pre_api_call` flow refuses the APIs whose
-/// conf asks for a login, the others run.
-#[tokio::test]
-async fn a_flow_reads_the_conf_of_the_called_api() {
+/// conf asks for a login, the others run. In JSON and in binary mode (the flow sees the binary
+/// request as JSON).
+async fn a_flow_reads_the_conf_of_the_called_api(json: bool) {
     use kitchen::{ReqGetProfile, ReqLogin, ResGetProfile, ResLogin};
     use rpc_runtime::proto::ServiceKind;
     use rpc_runtime::TsrpcError;
@@ -416,9 +428,7 @@ async fn a_flow_reads_the_conf_of_the_called_api() {
     let two = ["Login", "GetProfile"]
         .into_iter()
         .filter_map(|n| proto.find(n, ServiceKind::Api).cloned())
-        .fold(rpc_runtime::proto::ServiceProto::new("kitchen"), |p, d| {
-            p.with(d)
-        });
+        .fold(proto_of_kitchen(), |p, d| p.with(d));
     assert_eq!(two.services.len(), 2);
     let server = Server::ws(two, any_port(), ServerOptions::default())
         .implement_api(move |_: ApiCall<ReqLogin>| {
@@ -432,7 +442,10 @@ async fn a_flow_reads_the_conf_of_the_called_api() {
         .start()
         .await
         .unwrap();
-    server.flows().pre_api_call.push(|mut ev| {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen_by_flow = seen.clone();
+    server.flows().pre_api_call.push(move |mut ev| {
+        seen_by_flow.lock().unwrap().push(ev.req.clone());
         let need_login = ev
             .conf
             .as_ref()
@@ -443,14 +456,18 @@ async fn a_flow_reads_the_conf_of_the_called_api() {
         }
         Some(ev)
     });
-    let client = WsClient::new(server.url(), Default::default());
+    let options = WsClientOptions::default()
+        .proto(&proto_of_kitchen())
+        .json(json);
+    let client = WsClient::new(server.url(), options);
     within(5, "connect", client.connect()).await.unwrap();
-    let req: ReqLogin = serde_json::from_str(
-        r#"{"account":"ada@example.com","platform":"steam","clientVersion":[1,4,2],"rememberMe":true}"#,
-    )
-    .unwrap();
+    assert_eq!(client.is_json(), json);
+    let login_json = r#"{"account":"ada@example.com","platform":"steam","clientVersion":[1,4,2],"rememberMe":true}"#;
+    let req: ReqLogin = serde_json::from_str(login_json).unwrap();
     // `Login` says `needLogin: false`: it runs.
     within(5, "login", client.call_api(req)).await.unwrap();
+    let login_value: serde_json::Value = serde_json::from_str(login_json).unwrap();
+    assert_eq!(seen.lock().unwrap()[0], login_value);
     // `GetProfile` says `needLogin: true`: refused before its handler.
     let req: ReqGetProfile = serde_json::from_str(r#"{"userId":7}"#).unwrap();
     let err = within(5, "profile", client.call_api(req))
@@ -460,6 +477,7 @@ async fn a_flow_reads_the_conf_of_the_called_api() {
     client.disconnect().await;
     server.stop().await;
 }
+rpc_tests::both_modes!(a_flow_reads_the_conf_of_the_called_api);
 
 /// The JSON of the first golden vector of type `ty`.
 fn vector_json(ty: &str) -> Option<String> {

@@ -1,4 +1,5 @@
-//! Interop with the real TypeScript TSRPC 3.4.21 in JSON mode, in both directions (issue 4).
+//! Interop with the real TypeScript TSRPC 3.4.21, in both directions, in JSON mode (issue 4)
+//! and in binary mode (issue 14): the scenarios run in every [`Modes`].
 //!
 //! The node side is `tests/interop` (see its README.md): the reference server `server.js`, the
 //! real `WsClient` / `HttpClient` scenarios of `client.js`, and the raw probes `rawws.js` /
@@ -157,15 +158,15 @@ fn to_json<T: serde::Serialize>(v: &T) -> Value {
 
 // ---------------------------------------------------------------------------------------------
 
-/// Our typed client (`protocols::chat::Client`) against TSRPC's `WsServer` and `HttpServer`
-/// (`json: true`), run by `server.js`.
+/// Our typed client (`protocols::chat::Client`) against TSRPC's `WsServer` and `HttpServer`,
+/// run by `server.js`, in each [`Modes`].
 #[path = "interop/rust_client.rs"]
 mod rust_client;
 
 // ---------------------------------------------------------------------------------------------
 
-/// TSRPC's own `WsClient` and `HttpClient` (`json: true`, the `client.js` scenarios) against
-/// our server (`rpc_examples::chat_server`). Each scenario also runs against TSRPC's server:
+/// TSRPC's own `WsClient` and `HttpClient` (the `client.js` scenarios, in each [`Modes`])
+/// against our server (`rpc_examples::chat_server`). Each scenario also runs against TSRPC's server:
 /// both outputs must be equal once normalised, and equal to the lines written here.
 #[path = "interop/tsrpc_client.rs"]
 mod tsrpc_client;
@@ -564,6 +565,8 @@ mod bad_input {
             "b:0229032c0c022805616c6963652c026869",
             // A JSON request on a binary connection: answered in binary.
             r#"t:["Add",{"a":1,"b":2},5]"#,
+            // An API call without sn: answered without serviceId and sn.
+            "b:0229042c13022a3ff00000000000002e4000000000000000",
             // The heartbeat.
             "b:00",
         ]
@@ -586,7 +589,9 @@ mod bad_input {
         let add_reply =
             json!({"event": "recv", "type": "binary", "hex": "03280a012a400800000000000031043502"});
         assert!(their_lines.contains(&add_reply), "{their_lines:?}");
-        assert_eq!(their_lines.len(), 8, "{their_lines:?}");
+        let no_sn = json!({"event": "recv", "type": "binary", "hex": "01280a012a4008000000000000"});
+        assert!(their_lines.contains(&no_sn), "{their_lines:?}");
+        assert_eq!(their_lines.len(), 9, "{their_lines:?}");
         assert_eq!(sorted(&our_lines), sorted(&their_lines));
 
         // A binary request on a `text` connection: answered in JSON.
@@ -2033,7 +2038,8 @@ mod doc_examples {
     /// Rust client -> TSRPC `WsServer` (server.js implements what the doc's TS server does).
     #[tokio::test]
     async fn rust_client_calls_a_tsrpc_server() -> Result {
-        let server = TsrpcServer::start(Kind::Ws, &[]).await;
+        // TSRPC's defaults: a binary-only server.
+        let server = TsrpcServer::start(Kind::Ws, &["--json", "false"]).await;
         let url = server.url();
         let mut echoes = Events::new();
         let echo = echoes.sink();
@@ -2068,14 +2074,14 @@ mod doc_examples {
         const [ws, http] = process.argv.slice(1);
         const out = (v) => console.log(JSON.stringify(v));
         (async () => {
-            const client = new WsClient(serviceProto, { server: ws, json: true });
+            const client = new WsClient(serviceProto, { server: ws }); // binary: the default
             const echoed = new Promise((resolve) => client.listenMsg('Chat', resolve));
             await client.connect();
             out(await client.callApi('Add', { a: 1, b: 2 }));
             await client.sendMsg('Chat', { name: 'ts', content: 'hi' });
             out(await echoed);
             await client.disconnect();
-            const httpClient = new HttpClient(serviceProto, { server: http, json: true });
+            const httpClient = new HttpClient(serviceProto, { server: http });
             out(await httpClient.callApi('Add', { a: 1, b: 2 }));
         })().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
     "#;

@@ -198,6 +198,7 @@ async fn each_call_times_out_at_its_own_deadline() {
             let options = CallOptions {
                 timeout: Some(Duration::from_millis(timeout)),
                 abort_key: Some(format!("{ms}/{timeout}")),
+                ..CallOptions::default()
             };
             let r = c.call_api_with(ReqSlow { ms }, options).await;
             (r.map(|r| r.slept_ms), t0.elapsed())

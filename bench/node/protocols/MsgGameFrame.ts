@@ -1,4 +1,12 @@
+import { uint } from 'tsrpc-proto';
+
 export interface MsgGameFrame {
-    frame: number;
-    inputs: { player: number, x: number, y: number }[];
+    frame: uint;
+    inputs: PlayerInput[];
+}
+
+export interface PlayerInput {
+    player: uint;
+    x: number;
+    y: number;
 }

@@ -1,5 +1,7 @@
+import { uint } from 'tsrpc-proto';
+
 export interface ReqStartFanout {
-    m: number;
+    m: uint;
 }
 
 export interface ResStartFanout {

@@ -1,5 +1,7 @@
+import { uint } from 'tsrpc-proto';
+
 export interface ReqStartPush {
-    n: number;
+    n: uint;
 }
 
 export interface ResStartPush {

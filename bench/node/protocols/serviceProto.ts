@@ -81,7 +81,8 @@ export const serviceProto: ServiceProto<ServiceType> = {
                     "id": 0,
                     "name": "frame",
                     "type": {
-                        "type": "Number"
+                        "type": "Number",
+                        "scalarType": "uint"
                     }
                 },
                 {
@@ -90,31 +91,36 @@ export const serviceProto: ServiceProto<ServiceType> = {
                     "type": {
                         "type": "Array",
                         "elementType": {
-                            "type": "Interface",
-                            "properties": [
-                                {
-                                    "id": 0,
-                                    "name": "player",
-                                    "type": {
-                                        "type": "Number"
-                                    }
-                                },
-                                {
-                                    "id": 1,
-                                    "name": "x",
-                                    "type": {
-                                        "type": "Number"
-                                    }
-                                },
-                                {
-                                    "id": 2,
-                                    "name": "y",
-                                    "type": {
-                                        "type": "Number"
-                                    }
-                                }
-                            ]
+                            "type": "Reference",
+                            "target": "MsgGameFrame/PlayerInput"
                         }
+                    }
+                }
+            ]
+        },
+        "MsgGameFrame/PlayerInput": {
+            "type": "Interface",
+            "properties": [
+                {
+                    "id": 0,
+                    "name": "player",
+                    "type": {
+                        "type": "Number",
+                        "scalarType": "uint"
+                    }
+                },
+                {
+                    "id": 1,
+                    "name": "x",
+                    "type": {
+                        "type": "Number"
+                    }
+                },
+                {
+                    "id": 2,
+                    "name": "y",
+                    "type": {
+                        "type": "Number"
                     }
                 }
             ]
@@ -157,7 +163,8 @@ export const serviceProto: ServiceProto<ServiceType> = {
                     "id": 0,
                     "name": "m",
                     "type": {
-                        "type": "Number"
+                        "type": "Number",
+                        "scalarType": "uint"
                     }
                 }
             ]
@@ -172,7 +179,8 @@ export const serviceProto: ServiceProto<ServiceType> = {
                     "id": 0,
                     "name": "n",
                     "type": {
-                        "type": "Number"
+                        "type": "Number",
+                        "scalarType": "uint"
                     }
                 }
             ]

@@ -3,13 +3,13 @@
 //! Run it with `cargo run -p rpc-examples --bin demo`. It starts the chat service (the TSRPC
 //! reference service, see `rpc_examples::chat_server`) on `127.0.0.1:0`, then two clients
 //! call APIs, send messages, listen by name and by regex, receive a broadcast, get kicked and
-//! reconnect through the `post_disconnect` flow, and use the HTTP transport too. The clients
+//! come back through the built-in reconnect policy (printing the status stream), and use the
+//! HTTP transport too. The clients
 //! speak TSRPC's binary mode (TSBuffer, TSRPC's default), except bob, who speaks JSON: one
 //! server serves both. The server's TSRPC-style log lines (`[Connected]`, `[ApiReq]`,
 //! `[ApiRes]`, `[RecvMsg]`, ...) are printed through `tracing-subscriber` (set `RUST_LOG`-free:
 //! `DEMO_LOGS=0` hides them); `WhoAmI` is guarded by its `conf` (`needLogin`).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use protocols::chat::room::{MsgUserJoin, RoomUser};
@@ -18,10 +18,10 @@ use protocols::chat::{
     ReqWhoAmI,
 };
 use regex::Regex;
-use rpc_runtime::client::WsClientOptions;
+use rpc_runtime::client::{ConnectionStatus, ReconnectPolicy, WsClientOptions};
 use rpc_runtime::server::ServerOptions;
 use rpc_runtime::RpcClient;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 
 fn mode(json: bool) -> &'static str {
     if json {
@@ -120,9 +120,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("GameBurst -> sent {}", burst.sent);
 
     step("bob joins a room: the server broadcasts it to everyone");
+    // Bob reconnects by himself after a loss: first attempt after up to 300 ms (jittered),
+    // doubling up to 30 s, forever (ReconnectPolicy's defaults but the first delay).
     let bob = chat::Client::ws(
         format!("ws://{addr}"),
-        WsClientOptions::default().json(true),
+        WsClientOptions::default()
+            .json(true)
+            .reconnect(ReconnectPolicy::default().initial_delay(Duration::from_millis(300))),
     );
     bob.connect().await?;
     println!("bob speaks {} mode", mode(bob.is_json()));
@@ -160,33 +164,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("{}", rx.recv().await.unwrap_or_default());
 
-    step("bob is kicked and reconnects through post_disconnect");
-    let reconnected = Arc::new(Notify::new());
-    let done = reconnected.clone();
-    bob.flows().post_disconnect.push(move |ev| {
+    step("bob is kicked and comes back through the built-in reconnect");
+    let mut status = bob.status_changes();
+    println!("bob's status: {:?}", *status.borrow_and_update());
+    bob.flows().post_disconnect.push(|ev| {
         println!(
             "bob disconnected: reason {:?}, manual {}",
             ev.reason, ev.is_manual
         );
-        if !ev.is_manual {
-            let client = ev.client.clone();
-            let done = done.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                match client.connect().await {
-                    Ok(()) => println!("bob reconnected"),
-                    Err(e) => println!("bob could not reconnect: {e}"),
-                }
-                done.notify_one();
-            });
-        }
         Some(ev)
     });
     bob.call_kick(ReqKick {
         reason: "kicked by the demo".into(),
     })
     .await?;
-    tokio::time::timeout(Duration::from_secs(5), reconnected.notified()).await?;
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while status.changed().await.is_ok() {
+            let now = *status.borrow_and_update();
+            println!("bob's status: {now:?}");
+            if now == ConnectionStatus::Connected {
+                break;
+            }
+        }
+    })
+    .await?;
     let sum = bob.call_add(ReqAdd { a: 20.0, b: 22.0 }).await?;
     println!("bob calls Add again: 20 + 22 -> {}", sum.c);
 

@@ -44,6 +44,17 @@ pub(crate) trait Transport: Send + Sync {
     ) -> impl Future<Output = Result<(), TsrpcError>> + Send;
     /// The client's call, message and data flows, which the pipeline runs.
     fn flows(&self) -> &ClientFlows;
+    /// True when a call that finds no connection may wait for a reconnect (the pipeline then
+    /// asks [`retry_after`](Self::retry_after) about `WS_NOT_OPEN`).
+    fn waits_for_reconnect(&self) -> bool {
+        false
+    }
+    /// After a call failed with `err` (`resend`: the call asked to be re-sent after a
+    /// reconnect): resolves true once it may be sent again, false when it returns `err`.
+    fn retry_after(&self, err: &TsrpcError, resend: bool) -> impl Future<Output = bool> + Send {
+        let _ = (err, resend);
+        std::future::ready(false)
+    }
 }
 
 /// Hashes serial numbers (our own sequential integers) with one multiply instead of SipHash:
@@ -130,7 +141,19 @@ pub struct ClientCore {
     calls: Mutex<Calls>,
     /// Wakes the sweeper: a deadline earlier than the one it sleeps until.
     sweep: Notify,
+    /// Log calls / messages (TSRPC's `logApi` / `logMsg`), when tracing wants them.
+    log: Log,
 }
+
+/// What a client logs (at DEBUG, target [`LOG_TARGET`]): calls and their returns, messages.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Log {
+    pub(crate) api: bool,
+    pub(crate) msg: bool,
+}
+
+/// The tracing target of a client's call and message log.
+pub(crate) const LOG_TARGET: &str = "rpc_runtime::client";
 
 impl fmt::Debug for ClientCore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -172,6 +195,7 @@ impl ClientCore {
         timeout: Option<Duration>,
         json: bool,
         tsrpc_proto: Option<&'static str>,
+        log: Log,
     ) -> Self {
         ClientCore {
             json,
@@ -181,6 +205,7 @@ impl ClientCore {
             timeout: timeout.filter(|t| !t.is_zero()),
             calls: Mutex::new(Calls::default()),
             sweep: Notify::new(),
+            log,
         }
     }
 
@@ -317,6 +342,14 @@ impl ClientCore {
         self.sn.load(Ordering::Relaxed)
     }
 
+    /// The sn [`next_sn`](Self::next_sn) would take now.
+    pub(crate) fn peek_next_sn(&self) -> u64 {
+        match self.sn.load(Ordering::Relaxed) {
+            cur if cur >= (1u64 << 53) => 1,
+            cur => cur + 1,
+        }
+    }
+
     fn next_sn(&self) -> u64 {
         // Starts at 1; wraps to 1 after 2^53 like TSRPC's counter, never 0.
         loop {
@@ -362,6 +395,19 @@ impl ClientCore {
             .count()
     }
 
+    /// True when messages are logged (`log_msg`, and tracing wants DEBUG for the target).
+    pub(crate) fn logs_msgs(&self) -> bool {
+        self.log.msg && tracing::enabled!(target: LOG_TARGET, tracing::Level::DEBUG)
+    }
+
+    /// A body as text for the log.
+    pub(crate) fn log_text(&self, name: &str, part: Part, p: &Payload) -> String {
+        match p {
+            Payload::Json(json) => json.clone(),
+            bin => self.value(name, part, bin).to_string(),
+        }
+    }
+
     /// Runs one call through the flows and the transport.
     pub(crate) async fn call<T: Transport>(
         &self,
@@ -371,14 +417,39 @@ impl ClientCore {
         options: CallOptions,
     ) -> ApiReturn<Payload> {
         let sn = self.next_sn();
+        if self.log.api && tracing::enabled!(target: LOG_TARGET, tracing::Level::DEBUG) {
+            return Box::pin(async move {
+                let text = self.log_text(name, Part::Req, &req);
+                tracing::debug!(target: LOG_TARGET, "[ApiReq] #{sn} {name} {text}");
+                let ret = self.call_sn(transport, name, req, sn, options).await;
+                match &ret {
+                    Ok(res) => {
+                        let text = self.log_text(name, Part::Res, res);
+                        tracing::debug!(target: LOG_TARGET, "[ApiRes] #{sn} {name} {text}");
+                    }
+                    Err(e) => tracing::debug!(target: LOG_TARGET, "[ApiErr] #{sn} {name} {e}"),
+                }
+                ret
+            })
+            .await;
+        }
+        self.call_sn(transport, name, req, sn, options).await
+    }
+
+    async fn call_sn<T: Transport>(
+        &self,
+        transport: &T,
+        name: &str,
+        req: Payload,
+        sn: u64,
+        options: CallOptions,
+    ) -> ApiReturn<Payload> {
         let flows = transport.flows();
         if flows.pre_call_api.is_empty()
             && flows.pre_api_return.is_empty()
             && flows.post_api_return.is_empty()
         {
-            return self
-                .send_abortable(transport, name, req, sn, &options)
-                .await;
+            return self.send_retrying(transport, name, req, sn, &options).await;
         }
         // The flows' state lives in a box of its own: a call without flows (the usual one)
         // stays a small future.
@@ -417,12 +488,10 @@ impl ClientCore {
         let ret = match short_circuit {
             Some(ret) => ret.and_then(|v| self.encode_value(name, Part::Res, &v)),
             None if !ret_flows => {
-                return self
-                    .send_abortable(transport, name, req, sn, &options)
-                    .await
+                return self.send_retrying(transport, name, req, sn, &options).await
             }
             None => {
-                self.send_abortable(transport, name, req.clone(), sn, &options)
+                self.send_retrying(transport, name, req.clone(), sn, &options)
                     .await
             }
         };
@@ -446,6 +515,117 @@ impl ClientCore {
         ret
     }
 
+    /// The call's effective timeout (`None`: none).
+    fn timeout_of(&self, options: &CallOptions) -> Option<Duration> {
+        match options.timeout {
+            Some(t) if t.is_zero() => None,
+            Some(t) => Some(t),
+            None => self.timeout,
+        }
+    }
+
+    /// Sends a call; when it may outlive a connection (re-sent after a reconnect, or waiting
+    /// for one), sends it again on the next connection while its timeout allows.
+    async fn send_retrying<T: Transport>(
+        &self,
+        transport: &T,
+        name: &str,
+        req: Payload,
+        sn: u64,
+        options: &CallOptions,
+    ) -> ApiReturn<Payload> {
+        if !options.resend_on_reconnect && !transport.waits_for_reconnect() {
+            return self.send_abortable(transport, name, req, sn, options).await;
+        }
+        // Boxed: the usual call's future stays the size of `send_abortable`'s.
+        Box::pin(self.send_again_after_reconnect(transport, name, req, sn, options)).await
+    }
+
+    /// [`send_retrying`](Self::send_retrying)'s loop: send, wait for the next connection,
+    /// send again, until a return, an error that is not about the connection, or the deadline.
+    async fn send_again_after_reconnect<T: Transport>(
+        &self,
+        transport: &T,
+        name: &str,
+        req: Payload,
+        sn: u64,
+        options: &CallOptions,
+    ) -> ApiReturn<Payload> {
+        let deadline = self.timeout_of(options).map(|t| Instant::now() + t);
+        let mut options = options.clone();
+        loop {
+            options.timeout = match deadline {
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Err(TsrpcError::timeout()),
+                },
+                None => Some(Duration::ZERO),
+            };
+            let err = match self
+                .send_abortable(transport, name, req.clone(), sn, &options)
+                .await
+            {
+                Err(e)
+                    if e.is_code(crate::error::codes::LOST_CONN)
+                        || e.is_code(crate::error::codes::WS_NOT_OPEN) =>
+                {
+                    e
+                }
+                ret => return ret,
+            };
+            if let Err(ret) = self
+                .wait_to_retry(transport, err, sn, &options, deadline)
+                .await
+            {
+                return ret;
+            }
+        }
+    }
+
+    /// Waits until a call that failed with `err` may be sent again (`Ok`), or for what it
+    /// returns: `err` itself, TIMEOUT at `deadline`, or an abort. The call keeps its entry (with
+    /// no deadline of the sweeper's) meanwhile, so the abort methods reach it.
+    async fn wait_to_retry<T: Transport>(
+        &self,
+        transport: &T,
+        err: TsrpcError,
+        sn: u64,
+        options: &CallOptions,
+        deadline: Option<Instant>,
+    ) -> Result<(), ApiReturn<Payload>> {
+        let (tx, rx) = oneshot::channel();
+        self.lock_calls().map.insert(
+            sn,
+            CallEntry {
+                key: options.abort_key.clone(),
+                tx,
+                deadline: None,
+            },
+        );
+        let mut guard = CallGuard {
+            core: self,
+            sn,
+            armed: true,
+        };
+        let until = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            retry = transport.retry_after(&err, options.resend_on_reconnect) => {
+                if retry { Ok(()) } else { Err(Err(err)) }
+            }
+            r = rx => {
+                // Whoever sent through the entry removed it.
+                guard.armed = false;
+                Err(r.unwrap_or_else(|_| Err(TsrpcError::lost_conn(""))))
+            }
+            _ = until => Err(Err(TsrpcError::timeout())),
+        }
+    }
+
     async fn send_abortable<T: Transport>(
         &self,
         transport: &T,
@@ -456,11 +636,7 @@ impl ClientCore {
     ) -> ApiReturn<Payload> {
         // One entry per call: the transport's reply, an abort or a lost connection all come
         // through its one channel.
-        let timeout = match options.timeout {
-            Some(t) if t.is_zero() => None,
-            Some(t) => Some(t),
-            None => self.timeout,
-        };
+        let timeout = self.timeout_of(options);
         let (tx, mut rx) = oneshot::channel();
         let mut timer = timeout;
         let mut wake = false;
@@ -541,6 +717,10 @@ impl ClientCore {
         name: &str,
         msg: Payload,
     ) -> Result<(), TsrpcError> {
+        if self.logs_msgs() {
+            let text = self.log_text(name, Part::Msg, &msg);
+            tracing::debug!(target: LOG_TARGET, "[SendMsg] {name} {text}");
+        }
         let flows = transport.flows();
         if flows.pre_send_msg.is_empty() && flows.post_send_msg.is_empty() {
             return transport.send_msg(name, msg).await;

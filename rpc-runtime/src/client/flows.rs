@@ -49,6 +49,7 @@ pub struct MsgEvent {
 }
 
 /// Data of `pre_send_data` / `pre_recv_data`: a whole frame (an encryption hook may rewrite it).
+/// JSON mode only: binary frames and bodies pass these flows by.
 #[derive(Debug, Clone)]
 pub struct DataEvent {
     /// The frame's text.
@@ -73,6 +74,16 @@ pub struct DisconnectEvent {
     pub is_manual: bool,
     /// The client, so a node can reconnect without capturing it.
     pub client: WsClient,
+}
+
+/// Data of `pre_reconnect`: the reconnect policy plans attempt `attempt` in `delay`. A node
+/// returning `None` stops reconnecting (the status goes `Closed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconnectEvent {
+    /// The attempt's number, from 1 (counted across losses until a stable connection).
+    pub attempt: u32,
+    /// The wait before the attempt.
+    pub delay: std::time::Duration,
 }
 
 /// The flows of every client, whatever its transport: calls, messages and frames.
@@ -135,8 +146,13 @@ pub struct WsClientFlows {
     pub pre_connect: Flow<PreConnectEvent>,
     /// After connecting.
     pub post_connect: Flow<WsClient>,
-    /// After leaving the connected state (a node may reconnect).
+    /// After leaving the connected state, once per loss (a node may reconnect; or let
+    /// [`WsClientOptions::reconnect`](crate::client::WsClientOptions::reconnect) do it).
     pub post_disconnect: Flow<DisconnectEvent>,
+    /// Before each attempt of the built-in reconnect
+    /// ([`WsClientOptions::reconnect`](crate::client::WsClientOptions::reconnect)), before its
+    /// delay: a node sees every planned attempt, and may stop reconnecting.
+    pub pre_reconnect: Flow<ReconnectEvent>,
 }
 
 impl Deref for WsClientFlows {

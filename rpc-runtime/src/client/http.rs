@@ -56,7 +56,16 @@ pub struct HttpClientOptions {
     ///
     /// [`WsClientOptions::tsrpc_proto`]: crate::client::WsClientOptions#structfield.tsrpc_proto
     pub tsrpc_proto: Option<&'static str>,
+    /// Log every call and its return (TSRPC's `logApi`; default `true`): `[ApiReq]`,
+    /// `[ApiRes]`, `[ApiErr]` events through `tracing` at DEBUG, target `rpc_runtime::client`
+    /// (nothing is formatted unless a subscriber wants them).
+    pub log_api: bool,
+    /// Log every message sent (TSRPC's `logMsg`; default `true`): `[SendMsg]` events, as
+    /// `log_api`.
+    pub log_msg: bool,
     /// TLS settings for `https://` URLs (feature `tls`): trusted roots, client certificate.
+    /// Default `None`: the platform's trusted roots (rustls-native-certs; `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` replace them when set), so `https://` to public servers works as is.
     #[cfg(feature = "tls")]
     pub tls: Option<Arc<rustls::ClientConfig>>,
 }
@@ -69,6 +78,8 @@ impl Default for HttpClientOptions {
             pool_idle_timeout: Some(Duration::from_secs(4)),
             json: false,
             tsrpc_proto: None,
+            log_api: true,
+            log_msg: true,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -90,6 +101,12 @@ impl HttpClientOptions {
     /// Sets the default call timeout.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
+        self
+    }
+    /// Sets whether calls and messages are logged (`log_api`, `log_msg`).
+    pub fn log(mut self, api: bool, msg: bool) -> Self {
+        self.log_api = api;
+        self.log_msg = msg;
         self
     }
     /// Sets the largest response body accepted.
@@ -116,23 +133,25 @@ type Connector = HttpConnector;
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 #[cfg(not(feature = "tls"))]
-fn connector(http: HttpConnector, _options: &HttpClientOptions) -> Connector {
+fn connector(http: HttpConnector, _options: &HttpClientOptions, _https: bool) -> Connector {
     http
 }
 
 #[cfg(feature = "tls")]
-fn connector(mut http: HttpConnector, options: &HttpClientOptions) -> Connector {
+fn connector(mut http: HttpConnector, options: &HttpClientOptions, https: bool) -> Connector {
     http.enforce_http(false);
-    let config = options.tls.as_deref().cloned().unwrap_or_else(|| {
-        // No roots given: https:// fails to verify rather than trusting anything.
-        rustls::ClientConfig::builder_with_provider(Arc::new(
+    // No settings given: the platform's roots, read only when the URL is https://.
+    let config = match &options.tls {
+        Some(config) => config.as_ref().clone(),
+        None if https => super::tls::default_config().as_ref().clone(),
+        None => rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
         .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth()
-    });
+        .with_no_client_auth(),
+    };
     hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(config)
         .https_or_http()
@@ -180,19 +199,30 @@ impl_rpc_client!(HttpClient);
 
 impl HttpClient {
     /// A client for `url` (`http://host:port`, may hold a path prefix such as
-    /// `http://host/api`). Only `http` is supported; with any other URL every call fails with
+    /// `http://host/api`). `http`, and `https` with feature `tls`; with any other URL every call fails with
     /// ClientError `INVALID_URL`.
     pub fn new(url: impl Into<String>, options: HttpClientOptions) -> Self {
+        let base = url.into().trim_end_matches('/').to_owned();
+        let https = base
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(options.pool_idle_timeout)
-            .build(self::connector(connector, &options));
-        let base = url.into().trim_end_matches('/').to_owned();
+            .build(self::connector(connector, &options, https));
         let base_error = check_base(&base).err();
         HttpClient {
             inner: Arc::new(HttpInner {
-                core: ClientCore::new(options.timeout, options.json, options.tsrpc_proto),
+                core: ClientCore::new(
+                    options.timeout,
+                    options.json,
+                    options.tsrpc_proto,
+                    super::core::Log {
+                        api: options.log_api,
+                        msg: options.log_msg,
+                    },
+                ),
                 flows: ClientFlows::default(),
                 base,
                 base_error,

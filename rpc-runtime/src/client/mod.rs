@@ -7,6 +7,8 @@ mod core;
 mod deadline;
 pub(crate) mod flows;
 mod http;
+#[cfg(feature = "tls")]
+mod tls;
 mod ws;
 
 use std::future::Future;
@@ -21,7 +23,9 @@ use crate::error::{ApiReturn, TsrpcError};
 use crate::proto::{Api, Message};
 
 pub use self::http::{HttpClient, HttpClientOptions};
-pub use self::ws::{Heartbeat, WsClient, WsClientOptions, WsStatus};
+pub use self::ws::{
+    ConnectionStatus, Heartbeat, ReconnectPolicy, WsClient, WsClientOptions, WsStatus,
+};
 pub use crate::listener::ListenerHandle;
 
 /// Options of one call.
@@ -31,6 +35,12 @@ pub struct CallOptions {
     pub timeout: Option<Duration>,
     /// A key to abort this call with [`RpcClient::abort_by_key`].
     pub abort_key: Option<String>,
+    /// Re-send this call after a reconnect when the connection is lost before its return
+    /// came (only for idempotent APIs: the server may have run it already). Needs a
+    /// [`WsClient`] with a reconnect policy; the call still ends at its timeout, and fails
+    /// with `LOST_CONN` when the policy gives up or `disconnect()` is called. Default `false`:
+    /// a lost connection fails the call with `LOST_CONN` at once. Ignored by [`HttpClient`].
+    pub resend_on_reconnect: bool,
 }
 
 impl CallOptions {
@@ -38,6 +48,14 @@ impl CallOptions {
     pub fn timeout(timeout: Duration) -> Self {
         CallOptions {
             timeout: Some(timeout),
+            ..Self::default()
+        }
+    }
+    /// Options that re-send the call after a reconnect
+    /// ([`resend_on_reconnect`](CallOptions#structfield.resend_on_reconnect)).
+    pub fn resend_on_reconnect() -> Self {
+        CallOptions {
+            resend_on_reconnect: true,
             ..Self::default()
         }
     }
@@ -152,6 +170,12 @@ pub trait RpcClient: Clone + Send + Sync + 'static + sealed::Sealed {
     /// The sn of the last call made (0 before any).
     fn last_sn(&self) -> u64 {
         self.__core().last_sn()
+    }
+    /// The sn the next call will use (unless another call takes it first). TSRPC's `nextSN`
+    /// getter returns the sn of the last call made despite its name: that is
+    /// [`last_sn`](Self::last_sn) here.
+    fn next_sn(&self) -> u64 {
+        self.__core().peek_next_sn()
     }
     /// The client's call, message and data flows (hook chains). A [`WsClient`] also has
     /// connection flows: its own [`flows`](WsClient::flows) returns them all.

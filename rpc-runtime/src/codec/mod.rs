@@ -27,8 +27,10 @@ use serde_json::value::RawValue;
 use crate::error::TsrpcError;
 
 pub(crate) mod binary;
+mod body;
 mod scan;
-pub(crate) use self::binary::{Binary, Input, Out, OwnedInput, Payload};
+pub(crate) use self::binary::Binary;
+pub(crate) use self::body::{Input, Out, OwnedInput, Payload};
 use self::scan::{split_api_frame, split_api_success, split_msg_frame};
 
 /// The close reason for input that is not an envelope.
@@ -71,7 +73,8 @@ impl Frame {
 
 impl Out {
     /// The WebSocket frame of an API return: `[name, {"isSucc":..}, sn]` (JSON) or
-    /// `ServerOutputData {buffer | error, serviceId, sn}` (binary).
+    /// `ServerOutputData {buffer | error, serviceId, sn}` (binary; `{buffer | error}` alone for
+    /// a call that came without sn, `sn` 0, as TSRPC answers it).
     pub(crate) fn api_return_frame(
         &self,
         name: &str,
@@ -80,7 +83,7 @@ impl Out {
         ret: Result<Payload, TsrpcError>,
     ) -> Frame {
         match self {
-            Out::Bin(bin, _) => Frame::Binary(bin.encode_api_return(service_id, sn, &ret, true)),
+            Out::Bin(bin, _) => Frame::Binary(bin.encode_api_return(service_id, sn, &ret, sn != 0)),
             Out::Json => {
                 Frame::Text(Codec::Json.wrap_api_return(name, sn, ret.map(Payload::into_json)))
             }

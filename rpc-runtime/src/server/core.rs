@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use futures_util::FutureExt;
 use serde_json::Value;
@@ -179,8 +180,9 @@ impl ServerCore {
         apis: HashMap<String, ErasedApi>,
         msgs: Listeners<ErasedMsg>,
         flows: Arc<ServerFlows>,
-        options: ServerOptions,
+        mut options: ServerOptions,
     ) -> Self {
+        options.json_host_path = super::cors::normalize_host_path(&options.json_host_path);
         let mut api_index = HashMap::new();
         for (i, def) in proto.services.iter().enumerate() {
             if def.kind == ServiceKind::Api && !api_index.contains_key(&def.name) {
@@ -327,6 +329,28 @@ impl ServerCore {
     pub(crate) fn begin_stop(&self) {
         self.stopping.store(true, Ordering::SeqCst);
         self.stop_notify.notify_waiters();
+    }
+
+    /// Stops: no new connection or request is served; every connection is closed with
+    /// `Server stopped`; waits (up to the close timeout) for them to go.
+    pub(crate) async fn stop(&self) {
+        self.begin_stop();
+        for c in self.connections() {
+            c.close("Server stopped");
+        }
+        let wait = self.options.close_timeout + Duration::from_millis(500);
+        let _ = tokio::time::timeout(wait, self.connections_gone()).await;
+    }
+
+    /// Refuses new work, waits for pending API calls (at most `max_wait`), then
+    /// [`stop`](Self::stop)s. True when every pending call finished in time.
+    pub(crate) async fn graceful_stop(&self, max_wait: Duration) -> bool {
+        self.begin_stop();
+        let finished = tokio::time::timeout(max_wait, self.wait_idle())
+            .await
+            .is_ok();
+        self.stop().await;
+        finished
     }
 
     /// Resolves once the server is stopping (at once if it already is).

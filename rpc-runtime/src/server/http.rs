@@ -5,7 +5,9 @@
 //!
 //! What a request gets (TSRPC-WIRE.md b):
 //!
-//! * `POST /<api name>` with a `Content-Type` containing `application/json`: the API's return,
+//! * `POST /<api name>` with a `Content-Type` containing `application/json` (`/` is TSRPC's
+//!   `jsonHostPath`, [`ServerOptions::json_host_path`](super::ServerOptions); a POST outside it
+//!   is read as binary, as TSRPC does): the API's return,
 //!   `{"isSucc":true,"res":..}` (200) or `{"isSucc":false,"err":..}` (200 for an `ApiError`,
 //!   500 for any other error type).
 //! * `POST /<msg name>?type=msg` (`type=msg` among the `&`-separated query parts): 200 with an
@@ -19,7 +21,8 @@
 //!   the error type, or an empty body for a message; a body that cannot be decoded gets
 //!   `{error}` ServerError `INPUT_DATA_ERR` `Invalid request buffer, please check the version
 //!   of service proto.` (TSRPC-WIRE b.2, b.5).
-//! * `OPTIONS`: 200, empty (CORS preflight). A stopping server: 503, empty.
+//! * `OPTIONS`: 200, empty (CORS preflight), unless CORS is off (`cors: None`: an ordinary
+//!   request then, as TSRPC). A stopping server: 503, empty.
 //! * A body over `max_body_size`: 413 with ServerError [`BODY_TOO_LARGE`]; a `Content-Length`
 //!   over the limit is refused before any of the body is read, a chunked body as soon as it
 //!   goes over. The connection is closed after a 413.
@@ -30,7 +33,8 @@
 //!   server kind): 503 with ServerError [`SERVER_FULL`], then the socket is closed. It is
 //!   answered outside hyper (by the accept loop), after its request head, without any flow running.
 //!
-//! Every response carries `X-Powered-By: TSRPC 3.4.21` and TSRPC's default CORS headers; JSON
+//! Every response carries `X-Powered-By: TSRPC 3.4.21` and the CORS headers of
+//! [`ServerOptions::cors`](super::ServerOptions) (TSRPC's default: any origin); JSON
 //! bodies have `Content-Type: application/json; charset=utf-8`. `conn.close(reason)` in a
 //! handler puts the reason in `X-TSRPC-Close-Reason`.
 //!
@@ -53,7 +57,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::server::conn::http1;
@@ -67,7 +71,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
 use super::conn::{ConnKind, Connection};
-use super::core::{InputError, ServerCore};
+use super::core::{InputError, ServerCore, SocketGuard};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::http_req::{origin_allowed, HttpRequest};
 use crate::codec::binary::{self, BinInput};
@@ -91,6 +95,20 @@ const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 type Body = Full<Bytes>;
 
+/// What a request body must be to be served: any `http_body` body of [`Bytes`] (hyper's
+/// `Incoming`, axum's `Body`, ...).
+pub(crate) trait ReqBody:
+    hyper::body::Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static
+{
+}
+
+impl<B> ReqBody for B where
+    B: hyper::body::Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static
+{
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Serves one TCP connection as HTTP/1.1 with keep-alive (or, with `upgrade`, as WebSocket when
 /// a request asks for it).
 pub(crate) async fn serve_conn<S>(
@@ -104,7 +122,7 @@ pub(crate) async fn serve_conn<S>(
     let svc_core = core.clone();
     let service = service_fn(move |req: Request<Incoming>| {
         let core = svc_core.clone();
-        async move { Ok::<_, Infallible>(respond(core, req, remote, upgrade).await) }
+        async move { Ok::<_, Infallible>(respond(core, req, remote, upgrade, None).await) }
     });
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).keep_alive(true);
@@ -136,16 +154,20 @@ pub(crate) async fn serve_conn<S>(
 }
 
 /// One request: a WebSocket upgrade, or a TSRPC HTTP exchange (with the common headers).
-async fn respond(
+/// `slot` (a mounted endpoint's count of the request against `max_connections`) is held until
+/// the answer is made, or by the WebSocket connection the request upgrades to.
+pub(crate) async fn respond<B: ReqBody>(
     core: Arc<ServerCore>,
-    req: Request<Incoming>,
+    req: Request<B>,
     remote: SocketAddr,
     upgrade: bool,
+    slot: Option<SocketGuard>,
 ) -> Response<Body> {
     if upgrade && wants_websocket(req.headers()) {
-        return upgrade_websocket(core, req, remote);
+        return upgrade_websocket(core, req, remote, slot);
     }
     let inner = core.options.return_inner_error;
+    let origin = req.headers().get(header::ORIGIN).cloned();
     let mut resp = match AssertUnwindSafe(handle(&core, req, remote))
         .catch_unwind()
         .await
@@ -162,21 +184,16 @@ async fn respond(
             )
         }
     };
-    let h = resp.headers_mut();
-    h.insert("x-powered-by", HeaderValue::from_static(POWERED_BY));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Content-Type,*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("3600"),
-    );
+    common_headers(&core, origin.as_ref(), resp.headers_mut());
     resp
+}
+
+/// `X-Powered-By` and the CORS headers (for a request from `origin`).
+fn common_headers(core: &ServerCore, origin: Option<&HeaderValue>, h: &mut HeaderMap) {
+    h.insert("x-powered-by", HeaderValue::from_static(POWERED_BY));
+    if let Some(cors) = &core.options.cors {
+        cors.apply(origin, h);
+    }
 }
 
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
@@ -199,18 +216,18 @@ enum BodyError {
 
 /// Reads a whole body: at most `max` bytes, no wait longer than `idle` (zero: no limit) for
 /// the next piece, and all of it by `deadline`.
-async fn read_body(
-    body: Incoming,
+async fn read_body<B: ReqBody>(
+    body: B,
     max: usize,
     idle: Duration,
     deadline: Option<Instant>,
 ) -> Result<Bytes, BodyError> {
-    let mut body = Limited::new(body, max);
+    let mut body = std::pin::pin!(Limited::new(body, max));
     // Most bodies come in one chunk: kept as is; a second chunk starts a copy.
     let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
     loop {
-        let next = body.frame();
+        let next = std::future::poll_fn(|cx| hyper::body::Body::poll_frame(body.as_mut(), cx));
         let idle_until = (!idle.is_zero()).then(|| Instant::now() + idle);
         let until = match (idle_until, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -258,28 +275,30 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-async fn handle(
+async fn handle<B: ReqBody>(
     core: &Arc<ServerCore>,
-    req: Request<Incoming>,
+    req: Request<B>,
     remote: SocketAddr,
 ) -> Response<Body> {
     if core.stopping.load(Ordering::Acquire) {
         return closing(empty(StatusCode::SERVICE_UNAVAILABLE));
     }
-    if req.method() == Method::OPTIONS {
+    if req.method() == Method::OPTIONS && core.options.cors.is_some() {
         return empty(StatusCode::OK);
     }
-    let is_json = core.options.json
-        && req.method() == Method::POST
-        && req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| contains_ignore_case(v.as_bytes(), b"application/json"));
     // TSRPC's `req.url`: the request target as sent (no decoding).
     let url = match req.uri().path_and_query() {
         Some(pq) if req.uri().scheme().is_none() => pq.as_str().to_owned(),
         _ => req.uri().to_string(),
     };
+    let is_json = core.options.json
+        && req.method() == Method::POST
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| contains_ignore_case(v.as_bytes(), b"application/json"))
+        && url.starts_with(core.options.json_host_path.as_str());
+
     let max = core.options.max_body_size;
     if content_length(req.headers()).is_some_and(|n| n > max as u64) {
         // Refused without reading the body; hyper closes the connection after this answer.
@@ -345,8 +364,10 @@ async fn handle_json(
         None => (url, None),
     };
     let is_msg = query.is_some_and(|q| q.split('&').any(|part| part == "type=msg"));
-    // TSRPC's `jsonHostPath` is `/`.
-    let name = path.strip_prefix('/').unwrap_or(path);
+    // Under `json_host_path` (checked by the caller, as TSRPC does).
+    let name = path
+        .strip_prefix(core.options.json_host_path.as_str())
+        .unwrap_or(path);
 
     let mut text = match String::from_utf8(body.into()) {
         Ok(s) => s,
@@ -552,20 +573,40 @@ fn body_timeout_answer(core: &ServerCore, message: String) -> Response<Body> {
 /// The whole answer to a connection past `max_connections`: 503, `Connection: close`, the
 /// common headers and a JSON body with ServerError [`SERVER_FULL`].
 pub(crate) fn server_full_response(core: &ServerCore) -> Bytes {
-    let err = TsrpcError::server("Server full: too many connections").with_code(SERVER_FULL);
-    let body = api_error_body(core, err);
+    let body = server_full_body(core);
+    let cors = core
+        .options
+        .cors
+        .as_ref()
+        .map(|c| c.raw_lines())
+        .unwrap_or_default();
     let head = format!(
         "HTTP/1.1 503 Service Unavailable\r\n\
          Content-Type: {JSON_CONTENT_TYPE}\r\n\
          Content-Length: {}\r\n\
          Connection: close\r\n\
          X-Powered-By: {POWERED_BY}\r\n\
-         Access-Control-Allow-Origin: *\r\n\
-         Access-Control-Allow-Headers: Content-Type,*\r\n\
-         Access-Control-Max-Age: 3600\r\n\r\n",
+         {cors}\r\n",
         body.len()
     );
     Bytes::from(head + &body)
+}
+
+fn server_full_body(core: &ServerCore) -> String {
+    let err = TsrpcError::server("Server full: too many connections").with_code(SERVER_FULL);
+    api_error_body(core, err)
+}
+
+#[cfg(feature = "tower")]
+/// The answer of a mounted endpoint to a request past `max_connections`: the same 503 as
+/// [`server_full_response`], as a response for the host's server to write.
+pub(crate) fn server_full(core: &ServerCore, origin: Option<&HeaderValue>) -> Response<Body> {
+    let mut resp = closing(json(
+        StatusCode::SERVICE_UNAVAILABLE,
+        server_full_body(core),
+    ));
+    common_headers(core, origin, resp.headers_mut());
+    resp
 }
 
 fn json(status: StatusCode, body: String) -> Response<Body> {
@@ -615,15 +656,30 @@ fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool
     })
 }
 
-fn wants_websocket(headers: &HeaderMap) -> bool {
+pub(crate) fn wants_websocket(headers: &HeaderMap) -> bool {
     has_token(headers, header::UPGRADE, "websocket")
 }
 
+/// The answer of a WebSocket-only mounted endpoint to a request that is not an upgrade: 426,
+/// `Upgrade: websocket`.
+#[cfg(feature = "tower")]
+pub(crate) fn upgrade_required() -> Response<Body> {
+    let mut resp = closing(empty(StatusCode::UPGRADE_REQUIRED));
+    let h = resp.headers_mut();
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(
+        header::SEC_WEBSOCKET_VERSION,
+        HeaderValue::from_static("13"),
+    );
+    resp
+}
+
 /// Answers a WebSocket handshake (101) and serves the socket once hyper hands it over.
-fn upgrade_websocket(
+fn upgrade_websocket<B>(
     core: Arc<ServerCore>,
-    mut req: Request<Incoming>,
+    mut req: Request<B>,
     remote: SocketAddr,
+    slot: Option<SocketGuard>,
 ) -> Response<Body> {
     let headers = req.headers();
     let key = headers.get(header::SEC_WEBSOCKET_KEY).cloned();
@@ -663,6 +719,7 @@ fn upgrade_websocket(
     let (parts, _) = req.into_parts();
     let http_req = HttpRequest::new(parts.method, parts.uri, parts.headers);
     tokio::spawn(async move {
+        let _slot = slot;
         match on_upgrade.await {
             Ok(upgraded) => {
                 let config = super::ws::ws_config(&core);

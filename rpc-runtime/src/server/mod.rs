@@ -6,6 +6,7 @@
 mod accept;
 mod conn;
 mod core;
+mod cors;
 pub(crate) mod flows;
 mod handle;
 mod handler;
@@ -15,6 +16,8 @@ mod listen;
 mod local;
 mod log;
 mod metrics;
+#[cfg(feature = "tower")]
+mod mount;
 mod msg_lane;
 mod options;
 mod reply;
@@ -35,12 +38,15 @@ use tokio::sync::Notify;
 pub use self::accept::Transports;
 pub use self::conn::{ConnType, Connection};
 use self::core::ServerCore;
+pub use self::cors::Cors;
 use self::flows::ServerFlows;
 pub use self::handle::ServerHandle;
 pub use self::handler::{ApiCall, HandlerError, HandlerResult, MsgCall};
 use self::handler::{CallCtx, ErasedApi, ErasedMsg};
 pub use self::http_req::HttpRequest;
 pub use self::metrics::ServerMetrics;
+#[cfg(feature = "tower")]
+pub use self::mount::{MountedServer, RpcFuture, RpcService};
 pub use self::options::ServerOptions;
 pub use self::state::Extensions;
 use crate::codec::Input;
@@ -267,12 +273,35 @@ impl Server {
         ))
     }
 
-    /// Binds and starts serving.
-    pub async fn start(self) -> Result<RunningServer, StartError> {
+    fn check_implemented(&self) -> Result<(), StartError> {
         let missing = self.unimplemented_apis();
         if !missing.is_empty() && !self.allow_unimplemented {
             return Err(StartError::Unimplemented(missing));
         }
+        Ok(())
+    }
+
+    /// Serves inside a host application instead of on a port of its own (feature `tower`):
+    /// the [`MountedServer`]'s [`service`](MountedServer::service) answers the WebSocket
+    /// upgrades and HTTP requests routed to it, by the server's [`Transports`]; the address
+    /// given to the constructor is not used. See [`MountedServer`] for axum, limits and
+    /// shutdown. Fails as [`start`](Self::start) when APIs are unimplemented.
+    #[cfg(feature = "tower")]
+    pub fn mount(self) -> Result<MountedServer, StartError> {
+        self.check_implemented()?;
+        let core = Arc::new(ServerCore::new(
+            self.proto,
+            self.apis,
+            self.msgs,
+            self.flows,
+            self.options,
+        ));
+        Ok(MountedServer::new(core, self.transports))
+    }
+
+    /// Binds and starts serving.
+    pub async fn start(self) -> Result<RunningServer, StartError> {
+        self.check_implemented()?;
         let listener = match self.bind {
             Bind::Addr(addr) => TcpListener::bind(addr)
                 .await
@@ -358,29 +387,17 @@ impl RunningServer {
     /// Stops: no new connections; every connection is closed with `Server stopped`; waits
     /// (up to the close timeout) for them to go.
     pub async fn stop(&self) {
-        let core = &self.handle.core;
-        core.begin_stop();
         self.shutdown.notify_one();
         self.accept_task.abort();
-        for c in core.connections() {
-            c.close("Server stopped");
-        }
-        let wait = core.options.close_timeout + Duration::from_millis(500);
-        let _ = tokio::time::timeout(wait, core.connections_gone()).await;
+        self.handle.core.stop().await;
     }
 
     /// Stops accepting, waits for pending API calls (at most `max_wait`), then
     /// [`stop`](Self::stop)s. Returns true when every pending call finished in time.
     pub async fn graceful_stop(&self, max_wait: Duration) -> bool {
-        let core = &self.handle.core;
-        core.begin_stop();
         self.shutdown.notify_one();
         self.accept_task.abort();
-        let finished = tokio::time::timeout(max_wait, core.wait_idle())
-            .await
-            .is_ok();
-        self.stop().await;
-        finished
+        self.handle.core.graceful_stop(max_wait).await
     }
 }
 

@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::cors::Cors;
+
 #[cfg(doc)]
 use crate::reasons::SEND_QUEUE_FULL_REASON;
 
@@ -113,6 +115,16 @@ pub struct ServerOptions {
     /// a browser: browsers always send it) is let in. This guards a browser user's
     /// cookies against pages of other sites, not the server against other programs.
     pub ws_allowed_origins: Option<Vec<String>>,
+    /// TSRPC's `jsonHostPath` (`/`): a JSON request is `POST <json_host_path><api name>`; a
+    /// POST outside it is read as a binary request, as TSRPC does. Normalised as TSRPC does:
+    /// `api` serves `/api/Add`. (Mounted in axum with `nest_service("/rpc", ..)`, the path the
+    /// endpoint sees has `/rpc` stripped already: leave this at `/`.)
+    pub json_host_path: String,
+    /// The CORS headers of HTTP answers ([`Cors::any`], TSRPC's default: any origin, max age
+    /// an hour); an `OPTIONS` request (a preflight) is answered 200 with them. `None`: no
+    /// CORS headers, and `OPTIONS` is an ordinary (binary) request, as TSRPC with `cors`
+    /// unset.
+    pub cors: Option<Cors>,
     /// Serve TLS (`wss://`, `https://`) with this configuration (feature `tls`). The TLS
     /// handshake must finish within `handshake_timeout`.
     #[cfg(feature = "tls")]
@@ -148,6 +160,8 @@ impl Default for ServerOptions {
             log_res_body: true,
             trusted_proxies: Vec::new(),
             ws_allowed_origins: None,
+            json_host_path: "/".into(),
+            cors: Some(Cors::any()),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -207,6 +221,21 @@ impl ServerOptions {
         origins: impl IntoIterator<Item = S>,
     ) -> Self {
         self.ws_allowed_origins = Some(origins.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Sets [`json_host_path`](ServerOptions#structfield.json_host_path).
+    ///
+    /// ```
+    /// let options = rpc_runtime::server::ServerOptions::default().json_host_path("api");
+    /// assert_eq!(options.json_host_path, "api"); // served as `/api/`
+    /// ```
+    pub fn json_host_path(mut self, path: impl Into<String>) -> Self {
+        self.json_host_path = path.into();
+        self
+    }
+    /// Sets [`cors`](ServerOptions#structfield.cors) (`None`: no CORS headers).
+    pub fn cors(mut self, cors: Option<Cors>) -> Self {
+        self.cors = cors;
         self
     }
     /// Sets the API timeout.

@@ -465,12 +465,15 @@ async fn decode_binary(core: &Arc<ServerCore>, conn: &Connection, bytes: &[u8]) 
     };
     let reason = match bin.decode_server_input(bytes) {
         Err(reason) => reason,
+        // An API call without sn is answered without serviceId and sn, as TSRPC answers it
+        // (sn 0 stands for none: TSRPC's clients number calls from 1).
         Ok(BinInput::Api {
             name,
             service,
             body,
-            sn: Some(sn),
+            sn,
         }) => {
+            let sn = sn.unwrap_or(0);
             let out = match (conn.binary(), service.res) {
                 (Some(_), Some(res)) => (bin.out(res), service.id),
                 _ => (crate::codec::Out::Json, 0),
@@ -480,9 +483,6 @@ async fn decode_binary(core: &Arc<ServerCore>, conn: &Connection, bytes: &[u8]) 
                 Err(e) => binary_reason(e),
             }
         }
-        Ok(BinInput::Api { name, sn: None, .. }) => binary_reason(
-            super::core::InputError::Invalid(format!("API {name} without sn")),
-        ),
         Ok(BinInput::Msg { name, body }) => {
             match core.dispatch_msg(conn, name, Input::Bin(body)).await {
                 Ok(handlers) => return Work::Msg(handlers),

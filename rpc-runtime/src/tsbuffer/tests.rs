@@ -416,3 +416,24 @@ fn object_values_are_objects_or_arrays_when_decoding() {
         );
     }
 }
+
+/// A double inside JSON text (`any`) reads back as the same double, long mantissas included
+/// (serde_json's `float_roundtrip`; found by the `tsbuffer_decode` fuzz target: without it
+/// `5.555555555555555e+51` read back one unit in the last place off).
+#[test]
+fn doubles_inside_any_values_read_back_exactly() {
+    let p = proto(r#""a/A": {"type": "Any"}"#);
+    let schema = p.schema("a/A").unwrap();
+    for x in [
+        5.555555555555555e51,
+        0.1 + 0.2,
+        1.7976931348623157e308,
+        5e-324,
+        -0.5,
+    ] {
+        let v = serde_json::json!({ "x": x });
+        let bytes = p.encode(schema, &v).unwrap();
+        let back: serde_json::Value = p.decode(schema, &bytes).unwrap();
+        assert_eq!(back["x"].as_f64(), Some(x), "{x:e}");
+    }
+}

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::Error;
 use super::schema::{Proto, SchemaId};
-use super::wire::{patch_varint, put_varint, reserve_varint};
+use super::wire::{patch_varint, put_varint, reserve_varint, Reader};
 use crate::error::TsrpcError;
 
 /// The wrappers' schemas, as tsrpc-proto 1.4.3 declares them.
@@ -240,12 +240,77 @@ pub fn encode_output(frame: &ServerOutputData<'_>) -> Result<Vec<u8>, Error> {
 
 /// Decodes a `ServerInputData` frame (its `buffer` borrowed from `bytes`).
 pub fn decode_input(bytes: &[u8]) -> Result<ServerInputData<'_>, Error> {
-    proto().decode(input_schema(), bytes)
+    match split_input(bytes) {
+        Some(frame) => Ok(frame),
+        None => proto().decode(input_schema(), bytes),
+    }
 }
 
 /// Decodes a `ServerOutputData` frame.
 pub fn decode_output(bytes: &[u8]) -> Result<ServerOutputData<'_>, Error> {
-    proto().decode(output_schema(), bytes)
+    match split_output(bytes) {
+        Some(frame) => Ok(frame),
+        None => proto().decode(output_schema(), bytes),
+    }
+}
+
+/// The usual `ServerInputData`, read without the schema-driven decoder: its blocks
+/// `serviceId`, `buffer` and `sn`, each at most once, in any order, every one in bounds. `None`
+/// for anything else (a block given twice, an unknown id, bad input): [`decode_input`] then
+/// decodes it the full way, which gives the same value or the error (a test below proves it).
+fn split_input(bytes: &[u8]) -> Option<ServerInputData<'_>> {
+    let mut r = Reader::new(bytes);
+    let (mut id, mut buffer, mut sn) = (None, None, None);
+    for _ in 0..r.count("block").ok()? {
+        let slot = match r.varint().ok()? {
+            0x29 => &mut id,
+            0x2c => {
+                if buffer.replace(r.bytes().ok()?).is_some() {
+                    return None;
+                }
+                continue;
+            }
+            0x31 => &mut sn,
+            _ => return None,
+        };
+        if slot.replace(r.varint().ok()?).is_some() {
+            return None;
+        }
+    }
+    Some(ServerInputData {
+        service_id: id?,
+        buffer: RawBytes(Cow::Borrowed(buffer?)),
+        sn,
+    })
+}
+
+/// The usual `ServerOutputData` (a return or a message, without `error`), read as
+/// [`split_input`] reads its frame. `None`: decode it the full way.
+fn split_output(bytes: &[u8]) -> Option<ServerOutputData<'_>> {
+    let mut r = Reader::new(bytes);
+    let (mut buffer, mut id, mut sn) = (None, None, None);
+    for _ in 0..r.count("block").ok()? {
+        let slot = match r.varint().ok()? {
+            0x28 => {
+                if buffer.replace(r.bytes().ok()?).is_some() {
+                    return None;
+                }
+                continue;
+            }
+            0x31 => &mut id,
+            0x35 => &mut sn,
+            _ => return None,
+        };
+        if slot.replace(r.varint().ok()?).is_some() {
+            return None;
+        }
+    }
+    Some(ServerOutputData {
+        buffer: buffer.map(|b| RawBytes(Cow::Borrowed(b))),
+        error: None,
+        service_id: id,
+        sn,
+    })
 }
 
 #[cfg(test)]
@@ -274,6 +339,73 @@ mod tests {
         let back = decode_input(&bytes).unwrap();
         assert_eq!(back, frame);
         assert!(matches!(back.buffer.0, Cow::Borrowed(_)));
+    }
+
+    /// Every frame of TSRPC's binary captures (TSRPC-WIRE a.10), cut short at every length,
+    /// each byte replaced by a few values, a byte inserted anywhere: whenever the split reads
+    /// a frame, the full decode reads the same value.
+    #[test]
+    fn the_split_agrees_with_the_full_decode() {
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let inputs = [
+            "0329082c10022805616c6963652c067365637265743101",
+            "0329042c13022a3ff00000000000002e40000000000000003102",
+            "0229032c0c022805616c6963652c026869",
+            "0329072c1101280e6b69636b65642d62792d746573743107",
+        ];
+        let outputs = [
+            "03280a012a400800000000000031043502",
+            "0228130228067365727665722c086563686f3a2068693103",
+            "032f03281a4661696c656420776974682061206e756d6572696320636f64652d033301055431053504",
+            "0328010031073507",
+            "01280a012a4008000000000000",
+        ];
+        let variants = |frames: &[&str]| {
+            let mut all = Vec::new();
+            for f in frames {
+                let f = hex(f);
+                for n in 0..=f.len() {
+                    all.push(f[..n].to_vec());
+                }
+                for i in 0..f.len() {
+                    for v in [
+                        0x00, 0x01, 0x28, 0x29, 0x2c, 0x2f, 0x31, 0x35, 0x7f, 0x80, 0xff,
+                    ] {
+                        let mut m = f.clone();
+                        m[i] = v;
+                        all.push(m.clone());
+                        m.insert(i, v);
+                        all.push(m);
+                    }
+                }
+            }
+            all
+        };
+        let (mut split_in, mut split_out) = (0, 0);
+        for frame in variants(&inputs) {
+            if let Some(fast) = split_input(&frame) {
+                split_in += 1;
+                let full: ServerInputData<'_> = proto().decode(input_schema(), &frame).unwrap();
+                assert_eq!(fast, full, "{frame:02x?}");
+            }
+        }
+        for frame in variants(&outputs) {
+            if let Some(fast) = split_output(&frame) {
+                split_out += 1;
+                let full: ServerOutputData<'_> = proto().decode(output_schema(), &frame).unwrap();
+                assert_eq!(fast, full, "{frame:02x?}");
+            }
+        }
+        assert!(split_in > 100 && split_out > 100, "{split_in} {split_out}");
+        // The usual frames are split; an error return is not.
+        assert!(split_input(&hex(inputs[1])).is_some());
+        assert!(split_output(&hex(outputs[0])).is_some());
+        assert!(split_output(&hex(outputs[2])).is_none());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Our typed client (`protocols::chat::Client`) against TSRPC's `WsServer` and `HttpServer`
-//! (`json: true`), run by `server.js`.
+//! Our typed client (`protocols::chat::Client`) against TSRPC's `WsServer` and `HttpServer`,
+//! run by `server.js`: each scenario in JSON mode, in binary mode, and in binary mode against a
+//! binary-only server (`Modes`).
 //!
 //! Compiled twice by interop.rs: on `protocols::chat` and on the service imported from
 //! its TypeScript proto (`imported`); `chat` and `chat_server` are the parent's.

@@ -1,6 +1,7 @@
-//! TSRPC's own `WsClient` and `HttpClient` (`json: true`, the `client.js` scenarios) against
-//! our server (`rpc_examples::chat_server`). Each scenario also runs against TSRPC's server:
-//! both outputs must be equal once normalised, and equal to the lines written here.
+//! TSRPC's own `WsClient` and `HttpClient` (the `client.js` scenarios, in JSON mode, in binary
+//! mode, and in binary mode against binary-only servers: `Modes`) against our server
+//! (`rpc_examples::chat_server`). Each scenario also runs against TSRPC's server: both outputs
+//! must be equal once normalised, and equal to the lines written here.
 //!
 //! Compiled twice by interop.rs: on `protocols::chat` and on the service imported from
 //! its TypeScript proto (`imported`); `chat` and `chat_server` are the parent's.

@@ -132,9 +132,14 @@ pub(crate) fn quantile(v: &[f64], q: f64) -> f64 {
 /// A raw tokio-tungstenite connection with the `text` sub-protocol, TCP_NODELAY and an 8 KiB
 /// read buffer.
 pub(crate) async fn raw_connect(url: &str) -> Res<Ws> {
+    raw_connect_as(url, "text").await
+}
+
+/// [`raw_connect`] asking for `protocol`: TSRPC's `text` (JSON) or `buffer` (binary).
+pub(crate) async fn raw_connect_as(url: &str, protocol: &'static str) -> Res<Ws> {
     let mut req = url.into_client_request().map_err(|e| e.to_string())?;
     req.headers_mut()
-        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("text"));
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(protocol));
     let mut config = WebSocketConfig::default();
     config.read_buffer_size = 8 * 1024;
     let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)

@@ -1,11 +1,14 @@
-//! The benchmark: `bench [--quick] [--reps N] [--only W1,W3] [--contenders raw,ours,node]
-//! [--no-pin]` runs W1-W5 of BENCHMARKS.md against each contender (a fresh server process per
-//! workload, pinned to CPU 0; the load client in its own process, pinned to CPU 1) and prints
-//! one table. `bench client ...` is the load-client process it starts.
+//! The benchmark: `bench [--quick] [--reps N] [--only W1,W3]
+//! [--contenders raw,ours,ours-bin,node,node-bin] [--no-pin]` runs W1-W5 of BENCHMARKS.md
+//! against each contender (a fresh server process per workload, pinned to CPU 0; the load client
+//! in its own process, pinned to CPU 1) and prints the tables: rates, CPU, binary mode against
+//! JSON, and the wire bytes per W3/W4 message in both modes (a probe of the real servers'
+//! frames). `bench client ...` is the load-client process it starts.
 
 mod common;
 mod ours;
 mod raw;
+mod wire_bytes;
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -26,11 +29,15 @@ fn main() {
 
 // ---------------------------------------------------------------- the load-client process
 
-/// `client <ours|raw> <W1..W5> <url> <server pid> <reps> <quick 0|1>`: prints `REP ...` lines,
-/// or `FAILED <why>` and exits 1.
+/// `client <ours|ours-bin|raw|probe-json|probe-bin> <W1..W5> <url> <server pid> <reps>
+/// <quick 0|1>`: prints `REP ...` lines (`BYTES ...` for a probe), or `FAILED <why>` and exits
+/// 1.
 fn client_main(args: &[String]) -> i32 {
     let [imp, workload, url, pid, reps, quick] = args else {
-        eprintln!("usage: bench client <ours|raw> <W1..W5> <url> <server pid> <reps> <quick 0|1>");
+        eprintln!(
+            "usage: bench client <ours|ours-bin|raw|probe-json|probe-bin> <W1..W5> <url> \
+             <server pid> <reps> <quick 0|1>"
+        );
         return 2;
     };
     let (Ok(pid), Ok(reps)) = (pid.parse::<u32>(), reps.parse::<usize>()) else {
@@ -49,17 +56,22 @@ fn client_main(args: &[String]) -> i32 {
         }
     };
     let s = Sampler::new(pid);
+    // Our client in JSON mode (`ours`) or in its default binary mode (`ours-bin`).
+    let json = imp != "ours-bin";
     let run = async {
         match (imp.as_str(), workload.as_str()) {
-            ("ours", "W1") => ours::w1(url, sizes, reps, s).await,
-            ("ours", "W2") => ours::w2(url, sizes, reps, s).await,
-            ("ours", "W3") => ours::w3(url, sizes, reps, s).await,
-            ("ours", "W4") => ours::w4(url, sizes, reps, s).await,
+            ("ours" | "ours-bin", "W1") => ours::w1(url, json, sizes, reps, s).await,
+            ("ours" | "ours-bin", "W2") => ours::w2(url, json, sizes, reps, s).await,
+            ("ours" | "ours-bin", "W3") => ours::w3(url, json, sizes, reps, s).await,
+            ("ours" | "ours-bin", "W4") => ours::w4(url, json, sizes, reps, s).await,
             ("raw", "W1") => raw::w1(url, sizes, reps, s).await,
             ("raw", "W2") => raw::w2(url, sizes, reps, s).await,
             ("raw", "W3") => raw::w3(url, sizes, reps, s).await,
             ("raw", "W4") => raw::w4(url, sizes, reps, s).await,
-            (_, "W5") => raw::w5(url, sizes, s).await,
+            ("probe-json", w) => wire_bytes::probe(url, true, w, sizes).await,
+            ("probe-bin", w) => wire_bytes::probe(url, false, w, sizes).await,
+            ("ours-bin", "W5") => raw::w5(url, "buffer", sizes, s).await,
+            (_, "W5") => raw::w5(url, "text", sizes, s).await,
             _ => Err(format!("unknown client {imp} / workload {workload}")),
         }
     };
@@ -80,17 +92,23 @@ struct Contender {
     key: &'static str,
     title: &'static str,
     server: ServerKind,
+    /// `raw`, `ours` (our client, JSON mode) or `ours-bin` (our client, binary mode).
     client: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum ServerKind {
+    /// `bench-server`, default `ServerOptions` (JSON and binary; a connection's mode follows
+    /// its client's sub-protocol).
     Ours,
     Raw,
+    /// TSRPC's `WsServer` with `json: true`.
     Node,
+    /// TSRPC's `WsServer` with its default `json: false` (binary only).
+    NodeBin,
 }
 
-const CONTENDERS: [Contender; 5] = [
+const CONTENDERS: [Contender; 7] = [
     Contender {
         key: "raw",
         title: "raw tokio-tungstenite",
@@ -99,15 +117,27 @@ const CONTENDERS: [Contender; 5] = [
     },
     Contender {
         key: "ours",
-        title: "ours (server + client)",
+        title: "ours JSON (server + client)",
         server: ServerKind::Ours,
         client: "ours",
     },
     Contender {
+        key: "ours-bin",
+        title: "ours binary (server + client)",
+        server: ServerKind::Ours,
+        client: "ours-bin",
+    },
+    Contender {
         key: "node",
-        title: "TSRPC 3.4.21 node server + our client",
+        title: "TSRPC 3.4.21 node server (json: true) + our JSON client",
         server: ServerKind::Node,
         client: "ours",
+    },
+    Contender {
+        key: "node-bin",
+        title: "TSRPC 3.4.21 node server (binary) + our binary client",
+        server: ServerKind::NodeBin,
+        client: "ours-bin",
     },
     Contender {
         key: "ours-srv",
@@ -154,7 +184,9 @@ fn parse_opts(args: &[String]) -> Result<Opts, String> {
         contenders: Vec::new(),
         pin: true,
     };
-    let mut keys: Vec<String> = vec!["raw".into(), "ours".into(), "node".into()];
+    let mut keys: Vec<String> = ["raw", "ours", "ours-bin", "node", "node-bin"]
+        .map(String::from)
+        .to_vec();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -185,7 +217,7 @@ fn parse_opts(args: &[String]) -> Result<Opts, String> {
             "--contenders" => {
                 keys = it
                     .next()
-                    .ok_or("--contenders raw,ours,node,ours-srv,ours-cli")?
+                    .ok_or("--contenders raw,ours,ours-bin,node,node-bin,ours-srv,ours-cli")?
                     .split(',')
                     .map(|k| k.trim().to_owned())
                     .collect()
@@ -294,9 +326,19 @@ fn start_server(kind: ServerKind, pin: bool) -> Result<(Proc, String, u32), Stri
     let mut cmd = match kind {
         ServerKind::Ours => command(cpu, false, &dir.join("bench-server"), &["0".into()]),
         ServerKind::Raw => command(cpu, false, &dir.join("raw-server"), &["0".into()]),
-        ServerKind::Node => {
+        ServerKind::Node | ServerKind::NodeBin => {
             let script = node_script().display().to_string();
-            command(cpu, false, Path::new("node"), &[script, "0".into()])
+            let json = if kind == ServerKind::Node {
+                "true"
+            } else {
+                "false"
+            };
+            command(
+                cpu,
+                false,
+                Path::new("node"),
+                &[script, "0".into(), "--json".into(), json.into()],
+            )
         }
     };
     cmd.env("BENCH_EXIT_ON_STDIN_CLOSE", "1")
@@ -453,7 +495,7 @@ fn orchestrate(args: &[String]) -> i32 {
             }
             eprintln!(
                 "usage: bench [--quick] [--reps N] [--runs N] [--only W1,..,W5] \
-                 [--contenders raw,ours,node,ours-srv,ours-cli] [--no-pin]"
+                 [--contenders raw,ours,ours-bin,node,node-bin,ours-srv,ours-cli] [--no-pin]"
             );
             return 2;
         }
@@ -463,15 +505,16 @@ fn orchestrate(args: &[String]) -> i32 {
         eprintln!("bench: no taskset or fewer than 2 CPUs: running unpinned");
         o.pin = false;
     }
-    if o.contenders.iter().any(|c| c.server == ServerKind::Node) {
+    let is_node = |c: &Contender| matches!(c.server, ServerKind::Node | ServerKind::NodeBin);
+    if o.contenders.iter().any(is_node) {
         if let Err(e) = node_ready() {
             eprintln!("bench: skipping the TSRPC node server: {e}");
-            o.contenders.retain(|c| c.server != ServerKind::Node);
+            o.contenders.retain(|c| !is_node(c));
         }
     }
     print_machine(&o);
     let started = Instant::now();
-    let mut results: Vec<(String, String, Result<Cell, String>)> = Vec::new();
+    let mut results: Vec<Outcome> = Vec::new();
     for w in &o.workloads {
         // The contenders take turns, run after run, so a slow spell of the machine falls on
         // all of them.
@@ -522,7 +565,9 @@ fn orchestrate(args: &[String]) -> i32 {
             results.push((w.clone(), c.key.to_owned(), r.map(|v| combine(&v))));
         }
     }
-    let failed = print_table(&o, &results);
+    let mut failed = print_table(&o, &results);
+    print_binary(&o, &results);
+    failed |= print_bytes(&o, &probe_bytes(&o));
     println!(
         "\nTotal time {:.0} s. Load average after: {}",
         started.elapsed().as_secs_f64(),
@@ -573,7 +618,14 @@ fn print_machine(o: &Opts) {
         o.reps,
         o.runs
     );
-    println!("- options: default ServerOptions and WsClientOptions for our server and client");
+    println!(
+        "- options: our server: default ServerOptions (`json: true`: it takes JSON and binary, \
+         each connection in the mode its client's sub-protocol asks for); our client: \
+         `WsClientOptions::default().json(true)` in the JSON rows (`ours`, `node`, `ours-cli`), \
+         `WsClientOptions::default()` (binary, `json: false`) in the binary rows (`ours-bin`, \
+         `node-bin`); TSRPC's node server: `json: true` (`node`), `json: false` (`node-bin`, \
+         its default: binary only); raw tokio-tungstenite: JSON"
+    );
     println!();
 }
 
@@ -598,8 +650,31 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
+/// The results of contender `key` on workload `w`.
+fn find<'a>(results: &'a [Outcome], w: &str, key: &str) -> Option<&'a Result<Cell, String>> {
+    // W5 is measured once per server: a contender sharing the server shares the figure.
+    let server = CONTENDERS.iter().find(|c| c.key == key).map(|c| c.server);
+    results
+        .iter()
+        .find(|(rw, rk, _)| rw == w && rk == key)
+        .or_else(|| {
+            (w == "W5").then(|| {
+                results.iter().find(|(rw, rk, _)| {
+                    rw == w
+                        && CONTENDERS
+                            .iter()
+                            .any(|c| c.key == rk && Some(c.server) == server)
+                })
+            })?
+        })
+        .map(|(_, _, r)| r)
+}
+
+/// (workload, contender key, its combined cell or the failure).
+type Outcome = (String, String, Result<Cell, String>);
+
 /// Prints the table; true when a cell failed.
-fn print_table(o: &Opts, results: &[(String, String, Result<Cell, String>)]) -> bool {
+fn print_table(o: &Opts, results: &[Outcome]) -> bool {
     // (row key, label, workload, field, higher is better)
     type Row = (
         &'static str,
@@ -624,24 +699,7 @@ fn print_table(o: &Opts, results: &[(String, String, Result<Cell, String>)]) -> 
             false,
         ),
     ];
-    let find = |w: &str, key: &str| -> Option<&Result<Cell, String>> {
-        // W5 is measured once per server: a contender sharing the server shares the figure.
-        let server = CONTENDERS.iter().find(|c| c.key == key).map(|c| c.server);
-        results
-            .iter()
-            .find(|(rw, rk, _)| rw == w && rk == key)
-            .or_else(|| {
-                (w == "W5").then(|| {
-                    results.iter().find(|(rw, rk, _)| {
-                        rw == w
-                            && CONTENDERS
-                                .iter()
-                                .any(|c| c.key == rk && Some(c.server) == server)
-                    })
-                })?
-            })
-            .map(|(_, _, r)| r)
-    };
+    let find = |w: &str, key: &str| find(results, w, key);
     let mut failed = false;
     print!("| workload | raw in BENCHMARKS.md |");
     for c in &o.contenders {
@@ -734,6 +792,259 @@ fn print_table(o: &Opts, results: &[(String, String, Result<Cell, String>)]) -> 
     for (w, k, r) in results {
         if let Err(e) = r {
             println!("\n{w} {k}: {e}");
+        }
+    }
+    failed
+}
+
+/// The binary rows against the JSON rows of the same server: our server and client
+/// (`ours-bin` / `ours`), and TSRPC's node server with our client (`node-bin` / `node`).
+const BINARY_PAIRS: [(&str, &str); 2] = [("ours", "ours-bin"), ("node", "node-bin")];
+
+/// Prints binary mode against JSON mode: rates, CPU µs per operation and their ratios.
+fn print_binary(o: &Opts, results: &[Outcome]) {
+    let has = |k: &str| o.contenders.iter().any(|c| c.key == k);
+    let pairs: Vec<(&str, &str)> = BINARY_PAIRS
+        .into_iter()
+        .filter(|(j, b)| has(j) && has(b))
+        .collect();
+    let workloads: Vec<&str> = ["W1", "W2", "W3", "W4"]
+        .into_iter()
+        .filter(|w| o.workloads.iter().any(|x| x == w))
+        .collect();
+    if pairs.is_empty() || workloads.is_empty() {
+        return;
+    }
+    println!(
+        "\nBinary mode (TSBuffer) against JSON mode, same server program: rate, then server + \
+         client CPU µs per operation (schedstat); ratio = binary / JSON of the CPU per operation \
+         (server, client, both; target for ours: both at most 1.00x)\n"
+    );
+    print!("| workload |");
+    for (j, b) in &pairs {
+        print!(" {j}: JSON | {b}: binary | CPU/op binary/JSON: server, client, both |");
+    }
+    println!();
+    print!("| --- |");
+    for _ in &pairs {
+        print!(" --- | --- | --- |");
+    }
+    println!();
+    for w in workloads {
+        print!("| {w} |");
+        for (j, b) in &pairs {
+            let cell = |k: &str| match find(results, w, k) {
+                Some(Ok(c)) => Some(c.median.clone()),
+                _ => None,
+            };
+            let (cj, cb) = (cell(j), cell(b));
+            for c in [&cj, &cb] {
+                match c {
+                    Some(r) => print!(
+                        " {} ({:.2} + {:.2} µs) |",
+                        fmt_num(r.rate),
+                        r.srv_us(),
+                        r.cli_us()
+                    ),
+                    None => print!(" FAILED |"),
+                }
+            }
+            match (cj, cb) {
+                (Some(rj), Some(rb)) => {
+                    let both = (rb.srv_us() + rb.cli_us()) / (rj.srv_us() + rj.cli_us());
+                    let verdict = if *j == "ours" {
+                        if both <= 1.0 {
+                            " met"
+                        } else {
+                            " MISSED"
+                        }
+                    } else {
+                        ""
+                    };
+                    print!(
+                        " {:.2}x, {:.2}x, **{both:.2}x**{verdict} |",
+                        rb.srv_us() / rj.srv_us(),
+                        rb.cli_us() / rj.cli_us()
+                    );
+                }
+                _ => print!(" - |"),
+            }
+        }
+        println!();
+    }
+}
+
+/// Byte counts of one wire probe.
+#[derive(Debug, Clone, Copy, Default)]
+struct Bytes {
+    msgs: f64,
+    payload: f64,
+    wire: f64,
+    body: f64,
+}
+
+fn parse_bytes(line: &str) -> Option<Bytes> {
+    let mut b = Bytes::default();
+    for kv in line.strip_prefix("BYTES ")?.split_whitespace() {
+        let (k, v) = kv.split_once('=')?;
+        let v: f64 = v.parse().ok()?;
+        match k {
+            "msgs" => b.msgs = v,
+            "payload" => b.payload = v,
+            "wire" => b.wire = v,
+            "body" => b.body = v,
+            _ => {}
+        }
+    }
+    (b.msgs > 0.0).then_some(b)
+}
+
+/// (workload, contender key, the probe's counts or the failure).
+type Probe = (&'static str, &'static str, Result<Bytes, String>);
+
+/// The wire probe (`wire_bytes.rs`) against a fresh server of every contender that our client
+/// drives on our or TSRPC's server, for W3 and W4, in the contender's mode.
+fn probe_bytes(o: &Opts) -> Vec<Probe> {
+    let mut out = Vec::new();
+    for w in ["W3", "W4"] {
+        if !o.workloads.iter().any(|x| x == w) {
+            continue;
+        }
+        for c in &o.contenders {
+            if c.server == ServerKind::Raw || !matches!(c.client, "ours" | "ours-bin") {
+                continue;
+            }
+            let imp = if c.client == "ours" {
+                "probe-json"
+            } else {
+                "probe-bin"
+            };
+            eprint!("{w} {:<10} wire bytes  ", c.key);
+            let r = (|| {
+                let (server, url, pid) = start_server(c.server, o.pin)?;
+                let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+                let args = [
+                    "client",
+                    imp,
+                    w,
+                    &url,
+                    &pid.to_string(),
+                    "1",
+                    if o.quick { "1" } else { "0" },
+                ]
+                .map(String::from);
+                let res = command(o.pin.then_some("1"), true, &exe, &args)
+                    .stdin(Stdio::null())
+                    .stderr(Stdio::inherit())
+                    .output()
+                    .map_err(|e| format!("spawn client: {e}"));
+                drop(server);
+                let res = res?;
+                let text = String::from_utf8_lossy(&res.stdout);
+                if let Some(f) = text.lines().find(|l| l.starts_with("FAILED")) {
+                    return Err(f.to_owned());
+                }
+                text.lines()
+                    .find_map(parse_bytes)
+                    .ok_or_else(|| format!("FAILED no byte counts ({})", res.status))
+            })();
+            match &r {
+                Ok(b) => eprintln!(
+                    "{:.1} bytes per message ({} messages)",
+                    b.payload / b.msgs,
+                    b.msgs
+                ),
+                Err(e) => eprintln!("{e}"),
+            }
+            out.push((w, c.key, r));
+        }
+    }
+    out
+}
+
+/// Prints the wire bytes per message; true when a probe failed.
+fn print_bytes(o: &Opts, probes: &[Probe]) -> bool {
+    if probes.is_empty() {
+        return false;
+    }
+    let mut failed = false;
+    println!(
+        "\nWire bytes per message, counted in the frames each server sent to a raw probe \
+         connection (every message decoded and checked; W3: the {} `GameFrame`s of one push, \
+         W4: the {} `Chat`s of one round), mean per message: WebSocket payload, with the frame \
+         header (what goes on the wire), and the body alone (JSON `{{..}}`, TSBuffer `buffer`); \
+         ratio = binary / JSON of the same server\n",
+        Sizes::new(o.quick).w3_n,
+        Sizes::new(o.quick).w4_m
+    );
+    println!("| message | contender | payload bytes | with WS header | body bytes | payload x JSON | with header x JSON | body x JSON |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    let get = |w: &str, k: &str| {
+        probes
+            .iter()
+            .find(|(pw, pk, _)| *pw == w && *pk == k)
+            .and_then(|(_, _, r)| r.as_ref().ok())
+    };
+    for (w, key, r) in probes {
+        let msg = if *w == "W3" {
+            "W3 GameFrame"
+        } else {
+            "W4 Chat"
+        };
+        let b = match r {
+            Ok(b) => b,
+            Err(e) => {
+                failed = true;
+                println!("| {msg} | {key} | FAILED: {e} | | | | | |");
+                continue;
+            }
+        };
+        let per = |v: f64| v / b.msgs;
+        let twin = BINARY_PAIRS
+            .iter()
+            .find(|(_, bin)| bin == key)
+            .and_then(|(json, _)| get(w, json));
+        let ratio = |f: fn(&Bytes) -> f64| match twin {
+            Some(j) => format!("{:.3}x", per(f(b)) / (f(j) / j.msgs)),
+            None => "-".into(),
+        };
+        println!(
+            "| {msg} | {key} | {:.1} | {:.1} | {:.1} | {} | {} | {} |",
+            per(b.payload),
+            per(b.wire),
+            per(b.body),
+            ratio(|b| b.payload),
+            ratio(|b| b.wire),
+            ratio(|b| b.body)
+        );
+    }
+    // Targets (BENCHMARKS.md): W3 at most 0.6x JSON; W4 reported (about 0.83x).
+    for (w, target) in [("W3", Some(0.6)), ("W4", None)] {
+        if let (Some(j), Some(b)) = (get(w, "ours"), get(w, "ours-bin")) {
+            let r = (b.payload / b.msgs) / (j.payload / j.msgs);
+            let rw = (b.wire / b.msgs) / (j.wire / j.msgs);
+            let verdict = match target {
+                Some(t) if r <= t && rw <= t => format!("target at most {t}x: met"),
+                Some(t) => format!("target at most {t}x: MISSED"),
+                None => "reported (BENCHMARKS.md: about 0.83x)".into(),
+            };
+            println!(
+                "\n{w} binary / JSON bytes, ours: payload {r:.3}x, with header {rw:.3}x; {verdict}"
+            );
+        }
+    }
+    // Do our server and TSRPC's send the same bytes in the same mode?
+    for w in ["W3", "W4"] {
+        for (ours, node) in [("ours", "node"), ("ours-bin", "node-bin")] {
+            if let (Some(a), Some(b)) = (get(w, ours), get(w, node)) {
+                let same = a.payload == b.payload && a.msgs == b.msgs;
+                println!(
+                    "{w} {ours} vs {node}: {} payload bytes in total ({} vs {})",
+                    if same { "the same" } else { "DIFFERENT" },
+                    a.payload,
+                    b.payload
+                );
+            }
         }
     }
     failed

@@ -1,4 +1,6 @@
-//! The load client on our framework: the generated `protocols::bench::Client`, default options.
+//! The load client on our framework: the generated `protocols::bench::Client`, default options
+//! but the mode: `WsClientOptions::default().json(true)` for JSON (the client's default is
+//! binary, as TSRPC's), `WsClientOptions::default()` for binary.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,8 +16,13 @@ use crate::common::{check, quantile, report, within, Res, Sampler, Sizes};
 
 type Client = bench::Client;
 
-async fn connect(url: &str) -> Res<Client> {
-    let client = bench::Client::ws(url, WsClientOptions::default());
+async fn connect(url: &str, json: bool) -> Res<Client> {
+    let options = if json {
+        WsClientOptions::default().json(true)
+    } else {
+        WsClientOptions::default()
+    };
+    let client = bench::Client::ws(url, options);
     client
         .connect()
         .await
@@ -36,8 +43,8 @@ async fn add(client: &Client, i: u64) -> Res<()> {
     })
 }
 
-pub(crate) async fn w1(url: &str, sizes: Sizes, reps: usize, s: Sampler) -> Res<()> {
-    let client = connect(url).await?;
+pub(crate) async fn w1(url: &str, json: bool, sizes: Sizes, reps: usize, s: Sampler) -> Res<()> {
+    let client = connect(url, json).await?;
     for i in 0..sizes.w1_warm {
         add(&client, i).await?;
     }
@@ -83,8 +90,8 @@ async fn pipelined(client: &Client, n: u64, window: usize) -> Res<()> {
     Ok(())
 }
 
-pub(crate) async fn w2(url: &str, sizes: Sizes, reps: usize, s: Sampler) -> Res<()> {
-    let client = connect(url).await?;
+pub(crate) async fn w2(url: &str, json: bool, sizes: Sizes, reps: usize, s: Sampler) -> Res<()> {
+    let client = connect(url, json).await?;
     pipelined(&client, sizes.w2_warm, sizes.w2_window).await?;
     for _ in 0..reps {
         let a = s.snap();
@@ -145,8 +152,8 @@ async fn push(client: &Client, p: &Progress, n: u64) -> Res<(Instant, Instant)> 
     Ok((t0, p.result()?))
 }
 
-pub(crate) async fn w3(url: &str, sizes: Sizes, reps: usize, s: Sampler) -> Res<()> {
-    let client = connect(url).await?;
+pub(crate) async fn w3(url: &str, json: bool, sizes: Sizes, reps: usize, s: Sampler) -> Res<()> {
+    let client = connect(url, json).await?;
     let p = Arc::new(Progress::default());
     let pl = p.clone();
     client.listen_msg_game_frame(move |m| {
@@ -190,7 +197,7 @@ struct Fan {
     p: Progress,
 }
 
-pub(crate) async fn w4(url: &str, sizes: Sizes, reps: usize, s: Sampler) -> Res<()> {
+pub(crate) async fn w4(url: &str, json: bool, sizes: Sizes, reps: usize, s: Sampler) -> Res<()> {
     let c = sizes.w4_conns;
     let fan = Arc::new(Fan {
         counts: (0..c).map(|_| AtomicU64::new(0)).collect(),
@@ -199,7 +206,7 @@ pub(crate) async fn w4(url: &str, sizes: Sizes, reps: usize, s: Sampler) -> Res<
     });
     let mut clients = Vec::with_capacity(c);
     for j in 0..c {
-        let client = connect(url).await?;
+        let client = connect(url, json).await?;
         add(&client, j as u64).await?;
         let f = fan.clone();
         client.listen_msg_chat(move |m| {

@@ -11,7 +11,9 @@ use serde::de::IgnoredAny;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::{check, quantile, raw_connect, report, within, Res, Sampler, Sizes, Ws};
+use crate::common::{
+    check, quantile, raw_connect, raw_connect_as, report, within, Res, Sampler, Sizes, Ws,
+};
 
 fn add_frame(i: u64, sn: u64) -> Message {
     Message::text(format!("[\"Add\",{{\"a\":{i},\"b\":{}}},{sn}]", i + 1))
@@ -282,12 +284,14 @@ pub(crate) async fn w4(url: &str, sizes: Sizes, reps: usize, s: Sampler) -> Res<
 }
 
 /// W5: RSS of the idle server, then `k` handshake-only connections (64 in flight), 2 s, RSS.
-pub(crate) async fn w5(url: &str, sizes: Sizes, s: Sampler) -> Res<()> {
+/// The connections ask for `protocol`, the sub-protocol of the contender's own client (`text`
+/// or `buffer`).
+pub(crate) async fn w5(url: &str, protocol: &'static str, sizes: Sizes, s: Sampler) -> Res<()> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let pid = s.server_pid;
     let before = procfs::rss_kib(pid).ok_or("no VmRSS")?;
     let conns: Vec<Res<Ws>> = futures_util::stream::iter(0..sizes.w5_k)
-        .map(|_| raw_connect(url))
+        .map(|_| raw_connect_as(url, protocol))
         .buffer_unordered(64)
         .collect()
         .await;

@@ -102,4 +102,14 @@ impl WsClient {
     pub fn unlisten_msg_all(&self, name_or_pattern: &str) -> usize {
         self.inner.listeners.remove_all(name_or_pattern)
     }
+
+    /// Stops every listener of a message name `pattern` matches, and every pattern listener
+    /// added with the same regex (its source text), as TSRPC's `unlistenMsgAll(RegExp)`.
+    /// Returns how many were stopped. TSRPC expands a pattern listener into one listener per
+    /// message name of its service, so there a narrower regex stops it for some names only;
+    /// here a pattern listener is one listener, stopped only by its own regex (or
+    /// [`unlisten_msg`](Self::unlisten_msg)).
+    pub fn unlisten_msg_all_matching(&self, pattern: &Regex) -> usize {
+        self.inner.listeners.remove_matching(pattern)
+    }
 }

@@ -4,8 +4,10 @@
 mod listen;
 mod options;
 mod reader;
+mod reconnect;
 
 pub use self::options::{Heartbeat, WsClientOptions};
+pub use self::reconnect::{ConnectionStatus, ReconnectPolicy};
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -57,6 +59,8 @@ struct Live {
     /// Set once the client left this connection (`on_close`): the sweeper, the heartbeat and
     /// a `connect()` waiting for a `disconnect()` watch it.
     closed: watch::Sender<bool>,
+    /// When it opened (the reconnect backoff resets after a stable connection).
+    opened_at: tokio::time::Instant,
 }
 
 struct State {
@@ -64,6 +68,10 @@ struct State {
     gen: u64,
     live: Option<Arc<Live>>,
     connecting: Option<(watch::Sender<ConnectResult>, tokio::task::AbortHandle)>,
+    /// The built-in reconnect's task while it runs (waiting or attempting).
+    reconnect: Option<tokio::task::AbortHandle>,
+    /// Reconnect attempts since the last stable connection.
+    attempts: u32,
 }
 
 pub(crate) struct WsInner {
@@ -75,6 +83,8 @@ pub(crate) struct WsInner {
     state: Mutex<State>,
     listeners: Listeners<MsgHandler>,
     latency_us: AtomicU64,
+    status_tx: watch::Sender<ConnectionStatus>,
+    jitter: reconnect::Jitter,
 }
 
 /// A TSRPC WebSocket client, in binary mode (sub-protocol `buffer`, TSBuffer frames: the
@@ -113,7 +123,15 @@ impl WsClient {
         WsClient {
             inner: Arc::new(WsInner {
                 url: url.into(),
-                core: ClientCore::new(options.timeout, options.json, options.tsrpc_proto),
+                core: ClientCore::new(
+                    options.timeout,
+                    options.json,
+                    options.tsrpc_proto,
+                    super::core::Log {
+                        api: options.log_api,
+                        msg: options.log_msg,
+                    },
+                ),
                 flows: WsClientFlows::default(),
                 options,
                 codec: Codec::Json,
@@ -122,9 +140,13 @@ impl WsClient {
                     gen: 0,
                     live: None,
                     connecting: None,
+                    reconnect: None,
+                    attempts: 0,
                 }),
                 listeners: Listeners::new(),
                 latency_us: AtomicU64::new(u64::MAX),
+                status_tx: watch::Sender::new(ConnectionStatus::Closed),
+                jitter: reconnect::Jitter::new(),
             }),
         }
     }
@@ -139,7 +161,8 @@ impl WsClient {
         &self.inner.flows
     }
 
-    /// The connection status.
+    /// The socket's status (TSRPC's four states). With a reconnect policy it is `Closed`
+    /// between attempts: [`status_changes`](Self::status_changes) tells reconnecting apart.
     pub fn status(&self) -> WsStatus {
         self.inner.lock_state().status
     }
@@ -180,6 +203,9 @@ impl WsClient {
                     WsStatus::Closed => {
                         st.gen += 1;
                         st.status = WsStatus::Opening;
+                        if st.reconnect.is_none() {
+                            self.inner.publish(ConnectionStatus::Connecting);
+                        }
                         let (tx, rx) = watch::channel(None);
                         let client = self.clone();
                         let gen = st.gen;
@@ -217,6 +243,9 @@ impl WsClient {
             }
             if !connected {
                 st.status = WsStatus::Closed;
+                if st.reconnect.is_none() {
+                    self.inner.publish(ConnectionStatus::Closed);
+                }
             }
             st.connecting.take()
         };
@@ -288,6 +317,14 @@ impl WsClient {
                 .options
                 .tls
                 .clone()
+                // The platform's roots, read only when a wss:// URL needs them.
+                .or_else(|| {
+                    self.inner
+                        .url
+                        .get(..6)
+                        .is_some_and(|s| s.eq_ignore_ascii_case("wss://"))
+                        .then(super::tls::default_config)
+                })
                 .map(tokio_tungstenite::Connector::Rustls),
         );
         let (stream, _resp) = tokio::time::timeout(self.inner.options.connect_timeout, connect)
@@ -315,6 +352,7 @@ impl WsClient {
             manual: AtomicBool::new(false),
             pong: Notify::new(),
             closed: watch::Sender::new(false),
+            opened_at: tokio::time::Instant::now(),
         });
         {
             let mut st = self.inner.lock_state();
@@ -324,6 +362,12 @@ impl WsClient {
             }
             st.status = WsStatus::Opened;
             st.live = Some(live.clone());
+            if let Some(task) = st.reconnect.take() {
+                // Back (through the reconnect task, or a connect() of the application).
+                task.abort();
+                tracing::info!(url = %self.inner.url, attempt = st.attempts, "reconnected");
+            }
+            self.inner.publish(ConnectionStatus::Connected);
         }
         spawn_writer(link, sink, queue, timing);
         tokio::spawn(self.clone().read_loop(source, live.clone()));
@@ -353,11 +397,19 @@ impl WsClient {
     pub async fn disconnect_with(&self, code: u16, reason: &str) {
         let live = {
             let mut st = self.inner.lock_state();
+            if let Some(task) = st.reconnect.take() {
+                // A manual disconnect stops reconnecting.
+                task.abort();
+                if st.status == WsStatus::Closed {
+                    self.inner.publish(ConnectionStatus::Closed);
+                }
+            }
             match st.status {
                 WsStatus::Closed => return,
                 WsStatus::Opening => {
                     st.status = WsStatus::Closed;
                     st.gen += 1;
+                    self.inner.publish(ConnectionStatus::Closed);
                     if let Some((tx, task)) = st.connecting.take() {
                         task.abort();
                         tx.send_replace(Some(Err(TsrpcError::network(
@@ -405,6 +457,7 @@ impl WsClient {
             st.live = None;
             if st.gen == live.gen {
                 st.status = WsStatus::Closed;
+                self.plan_reconnect(&mut st, live);
             }
         }
         live.link.abort();
@@ -419,7 +472,46 @@ impl WsClient {
     }
 }
 
+impl WsClient {
+    /// After losing `live` (under the state lock): starts the reconnect task when the policy
+    /// says so, else publishes `Closed`. The status is `Reconnecting` before pending calls fail,
+    /// so a call to be re-sent sees it.
+    fn plan_reconnect(&self, st: &mut State, live: &Live) {
+        let policy = match &self.inner.options.reconnect {
+            Some(p) if !live.manual.load(Ordering::SeqCst) && st.reconnect.is_none() => p,
+            _ => {
+                self.inner.publish(ConnectionStatus::Closed);
+                return;
+            }
+        };
+        if live.opened_at.elapsed() >= policy.stable_after {
+            st.attempts = 0;
+        }
+        if policy.max_attempts.is_some_and(|max| st.attempts >= max) {
+            tracing::warn!(url = %self.inner.url, "connection lost; reconnect attempts used up");
+            self.inner.publish(ConnectionStatus::Closed);
+            return;
+        }
+        st.attempts += 1;
+        let attempt = st.attempts;
+        let delay = policy.delay(attempt, self.inner.jitter.unit());
+        tracing::info!(url = %self.inner.url, attempt, ?delay, "connection lost; reconnecting");
+        self.inner
+            .publish(ConnectionStatus::Reconnecting { attempt, delay });
+        let task = tokio::spawn(self.clone().reconnect_loop(attempt, delay));
+        st.reconnect = Some(task.abort_handle());
+    }
+}
+
 impl WsInner {
+    /// Publishes a status (to [`WsClient::status_changes`]), when it changed.
+    fn publish(&self, status: ConnectionStatus) {
+        self.status_tx.send_if_modified(|s| {
+            let changed = *s != status;
+            *s = status;
+            changed
+        });
+    }
     fn lock_state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -506,6 +598,17 @@ impl Transport for WsInner {
             Ok(()) => None,
             Err(e) => Some(Err(e)),
         }
+    }
+
+    fn waits_for_reconnect(&self) -> bool {
+        self.options
+            .reconnect
+            .as_ref()
+            .is_some_and(|p| p.wait_for_connection)
+    }
+
+    async fn retry_after(&self, err: &TsrpcError, resend: bool) -> bool {
+        self.wait_to_retry(err, resend).await
     }
 
     async fn send_msg(&self, name: &str, msg: Payload) -> Result<(), TsrpcError> {

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::ReconnectPolicy;
+
 /// Client heartbeat: a binary `00` ping every `interval`; no pong within `timeout` closes the
 /// connection (code 3000, reason `Heartbeat timeout`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +46,20 @@ pub struct WsClientOptions {
     ///
     /// [`ServiceProto::tsrpc_proto`]: crate::proto::ServiceProto::tsrpc_proto
     pub tsrpc_proto: Option<&'static str>,
+    /// Built-in reconnect after a connection the client did not close is lost (default `None`:
+    /// off, as TSRPC; the `post_disconnect` recipe keeps working either way). See
+    /// [`ReconnectPolicy`] for its defaults and what happens to calls.
+    pub reconnect: Option<ReconnectPolicy>,
+    /// Log every call and its return (TSRPC's `logApi`; default `true`): `[ApiReq]`,
+    /// `[ApiRes]`, `[ApiErr]` events through `tracing` at DEBUG, target `rpc_runtime::client`
+    /// (nothing is formatted unless a subscriber wants them).
+    pub log_api: bool,
+    /// Log every message sent and received (TSRPC's `logMsg`; default `true`): `[SendMsg]`,
+    /// `[RecvMsg]` events, as `log_api`.
+    pub log_msg: bool,
     /// TLS settings for `wss://` URLs (feature `tls`): trusted roots, client certificate.
+    /// Default `None`: the platform's trusted roots (rustls-native-certs; `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR` replace them when set), so `wss://` to public servers works as is.
     #[cfg(feature = "tls")]
     pub tls: Option<Arc<rustls::ClientConfig>>,
 }
@@ -60,6 +75,9 @@ impl Default for WsClientOptions {
             close_linger: DEFAULT_CLOSE_LINGER,
             json: false,
             tsrpc_proto: None,
+            reconnect: None,
+            log_api: true,
+            log_msg: true,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -91,6 +109,17 @@ impl WsClientOptions {
     /// Turns the heartbeat on.
     pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
         self.heartbeat = Some(Heartbeat { interval, timeout });
+        self
+    }
+    /// Sets whether calls and messages are logged (`log_api`, `log_msg`).
+    pub fn log(mut self, api: bool, msg: bool) -> Self {
+        self.log_api = api;
+        self.log_msg = msg;
+        self
+    }
+    /// Turns the built-in reconnect on with this policy.
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = Some(policy);
         self
     }
     /// Sets the TLS settings used for `wss://` URLs.

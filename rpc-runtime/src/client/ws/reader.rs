@@ -143,6 +143,10 @@ impl WsClient {
                 Ok(ServerOutput::Msg { name, body }) if body.is_split() => {
                     let no_flows = flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty();
                     if no_flows && self.dispatch_unchecked(&name, body.text()) {
+                        if self.inner.core.logs_msgs() {
+                            let json = body.text();
+                            tracing::debug!(target: crate::client::core::LOG_TARGET, "[RecvMsg] {name} {json}");
+                        }
                         return false;
                     }
                     parse = Parse::Full;
@@ -216,6 +220,10 @@ impl WsClient {
     }
 
     async fn dispatch_msg(&self, name: &str, body: Input<'_>) {
+        if self.inner.core.logs_msgs() {
+            let text = body.value().unwrap_or_default();
+            tracing::debug!(target: crate::client::core::LOG_TARGET, "[RecvMsg] {name} {text}");
+        }
         let flows = &self.inner.flows;
         if flows.pre_recv_msg.is_empty() && flows.post_recv_msg.is_empty() {
             self.inner.listeners.for_each_matching(name, |h| {
