@@ -14,11 +14,52 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::chat::game::{FrameInput, GameResult, MsgGameFrame, MsgGameOver, MsgGameStart, Player};
 use super::chat::{
     self, ChatService, ConnectionExt, FailMode, LastChat, LoginUser, MsgChat, ReqAdd, ReqFail,
-    ReqGameBurst, ReqKick, ReqLogin, ReqSlow, ReqStats, ResAdd, ResFail, ResGameBurst, ResKick,
-    ResLogin, ResSlow, ResStats,
+    ReqGameBurst, ReqKick, ReqLogin, ReqSlow, ReqStats, ReqWhoAmI, ResAdd, ResFail, ResGameBurst,
+    ResKick, ResLogin, ResSlow, ResStats, ResWhoAmI,
 };
+use rpc_runtime::flows::ApiCallEvent;
 use rpc_runtime::server::{ConnType, ServerOptions, StartError};
 use rpc_runtime::{ApiCall, HandlerError, HandlerResult, MsgCall, TsrpcError};
+
+/// Who a connection is logged in as: `Login` keeps it on the connection (its typed state), the
+/// login guard hands it to the handler of a guarded API as a call extension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// The user's id.
+    pub id: f64,
+    /// The user's name.
+    pub name: String,
+}
+
+/// What the server reads of an API's TSRPC `conf` (`const CONF` in its protocol file).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct ApiConf {
+    /// Refuse the call with ApiError `NEED_LOGIN` when the connection has no session.
+    need_login: bool,
+}
+
+/// The login guard (a `pre_api_call` node): an API whose `conf` says `needLogin` is refused
+/// without a session; with one, the handler gets it as the call's [`Session`] extension.
+pub fn login_guard(mut ev: ApiCallEvent) -> Option<ApiCallEvent> {
+    let conf = match ev.conf_as::<ApiConf>() {
+        Ok(conf) => conf,
+        Err(e) => {
+            ev.refuse(e);
+            return Some(ev);
+        }
+    };
+    match ev.conn.state::<Session>() {
+        Some(session) => {
+            ev.ext.insert(session);
+        }
+        None if conf.need_login => {
+            ev.refuse(TsrpcError::api("Need login").with_code("NEED_LOGIN"));
+        }
+        None => {}
+    }
+    Some(ev)
+}
 
 /// The state of the reference service: login ids and chat counters.
 #[derive(Debug)]
@@ -169,6 +210,11 @@ impl ChatService for ChatServer {
                 .into());
         }
         let id = self.next_user_id.fetch_add(1, Ordering::SeqCst);
+        // The session lives as long as the connection (over HTTP, one request: it does not last).
+        call.conn.set_state(Session {
+            id: id as f64,
+            name: call.req.username.clone(),
+        });
         Ok(ResLogin {
             token: format!("token-{}-{id}", call.req.username),
             user: LoginUser {
@@ -185,6 +231,17 @@ impl ChatService for ChatServer {
         tokio::time::sleep(Duration::from_millis(call.req.ms)).await;
         Ok(ResSlow {
             slept_ms: call.req.ms,
+        })
+    }
+
+    async fn who_am_i(&self, call: ApiCall<ReqWhoAmI>) -> HandlerResult<ResWhoAmI> {
+        // `needLogin`: the guard ran, so the session is there.
+        let session = call
+            .ext::<Session>()
+            .ok_or_else(|| TsrpcError::api("Need login").with_code("NEED_LOGIN"))?;
+        Ok(ResWhoAmI {
+            id: session.id,
+            name: session.name.clone(),
         })
     }
 
@@ -230,6 +287,10 @@ pub fn build(server: chat::Server) -> chat::Server {
     let state = Arc::new(ChatServer::default());
     let on_chat = state.clone();
     server
+        .map(|s| {
+            s.flows().pre_api_call.push(login_guard);
+            s
+        })
         .serve(state)
         .listen_msg_chat(move |call| {
             let state = on_chat.clone();

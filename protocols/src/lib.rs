@@ -1,6 +1,7 @@
 //! Example services, declared from their protocol folders.
 //!
-//! - [`chat`](mod@chat): mirrors the TSRPC reference service (`tsrpc-reference/protocols`): 13 services,
+//! - [`chat`](mod@chat): mirrors the TSRPC reference service (`tsrpc-reference/protocols`): 13 services
+//!   (and `WhoAmI`, guarded by `conf` `needLogin`, which the reference lacks),
 //!   the same fields and JSON, so our tests reproduce the TSRPC captures.
 //! - [`bench`](mod@bench): the benchmark service (`Add`, `StartPush`, `StartFanout`, `GameFrame`, `Chat`).
 //!
@@ -15,7 +16,7 @@
 
 /// The chat service of the TSRPC reference: `Chat`, `room/UserJoin`, `room/UserLeave`,
 /// `game/GameStart`, `game/GameFrame`, `game/GameOver`; APIs `Add`, `Fail`, `GameBurst`, `Kick`,
-/// `Login`, `Slow`, `Stats`.
+/// `Login`, `Slow`, `Stats`, `WhoAmI` (conf `needLogin`).
 #[rpc_runtime::service(protocols = "src/chat")]
 pub mod chat {}
 

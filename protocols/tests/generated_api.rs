@@ -72,6 +72,9 @@ impl ChatService for Impl {
             last_chat: None,
         })
     }
+    async fn who_am_i(&self, _call: ApiCall<chat::ReqWhoAmI>) -> HandlerResult<chat::ResWhoAmI> {
+        Err(TsrpcError::api("Need login").with_code("NEED_LOGIN").into())
+    }
 }
 
 async fn wait_for(mut cond: impl FnMut() -> bool) {

@@ -165,8 +165,21 @@ fn names_and_the_service_proto() {
     apis.sort_unstable();
     assert_eq!(
         apis,
-        ["Add", "Fail", "GameBurst", "Kick", "Login", "Slow", "Stats"]
+        [
+            "Add",
+            "Fail",
+            "GameBurst",
+            "Kick",
+            "Login",
+            "Slow",
+            "Stats",
+            "WhoAmI"
+        ]
     );
+    let who = proto
+        .find("WhoAmI", rpc_runtime::proto::ServiceKind::Api)
+        .unwrap();
+    assert_eq!(who.conf(), Some(&serde_json::json!({"needLogin": true})));
     let mut msgs: Vec<_> = proto.msg_names().collect();
     msgs.sort_unstable();
     assert_eq!(

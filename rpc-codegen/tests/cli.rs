@@ -21,7 +21,7 @@ const CHAT: &str = "../protocols/src/chat";
 fn check() {
     let ok = run(&["check", CHAT]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
-    assert_eq!(text(&ok.stdout), "ok: service `chat`, 7 APIs, 6 messages\n");
+    assert_eq!(text(&ok.stdout), "ok: service `chat`, 8 APIs, 6 messages\n");
 
     let broken = run(&["check", "tests/fixtures/broken"]);
     assert_eq!(broken.status.code(), Some(1));
@@ -75,8 +75,8 @@ fn ts_writes_the_files() {
     let _ = std::fs::remove_dir_all(&out);
     let res = run(&["ts", CHAT, out.to_str().unwrap()]);
     assert_eq!(res.status.code(), Some(0), "{}", text(&res.stderr));
-    // 13 protocol files and serviceProto.ts.
-    assert_eq!(text(&res.stdout).lines().count(), 14);
+    // 14 protocol files and serviceProto.ts.
+    assert_eq!(text(&res.stdout).lines().count(), 15);
     let proto = std::fs::read_to_string(out.join("serviceProto.ts")).unwrap();
     assert!(
         // tsrpc-cli's order: glob's, `game/` before `MsgChat.ts`.
@@ -141,7 +141,11 @@ fn proto_prints_json() {
     // tsrpc-cli's `.json` layout, with the ids of the committed lock.
     let lock = std::fs::read_to_string(format!("{CHAT}.proto.json")).unwrap();
     assert_eq!(json, format!("{lock}\n"));
-    assert!(json.starts_with("{\n  \"services\": [\n"), "{json}");
+    // `version` 1: the folder changed once since its first lock (WhoAmI), as tsrpc-cli counts.
+    assert!(
+        json.starts_with("{\n  \"version\": 1,\n  \"services\": [\n"),
+        "{json}"
+    );
     assert!(json.contains("\"PtlLogin/ReqLogin\": {"));
 }
 
@@ -372,7 +376,7 @@ fn import_writes_a_folder_that_checks_and_keeps_the_proto() {
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
     assert_eq!(
         text(&check.stdout),
-        "ok: service `chat`, 7 APIs, 6 messages\n"
+        "ok: service `chat`, 8 APIs, 6 messages\n"
     );
     // Every type of the interop proto comes back the same.
     let differ = compare_protos(&proto_json(INTEROP), f);

@@ -58,6 +58,7 @@ fn chat_service() {
             "PtlLogin.ts",
             "PtlSlow.ts",
             "PtlStats.ts",
+            "PtlWhoAmI.ts",
             "game/MsgGameFrame.ts",
             "game/MsgGameOver.ts",
             "game/MsgGameStart.ts",

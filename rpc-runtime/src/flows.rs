@@ -21,5 +21,6 @@ pub use crate::client::flows::{
 };
 pub use crate::flow::{Flow, FlowNodeId};
 pub use crate::server::flows::{
-    ApiCallEvent, ApiReturnFlowEvent, ConnDataEvent, ConnDisconnectEvent, MsgCallEvent, ServerFlows,
+    ApiCallEvent, ApiReturnFlowEvent, ConnDataEvent, ConnDisconnectEvent, MsgCallEvent,
+    SendMsgEvent, ServerFlows,
 };

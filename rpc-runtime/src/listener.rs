@@ -114,6 +114,14 @@ impl<H: Clone> Listeners<H> {
         n
     }
 
+    /// Removes every handler.
+    pub(crate) fn clear(&self) {
+        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        let inner = Arc::make_mut(&mut guard);
+        inner.by_name.clear();
+        inner.patterns.clear();
+    }
+
     /// Removes every handler listening to a name `re` matches, and every pattern handler whose
     /// regex has `re`'s source. Returns how many were removed.
     pub(crate) fn remove_matching(&self, re: &Regex) -> usize {

@@ -96,7 +96,10 @@ const scenarios = {
         check(isWs || isHttp, 'unknown server scheme');
         const client = isWs ? wsClient() : new HttpClient(serviceProto, { server, json });
         if (isWs) await connect(client);
+        // WhoAmI needs a login (conf needLogin); over HTTP every request is a new connection.
+        await call(client, 'WhoAmI.before', 'WhoAmI', {});
         await call(client, 'Login', 'Login', { username: 'alice', password: 'secret' });
+        await call(client, 'WhoAmI', 'WhoAmI', {});
         await call(client, 'Login.wrong', 'Login', { username: 'alice', password: 'wrong' });
         await call(client, 'Add', 'Add', { a: 1, b: 2 });
         await call(client, 'Fail', 'Fail', {});

@@ -118,7 +118,23 @@ server.implementApi('Login', async (call) => {
         return;
     }
     const id = nextUserId++;
+    // The session lives on the connection (over HTTP each request is one, so it does not last).
+    call.conn.session = { id, name: call.req.username };
     call.succ({ token: `token-${call.req.username}-${id}`, user: { id, name: call.req.username } });
+});
+
+// Login guard: an API whose conf says `needLogin` is refused without a session.
+server.flows.preApiCallFlow.push((call) => {
+    if (call.service.conf && call.service.conf.needLogin && !call.conn.session) {
+        call.error('Need login', { code: 'NEED_LOGIN' });
+        return undefined;
+    }
+    call.currentUser = call.conn.session;
+    return call;
+});
+
+server.implementApi('WhoAmI', async (call) => {
+    call.succ({ id: call.currentUser.id, name: call.currentUser.name });
 });
 
 server.implementApi('Slow', async (call) => {

@@ -2015,11 +2015,11 @@ mod service_model {
                 compared += 1;
             }
         }
-        // 7 APIs x 2 + 6 messages.
-        assert_eq!(compared, 20);
+        // 8 APIs x 2 + 6 messages.
+        assert_eq!(compared, 22);
         assert_eq!(
             types.as_object().map(|t| t.len()),
-            Some(20),
+            Some(22),
             "a type of the TS proto is not compared"
         );
     }

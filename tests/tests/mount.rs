@@ -430,3 +430,74 @@ async fn mounted_transports() {
     ws_task.abort();
     http_task.abort();
 }
+
+/// Issue 15's connection context works mounted: the handler's connection has the HTTP request
+/// as the endpoint saw it (path below the prefix, query, headers) and an `ip()` taken from
+/// `X-Forwarded-For` only because the app's peer (127.0.0.1) is a trusted proxy, over WebSocket
+/// and HTTP; `ws_allowed_origins` refuses an upgrade from another site with 403.
+#[tokio::test]
+async fn connection_context_mounted() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    let options = ServerOptions::default()
+        .trusted_proxies(["127.0.0.1".parse().unwrap()])
+        .ws_allowed_origins(["https://app.example"]);
+    let app = App::start(options).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    app.rpc.handle().flows().pre_api_call.push(move |ev| {
+        let seen = {
+            let req = ev.conn.http_request();
+            (
+                req.as_ref().map(|r| r.uri().path().to_owned()),
+                req.as_ref()
+                    .and_then(|r| r.query("room"))
+                    .map(|q| q.to_string()),
+                ev.conn.ip().to_string(),
+            )
+        };
+        let _ = tx.send(seen);
+        Some(ev)
+    });
+
+    let upgrade = |origin: &'static str| {
+        let mut req = format!("{}?room=lobby", app.ws())
+            .into_client_request()
+            .unwrap();
+        let h = req.headers_mut();
+        h.insert("sec-websocket-protocol", "text".parse().unwrap());
+        h.insert("x-forwarded-for", "203.0.113.9".parse().unwrap());
+        h.insert("origin", origin.parse().unwrap());
+        tokio_tungstenite::connect_async(req)
+    };
+    match within(5, "refused handshake", upgrade("https://evil.example")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status().as_u16(), 403)
+        }
+        other => panic!("expected 403, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    let (mut ws, _) = within(5, "handshake", upgrade("https://app.example"))
+        .await
+        .expect("a listed origin gets in");
+    ws.send(WsMessage::text(r#"["Add",{"a":1,"b":2},1]"#))
+        .await
+        .unwrap();
+    let reply = within(5, "reply", ws.next()).await.unwrap().unwrap();
+    assert!(reply.to_text().unwrap().contains(r#""c":3"#), "{reply:?}");
+    let (path, room, ip) = within(5, "flow", rx.recv()).await.unwrap();
+    assert_eq!(path.as_deref(), Some("/"), "the prefix is stripped by axum");
+    assert_eq!(room.as_deref(), Some("lobby"));
+    assert_eq!(ip, "203.0.113.9");
+
+    let req = "POST /rpc/Add?room=hall HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nX-Forwarded-For: 198.51.100.4\r\nContent-Length: 13\r\n\r\n{\"a\":2,\"b\":2}";
+    let (status, _, body) = raw(app.addr, req).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""c":4"#), "{body}");
+    let (path, room, ip) = within(5, "flow", rx.recv()).await.unwrap();
+    assert_eq!(path.as_deref(), Some("/Add"));
+    assert_eq!(room.as_deref(), Some("hall"));
+    assert_eq!(ip, "198.51.100.4");
+    drop(ws);
+    app.shutdown().await;
+}

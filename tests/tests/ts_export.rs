@@ -162,7 +162,11 @@ fn chat_export_compiles_to_the_reference_proto() {
 
     let expected = services(&reference);
     assert_eq!(services(&theirs), expected, "services compiled from our TS");
-    assert_eq!(expected.len(), 13);
+    assert_eq!(
+        expected.len(),
+        14,
+        "the reference's 13 and WhoAmI (needLogin)"
+    );
 
     let mut compared = 0;
     for (name, kind) in &expected {

@@ -6,13 +6,16 @@
 //! come back through the built-in reconnect policy (printing the status stream), and use the
 //! HTTP transport too. The clients
 //! speak TSRPC's binary mode (TSBuffer, TSRPC's default), except bob, who speaks JSON: one
-//! server serves both.
+//! server serves both. The server's TSRPC-style log lines (`[Connected]`, `[ApiReq]`,
+//! `[ApiRes]`, `[RecvMsg]`, ...) are printed through `tracing-subscriber` (set `RUST_LOG`-free:
+//! `DEMO_LOGS=0` hides them); `WhoAmI` is guarded by its `conf` (`needLogin`).
 
 use std::time::Duration;
 
 use protocols::chat::room::{MsgUserJoin, RoomUser};
 use protocols::chat::{
     self, FailMode, Msg, MsgChat, ReqAdd, ReqFail, ReqGameBurst, ReqKick, ReqLogin, ReqStats,
+    ReqWhoAmI,
 };
 use regex::Regex;
 use rpc_runtime::client::{ConnectionStatus, ReconnectPolicy, WsClientOptions};
@@ -34,6 +37,12 @@ fn step(title: &str) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::var("DEMO_LOGS").as_deref() != Ok("0") {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_target(false)
+            .init();
+    }
     let server = rpc_examples::chat_server::start_ws_and_http(
         "127.0.0.1:0".parse()?,
         ServerOptions::default().return_inner_error(true),
@@ -48,6 +57,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let alice = chat::Client::ws(format!("ws://{addr}"), WsClientOptions::default());
     alice.connect().await?;
     println!("alice speaks {} mode", mode(alice.is_json()));
+    let err = alice.call_who_am_i(ReqWhoAmI {}).await.unwrap_err();
+    println!("WhoAmI before login -> {} ({:?})", err.message, err.code);
     let login = alice
         .call_login(ReqLogin {
             username: "alice".into(),
@@ -55,6 +66,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     println!("Login -> token {}, user id {}", login.token, login.user.id);
+    let me = alice.call_who_am_i(ReqWhoAmI {}).await?;
+    println!("WhoAmI after login -> {} (id {})", me.name, me.id);
     let sum = alice.call_add(ReqAdd { a: 1.0, b: 2.0 }).await?;
     println!("Add 1 + 2 -> {}", sum.c);
     let err = alice.call_fail(ReqFail { mode: None }).await.unwrap_err();
@@ -196,6 +209,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     step("goodbye");
     alice.disconnect().await;
     bob.disconnect().await;
+    let m = server.metrics();
+    println!(
+        "metrics: {} open connections, calls {:?}, messages {:?}, errors {:?}",
+        m.open_connections, m.calls, m.msgs, m.errors
+    );
     server.stop().await;
     println!("server stopped; demo done");
     Ok(())

@@ -348,9 +348,9 @@ pub(crate) enum BinOutput<'a> {
 /// A binary body: its bytes and the schema they are of.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BinBody<'a> {
-    bin: &'static Binary,
-    schema: SchemaId,
-    bytes: &'a [u8],
+    pub(super) bin: &'static Binary,
+    pub(super) schema: SchemaId,
+    pub(super) bytes: &'a [u8],
 }
 
 impl BinBody<'_> {

@@ -12,6 +12,27 @@ use super::binary::{BinBody, Binary};
 use super::Body;
 use crate::tsbuffer::SchemaId;
 
+/// An owned copy of an [`Input`], to decode again later (after flows ran).
+#[derive(Debug)]
+pub(crate) enum OwnedInput {
+    Json(String),
+    Bin(&'static Binary, SchemaId, Vec<u8>),
+}
+
+impl OwnedInput {
+    /// The input again (JSON: as parsed text, since it decoded once already).
+    pub(crate) fn as_input(&self) -> Input<'_> {
+        match self {
+            OwnedInput::Json(text) => Input::json(text),
+            OwnedInput::Bin(bin, schema, bytes) => Input::Bin(BinBody {
+                bin,
+                schema: *schema,
+                bytes,
+            }),
+        }
+    }
+}
+
 /// A request or a message as it came: JSON text or TSBuffer bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Input<'a> {
@@ -23,6 +44,14 @@ impl<'a> Input<'a> {
     /// JSON text, parsed out of its frame (a decode that refuses it is final).
     pub(crate) fn json(text: &'a str) -> Self {
         Input::Json(Body::parsed(text))
+    }
+
+    /// An owned copy.
+    pub(crate) fn to_owned_input(self) -> OwnedInput {
+        match self {
+            Input::Json(body) => OwnedInput::Json(body.text().to_owned()),
+            Input::Bin(b) => OwnedInput::Bin(b.bin, b.schema, b.bytes.to_vec()),
+        }
     }
 
     /// Decodes the body into the handler's type. `Err`: the input error text (TSRPC's

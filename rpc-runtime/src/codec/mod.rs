@@ -30,7 +30,7 @@ pub(crate) mod binary;
 mod body;
 mod scan;
 pub(crate) use self::binary::Binary;
-pub(crate) use self::body::{Input, Out, Payload};
+pub(crate) use self::body::{Input, Out, OwnedInput, Payload};
 use self::scan::{split_api_frame, split_api_success, split_msg_frame};
 
 /// The close reason for input that is not an envelope.

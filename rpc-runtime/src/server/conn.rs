@@ -69,6 +69,12 @@ pub(crate) struct ConnInner {
     /// What the connection needs of its server (the server's core): a small handle, so the
     /// core can hold its connections without the connection's type naming the core.
     pub(crate) host: Arc<dyn ConnHost>,
+    /// The HTTP request (or WebSocket upgrade request) behind the connection.
+    pub(crate) http_req: Option<super::http_req::HttpRequest>,
+    /// The connection's own message listeners (`Connection::listen_msg`).
+    pub(crate) msgs: super::listen::ConnListeners,
+    /// Typed state set by handlers and flows (`Connection::state`).
+    pub(crate) state: super::state::ConnState,
 }
 
 /// What a connection needs of its server: the codec and the `pre_send_data` flow. The
@@ -80,6 +86,8 @@ pub(crate) trait ConnHost: std::any::Any + Send + Sync {
     fn binary(&self) -> Result<&'static Binary, &str>;
     /// The flow every frame sent goes through.
     fn pre_send_data(&self) -> &Flow<ConnDataEvent>;
+    /// The server's flows.
+    fn flows(&self) -> &super::flows::ServerFlows;
 }
 
 /// Data of `pre_send_data` / `pre_recv_data`: a whole frame of JSON mode (the data flows see
@@ -124,7 +132,10 @@ impl Connection {
         self.inner.id
     }
 
-    /// The client's IP: the first `X-Forwarded-For` entry, else the socket's address.
+    /// The client's IP: the socket's address; behind a proxy listed in the server's
+    /// [`trusted_proxies`](super::ServerOptions#structfield.trusted_proxies), the client's
+    /// address that proxy gave in `X-Forwarded-For`. (Unlike TSRPC, which believes that header
+    /// from anyone.)
     pub fn ip(&self) -> &str {
         &self.inner.ip
     }
@@ -160,6 +171,12 @@ impl Connection {
     /// cannot push).
     pub async fn send_msg<M: Message>(&self, msg: &M) -> Result<(), TsrpcError> {
         let host = &self.inner.host;
+        if self.send_flows() {
+            let value = serde_json::to_value(msg).map_err(|e| {
+                TsrpcError::server(e.to_string()).with_code(crate::error::codes::ENCODE_MSG_ERR)
+            })?;
+            return self.send_msg_flowed(M::NAME, value).await;
+        }
         let frame = match self.binary() {
             Some(bin) => bin.encode_msg_value(M::NAME, msg).map(Frame::Binary),
             None => host
@@ -203,8 +220,34 @@ impl Connection {
         name: &str,
         msg: &serde_json::Value,
     ) -> Result<(), TsrpcError> {
+        if self.send_flows() {
+            return self.send_msg_flowed(name, msg.clone()).await;
+        }
         let json = crate::json::to_string_untyped(msg).unwrap_or_else(|_| "null".into());
         self.send_msg_json(name, &json).await
+    }
+
+    /// Whether `pre_send_msg` or `post_send_msg` has a node.
+    fn send_flows(&self) -> bool {
+        let flows = self.inner.host.flows();
+        !(flows.pre_send_msg.is_empty() && flows.post_send_msg.is_empty())
+    }
+
+    /// Sends a message through `pre_send_msg` and `post_send_msg`.
+    async fn send_msg_flowed(&self, name: &str, msg: serde_json::Value) -> Result<(), TsrpcError> {
+        let flows = self.inner.host.flows();
+        let ev = super::flows::SendMsgEvent {
+            conn: self.clone(),
+            msg_name: name.to_owned(),
+            msg,
+        };
+        let Some(ev) = flows.pre_send_msg.exec(ev).await else {
+            return Err(TsrpcError::cancelled("pre_send_msg flow"));
+        };
+        let json = crate::json::to_string_untyped(&ev.msg).unwrap_or_else(|_| "null".into());
+        self.send_msg_json(&ev.msg_name, &json).await?;
+        flows.post_send_msg.exec(ev).await;
+        Ok(())
     }
 
     pub(crate) async fn send_msg_json(&self, name: &str, json: &str) -> Result<(), TsrpcError> {

@@ -11,13 +11,18 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use serde_json::Value;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use super::conn::{ConnDataEvent, ConnHost, ConnInner, ConnKind, Connection};
 use super::flows::{ApiCallEvent, ApiReturnFlowEvent, MsgCallEvent, ServerFlows};
 use super::handler::{BoxFuture, CallCtx, ErasedApi, ErasedMsg, HandlerResult};
+use super::http_req::{client_ip, HttpRequest};
+use super::log::CallTrace;
+use super::metrics::Counters;
 use super::options::ServerOptions;
 use super::reply::Reply;
-use crate::codec::{Binary, Codec, Input, Out, Payload};
+use super::state::Extensions;
+use crate::codec::{Binary, Codec, Input, Out, OwnedInput, Payload};
 use crate::error::{codes, TsrpcError};
 use crate::flow::Flow;
 use crate::listener::Listeners;
@@ -54,6 +59,8 @@ struct ApiEntry {
     handler: Option<ErasedApi>,
     /// Its `conf`, shared by every call's `pre_api_call` event.
     conf: Option<Arc<Value>>,
+    /// Calls received (`metrics`).
+    calls: AtomicU64,
 }
 
 pub(crate) struct ServerCore {
@@ -83,6 +90,8 @@ pub(crate) struct ServerCore {
     stop_notify: Notify,
     /// Woken when the last registered connection is unregistered (`stop` waits for that).
     conns_gone: Notify,
+    /// Message and error counters (`metrics`).
+    pub(crate) counters: Counters,
 }
 
 impl fmt::Debug for ServerCore {
@@ -118,6 +127,14 @@ impl Drop for PendingGuard<'_> {
     }
 }
 
+/// The request of a call that goes through `pre_api_call`: as it came, and as the flows get it.
+struct FlowInput {
+    input: OwnedInput,
+    /// The request as JSON (`Null` when it cannot be one, such as nesting too deep for
+    /// `serde_json`: the handler decodes the input itself then, unless a flow changed it).
+    req: Value,
+}
+
 /// A decoded API call, ready to run.
 pub(crate) struct ApiJob {
     core: Arc<ServerCore>,
@@ -128,13 +145,16 @@ pub(crate) struct ApiJob {
     /// How the response is written, and the service id a binary return frame carries.
     pub(crate) out: Out,
     pub(crate) service_id: u64,
+    /// The call's span and log lines.
+    trace: CallTrace,
 }
 
 enum JobStep {
     /// The handler's future, the request already decoded.
     Run(BoxFuture<HandlerResult<Payload>>),
-    /// `pre_api_call` nodes run first, on the request as JSON (with the API's `conf`).
-    Flow(ErasedApi, Value, Option<Arc<Value>>),
+    /// `pre_api_call` nodes run first, on the request as JSON (with the API's `conf`); the
+    /// input is decoded again after them, from the flows' JSON if they changed it.
+    Flow(ErasedApi, Box<FlowInput>, Option<Arc<Value>>),
     /// No handler: `UNHANDLED_API`.
     Unhandled,
 }
@@ -148,6 +168,9 @@ impl ConnHost for ServerCore {
     }
     fn pre_send_data(&self) -> &Flow<ConnDataEvent> {
         &self.flows.pre_send_data
+    }
+    fn flows(&self) -> &ServerFlows {
+        &self.flows
     }
 }
 
@@ -170,6 +193,7 @@ impl ServerCore {
                         def: i,
                         handler: apis.get(&def.name).cloned(),
                         conf: def.conf.clone().map(Arc::new),
+                        calls: AtomicU64::new(0),
                     },
                 );
             }
@@ -177,7 +201,15 @@ impl ServerCore {
         let calls_total = Arc::new(tokio::sync::Semaphore::new(
             options.max_pending_calls_total.max(1),
         ));
+        let counters = Counters::new(
+            proto
+                .services
+                .iter()
+                .filter(|d| d.kind == ServiceKind::Msg)
+                .map(|d| d.name.as_str()),
+        );
         ServerCore {
+            counters,
             proto,
             calls_total,
             api_index,
@@ -196,6 +228,11 @@ impl ServerCore {
             conns_gone: Notify::new(),
             stopping: AtomicBool::new(false),
         }
+    }
+
+    /// Calls received, by API.
+    pub(crate) fn api_calls(&self) -> impl Iterator<Item = (&str, &AtomicU64)> {
+        self.api_index.iter().map(|(n, e)| (n.as_str(), &e.calls))
     }
 
     /// The binary tables (read on first use). `Err`: why binary mode is not available.
@@ -231,18 +268,25 @@ impl ServerCore {
     pub(crate) fn new_conn(
         self: &Arc<Self>,
         remote: SocketAddr,
-        ip: Option<String>,
+        http_req: Option<HttpRequest>,
         kind: ConnKind,
     ) -> Connection {
+        let ip = match &http_req {
+            Some(req) => client_ip(remote, req.headers(), &self.options.trusted_proxies),
+            None => remote.ip().to_canonical().to_string(),
+        };
         let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let is_ws = matches!(kind, ConnKind::Ws { .. });
         let conn = Connection {
             inner: Arc::new(ConnInner {
                 id,
                 remote,
-                ip: ip.unwrap_or_else(|| remote.ip().to_string()),
+                ip,
                 kind,
+                http_req,
                 host: self.clone(),
+                state: Default::default(),
+                msgs: Default::default(),
             }),
             call: None,
         };
@@ -374,6 +418,9 @@ impl ServerCore {
         let Some(entry) = self.api_index.get(name) else {
             return Err(InputError::UnknownApi(name.to_owned()));
         };
+        entry.calls.fetch_add(1, Ordering::Relaxed);
+        let trace = CallTrace::start(self, conn, name, sn, &body);
+        let _in = trace.span.enter();
         // The call's own handle: a close asked for through it waits for the reply (`reply`).
         let conn = conn.for_call();
         let step = match &entry.handler {
@@ -397,16 +444,21 @@ impl ServerCore {
                     conn: conn.clone(),
                     sn,
                     out,
+                    ext: Extensions::new(),
                 };
                 let fut = handler(body, ctx).map_err(InputError::Invalid)?;
                 if self.flows.pre_api_call.is_empty() {
                     JobStep::Run(fut)
                 } else {
-                    let req = body.value().unwrap_or(Value::Null);
-                    JobStep::Flow(handler.clone(), req, entry.conf.clone())
+                    let input = Box::new(FlowInput {
+                        input: body.to_owned_input(),
+                        req: body.value().unwrap_or(Value::Null),
+                    });
+                    JobStep::Flow(handler.clone(), input, entry.conf.clone())
                 }
             }
         };
+        drop(_in);
         Ok(ApiJob {
             core: self.clone(),
             conn,
@@ -415,6 +467,7 @@ impl ServerCore {
             step,
             out,
             service_id,
+            trace,
         })
     }
 
@@ -428,7 +481,16 @@ impl ServerCore {
         let Some(def) = self.proto.find(name, ServiceKind::Msg) else {
             return Err(InputError::UnknownMsg(name.to_owned()));
         };
-        let handlers = self.msgs.matching(name);
+        self.counters.msg(name);
+        super::log::recv_msg(self, conn, name, &body);
+        // The connection's own listeners first, then the server's (TSRPC's order).
+        let handlers = match conn.inner.msgs.matching(name) {
+            Some(mut own) => {
+                own.extend(self.msgs.matching(name));
+                own
+            }
+            None => self.msgs.matching(name),
+        };
         if handlers.is_empty() {
             // Nobody decodes it, but TSRPC validates every message it receives.
             match body.as_json() {
@@ -436,31 +498,54 @@ impl ServerCore {
                 None => body.check_binary().map_err(InputError::Invalid)?,
             }
         }
-        if !self.flows.pre_msg_call.is_empty() {
+        let event = || MsgCallEvent {
+            conn: conn.clone(),
+            msg_name: name.to_owned(),
+            msg: body.value().unwrap_or(Value::Null),
+            conf: def.conf.clone().map(Arc::new),
+            ext: Extensions::new(),
+        };
+        let no_ext = Extensions::new();
+        let mut futures: Vec<BoxFuture<()>> = if !self.flows.pre_msg_call.is_empty() {
             // Validate first, so a bad message is refused whatever the flow does.
             for h in &handlers {
-                drop(h(name, body, conn.clone()).map_err(InputError::Invalid)?);
+                drop(h(name, body, conn.clone(), &no_ext).map_err(InputError::Invalid)?);
             }
-            let ev = MsgCallEvent {
-                conn: conn.clone(),
-                msg_name: name.to_owned(),
-                msg: body.value().unwrap_or(Value::Null),
+            let Some(ev) = self.flows.pre_msg_call.exec(event()).await else {
+                return Ok(Vec::new());
             };
-            let text = match self.flows.pre_msg_call.exec(ev).await {
-                None => return Ok(Vec::new()),
-                Some(ev) => {
-                    crate::json::to_string_untyped(&ev.msg).unwrap_or_else(|_| "null".into())
-                }
-            };
-            return handlers
+            let text = crate::json::to_string_untyped(&ev.msg).unwrap_or_else(|_| "null".into());
+            let futures = handlers
                 .iter()
-                .map(|h| h(name, Input::json(&text), conn.clone()).map_err(InputError::Invalid))
-                .collect();
+                .map(|h| {
+                    h(name, Input::json(&text), conn.clone(), &ev.ext).map_err(InputError::Invalid)
+                })
+                .collect::<Result<_, _>>()?;
+            if !self.flows.post_msg_call.is_empty() {
+                let mut futures: Vec<BoxFuture<()>> = futures;
+                futures.push(self.post_msg_call(ev));
+                return Ok(futures);
+            }
+            futures
+        } else {
+            handlers
+                .iter()
+                .map(|h| h(name, body, conn.clone(), &no_ext).map_err(InputError::Invalid))
+                .collect::<Result<_, _>>()?
+        };
+        if !self.flows.post_msg_call.is_empty() {
+            // Runs after the listeners: the futures run in order.
+            futures.push(self.post_msg_call(event()));
         }
-        handlers
-            .iter()
-            .map(|h| h(name, body, conn.clone()).map_err(InputError::Invalid))
-            .collect()
+        Ok(futures)
+    }
+
+    /// `post_msg_call` on `ev`, as a future to run after a message's listeners.
+    fn post_msg_call(self: &Arc<Self>, ev: MsgCallEvent) -> BoxFuture<()> {
+        let core = self.clone();
+        Box::pin(async move {
+            core.flows.post_msg_call.exec(ev).await;
+        })
     }
 }
 
@@ -496,7 +581,10 @@ impl ApiJob {
     ) -> Option<Result<Payload, TsrpcError>> {
         let core = &self.core;
         let flows = &core.flows;
-        if !(flows.pre_api_return.is_empty() && flows.post_api_return.is_empty()) {
+        if !(flows.pre_api_return.is_empty()
+            && flows.post_api_return.is_empty()
+            && flows.post_api_call.is_empty())
+        {
             return None;
         }
         let JobStep::Run(fut) = &mut self.step else {
@@ -504,34 +592,48 @@ impl ApiJob {
         };
         core.pending.fetch_add(1, Ordering::AcqRel);
         let _pending = PendingGuard(core);
+        let _in = self.trace.span.enter();
         let polled = std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx)));
-        match polled {
-            Ok(std::task::Poll::Pending) => None,
-            Ok(std::task::Poll::Ready(out)) => Some(handler_output(core, Ok(out))),
-            Err(panic) => Some(handler_output(core, Err(panic))),
-        }
+        let ret = match polled {
+            Ok(std::task::Poll::Pending) => return None,
+            Ok(std::task::Poll::Ready(out)) => handler_output(core, Ok(out)),
+            Err(panic) => handler_output(core, Err(panic)),
+        };
+        self.trace.end(core, &self.name, self.out, &ret);
+        Some(ret)
     }
 
     /// Runs the call: flows, handler (with the API timeout, panics caught), return flows.
     /// The output is the response JSON text or the error to send.
-    pub(crate) async fn run(self) -> Result<Payload, TsrpcError> {
+    pub(crate) async fn run(mut self) -> Result<Payload, TsrpcError> {
+        let trace = std::mem::replace(&mut self.trace, CallTrace::none());
+        let span = trace.span.clone();
+        let (core, name, out) = (self.core.clone(), self.name.clone(), self.out);
+        let ret = self.run_inner().instrument(span).await;
+        trace.end(&core, &name, out, &ret);
+        ret
+    }
+
+    async fn run_inner(self) -> Result<Payload, TsrpcError> {
         let core = &self.core;
         core.pending.fetch_add(1, Ordering::AcqRel);
         let _pending = PendingGuard(core);
         let fut = match self.step {
             JobStep::Unhandled => {
-                return Err(TsrpcError::server(format!("Unhandled API: {}", self.name))
-                    .with_code(codes::UNHANDLED_API))
+                let ret = Err(TsrpcError::server(format!("Unhandled API: {}", self.name))
+                    .with_code(codes::UNHANDLED_API));
+                return finish(core, &self.conn, &self.name, self.sn, self.out, ret).await;
             }
             JobStep::Run(fut) => Some(fut),
-            JobStep::Flow(handler, req, conf) => {
+            JobStep::Flow(handler, input, conf) => {
                 let ev = ApiCallEvent {
                     conn: self.conn.clone(),
                     api_name: self.name.to_string(),
                     conf,
                     sn: self.sn,
-                    req,
+                    req: input.req.clone(),
                     ret: None,
+                    ext: Extensions::new(),
                 };
                 match core.flows.pre_api_call.exec(ev).await {
                     None => {
@@ -543,14 +645,21 @@ impl ApiJob {
                         return finish(core, &self.conn, &self.name, self.sn, self.out, ret).await;
                     }
                     Some(ev) => {
-                        let body = crate::json::to_string_untyped(&ev.req)
-                            .unwrap_or_else(|_| "null".into());
                         let ctx = CallCtx {
                             conn: self.conn.clone(),
                             sn: self.sn,
                             out: self.out,
+                            ext: ev.ext,
                         };
-                        match handler(Input::json(&body), ctx) {
+                        let decoded = if ev.req == input.req {
+                            // Unchanged: the input as it came (decoded once already).
+                            handler(input.input.as_input(), ctx)
+                        } else {
+                            let body = crate::json::to_string_untyped(&ev.req)
+                                .unwrap_or_else(|_| "null".into());
+                            handler(Input::json(&body), ctx)
+                        };
+                        match decoded {
                             Ok(fut) => Some(fut),
                             Err(e) => return Err(TsrpcError::input_data(e)),
                         }
@@ -625,7 +734,10 @@ async fn finish(
     ret: Result<Payload, TsrpcError>,
 ) -> Result<Payload, TsrpcError> {
     let flows = &core.flows;
-    if flows.pre_api_return.is_empty() && flows.post_api_return.is_empty() {
+    if flows.pre_api_return.is_empty()
+        && flows.post_api_return.is_empty()
+        && flows.post_api_call.is_empty()
+    {
         return ret;
     }
     let ev = ApiReturnFlowEvent {
@@ -640,6 +752,11 @@ async fn finish(
         );
     };
     let ret = ret_payload(out, ev.ret.clone());
-    flows.post_api_return.exec(ev).await;
+    if flows.post_api_call.is_empty() {
+        flows.post_api_return.exec(ev).await;
+    } else {
+        flows.post_api_return.exec(ev.clone()).await;
+        flows.post_api_call.exec(ev).await;
+    }
     ret
 }

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::conn::Connection;
+use super::state::Extensions;
 use crate::codec::{Input, Out, Payload};
 use crate::error::TsrpcError;
 
@@ -23,6 +24,26 @@ pub struct ApiCall<Req> {
     pub conn: Connection,
     /// The call's sn (0 over HTTP, which has none).
     pub sn: u64,
+    /// Typed values the `pre_api_call` flow attached to this call ([`ApiCallEvent::ext`]),
+    /// such as the current user; read them with [`ext`](Self::ext).
+    ///
+    /// [`ApiCallEvent::ext`]: super::flows::ApiCallEvent#structfield.ext
+    pub extensions: Extensions,
+}
+
+impl<Req> ApiCall<Req> {
+    /// The value of type `T` a flow attached to this call, if any.
+    ///
+    /// ```
+    /// # fn f(call: rpc_runtime::ApiCall<()>) {
+    /// #[derive(Clone)]
+    /// struct CurrentUser { id: u64 }
+    /// let user_id = call.ext::<CurrentUser>().map(|u| u.id);
+    /// # }
+    /// ```
+    pub fn ext<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.extensions.get::<T>()
+    }
 }
 
 /// One received message, as a listener gets it.
@@ -33,6 +54,16 @@ pub struct MsgCall<M> {
     pub msg: M,
     /// The connection it came on.
     pub conn: Connection,
+    /// Typed values the `pre_msg_call` flow attached to this message; read them with
+    /// [`ext`](Self::ext).
+    pub extensions: Extensions,
+}
+
+impl<M> MsgCall<M> {
+    /// The value of type `T` a flow attached to this message, if any.
+    pub fn ext<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.extensions.get::<T>()
+    }
 }
 
 /// Why a handler failed. Build it from a [`TsrpcError`] (sent to the caller as is) or from any
@@ -106,6 +137,8 @@ pub(crate) struct CallCtx {
     pub(crate) sn: u64,
     /// How the response is written (the connection's data type).
     pub(crate) out: Out,
+    /// What the `pre_api_call` flow attached.
+    pub(crate) ext: Extensions,
 }
 
 /// Decodes a request body, JSON or binary (`Err`: the input error text), and returns the
@@ -114,6 +147,45 @@ pub(crate) type ErasedApi = Arc<
     dyn Fn(Input<'_>, CallCtx) -> Result<BoxFuture<HandlerResult<Payload>>, String> + Send + Sync,
 >;
 
-/// Decodes a message body (`Err`: the input error text) and returns the listener's future.
-pub(crate) type ErasedMsg =
-    Arc<dyn Fn(&str, Input<'_>, Connection) -> Result<BoxFuture<()>, String> + Send + Sync>;
+/// Decodes a message body (`Err`: the input error text) and returns the listener's future
+/// (which gets a clone of the extensions the `pre_msg_call` flow attached).
+pub(crate) type ErasedMsg = Arc<
+    dyn Fn(&str, Input<'_>, Connection, &Extensions) -> Result<BoxFuture<()>, String> + Send + Sync,
+>;
+
+/// A typed listener of the message `M`, erased.
+pub(crate) fn erase_msg<M, F, Fut>(handler: F) -> ErasedMsg
+where
+    M: crate::proto::Message,
+    F: Fn(MsgCall<M>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Arc::new(
+        move |_name: &str, body: Input<'_>, conn: Connection, ext: &Extensions| {
+            let msg = body.decode::<M>()?;
+            Ok(Box::pin(handler(MsgCall {
+                msg,
+                conn,
+                extensions: ext.clone(),
+            })))
+        },
+    )
+}
+
+/// A listener on JSON values, erased.
+pub(crate) fn erase_msg_raw<F, Fut>(handler: F) -> ErasedMsg
+where
+    F: Fn(MsgCall<serde_json::Value>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Arc::new(
+        move |_name: &str, body: Input<'_>, conn: Connection, ext: &Extensions| {
+            let msg = body.value()?;
+            Ok(Box::pin(handler(MsgCall {
+                msg,
+                conn,
+                extensions: ext.clone(),
+            })))
+        },
+    )
+}

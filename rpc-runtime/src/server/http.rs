@@ -73,6 +73,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::conn::{ConnKind, Connection};
 use super::core::{InputError, ServerCore, SocketGuard};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
+use super::http_req::{origin_allowed, HttpRequest};
 use crate::codec::binary::{self, BinInput};
 use crate::codec::{Input, Out, Payload};
 use crate::error::{codes, ErrorType, TsrpcError};
@@ -297,7 +298,6 @@ async fn handle<B: ReqBody>(
             .get(header::CONTENT_TYPE)
             .is_some_and(|v| contains_ignore_case(v.as_bytes(), b"application/json"))
         && url.starts_with(core.options.json_host_path.as_str());
-    let ip = super::ws::forwarded_ip(req.headers());
 
     let max = core.options.max_body_size;
     if content_length(req.headers()).is_some_and(|n| n > max as u64) {
@@ -307,7 +307,9 @@ async fn handle<B: ReqBody>(
     let body_timeout = core.options.body_timeout.filter(|t| !t.is_zero());
     let deadline = body_timeout.map(|t| Instant::now() + t);
     let idle = core.options.handshake_timeout;
-    let body = match read_body(req.into_body(), max, idle, deadline).await {
+    let (parts, body) = req.into_parts();
+    let http_req = HttpRequest::new(parts.method, parts.uri, parts.headers);
+    let body = match read_body(body, max, idle, deadline).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => return too_large(core, max),
         Err(BodyError::Stalled) => {
@@ -323,7 +325,7 @@ async fn handle<B: ReqBody>(
 
     let conn = core.new_conn(
         remote,
-        ip,
+        Some(http_req),
         ConnKind::Http {
             close_reason: Mutex::new(None),
         },
@@ -703,7 +705,9 @@ fn upgrade_websocket<B>(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').map(str::trim).find(|p| !p.is_empty()))
         .and_then(|p| HeaderValue::from_str(p).ok());
-    let ip = super::ws::forwarded_ip(headers);
+    if !origin_allowed(headers, core.options.ws_allowed_origins.as_deref()) {
+        return closing(empty(StatusCode::FORBIDDEN));
+    }
     let data_type = super::ws::data_type(
         headers
             .get(header::SEC_WEBSOCKET_PROTOCOL)
@@ -712,6 +716,8 @@ fn upgrade_websocket<B>(
     let accept = derive_accept_key(key.as_bytes());
 
     let on_upgrade = hyper::upgrade::on(&mut req);
+    let (parts, _) = req.into_parts();
+    let http_req = HttpRequest::new(parts.method, parts.uri, parts.headers);
     tokio::spawn(async move {
         let _slot = slot;
         match on_upgrade.await {
@@ -723,7 +729,7 @@ fn upgrade_websocket<B>(
                     Some(config),
                 )
                 .await;
-                super::ws::serve(core, ws, remote, ip, data_type).await;
+                super::ws::serve(core, ws, remote, Some(http_req), data_type).await;
             }
             Err(e) => tracing::debug!("websocket upgrade from {remote} failed: {e}"),
         }

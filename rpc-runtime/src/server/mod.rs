@@ -11,10 +11,17 @@ pub(crate) mod flows;
 mod handle;
 mod handler;
 pub(crate) mod http;
+mod http_req;
+mod listen;
+mod local;
+mod log;
+mod metrics;
 #[cfg(feature = "tower")]
 mod mount;
+mod msg_lane;
 mod options;
 mod reply;
+mod state;
 pub(crate) mod ws;
 
 use std::collections::HashMap;
@@ -36,10 +43,14 @@ use self::flows::ServerFlows;
 pub use self::handle::ServerHandle;
 pub use self::handler::{ApiCall, HandlerError, HandlerResult, MsgCall};
 use self::handler::{CallCtx, ErasedApi, ErasedMsg};
+pub use self::http_req::HttpRequest;
+pub use self::metrics::ServerMetrics;
 #[cfg(feature = "tower")]
 pub use self::mount::{MountedServer, RpcFuture, RpcService};
 pub use self::options::ServerOptions;
+pub use self::state::Extensions;
 use crate::codec::Input;
+pub use crate::listener::ListenerHandle;
 use crate::listener::Listeners;
 use crate::proto::{Api, Message, MsgEnum, ServiceProto};
 
@@ -148,6 +159,7 @@ impl Server {
                 req,
                 conn: ctx.conn,
                 sn: ctx.sn,
+                extensions: ctx.ext,
             });
             Ok(Box::pin(async move {
                 let res = fut.await?;
@@ -172,6 +184,7 @@ impl Server {
                 req,
                 conn: ctx.conn,
                 sn: ctx.sn,
+                extensions: ctx.ext,
             });
             Ok(Box::pin(async move {
                 let res = fut.await?;
@@ -183,18 +196,16 @@ impl Server {
     }
 
     /// Listens to the message `M`. Messages of one connection are handled in order, each
-    /// handler awaited before the next message.
+    /// listener's future finished before the next one starts; API calls of the connection run
+    /// concurrently with them, so a slow listener does not hold up calls (see
+    /// [`ServerOptions::msg_queue`](ServerOptions#structfield.msg_queue)).
     pub fn listen_msg<M, F, Fut>(self, handler: F) -> Self
     where
         M: Message,
         F: Fn(MsgCall<M>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let erased: ErasedMsg = Arc::new(move |_name: &str, body: Input<'_>, conn: Connection| {
-            let msg = body.decode::<M>()?;
-            Ok(Box::pin(handler(MsgCall { msg, conn })))
-        });
-        self.msgs.add_name(M::NAME, erased);
+        self.msgs.add_name(M::NAME, handler::erase_msg(handler));
         self
     }
 
@@ -206,12 +217,19 @@ impl Server {
         F: Fn(MsgCall<E>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let erased: ErasedMsg = Arc::new(move |name: &str, body: Input<'_>, conn: Connection| {
-            match E::decode(name, &body.json_text()?)? {
-                Some(msg) => Ok(Box::pin(handler(MsgCall { msg, conn })) as _),
+        let erased: ErasedMsg = Arc::new(
+            move |name: &str, body: Input<'_>, conn: Connection, ext: &Extensions| match E::decode(
+                name,
+                &body.json_text()?,
+            )? {
+                Some(msg) => Ok(Box::pin(handler(MsgCall {
+                    msg,
+                    conn,
+                    extensions: ext.clone(),
+                })) as _),
                 None => Ok(Box::pin(async {}) as _),
-            }
-        });
+            },
+        );
         self.msgs.add_pattern(pattern, erased);
         self
     }
@@ -222,11 +240,7 @@ impl Server {
         F: Fn(MsgCall<serde_json::Value>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let erased: ErasedMsg = Arc::new(move |_name: &str, body: Input<'_>, conn: Connection| {
-            let msg = body.value()?;
-            Ok(Box::pin(handler(MsgCall { msg, conn })))
-        });
-        self.msgs.add_name(name, erased);
+        self.msgs.add_name(name, handler::erase_msg_raw(handler));
         self
     }
 

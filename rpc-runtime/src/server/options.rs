@@ -83,6 +83,38 @@ pub struct ServerOptions {
     /// the service's TSRPC proto ([`ServiceProto::tsrpc_proto`](crate::proto::ServiceProto),
     /// which every generated service has).
     pub json: bool,
+    /// Log `[Connected]` / `[Disconnected]` lines (TSRPC's `logConnect`; default on). Lines
+    /// are `tracing` events (target `rpc_runtime::server`): nothing shows without a
+    /// subscriber, and without one they cost next to nothing. See
+    /// `rpc_runtime::server` "Logs and metrics".
+    pub log_connect: bool,
+    /// Log `[ApiReq]` and `[ApiRes]` / `[ApiErr]` lines (TSRPC's `logApi`; default on).
+    pub log_api: bool,
+    /// Log `[RecvMsg]` lines (TSRPC's `logMsg`; default on).
+    pub log_msg: bool,
+    /// Put the request (and a received message) in its line (TSRPC's `logReqBody`; default on).
+    pub log_req_body: bool,
+    /// Put the response in its line (TSRPC's `logResBody`; default on).
+    pub log_res_body: bool,
+    /// Messages of one WebSocket connection are handled in order, each listener finished before
+    /// the next starts, while the connection's API calls run concurrently with them. A
+    /// listener that does not finish at once leaves the reader to a task of the connection's
+    /// own, where the messages after it wait: at most this many (64), and frames of at most a
+    /// quarter of `max_queued_bytes` in all (one frame at a time when it is larger); past either the connection is not read until one finishes
+    /// (backpressure).
+    pub msg_queue: usize,
+    /// Proxies whose `X-Forwarded-For` is believed (default: none). A connection from one of
+    /// these addresses gets as [`Connection::ip`](crate::Connection::ip) the rightmost
+    /// `X-Forwarded-For` entry that is not itself a trusted proxy; from any other address the
+    /// header is ignored and `ip()` is the socket's address. (TSRPC believes the header's first
+    /// entry from anyone, so any client can claim any IP there.)
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Origins allowed to open a WebSocket (default `None`: any, as TSRPC). With a list, an
+    /// upgrade whose `Origin` header is not in it (compared ignoring case, such as
+    /// `https://app.example.com`) is refused with `403 Forbidden`; one without `Origin` (not
+    /// a browser: browsers always send it) is let in. This guards a browser user's
+    /// cookies against pages of other sites, not the server against other programs.
+    pub ws_allowed_origins: Option<Vec<String>>,
     /// TSRPC's `jsonHostPath` (`/`): a JSON request is `POST <json_host_path><api name>`; a
     /// POST outside it is read as a binary request, as TSRPC does. Normalised as TSRPC does:
     /// `api` serves `/api/Add`. (Mounted in axum with `nest_service("/rpc", ..)`, the path the
@@ -120,6 +152,14 @@ impl Default for ServerOptions {
             max_queued_bytes: 4 << 20,
             queue_full_timeout: Duration::from_secs(30),
             json: true,
+            msg_queue: 64,
+            log_connect: true,
+            log_api: true,
+            log_msg: true,
+            log_req_body: true,
+            log_res_body: true,
+            trusted_proxies: Vec::new(),
+            ws_allowed_origins: None,
             json_host_path: "/".into(),
             cors: Some(Cors::any()),
             #[cfg(feature = "tls")]
@@ -137,6 +177,50 @@ impl ServerOptions {
     /// ```
     pub fn json(mut self, on: bool) -> Self {
         self.json = on;
+        self
+    }
+    /// Turns every log line on or off at once (`log_connect`, `log_api`, `log_msg`; the body
+    /// options are left as they are).
+    ///
+    /// ```
+    /// let quiet = rpc_runtime::server::ServerOptions::default().logs(false);
+    /// assert!(!quiet.log_api && !quiet.log_msg && !quiet.log_connect);
+    /// ```
+    pub fn logs(mut self, on: bool) -> Self {
+        self.log_connect = on;
+        self.log_api = on;
+        self.log_msg = on;
+        self
+    }
+    /// Sets `log_req_body` and `log_res_body`.
+    pub fn log_bodies(mut self, on: bool) -> Self {
+        self.log_req_body = on;
+        self.log_res_body = on;
+        self
+    }
+    /// Sets how many message listener runs may wait per connection.
+    pub fn msg_queue(mut self, n: usize) -> Self {
+        self.msg_queue = n;
+        self
+    }
+    /// Sets the proxies whose `X-Forwarded-For` is believed.
+    ///
+    /// ```
+    /// let options = rpc_runtime::server::ServerOptions::default()
+    ///     .trusted_proxies(["10.0.0.1".parse().unwrap()]);
+    /// assert_eq!(options.trusted_proxies.len(), 1);
+    /// ```
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = std::net::IpAddr>) -> Self {
+        self.trusted_proxies = proxies.into_iter().collect();
+        self
+    }
+    /// Allows WebSocket upgrades from these origins only (and from clients that send no
+    /// `Origin`).
+    pub fn ws_allowed_origins<S: Into<String>>(
+        mut self,
+        origins: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.ws_allowed_origins = Some(origins.into_iter().map(Into::into).collect());
         self
     }
     /// Sets [`json_host_path`](ServerOptions#structfield.json_host_path).

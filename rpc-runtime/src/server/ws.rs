@@ -16,11 +16,14 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
+use tracing::Instrument;
 
 use super::conn::{link_limits, ConnKind, Connection, DATA_BUFFER, DATA_TEXT, DATA_UNDECIDED};
 use super::core::{ApiJob, ServerCore};
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::handler::BoxFuture;
+use super::http_req::{origin_allowed, HttpRequest};
+use super::msg_lane::MsgLane;
 use super::options::ServerOptions;
 use super::reply::Reply;
 use crate::codec::binary::BinInput;
@@ -39,9 +42,9 @@ pub(crate) fn ws_config(core: &ServerCore) -> WebSocketConfig {
     config
 }
 
-/// Reads `Sec-WebSocket-Protocol` and `X-Forwarded-For`, and echoes the first offered
-/// protocol. Returns the forwarded IP and the connection's data type (TSRPC-WIRE a.1).
-pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> (Option<String>, u8) {
+/// Reads `Sec-WebSocket-Protocol` and echoes the first offered protocol. Returns the request
+/// (for `Connection::http_request`) and the connection's data type (TSRPC-WIRE a.1).
+pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> (HttpRequest, u8) {
     let protocols = req
         .headers()
         .get("sec-websocket-protocol")
@@ -53,7 +56,12 @@ pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> (Option<S
             }
         }
     }
-    (forwarded_ip(req.headers()), data_type(protocols))
+    let http_req = HttpRequest::new(
+        req.method().clone(),
+        req.uri().clone(),
+        req.headers().clone(),
+    );
+    (http_req, data_type(protocols))
 }
 
 /// The data type the offered sub-protocols choose: `text` if offered, else `buffer` if
@@ -69,28 +77,24 @@ pub(crate) fn data_type(protocols: Option<&str>) -> u8 {
     }
 }
 
-pub(crate) fn forwarded_ip(
-    headers: &tokio_tungstenite::tungstenite::http::HeaderMap,
-) -> Option<String> {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
 /// Accepts a WebSocket handshake on a fresh TCP stream, then serves it.
 pub(crate) async fn accept<S>(core: Arc<ServerCore>, stream: S, remote: SocketAddr)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut ip = None;
+    let mut http_req = None;
     let mut data_type = DATA_UNDECIDED;
-    // The signature is tungstenite's handshake callback; it never fails here.
+    let allowed = core.options.ws_allowed_origins.as_deref();
+    // The signature is tungstenite's handshake callback.
     #[allow(clippy::result_large_err)]
     let callback = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
-        (ip, data_type) = handshake_headers(req, &mut resp);
+        if !origin_allowed(req.headers(), allowed) {
+            let mut refused = ErrorResponse::new(Some("Origin not allowed".into()));
+            *refused.status_mut() = tokio_tungstenite::tungstenite::http::StatusCode::FORBIDDEN;
+            return Err(refused);
+        }
+        let (req, t) = handshake_headers(req, &mut resp);
+        (http_req, data_type) = (Some(req), t);
         Ok(resp)
     };
     let handshake =
@@ -106,7 +110,7 @@ where
             return;
         }
     };
-    serve(core, ws, remote, ip, data_type).await
+    serve(core, ws, remote, http_req, data_type).await
 }
 
 async fn tick(i: &mut Option<Interval>) {
@@ -216,7 +220,7 @@ pub(crate) async fn serve<S>(
     core: Arc<ServerCore>,
     ws: WebSocketStream<S>,
     remote: SocketAddr,
-    ip: Option<String>,
+    http_req: Option<HttpRequest>,
     data_type: u8,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -234,109 +238,122 @@ pub(crate) async fn serve<S>(
         close_waiting: AtomicBool::new(false),
         data_type: AtomicU8::new(data_type),
     };
-    let conn = core.new_conn(remote, ip, kind);
+    let conn = core.new_conn(remote, http_req, kind);
     if core.stopping.load(Ordering::Acquire) {
         // A server that is stopping closes new sockets at once (TSRPC uses 1012).
         conn.close_with(1012, "Server stopped".into());
     }
-    core.flows.post_connect.exec(conn.clone()).await;
+    // Everything the connection does runs in its span (`log`).
+    let span = super::log::conn_span(&conn);
+    async move {
+        core.flows.post_connect.exec(conn.clone()).await;
+        super::log::connected(&core, &conn);
 
-    let mut watchdog = Watchdog::new(&core.options);
-    let mut peer_reason: Option<String> = None;
+        let mut watchdog = Watchdog::new(&core.options);
+        // The lane's frames: a quarter of the send budget (a message waiting there usually holds its
+        // reply too, which the send budget counts).
+        let mut lane = MsgLane::new(core.options.msg_queue, core.options.max_queued_bytes / 4);
+        let mut peer_reason: Option<String> = None;
 
-    // One waiter for the whole loop, not one registered and dropped per frame.
-    let terminate = link.stopped_reading();
-    tokio::pin!(terminate);
-    loop {
-        // The socket first: the other branches are polled when it has nothing to read (or
-        // tokio's task budget runs out, every 128 reads at most); a stop is also seen per frame.
-        if link.must_stop_reading() {
-            break;
-        }
-        let frame = tokio::select! {
-            biased;
-            f = source.next() => f,
-            _ = &mut terminate => break,
-            gone = watchdog.next(&conn, &link, true) => {
-                if gone {
-                    break;
-                }
-                continue;
+        // One waiter for the whole loop, not one registered and dropped per frame.
+        let terminate = link.stopped_reading();
+        tokio::pin!(terminate);
+        loop {
+            // The socket first: the other branches are polled when it has nothing to read (or
+            // tokio's task budget runs out, every 128 reads at most); a stop is also seen per frame.
+            if link.must_stop_reading() {
+                break;
             }
-        };
-        match frame {
-            Some(Ok(frame @ (WsMessage::Text(_) | WsMessage::Binary(_)))) => {
-                watchdog.received();
-                if let WsMessage::Binary(data) = &frame {
-                    if data.as_ref() == HEARTBEAT {
-                        watchdog.heartbeat();
-                        // Always answered, whatever the options.
-                        let _ = conn.try_send_frame(WsMessage::binary(HEARTBEAT.to_vec()));
-                        continue;
-                    }
-                }
-                if conn.is_closed() {
-                    continue; // after a close, input is ignored
-                }
-                // While a frame is handled the socket is not read (backpressure: a full send
-                // queue or the call limit holds the handling); the timers still run, so a peer
-                // that takes nothing is dropped on time and its buffers freed.
-                let mut handling = std::pin::pin!(on_frame(&core, &conn, &calls, frame));
-                let first =
-                    std::future::poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
-                if first.is_pending() {
-                    let gone = loop {
-                        tokio::select! {
-                            biased;
-                            _ = &mut handling => break false,
-                            gone = watchdog.next(&conn, &link, false) => if gone {
-                                break true;
-                            },
-                        }
-                    };
+            let frame = tokio::select! {
+                biased;
+                f = source.next() => f,
+                _ = &mut terminate => break,
+                gone = watchdog.next(&conn, &link, true) => {
                     if gone {
                         break;
                     }
-                    watchdog.resumed();
+                    continue;
                 }
+            };
+            match frame {
+                Some(Ok(frame @ (WsMessage::Text(_) | WsMessage::Binary(_)))) => {
+                    watchdog.received();
+                    if let WsMessage::Binary(data) = &frame {
+                        if data.as_ref() == HEARTBEAT {
+                            watchdog.heartbeat();
+                            // Always answered, whatever the options.
+                            let _ = conn.try_send_frame(WsMessage::binary(HEARTBEAT.to_vec()));
+                            continue;
+                        }
+                    }
+                    if conn.is_closed() {
+                        continue; // after a close, input is ignored
+                    }
+                    // While a frame is handled the socket is not read (backpressure: a full send
+                    // queue or the call limit holds the handling); the timers still run, so a peer
+                    // that takes nothing is dropped on time and its buffers freed.
+                    let mut handling =
+                        std::pin::pin!(on_frame(&core, &conn, &calls, &mut lane, frame));
+                    let first =
+                        std::future::poll_fn(|cx| Poll::Ready(handling.as_mut().poll(cx))).await;
+                    if first.is_pending() {
+                        let gone = loop {
+                            tokio::select! {
+                                biased;
+                                _ = &mut handling => break false,
+                                gone = watchdog.next(&conn, &link, false) => if gone {
+                                    break true;
+                                },
+                            }
+                        };
+                        if gone {
+                            break;
+                        }
+                        watchdog.resumed();
+                    }
+                }
+                Some(Ok(WsMessage::Close(frame))) => {
+                    peer_reason = frame.map(|f| f.reason.to_string());
+                }
+                Some(Ok(_)) => watchdog.received(), // ping or pong
+                Some(Err(WsError::Capacity(e))) => {
+                    tracing::debug!("connection {}: {e}", conn.id());
+                    conn.close_with(1009, FRAME_TOO_BIG_REASON.into());
+                    break;
+                }
+                Some(Err(WsError::Utf8(e))) => {
+                    tracing::debug!("connection {}: {e}", conn.id());
+                    conn.close_with(1007, INVALID_UTF8_REASON.into());
+                    break;
+                }
+                Some(Err(WsError::Protocol(e))) => {
+                    tracing::debug!("connection {}: {e}", conn.id());
+                    conn.close_with(1002, format!("WebSocket protocol error: {e}"));
+                    break;
+                }
+                Some(Err(e)) => {
+                    tracing::debug!("connection {}: {e}", conn.id());
+                    break;
+                }
+                None => break,
             }
-            Some(Ok(WsMessage::Close(frame))) => {
-                peer_reason = frame.map(|f| f.reason.to_string());
-            }
-            Some(Ok(_)) => watchdog.received(), // ping or pong
-            Some(Err(WsError::Capacity(e))) => {
-                tracing::debug!("connection {}: {e}", conn.id());
-                conn.close_with(1009, FRAME_TOO_BIG_REASON.into());
-                break;
-            }
-            Some(Err(WsError::Utf8(e))) => {
-                tracing::debug!("connection {}: {e}", conn.id());
-                conn.close_with(1007, INVALID_UTF8_REASON.into());
-                break;
-            }
-            Some(Err(WsError::Protocol(e))) => {
-                tracing::debug!("connection {}: {e}", conn.id());
-                conn.close_with(1002, format!("WebSocket protocol error: {e}"));
-                break;
-            }
-            Some(Err(e)) => {
-                tracing::debug!("connection {}: {e}", conn.id());
-                break;
-            }
-            None => break,
         }
-    }
 
-    link.reader_done();
-    core.unregister(conn.id());
-    let reason = conn
-        .close_reason()
-        .or(peer_reason)
-        .filter(|r| !r.is_empty());
-    core.flows
-        .post_disconnect
-        .exec(ConnDisconnectEvent { conn, reason })
-        .await;
+        link.reader_done();
+        core.unregister(conn.id());
+        conn.inner.msgs.clear();
+        let reason = conn
+            .close_reason()
+            .or(peer_reason)
+            .filter(|r| !r.is_empty());
+        super::log::disconnected(&core, &conn, reason.as_deref());
+        core.flows
+            .post_disconnect
+            .exec(ConnDisconnectEvent { conn, reason })
+            .await;
+    }
+    .instrument(span)
+    .await
 }
 
 /// What a text frame asks for, decoded.
@@ -356,8 +373,10 @@ async fn on_frame(
     core: &Arc<ServerCore>,
     conn: &Connection,
     calls: &Arc<Semaphore>,
+    lane: &mut MsgLane,
     frame: WsMessage,
 ) {
+    let len = frame.len();
     let work = match &frame {
         WsMessage::Text(text) => {
             if !core.options.json {
@@ -382,12 +401,8 @@ async fn on_frame(
     match work {
         Work::Done => {}
         Work::Call(job, sn) => run_call(core, calls, job, sn).await,
-        Work::Msg(handlers) => {
-            // Messages of one connection are handled in order, each awaited.
-            for h in handlers {
-                h.await;
-            }
-        }
+        // In order among the connection's messages, without holding up its calls (`msg_lane`).
+        Work::Msg(handlers) => lane.push(handlers, len).await,
     }
 }
 

@@ -313,6 +313,11 @@ impl Link {
         self.stop_reading.wait().await
     }
 
+    /// Bytes of the frames in the queue.
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.queued_bytes.load(Ordering::Relaxed)
+    }
+
     /// Frames in the queue and batches written so far: a peer that takes nothing leaves frames
     /// queued while the count stands still.
     pub(crate) fn progress(&self) -> (usize, u64) {

@@ -69,14 +69,24 @@ fn connect() -> Value {
     step("connect", json!({"isSucc": true}))
 }
 
-/// The `apis` scenario's lines after `connect` (a fresh server).
-fn api_lines() -> Vec<Value> {
+/// The `apis` scenario's lines after `connect` (a fresh server). `WhoAmI` (conf `needLogin`)
+/// is refused before `Login`, and after it too over HTTP (each request a connection).
+fn api_lines(ws: bool) -> Vec<Value> {
+    let need_login = json!({"isSucc": false, "err": {"message": "Need login",
+                                                    "type": "ApiError", "code": "NEED_LOGIN"}});
+    let who = if ws {
+        json!({"isSucc": true, "res": {"id": 1000, "name": "alice"}})
+    } else {
+        need_login.clone()
+    };
     vec![
+        step("WhoAmI.before", need_login),
         step(
             "Login",
             json!({"isSucc": true, "res": {"token": "token-alice-1000",
                                                     "user": {"id": 1000, "name": "alice"}}}),
         ),
+        step("WhoAmI", who),
         step(
             "Login.wrong",
             json!({"isSucc": false, "err": {"message": "Wrong password",
@@ -116,7 +126,7 @@ async fn apis_over_ws(m: Modes) {
     let ours = our_ws(m.ours()).await;
     let theirs = TsrpcServer::start(Kind::Ws, &m.server_args()).await;
     let mut expected = vec![connect()];
-    expected.extend(api_lines());
+    expected.extend(api_lines(true));
     same_as_tsrpc(m, "apis", &ours.url(), theirs.url(), &expected).await;
     ours.stop().await;
     theirs.stop().await;
@@ -126,7 +136,7 @@ in_modes!(apis_over_ws);
 async fn apis_over_http(m: Modes) {
     let ours = our_http_with(m.ours()).await;
     let theirs = TsrpcServer::start(Kind::Http, &m.server_args()).await;
-    same_as_tsrpc(m, "apis", &http_url(&ours), theirs.url(), &api_lines()).await;
+    same_as_tsrpc(m, "apis", &http_url(&ours), theirs.url(), &api_lines(false)).await;
     ours.stop().await;
     theirs.stop().await;
 }
@@ -296,7 +306,7 @@ async fn json_clients_against_binary_only_servers() {
                       "type": "NetworkError", "code": "LOST_CONN"}});
     assert_eq!(
         their_ws_lines[..2],
-        [connect(), step("Login", lost)],
+        [connect(), step("WhoAmI.before", lost)],
         "{their_ws_lines:?}"
     );
     assert_eq!(ws_lines[..2], their_ws_lines[..2], "{ws_lines:?}");
@@ -304,7 +314,7 @@ async fn json_clients_against_binary_only_servers() {
                             "type": "ServerError"}});
     assert_eq!(
         their_http_lines[0],
-        step("Login", unparsable),
+        step("WhoAmI.before", unparsable),
         "{their_http_lines:?}"
     );
     assert_eq!(http_lines[0], their_http_lines[0], "{http_lines:?}");
@@ -322,7 +332,7 @@ async fn ws_and_http_on_one_port() {
         .await
         .expect("our ws+http server starts");
     let mut expected = vec![connect()];
-    expected.extend(api_lines());
+    expected.extend(api_lines(true));
     assert_eq!(node::tsrpc_client(&server.url(), "apis").await, expected);
     let lines = node::tsrpc_client(&http_url(&server), "http-msg").await;
     assert_eq!(
