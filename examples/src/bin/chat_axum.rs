@@ -8,6 +8,12 @@ use rpc_runtime::server::ServerOptions;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    // The server's TSRPC-style log lines (connections, calls, messages) on stderr.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:3000".into());
