@@ -462,3 +462,34 @@ pub async fn raw_accept(
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/SERVER.md")]
 pub struct ServerHowTos;
+
+/// Calls `$m!` with the kitchen-sink service's request, response and message types, each after
+/// its schema id (`"room/PtlJoinRoom/ReqJoinRoom" => room::ReqJoinRoom, ..`): the one list of
+/// them for the tests that dispatch on a schema id (the type paths resolve where it is called,
+/// beside `use kitchen::*`).
+#[macro_export]
+macro_rules! kitchen_types {
+    ($m:ident) => {
+        $m!(
+            "MsgChat/MsgChat" => MsgChat,
+            "MsgServerNotice/MsgServerNotice" => MsgServerNotice,
+            "PtlGetProfile/ReqGetProfile" => ReqGetProfile,
+            "PtlGetProfile/ResGetProfile" => ResGetProfile,
+            "PtlLogin/ReqLogin" => ReqLogin,
+            "PtlLogin/ResLogin" => ResLogin,
+            "PtlUpdateProfile/ReqUpdateProfile" => ReqUpdateProfile,
+            "PtlUpdateProfile/ResUpdateProfile" => ResUpdateProfile,
+            "room/MsgPlayerMove/MsgPlayerMove" => room::MsgPlayerMove,
+            "room/MsgRoomState/MsgRoomState" => room::MsgRoomState,
+            "room/PtlCreateRoom/ReqCreateRoom" => room::ReqCreateRoom,
+            "room/PtlCreateRoom/ResCreateRoom" => room::ResCreateRoom,
+            "room/PtlJoinRoom/ReqJoinRoom" => room::ReqJoinRoom,
+            "room/PtlJoinRoom/ResJoinRoom" => room::ResJoinRoom,
+            "shop/MsgPriceChanged/MsgPriceChanged" => shop::MsgPriceChanged,
+            "shop/PtlBuy/ReqBuy" => shop::ReqBuy,
+            "shop/PtlBuy/ResBuy" => shop::ResBuy,
+            "shop/PtlListItems/ReqListItems" => shop::ReqListItems,
+            "shop/PtlListItems/ResListItems" => shop::ResListItems,
+        )
+    };
+}

@@ -93,27 +93,7 @@ fn case(id: &str) -> Box<dyn Case> {
             }
         };
     }
-    by_id!(
-        "MsgChat/MsgChat" => MsgChat,
-        "MsgServerNotice/MsgServerNotice" => MsgServerNotice,
-        "PtlGetProfile/ReqGetProfile" => ReqGetProfile,
-        "PtlGetProfile/ResGetProfile" => ResGetProfile,
-        "PtlLogin/ReqLogin" => ReqLogin,
-        "PtlLogin/ResLogin" => ResLogin,
-        "PtlUpdateProfile/ReqUpdateProfile" => ReqUpdateProfile,
-        "PtlUpdateProfile/ResUpdateProfile" => ResUpdateProfile,
-        "room/MsgPlayerMove/MsgPlayerMove" => room::MsgPlayerMove,
-        "room/MsgRoomState/MsgRoomState" => room::MsgRoomState,
-        "room/PtlCreateRoom/ReqCreateRoom" => room::ReqCreateRoom,
-        "room/PtlCreateRoom/ResCreateRoom" => room::ResCreateRoom,
-        "room/PtlJoinRoom/ReqJoinRoom" => room::ReqJoinRoom,
-        "room/PtlJoinRoom/ResJoinRoom" => room::ResJoinRoom,
-        "shop/MsgPriceChanged/MsgPriceChanged" => shop::MsgPriceChanged,
-        "shop/PtlBuy/ReqBuy" => shop::ReqBuy,
-        "shop/PtlBuy/ResBuy" => shop::ResBuy,
-        "shop/PtlListItems/ReqListItems" => shop::ReqListItems,
-        "shop/PtlListItems/ResListItems" => shop::ResListItems,
-    )
+    rpc_tests::kitchen_types!(by_id)
 }
 
 #[derive(Deserialize)]
