@@ -383,6 +383,21 @@ pub async fn start_hand_server(
         .expect("server starts")
 }
 
+/// `server` (of any transport and options) answering the hand service's `Add` and nothing else,
+/// started.
+pub async fn start_adder(server: rpc_runtime::Server) -> rpc_runtime::RunningServer {
+    server
+        .implement_api(|c: rpc_runtime::ApiCall<hand::ReqAdd>| async move {
+            Ok(hand::ResAdd {
+                c: c.req.a + c.req.b,
+            })
+        })
+        .allow_unimplemented()
+        .start()
+        .await
+        .expect("server starts")
+}
+
 /// [`start_hand_server`] on `addr` (to restart a server on the address it had).
 pub async fn start_hand_server_on(
     addr: std::net::SocketAddr,

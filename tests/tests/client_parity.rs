@@ -312,16 +312,12 @@ async fn calls_and_messages_are_logged(json: bool) {
     server.stop().await;
 
     // The HTTP client logs its calls the same way.
-    let http_server = rpc_runtime::Server::http(proto(), any_port(), ServerOptions::default())
-        .implement_api(|c: rpc_runtime::ApiCall<ReqAdd>| async move {
-            Ok(ResAdd {
-                c: c.req.a + c.req.b,
-            })
-        })
-        .allow_unimplemented()
-        .start()
-        .await
-        .unwrap();
+    let http_server = rpc_tests::start_adder(rpc_runtime::Server::http(
+        proto(),
+        any_port(),
+        ServerOptions::default(),
+    ))
+    .await;
     let http = HttpClient::new(
         format!("http://{}", http_server.local_addr()),
         HttpClientOptions::default().proto(&proto()).json(json),

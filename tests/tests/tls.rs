@@ -25,20 +25,12 @@ fn untrusting_client() -> Arc<rustls::ClientConfig> {
 #[tokio::test]
 async fn wss_and_https_on_one_port() {
     let pki = pki();
-    let server = rpc_runtime::Server::ws_and_http(
+    let server = rpc_tests::start_adder(rpc_runtime::Server::ws_and_http(
         proto(),
         any_port(),
         ServerOptions::default().tls(pki.server.clone()),
-    )
-    .implement_api(|c: rpc_runtime::ApiCall<ReqAdd>| async move {
-        Ok(ResAdd {
-            c: c.req.a + c.req.b,
-        })
-    })
-    .allow_unimplemented()
-    .start()
-    .await
-    .unwrap();
+    ))
+    .await;
     let url = server.url();
     assert!(url.starts_with("wss://"), "{url}");
     let port = server.local_addr().port();

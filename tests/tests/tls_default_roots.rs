@@ -63,20 +63,12 @@ async fn default_roots_trust_a_ca_named_by_ssl_cert_file() {
     std::env::set_var("SSL_CERT_FILE", &file);
     std::env::remove_var("SSL_CERT_DIR");
 
-    let server = rpc_runtime::Server::ws_and_http(
+    let server = rpc_tests::start_adder(rpc_runtime::Server::ws_and_http(
         proto(),
         any_port(),
         ServerOptions::default().tls(server_tls),
-    )
-    .implement_api(|c: rpc_runtime::ApiCall<ReqAdd>| async move {
-        Ok(ResAdd {
-            c: c.req.a + c.req.b,
-        })
-    })
-    .allow_unimplemented()
-    .start()
-    .await
-    .unwrap();
+    ))
+    .await;
     let url = server.url();
     assert!(url.starts_with("wss://"), "{url}");
     let https_url = format!("https://127.0.0.1:{}", server.local_addr().port());
@@ -122,20 +114,12 @@ async fn default_roots_trust_a_ca_named_by_ssl_cert_file() {
 
     // A server whose certificate no trusted root signed is refused by the default roots.
     let other = pki::pki();
-    let server = rpc_runtime::Server::ws(
+    let server = rpc_tests::start_adder(rpc_runtime::Server::ws(
         proto(),
         any_port(),
         ServerOptions::default().tls(other.server),
-    )
-    .implement_api(|c: rpc_runtime::ApiCall<ReqAdd>| async move {
-        Ok(ResAdd {
-            c: c.req.a + c.req.b,
-        })
-    })
-    .allow_unimplemented()
-    .start()
-    .await
-    .unwrap();
+    ))
+    .await;
     let ws = WsClient::new(server.url(), WsClientOptions::default());
     let err = within(5, "untrusted", ws.connect()).await.unwrap_err();
     assert_eq!(err.kind, rpc_runtime::ErrorType::NetworkError, "{err:?}");
