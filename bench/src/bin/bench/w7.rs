@@ -10,8 +10,8 @@
 //! earlier sessions included). The orchestrator drives them over stdin/stdout:
 //!
 //! - `OPEN n`: open `n` more connections (64 handshakes in flight), answer `OPENED <total>`;
-//! - `WAIT`: answer `GOT <unix ns of the last Chat> <count>` once every connection of the
-//!   process got its `Chat`;
+//! - `WAIT`: answer `GOT <unix ns of the last Chat> <count> <CPU ns spent>` once every
+//!   connection of the process got its `Chat`;
 //! - `FIRE` (to the first process only): send the trigger on its first connection, answer
 //!   `SENT <unix ns>`, then as `WAIT`.
 //!
@@ -121,8 +121,9 @@ async fn conn_task(mut ws: WebSocketStream<TcpStream>, state: Arc<State>, trigge
     }
 }
 
-/// Until all `total` connections got their `Chat`: `GOT <last ns> <count>`.
-async fn wait_all(state: &State, total: usize) -> Res<String> {
+/// Until all `total` connections got their `Chat`: `GOT <last ns> <count> <CPU ns>`, the CPU
+/// time this process spent since `cpu0`.
+async fn wait_all(state: &State, total: usize, cpu0: u64) -> Res<String> {
     let deadline = Instant::now() + crate::common::WAIT;
     loop {
         if let Some(e) = state.failure() {
@@ -130,9 +131,11 @@ async fn wait_all(state: &State, total: usize) -> Res<String> {
         }
         let got = state.got.load(Ordering::Acquire);
         if got >= total {
+            let cpu = procfs::cpu_ns(std::process::id()).unwrap_or(0);
             return Ok(format!(
-                "GOT {} {got}",
-                state.last_ns.load(Ordering::Acquire)
+                "GOT {} {got} {}",
+                state.last_ns.load(Ordering::Acquire),
+                cpu.saturating_sub(cpu0)
             ));
         }
         let left = deadline.saturating_duration_since(Instant::now());
@@ -197,12 +200,16 @@ pub(crate) fn client_main(args: &[String]) -> i32 {
                     }
                     println!("OPENED {total}");
                 }
-                (Some("WAIT"), None) => println!("{}", wait_all(&state, total).await?),
+                (Some("WAIT"), None) => {
+                    let cpu0 = procfs::cpu_ns(std::process::id()).unwrap_or(0);
+                    println!("{}", wait_all(&state, total, cpu0).await?);
+                }
                 (Some("FIRE"), None) => {
+                    let cpu0 = procfs::cpu_ns(std::process::id()).unwrap_or(0);
                     let t0 = now_ns();
                     state.fire.notify_one();
                     println!("SENT {t0}");
-                    println!("{}", wait_all(&state, total).await?);
+                    println!("{}", wait_all(&state, total, cpu0).await?);
                 }
                 _ => return Err(format!("unknown command {line:?}")),
             }
@@ -242,6 +249,9 @@ struct Figures {
     broadcast_ms: f64,
     /// Server CPU µs per delivery over the broadcast.
     srv_us_per_delivery: f64,
+    /// The client processes' CPU µs per delivery over the broadcast (all on one core: with
+    /// 19,000 wake-ups they, not the server, may set the broadcast's time).
+    cli_us_per_delivery: f64,
 }
 
 impl Figures {
@@ -384,19 +394,22 @@ fn one(kind: ServerKind, o: &Opts, session: usize) -> Result<Figures, String> {
     }
     clients[0].send("FIRE")?;
     let t0 = clients[0].expect("SENT")?;
-    let (mut last, mut got) = (0u64, 0u64);
+    let (mut last, mut got, mut cli_ns) = (0u64, 0u64, 0u64);
     for c in &mut clients {
         let line = c.recv()?;
-        let mut w = line.split_whitespace();
-        let (Some("GOT"), Some(Ok(l)), Some(Ok(n))) = (
-            w.next(),
-            w.next().map(str::parse::<u64>),
-            w.next().map(str::parse::<u64>),
-        ) else {
+        let v: Vec<u64> = match line.strip_prefix("GOT ") {
+            Some(rest) => rest
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect(),
+            None => Vec::new(),
+        };
+        let [l, n, cpu] = v[..] else {
             return Err(format!("FAILED expected GOT, got {line:?}"));
         };
         last = last.max(l);
         got += n;
+        cli_ns += cpu;
     }
     let srv_bcast_ns = procfs::cpu_ns(pid).unwrap_or(0).saturating_sub(cpu0);
     check(got as usize == have, || {
@@ -411,6 +424,7 @@ fn one(kind: ServerKind, o: &Opts, session: usize) -> Result<Figures, String> {
         srv_us_per_conn: srv_ns as f64 / 1e3 / have as f64,
         broadcast_ms: last.saturating_sub(t0) as f64 / 1e6,
         srv_us_per_delivery: srv_bcast_ns as f64 / 1e3 / have as f64,
+        cli_us_per_delivery: cli_ns as f64 / 1e3 / have as f64,
     })
 }
 
@@ -437,7 +451,7 @@ pub(crate) fn print(o: &Opts, rows: &[Row]) -> bool {
         print!(" KiB/conn at {n} |");
     }
     println!(
-        " KiB/conn {}→{} | establish {total} s (conn/s) | server µs/conn | broadcast ms | server µs/delivery |",
+        " KiB/conn {}→{} | establish {total} s (conn/s) | server µs/conn | broadcast ms | server + clients µs/delivery |",
         steps[2], steps[3]
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -457,13 +471,14 @@ pub(crate) fn print(o: &Opts, rows: &[Row]) -> bool {
                 let (n2, r2) = f.steps[2];
                 let (n3, r3) = f.steps[3];
                 println!(
-                    " {:.2} | {:.2} ({:.0}) | {:.1} | {:.1} | {:.2} |",
+                    " {:.2} | {:.2} ({:.0}) | {:.1} | {:.1} | {:.2} + {:.2} |",
                     (r3 as f64 - r2 as f64) / (n3 - n2) as f64,
                     f.establish_s,
                     total as f64 / f.establish_s,
                     f.srv_us_per_conn,
                     f.broadcast_ms,
-                    f.srv_us_per_delivery
+                    f.srv_us_per_delivery,
+                    f.cli_us_per_delivery
                 );
             }
             Err(e) => {
