@@ -11,21 +11,26 @@ use rpc_bench::wire::{self, ResAdd};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::{
-    check, quantile, raw_connect_from, report, within, ws_addr, Res, Sampler, Sizes,
+    check, loopback_base, quantile, raw_connect_from, report, within, ws_addr, Res, Sampler, Sizes,
 };
 
-/// Loopback source addresses the connections take turns on (`127.0.2.1` ..): a run opens more
-/// connections than one address has ephemeral ports while closed ones wait in TIME_WAIT.
+/// Loopback source addresses the connections take turns on (`127.<base>.255.1` ..): a run
+/// opens more connections than one address has ephemeral ports while closed ones wait in
+/// TIME_WAIT.
 const SOURCES: u32 = 64;
 
-fn source(i: usize) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 2, 1 + (i as u32 % SOURCES) as u8)
+fn source(base: u8, i: usize) -> Ipv4Addr {
+    Ipv4Addr::new(127, base, 255, 1 + (i as u32 % SOURCES) as u8)
 }
 
 /// One connection's life; returns its duration in µs.
-async fn one(url: &str, server: SocketAddr, i: usize) -> Res<f64> {
+async fn one(url: &str, server: SocketAddr, base: u8, i: usize) -> Res<f64> {
     let t = Instant::now();
-    let mut ws = within("a connection", raw_connect_from(url, server, source(i))).await??;
+    let mut ws = within(
+        "a connection",
+        raw_connect_from(url, server, source(base, i)),
+    )
+    .await??;
     let (a, b) = (i as u64, i as u64 + 1);
     ws.send(Message::text(format!(
         "[\"Add\",{{\"a\":{a},\"b\":{b}}},1]"
@@ -63,12 +68,13 @@ async fn one(url: &str, server: SocketAddr, i: usize) -> Res<f64> {
 async fn batch(
     url: &str,
     server: SocketAddr,
+    base: u8,
     first: usize,
     n: usize,
     window: usize,
 ) -> Res<Vec<f64>> {
     let results: Vec<Res<f64>> = futures_util::stream::iter(first..first + n)
-        .map(|i| one(url, server, i))
+        .map(|i| one(url, server, base, i))
         .buffer_unordered(window)
         .collect()
         .await;
@@ -79,13 +85,14 @@ async fn batch(
 /// the p50/p99 of one connection's life in µs.
 pub(crate) async fn run(url: &str, sizes: Sizes, reps: usize, s: Sampler) -> Res<()> {
     let server = ws_addr(url)?;
+    let base = loopback_base();
     let mut next = 0;
-    batch(url, server, next, sizes.acc_warm, sizes.acc_window).await?;
+    batch(url, server, base, next, sizes.acc_warm, sizes.acc_window).await?;
     next += sizes.acc_warm;
     for _ in 0..reps {
         let a = s.snap();
         let t0 = Instant::now();
-        let mut lat = batch(url, server, next, sizes.acc_n, sizes.acc_window).await?;
+        let mut lat = batch(url, server, base, next, sizes.acc_n, sizes.acc_window).await?;
         let secs = t0.elapsed().as_secs_f64();
         let b = s.snap();
         next += sizes.acc_n;

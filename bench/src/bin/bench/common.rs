@@ -198,6 +198,17 @@ pub(crate) async fn raw_connect_from(
     Ok(ws)
 }
 
+/// The second octet of the loopback source addresses a run binds (`127.<base>.x.y`), from the
+/// clock (1-250, one a second): closed connections keep their source port in TIME_WAIT for
+/// 60 s, and a run that reused the addresses of the run before found the kernel hunting for
+/// free ports (W7 slowed from 2 s to 12-18 s to establish 19,000 connections).
+pub(crate) fn loopback_base() -> u8 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    (secs % 250) as u8 + 1
+}
+
 /// The socket address of a `ws://host:port[/]` URL.
 pub(crate) fn ws_addr(url: &str) -> Res<SocketAddr> {
     url.trim_start_matches("ws://")

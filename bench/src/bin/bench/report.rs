@@ -267,18 +267,24 @@ fn print_server_cpu(o: &Opts, results: &[Outcome]) {
         print!(" --- |");
     }
     println!();
+    // None: not run; Some(None): failed.
     let us = |w: &str, k: &str| match find(results, w, k) {
-        Some(Ok(cell)) => Some(cell.median.srv_us()),
-        _ => None,
+        Some(Ok(cell)) => Some(Some(cell.median.srv_us())),
+        Some(Err(_)) => Some(None),
+        None => None,
     };
     for w in workloads {
-        let raw = us(w, "raw");
+        let raw = us(w, "raw").flatten();
         print!(
             "| {w} | {} |",
             raw.map_or("FAILED".into(), |r| format!("{r:.2}"))
         );
         for c in &others {
-            match (us(w, c.key), raw) {
+            let Some(v) = us(w, c.key) else {
+                print!(" - |");
+                continue;
+            };
+            match (v, raw) {
                 (Some(v), Some(r)) => {
                     let x = v / r;
                     let verdict = if w == "ACCEPT" || c.server != ServerKind::Ours {

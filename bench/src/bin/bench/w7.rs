@@ -5,9 +5,10 @@
 //!
 //! The hard descriptor limit (20,000 here) binds each process, so the server gets its own
 //! (pinned to CPU 0) and the client side is spread over `w7_procs` processes
-//! (`bench w7-client ...`, all pinned to CPU 1), each on its own loopback source address
-//! (`127.0.<session>.<10 + k>`, so no address runs short of ephemeral ports, TIME_WAIT of
-//! earlier sessions included). The orchestrator drives them over stdin/stdout:
+//! (`bench w7-client ...`, all pinned to CPU 1), each on 16 loopback source addresses of its
+//! own (`127.<base>.<session>.<16k + 1 + j % 16>`, `base` from the clock: see
+//! [`loopback_base`]), so no address runs short of ephemeral ports, TIME_WAIT of earlier
+//! sessions and runs included. The orchestrator drives them over stdin/stdout:
 //!
 //! - `OPEN n`: open `n` more connections (64 handshakes in flight), answer `OPENED <total>`;
 //! - `WAIT`: answer `GOT <unix ns of the last Chat> <count> <CPU ns spent>` once every
@@ -36,7 +37,7 @@ use tokio::sync::{mpsc, Notify};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::common::{check, raw_connect_from, within, ws_addr, Res, Sizes};
+use crate::common::{check, loopback_base, raw_connect_from, within, ws_addr, Res, Sizes};
 use crate::{command, start_server_env, Contender, Opts, Proc, ServerKind};
 
 // ---------------------------------------------------------------- the client process
@@ -150,6 +151,10 @@ async fn wait_all(state: &State, total: usize, cpu0: u64) -> Res<String> {
     }
 }
 
+/// Loopback source addresses per client process: its connections take turns on `src`,
+/// `src + 1`, .. (the last octet).
+const ADDRS: usize = 16;
+
 /// `w7-client <url> <source address>`: the commands above on stdin, answers on stdout.
 pub(crate) fn client_main(args: &[String]) -> i32 {
     let [url, src] = args else {
@@ -188,7 +193,11 @@ pub(crate) fn client_main(args: &[String]) -> i32 {
             match (words.next(), words.next().map(str::parse::<usize>)) {
                 (Some("OPEN"), Some(Ok(n))) => {
                     let mut opened = futures_util::stream::iter(0..n)
-                        .map(|_| within("a connection", raw_connect_from(url, server, src)))
+                        .map(|i| {
+                            let o = src.octets();
+                            let src = Ipv4Addr::new(o[0], o[1], o[2], o[3] + (i % ADDRS) as u8);
+                            within("a connection", raw_connect_from(url, server, src))
+                        })
                         .buffer_unordered(64);
                     while let Some(ws) = opened.next().await {
                         let ws = ws??;
@@ -239,8 +248,8 @@ pub(crate) struct Row {
 #[derive(Debug, Clone)]
 struct Figures {
     rss_idle: u64,
-    /// (connections, VmRSS KiB) after each step.
-    steps: Vec<(usize, u64)>,
+    /// (connections, VmRSS KiB, seconds the step's opening took) after each step.
+    steps: Vec<(usize, u64, f64)>,
     /// Seconds spent opening connections (the steps' opening phases, not the settling waits).
     establish_s: f64,
     /// Server CPU µs per connection while they were opened (schedstat).
@@ -256,8 +265,22 @@ struct Figures {
 
 impl Figures {
     fn kib_per_conn(&self, i: usize) -> f64 {
-        let (n, rss) = self.steps[i];
+        let (n, rss, _) = self.steps[i];
         (rss as f64 - self.rss_idle as f64) / n as f64
+    }
+    /// Connections per second of each step's opening phase, `a/b/c/d`.
+    fn step_rates(&self) -> String {
+        let mut prev = 0;
+        let rates: Vec<String> = self
+            .steps
+            .iter()
+            .map(|&(n, _, secs)| {
+                let r = (n - prev) as f64 / secs.max(1e-9);
+                prev = n;
+                format!("{r:.0}")
+            })
+            .collect();
+        rates.join("/")
     }
 }
 
@@ -276,19 +299,22 @@ pub(crate) fn run(o: &Opts) -> Vec<Row> {
     }
     let mut rows = Vec::new();
     let mut session = 0;
+    let base = loopback_base();
     for run in 1..=o.runs {
         for c in &servers {
             session += 1;
             eprint!("W7 {:<10} run {run}/{}  ", c.key, o.runs);
             let _ = std::io::stderr().flush();
             let t = Instant::now();
-            let result = one(c.server, o, session);
+            let result = one(c.server, o, base, session % 250);
             match &result {
                 Ok(f) => eprintln!(
-                    "{:.2} KiB/conn at {}, established in {:.2} s, broadcast {:.1} ms ({:.1} s)",
+                    "{:.2} KiB/conn at {}, established in {:.2} s (conn/s by step {}), \
+                     broadcast {:.1} ms ({:.1} s)",
                     f.kib_per_conn(f.steps.len() - 1),
                     f.steps.last().map_or(0, |s| s.0),
                     f.establish_s,
+                    f.step_rates(),
                     f.broadcast_ms,
                     t.elapsed().as_secs_f64()
                 ),
@@ -335,7 +361,7 @@ impl Client {
     }
 }
 
-fn one(kind: ServerKind, o: &Opts, session: usize) -> Result<Figures, String> {
+fn one(kind: ServerKind, o: &Opts, base: u8, session: usize) -> Result<Figures, String> {
     let sizes = Sizes::new(o.quick);
     let max = OUR_MAX_CONNECTIONS.to_string();
     let (server, url, pid) =
@@ -346,7 +372,7 @@ fn one(kind: ServerKind, o: &Opts, session: usize) -> Result<Figures, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut clients = Vec::with_capacity(sizes.w7_procs);
     for k in 0..sizes.w7_procs {
-        let src = Ipv4Addr::new(127, 0, 1 + (session % 250) as u8, 10 + k as u8);
+        let src = Ipv4Addr::new(127, base, session as u8, 1 + (k * ADDRS) as u8);
         let args = ["w7-client".to_owned(), url.clone(), src.to_string()];
         let mut child = command(o.pin.then_some("1"), true, Path::new(&exe), &args)
             .stdin(Stdio::piped())
@@ -378,14 +404,15 @@ fn one(kind: ServerKind, o: &Opts, session: usize) -> Result<Figures, String> {
         for c in &mut clients {
             total += c.expect("OPENED")? as usize;
         }
-        establish_s += t.elapsed().as_secs_f64();
+        let took = t.elapsed().as_secs_f64();
+        establish_s += took;
         srv_ns += procfs::cpu_ns(pid).unwrap_or(0).saturating_sub(cpu0);
         check(total == target, || {
             format!("FAILED {total} connections open, expected {target}")
         })?;
         have = target;
         std::thread::sleep(settle);
-        steps.push((target, procfs::rss_kib(pid).ok_or("FAILED no VmRSS")?));
+        steps.push((target, procfs::rss_kib(pid).ok_or("FAILED no VmRSS")?, took));
     }
     // The broadcast: the others wait first, then the first process fires.
     let cpu0 = procfs::cpu_ns(pid).unwrap_or(0);
@@ -451,10 +478,10 @@ pub(crate) fn print(o: &Opts, rows: &[Row]) -> bool {
         print!(" KiB/conn at {n} |");
     }
     println!(
-        " KiB/conn {}→{} | establish {total} s (conn/s) | server µs/conn | broadcast ms | server + clients µs/delivery |",
+        " KiB/conn {}→{} | establish {total} s (conn/s) | conn/s by step | server µs/conn | broadcast ms | server + clients µs/delivery |",
         steps[2], steps[3]
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut failed = false;
     for r in rows {
         match &r.result {
@@ -468,13 +495,14 @@ pub(crate) fn print(o: &Opts, rows: &[Row]) -> bool {
                 for i in 0..f.steps.len() {
                     print!(" {:.2} |", f.kib_per_conn(i));
                 }
-                let (n2, r2) = f.steps[2];
-                let (n3, r3) = f.steps[3];
+                let (n2, r2, _) = f.steps[2];
+                let (n3, r3, _) = f.steps[3];
                 println!(
-                    " {:.2} | {:.2} ({:.0}) | {:.1} | {:.1} | {:.2} + {:.2} |",
+                    " {:.2} | {:.2} ({:.0}) | {} | {:.1} | {:.1} | {:.2} + {:.2} |",
                     (r3 as f64 - r2 as f64) / (n3 - n2) as f64,
                     f.establish_s,
                     total as f64 / f.establish_s,
+                    f.step_rates(),
                     f.srv_us_per_conn,
                     f.broadcast_ms,
                     f.srv_us_per_delivery,
