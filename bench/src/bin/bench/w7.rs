@@ -254,6 +254,9 @@ struct Figures {
     establish_s: f64,
     /// Server CPU µs per connection while they were opened (schedstat).
     srv_us_per_conn: f64,
+    /// Connects the kernel dropped while they were opened, the server's accept queue full
+    /// (machine-wide `ListenOverflows`; nothing else here listens under load).
+    syn_drops: u64,
     /// From the trigger to the last connection's `Chat`.
     broadcast_ms: f64,
     /// Server CPU µs per delivery over the broadcast.
@@ -390,6 +393,7 @@ fn one(kind: ServerKind, o: &Opts, base: u8, session: usize) -> Result<Figures, 
     }
     let p = clients.len();
     let mut steps = Vec::new();
+    let overflows0 = procfs::listen_overflows().unwrap_or(0);
     let (mut establish_s, mut srv_ns, mut have) = (0.0, 0u64, 0usize);
     for &target in &sizes.w7_steps {
         let delta = target - have;
@@ -414,6 +418,9 @@ fn one(kind: ServerKind, o: &Opts, base: u8, session: usize) -> Result<Figures, 
         std::thread::sleep(settle);
         steps.push((target, procfs::rss_kib(pid).ok_or("FAILED no VmRSS")?, took));
     }
+    let syn_drops = procfs::listen_overflows()
+        .unwrap_or(0)
+        .saturating_sub(overflows0);
     // The broadcast: the others wait first, then the first process fires.
     let cpu0 = procfs::cpu_ns(pid).unwrap_or(0);
     for c in clients.iter_mut().skip(1) {
@@ -449,6 +456,7 @@ fn one(kind: ServerKind, o: &Opts, base: u8, session: usize) -> Result<Figures, 
         steps,
         establish_s,
         srv_us_per_conn: srv_ns as f64 / 1e3 / have as f64,
+        syn_drops,
         broadcast_ms: last.saturating_sub(t0) as f64 / 1e6,
         srv_us_per_delivery: srv_bcast_ns as f64 / 1e3 / have as f64,
         cli_us_per_delivery: cli_ns as f64 / 1e3 / have as f64,
@@ -467,7 +475,9 @@ pub(crate) fn print(o: &Opts, rows: &[Row]) -> bool {
         "\nW7 many-conns: {total} idle connections to one server process, spread over {} client \
          processes (one loopback source address each), 64 handshakes in flight per process; \
          server RSS per connection = (VmRSS - idle VmRSS) / connections, read {} ms after each \
-         step; establish = the opening phases' wall time (settling waits excluded); broadcast = \
+         step; establish = the opening phases' wall time (settling waits excluded); SYNs dropped = \
+         the kernel's ListenOverflows over them (the server's accept queue full: each such connect \
+         waits 1 s for its resent SYN); broadcast = \
          `StartFanout {{m: 1}}` on one connection until the last connection's `Chat`. Our server: \
          `max_connections({OUR_MAX_CONNECTIONS})` (default 10,000), otherwise default options.\n",
         sizes.w7_procs,
@@ -478,10 +488,12 @@ pub(crate) fn print(o: &Opts, rows: &[Row]) -> bool {
         print!(" KiB/conn at {n} |");
     }
     println!(
-        " KiB/conn {}→{} | establish {total} s (conn/s) | conn/s by step | server µs/conn | broadcast ms | server + clients µs/delivery |",
+        " KiB/conn {}→{} | establish {total} s (conn/s) | conn/s by step | SYNs dropped | server µs/conn | broadcast ms | server + clients µs/delivery |",
         steps[2], steps[3]
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
     let mut failed = false;
     for r in rows {
         match &r.result {
@@ -498,11 +510,12 @@ pub(crate) fn print(o: &Opts, rows: &[Row]) -> bool {
                 let (n2, r2, _) = f.steps[2];
                 let (n3, r3, _) = f.steps[3];
                 println!(
-                    " {:.2} | {:.2} ({:.0}) | {} | {:.1} | {:.1} | {:.2} + {:.2} |",
+                    " {:.2} | {:.2} ({:.0}) | {} | {} | {:.1} | {:.1} | {:.2} + {:.2} |",
                     (r3 as f64 - r2 as f64) / (n3 - n2) as f64,
                     f.establish_s,
                     total as f64 / f.establish_s,
                     f.step_rates(),
+                    f.syn_drops,
                     f.srv_us_per_conn,
                     f.broadcast_ms,
                     f.srv_us_per_delivery,
