@@ -473,7 +473,7 @@ pub(crate) fn print(o: &Opts, rows: &[Row]) -> bool {
     let total = steps[3];
     println!(
         "\nW7 many-conns: {total} idle connections to one server process, spread over {} client \
-         processes (one loopback source address each), 64 handshakes in flight per process; \
+         processes (16 loopback source addresses each), 64 handshakes in flight per process; \
          server RSS per connection = (VmRSS - idle VmRSS) / connections, read {} ms after each \
          step; establish = the opening phases' wall time (settling waits excluded); SYNs dropped = \
          the kernel's ListenOverflows over them (the server's accept queue full: each such connect \
