@@ -1,10 +1,10 @@
 //! The benchmark: `bench [--quick] [--reps N] [--only W1,W3]
 //! [--contenders raw,ours,ours-bin,node,node-bin] [--no-pin]` runs W1-W5, W7 and the accept
-//! rate (`ACCEPT`) of BENCHMARKS.md against each contender (a fresh server process per workload, pinned to CPU 0; the load client
-//! in its own process, pinned to CPU 1) and prints the tables: rates, CPU, binary mode against
-//! JSON, and the wire bytes per W3/W4 message in both modes (a probe of the real servers'
-//! frames). `bench client ...` is the load-client process it starts (`bench w7-client ...`
-//! W7's, `w7.rs`).
+//! rate (`ACCEPT`) of BENCHMARKS.md against each contender (a fresh server process per
+//! workload, pinned to CPU 0; the load client in its own process, pinned to CPU 1) and prints
+//! the tables: rates, CPU, binary mode against JSON, and the wire bytes per W3/W4 message in
+//! both modes (a probe of the real servers' frames). `bench client ...` is the load-client
+//! process it starts (`bench w7-client ...` W7's, `w7.rs`).
 
 mod accept;
 mod common;

@@ -94,7 +94,9 @@ async fn conn_task(mut ws: WebSocketStream<TcpStream>, state: Arc<State>, trigge
                 m = ws.next() => {
                     let text = match m {
                         Some(Ok(Message::Text(t))) => t,
-                        Some(Ok(Message::Close(f))) => return Err(format!("closed by the server: {f:?}")),
+                        Some(Ok(Message::Close(f))) => {
+                            return Err(format!("closed by the server: {f:?}"))
+                        }
                         Some(Ok(_)) => continue,
                         Some(Err(e)) => return Err(e.to_string()),
                         None => return Err("a connection ended".to_owned()),
@@ -488,7 +490,8 @@ pub(crate) fn print(o: &Opts, rows: &[Row]) -> bool {
         print!(" KiB/conn at {n} |");
     }
     println!(
-        " KiB/conn {}→{} | establish {total} s (conn/s) | conn/s by step | SYNs dropped | server µs/conn | broadcast ms | server + clients µs/delivery |",
+        " KiB/conn {}→{} | establish {total} s (conn/s) | conn/s by step | SYNs dropped | \
+         server µs/conn | broadcast ms | server + clients µs/delivery |",
         steps[2], steps[3]
     );
     println!(
