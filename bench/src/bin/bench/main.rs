@@ -3,12 +3,14 @@
 //! against each contender (a fresh server process per workload, pinned to CPU 0; the load client
 //! in its own process, pinned to CPU 1) and prints the tables: rates, CPU, binary mode against
 //! JSON, and the wire bytes per W3/W4 message in both modes (a probe of the real servers'
-//! frames). `bench client ...` is the load-client process it starts.
+//! frames). `bench client ...` is the load-client process it starts. `bench w6 [--quick]` runs
+//! W6 (scale-out through Redis, against W4 on one instance; see w6.rs).
 
 mod common;
 mod ours;
 mod raw;
 mod report;
+mod w6;
 mod wire_bytes;
 
 use std::io::{BufRead, BufReader, Write as _};
@@ -25,6 +27,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("client") {
         std::process::exit(client_main(&args[1..]));
+    }
+    if args.first().map(String::as_str) == Some("w6") {
+        std::process::exit(w6::main(&args[1..]));
     }
     std::process::exit(orchestrate(&args));
 }
