@@ -93,7 +93,10 @@ async fn client(
         let _ = t.send(format!("chat {}: {}", m.name, m.content));
     });
     client.listen_msg_room_user_join(move |m| {
-        println!("  {name} got room/UserJoin: {} joined {}", m.user.name, m.room_id);
+        println!(
+            "  {name} got room/UserJoin: {} joined {}",
+            m.user.name, m.room_id
+        );
         let _ = tx.send(format!("join {} {}", m.user.name, m.room_id));
     });
     Ok((client, rx))
