@@ -14,7 +14,7 @@ use rpc_tests::{any_port, connected_in, start_adder, within};
 use tokio::sync::mpsc;
 
 const HEARTBEAT: Duration = Duration::from_millis(100);
-const HEARTBEAT_TIMEOUT: Duration = Duration::from_millis(600);
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// A server instance and its adapter.
 struct Instance {
@@ -27,7 +27,9 @@ fn options(redis: &RedisServer, id: u16) -> RedisClusterOptions {
         .instance_id(id)
         .heartbeat(HEARTBEAT, HEARTBEAT_TIMEOUT)
         .reconnect(Duration::from_millis(50), Duration::from_millis(400));
-    o.command_timeout = Duration::from_millis(500);
+    // Generous: a loaded machine can hold a reply up for a while, and a timed-out write
+    // counts as lost (at most once).
+    o.command_timeout = Duration::from_secs(3);
     o
 }
 
@@ -70,6 +72,17 @@ async fn client(
         let _ = tx.send((m.name, m.content));
     });
     (c, rx)
+}
+
+/// The server's connections once there are `n` (a client's connect returns with the
+/// handshake; the server registers the connection just after).
+async fn conns_of(server: &RunningServer, n: usize) -> Vec<rpc_runtime::Connection> {
+    assert!(
+        eventually(5.0, || server.connections().len() == n).await,
+        "{} connections, not {n}",
+        server.connections().len()
+    );
+    server.connections()
 }
 
 fn chat(name: &str, content: impl ToString) -> MsgChat {
@@ -128,8 +141,7 @@ async fn broadcast_room_and_send_across_three_instances() {
     // Connection ids carry their instance's id in the high bits.
     let mut ids = Vec::new();
     for (k, inst) in insts.iter().enumerate() {
-        let conns = inst.server.connections();
-        assert_eq!(conns.len(), 2);
+        let conns = conns_of(&inst.server, 2).await;
         for c in &conns {
             assert_eq!(instance_of(c.id()), k as u16 + 1, "id {:#x}", c.id());
         }
@@ -192,7 +204,8 @@ async fn broadcast_room_and_send_across_three_instances() {
         } else {
             vec![]
         };
-        assert_eq!(got, want, "client {i} (member: {member})");
+        let stats: Vec<ClusterStats> = insts.iter().map(|i| i.cluster.stats()).collect();
+        assert_eq!(got, want, "client {i} (member: {member}): {stats:?}");
     }
     // Leaving: the next room broadcast misses it.
     assert!(insts[2].server.connections()[0].leave_room("lobby"));
@@ -244,6 +257,38 @@ async fn broadcast_room_and_send_across_three_instances() {
             0 | 2 => vec!["to three"],
             _ => vec![],
         };
+        assert_eq!(got, want, "client {i}");
+    }
+    // The untyped layer: a broadcast by name and a send by id, across instances.
+    insts[2]
+        .server
+        .broadcast_msg_raw(
+            "Chat",
+            &serde_json::json!({"name": "raw", "content": "to all"}),
+            None,
+        )
+        .await
+        .unwrap();
+    insts[2]
+        .server
+        .send_msg_to_conns_raw(
+            &[id1a],
+            "Chat",
+            &serde_json::json!({"name": "raw", "content": "to 1a"}),
+        )
+        .await
+        .unwrap();
+    insts[2]
+        .server
+        .broadcast_msg(&chat("end", ""))
+        .await
+        .unwrap();
+    for (i, (_, rx)) in clients.iter_mut().enumerate() {
+        let got: Vec<String> = until_end(rx).await.into_iter().map(|m| m.1).collect();
+        let mut want = vec!["to all"];
+        if i == 0 {
+            want.push("to 1a");
+        }
         assert_eq!(got, want, "client {i}");
     }
     // A connection of this instance that is not open: a clear error.
@@ -394,7 +439,7 @@ async fn instance_killed() {
     let (ca, mut ra) = client(&a.server, true).await;
     let (_cb, mut rb) = client(&b.server, false).await;
     let (cc, _rc) = client(&c.server, true).await;
-    let c_id = c.server.connections()[0].id();
+    let c_id = conns_of(&c.server, 1).await[0].id();
     assert_eq!(instance_of(c_id), 23);
     let mut view = Vec::new();
     for _ in 0..100 {
@@ -470,7 +515,10 @@ async fn memory_bounded_while_redis_stopped() {
     const QUEUE: usize = 32;
     const QUEUE_BYTES: usize = 8 << 10;
     let redis = RedisServer::start();
-    let a = instance_with(options(&redis, 31).queue(QUEUE, QUEUE_BYTES)).await;
+    let mut opts = options(&redis, 31).queue(QUEUE, QUEUE_BYTES);
+    // A frozen Redis is noticed at the first write that times out.
+    opts.command_timeout = Duration::from_millis(500);
+    let a = instance_with(opts).await;
     let b = instance(&redis, 32).await;
     meet(&[&a, &b]).await;
     let (ca, mut ra) = client(&a.server, false).await;
@@ -535,4 +583,60 @@ async fn memory_bounded_while_redis_stopped() {
     cb.disconnect().await;
     a.server.stop().await;
     b.server.stop().await;
+}
+
+#[tokio::test]
+async fn rooms_and_sends_on_one_server_without_a_cluster() {
+    let server = start_adder(Server::ws(proto(), any_port(), ServerOptions::default())).await;
+    assert_eq!(server.instance_id(), 0);
+    let (c1, mut r1) = client(&server, true).await;
+    let (c2, mut r2) = client(&server, false).await;
+    let conns = conns_of(&server, 2).await;
+    let (id1, id2) = (conns[0].id(), conns[1].id());
+    assert_eq!((instance_of(id1), instance_of(id2)), (0, 0));
+    assert!(conns[0].join_room("r"));
+    assert!(conns[1].join_room("r"));
+    assert!(conns[1].join_room("s"));
+    assert_eq!(server.room_connections("r"), conns);
+    server
+        .broadcast_msg_to_room("s", &chat("room", "s only"))
+        .await
+        .unwrap();
+    server
+        .send_msg_to_conns(&[id1], &chat("direct", "1"))
+        .await
+        .unwrap();
+    server.broadcast_msg(&chat("end", "")).await.unwrap();
+    assert_eq!(
+        until_end(&mut r1).await,
+        vec![("direct".into(), "1".into())]
+    );
+    assert_eq!(
+        until_end(&mut r2).await,
+        vec![("room".into(), "s only".into())]
+    );
+    // An id of another instance, on a server without a cluster: a clear error.
+    let foreign = (7u64 << rpc_runtime::server::CONN_COUNTER_BITS) | 1;
+    match server.send_msg_to_conns(&[foreign], &chat("x", "y")).await {
+        Err(e @ ClusterError::NoCluster(_)) => {
+            assert!(e.to_string().contains("no cluster adapter"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A closed connection leaves its rooms; one that closed cannot join.
+    let second = conns[1].clone();
+    c2.disconnect().await;
+    assert!(eventually(3.0, || server.room_connections("r").len() == 1).await);
+    assert!(server.room_connections("s").is_empty());
+    assert!(!second.join_room("r"));
+    assert!(second.rooms().is_empty());
+    assert!(conns[0].leave_room("r"));
+    assert!(!conns[0].leave_room("r"));
+    assert!(server.room_connections("r").is_empty());
+    match server.send_msg_to_conns(&[id2], &chat("x", "y")).await {
+        Err(ClusterError::NotConnected(id)) => assert_eq!(id, id2),
+        other => panic!("{other:?}"),
+    }
+    c1.disconnect().await;
+    server.stop().await;
 }

@@ -213,8 +213,6 @@ struct Shared {
     conns_dirty: AtomicBool,
     /// True once the server stopped (`detach`): the tasks leave.
     stop: watch::Sender<bool>,
-    /// When this instance last heard its own heartbeat back (the subscriber's watchdog).
-    self_seen: Mutex<Instant>,
 }
 
 /// A cluster adapter on Redis pub/sub. Make one per server instance and give it to
@@ -252,11 +250,11 @@ impl RedisCluster {
     /// Fails on a URL that is not a Redis URL, or an instance id of 0.
     pub fn new(opts: RedisClusterOptions) -> Result<Arc<Self>, ClusterError> {
         let client = redis::Client::open(opts.url.as_str())
-            .map_err(|e| ClusterError::Unavailable(format!("bad Redis URL {}: {e}", opts.url)))?;
+            .map_err(|e| ClusterError::Config(format!("bad Redis URL {}: {e}", opts.url)))?;
         let r = random_u64();
         let instance = match opts.instance_id {
             Some(0) => {
-                return Err(ClusterError::Unavailable(
+                return Err(ClusterError::Config(
                     "instance id 0 is reserved for servers without a cluster".into(),
                 ))
             }
@@ -282,7 +280,6 @@ impl RedisCluster {
             server: Mutex::new(None),
             conns_dirty: AtomicBool::new(true),
             stop: watch::channel(false).0,
-            self_seen: Mutex::new(Instant::now()),
             opts,
         };
         Ok(Arc::new(RedisCluster {
@@ -448,6 +445,12 @@ impl Shared {
     }
 }
 
+fn too_long() -> ClusterError {
+    ClusterError::Encode(crate::TsrpcError::server(
+        "a room or message name over 65535 bytes cannot cross the cluster",
+    ))
+}
+
 impl ClusterAdapter for RedisCluster {
     fn instance_id(&self) -> u16 {
         self.shared.origin.instance
@@ -455,11 +458,17 @@ impl ClusterAdapter for RedisCluster {
 
     fn attach(&self, server: ServerHandle) {
         let s = &self.shared;
-        *s.server() = Some(server);
         let rx = s.rx.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(rx) = rx {
-            tokio::spawn(tasks::publisher(s.clone(), rx));
-            tokio::spawn(tasks::subscriber(s.clone()));
+        match rx {
+            Some(rx) => {
+                *s.server() = Some(server);
+                tokio::spawn(tasks::publisher(s.clone(), rx));
+                tokio::spawn(tasks::subscriber(s.clone()));
+            }
+            None => tracing::error!(
+                "a RedisCluster serves one server: make one adapter per server (instance {})",
+                s.origin.instance
+            ),
         }
     }
 
@@ -488,7 +497,7 @@ impl ClusterAdapter for RedisCluster {
             let mut res = Ok(());
             for (i, ids) in by_instance {
                 let data = envelope::msg(s.origin, 0, ClusterTarget::Conns(&ids), name, body)
-                    .ok_or_else(|| ClusterError::Unavailable("name too long".into()))?;
+                    .ok_or_else(too_long)?;
                 if let Err(e) = s.enqueue(Some(i), data) {
                     res = Err(e);
                 }
@@ -496,8 +505,7 @@ impl ClusterAdapter for RedisCluster {
             return res;
         }
         let mut seq = s.seq.lock().unwrap_or_else(|e| e.into_inner());
-        let data = envelope::msg(s.origin, *seq + 1, target, name, body)
-            .ok_or_else(|| ClusterError::Unavailable("room or message name too long".into()))?;
+        let data = envelope::msg(s.origin, *seq + 1, target, name, body).ok_or_else(too_long)?;
         // A dropped publish keeps its number: the others count it as missed.
         *seq += 1;
         s.enqueue(None, data)

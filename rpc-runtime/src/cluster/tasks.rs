@@ -256,8 +256,8 @@ pub(super) async fn subscriber(s: Arc<Shared>) {
         }
         first = false;
         backoff = s.opts.reconnect_min;
-        let mut stream = ps.into_on_message();
-        *s.self_seen.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        let (mut sink, mut stream) = ps.split();
+        let mut last_rx = Instant::now();
         s.subscriber_up.store(true, Ordering::Release);
         let mut watchdog = tokio::time::interval(s.opts.heartbeat);
         watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -268,16 +268,25 @@ pub(super) async fn subscriber(s: Arc<Shared>) {
                     return;
                 }
                 m = stream.next() => match m {
-                    Some(m) => on_message(&s, m.get_payload_bytes()).await,
+                    Some(m) => {
+                        last_rx = Instant::now();
+                        on_message(&s, m.get_payload_bytes()).await;
+                    }
                     None => break,
                 },
                 _ = watchdog.tick() => {
-                    // The publisher writes heartbeats, yet this connection hears none: it is
-                    // stuck (Redis stalled, or the link cut without a reset).
-                    let silent = s.self_seen.lock().unwrap_or_else(|e| e.into_inner()).elapsed();
-                    if s.publisher_up.load(Ordering::Acquire) && silent > s.opts.heartbeat_timeout {
-                        tracing::warn!("cluster: no heartbeat heard back for {silent:?}: resubscribing");
-                        break;
+                    // Silent for a heartbeat timeout (this instance's own heartbeats come back
+                    // on this connection): is the connection alive? A PING answers (Redis
+                    // stalled, or the link cut without a reset, does not).
+                    if last_rx.elapsed() > s.opts.heartbeat_timeout {
+                        let ping = sink.ping::<redis::Value>();
+                        match tokio::time::timeout(s.opts.command_timeout, ping).await {
+                            Ok(Ok(_)) => last_rx = Instant::now(),
+                            _ => {
+                                tracing::warn!("cluster: the subscription does not answer: resubscribing");
+                                break;
+                            }
+                        }
                     }
                 }
             }
@@ -298,9 +307,7 @@ async fn on_message(s: &Shared, payload: &[u8]) {
     match env {
         Envelope::Heartbeat { origin, conns } => {
             if origin.instance == me.instance {
-                if origin.incarnation == me.incarnation {
-                    *s.self_seen.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-                } else {
+                if origin.incarnation != me.incarnation {
                     c.id_conflicts.fetch_add(1, Ordering::Relaxed);
                     tracing::error!(
                         "cluster: another instance uses instance id {}: connection ids clash",

@@ -56,9 +56,13 @@ pub enum ClusterError {
     /// The connection id belongs to another instance and this server has no cluster adapter.
     #[error("connection {0} belongs to another instance and this server has no cluster adapter")]
     NoCluster(u64),
-    /// The message could not be encoded.
+    /// The message could not be encoded (or its room or name is longer than the adapter
+    /// carries).
     #[error(transparent)]
     Encode(#[from] TsrpcError),
+    /// The adapter's options are wrong (such as a URL it cannot read).
+    #[error("cluster adapter: {0}")]
+    Config(String),
 }
 
 /// A cluster adapter: carries broadcasts, room broadcasts and sends between server instances.
