@@ -4,9 +4,10 @@
 //! Layout (integers big-endian): kind `u8`, origin instance `u16`, incarnation `u32`, then
 //! per kind: heartbeat: connection count `u32`; leave: nothing; message: sequence number
 //! `u64` (0 on an instance's own channel), target (all: nothing; room: `u16` length and the
-//! name; connections: `u32` count and `u64` ids), name (`u16` length, bytes), body (the rest).
+//! name; connections: `u32` count and `u64` ids), name (`u16` length, bytes), binary frame
+//! (`u32` length, bytes; length 0: none), JSON body (the rest).
 
-use crate::server::ClusterTarget;
+use crate::server::{ClusterMsg, ClusterTarget};
 
 const HEARTBEAT: u8 = 1;
 const LEAVE: u8 = 2;
@@ -37,6 +38,7 @@ pub(crate) enum Envelope<'a> {
         seq: u64,
         target: Target<'a>,
         name: &'a str,
+        binary: Option<&'a [u8]>,
         body: &'a str,
     },
 }
@@ -67,21 +69,26 @@ pub(crate) fn leave(origin: Origin) -> Vec<u8> {
     head(LEAVE, origin, 0)
 }
 
-/// A message envelope; `None` when a room or message name is longer than 65535 bytes.
+/// A message envelope; `None` when a room or message name is longer than 65535 bytes (or the
+/// binary frame longer than 4 GiB).
 pub(crate) fn msg(
     origin: Origin,
     seq: u64,
     target: ClusterTarget<'_>,
-    name: &str,
-    body: &str,
+    m: ClusterMsg<'_>,
 ) -> Option<Vec<u8>> {
+    let (name, body, binary) = (m.name, m.json, m.binary.unwrap_or_default());
     let (kind, extra) = match target {
         ClusterTarget::All => (TO_ALL, 0),
         ClusterTarget::Room(r) => (TO_ROOM, 2 + r.len()),
         ClusterTarget::Conns(ids) => (TO_CONNS, 4 + 8 * ids.len()),
     };
     let name_len = u16::try_from(name.len()).ok()?;
-    let mut out = head(kind, origin, 8 + extra + 2 + name.len() + body.len());
+    let mut out = head(
+        kind,
+        origin,
+        8 + extra + 2 + name.len() + 4 + binary.len() + body.len(),
+    );
     out.extend_from_slice(&seq.to_be_bytes());
     match target {
         ClusterTarget::All => {}
@@ -98,6 +105,8 @@ pub(crate) fn msg(
     }
     out.extend_from_slice(&name_len.to_be_bytes());
     out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(&u32::try_from(binary.len()).ok()?.to_be_bytes());
+    out.extend_from_slice(binary);
     out.extend_from_slice(body.as_bytes());
     Some(out)
 }
@@ -133,12 +142,15 @@ pub(crate) fn decode(buf: &[u8]) -> Option<Envelope<'_>> {
                 }
             };
             let name = r.str16()?;
+            let n = u32::from_be_bytes(r.array()?) as usize;
+            let binary = Some(r.take(n)?).filter(|b| !b.is_empty());
             let body = std::str::from_utf8(r.0).ok()?;
             Envelope::Msg {
                 origin,
                 seq,
                 target,
                 name,
+                binary,
                 body,
             }
         }
@@ -196,17 +208,29 @@ mod tests {
             (ClusterTarget::Room("lobby"), Target::Room("lobby")),
             (ClusterTarget::Conns(&ids), Target::Conns(ids.to_vec())),
         ] {
-            let buf = msg(O, 9, target, "room/Chat", r#"{"a":"é"}"#).unwrap();
-            assert_eq!(
-                decode(&buf),
-                Some(Envelope::Msg {
-                    origin: O,
-                    seq: 9,
-                    target: want,
+            for binary in [None, Some(&[1u8, 2, 3][..])] {
+                let m = ClusterMsg {
                     name: "room/Chat",
-                    body: r#"{"a":"é"}"#
-                })
-            );
+                    json: r#"{"a":"é"}"#,
+                    binary,
+                };
+                let buf = msg(O, 9, target, m).unwrap();
+                assert_eq!(
+                    decode(&buf),
+                    Some(Envelope::Msg {
+                        origin: O,
+                        seq: 9,
+                        target: match &want {
+                            Target::All => Target::All,
+                            Target::Room(r) => Target::Room(r),
+                            Target::Conns(c) => Target::Conns(c.clone()),
+                        },
+                        name: "room/Chat",
+                        binary,
+                        body: r#"{"a":"é"}"#
+                    })
+                );
+            }
         }
     }
 
@@ -214,7 +238,12 @@ mod tests {
     fn refuses_what_is_not_an_envelope() {
         assert_eq!(decode(b""), None);
         assert_eq!(decode(b"hello world"), None);
-        let buf = msg(O, 1, ClusterTarget::Conns(&[5, 6]), "M", "{}").unwrap();
+        let m = ClusterMsg {
+            name: "M",
+            json: "{}",
+            binary: Some(&[9, 9]),
+        };
+        let buf = msg(O, 1, ClusterTarget::Conns(&[5, 6]), m).unwrap();
         for cut in 0..buf.len() - 2 {
             // Every truncation before the body is refused, never a panic.
             assert_eq!(decode(&buf[..cut]), None, "cut at {cut}");

@@ -34,7 +34,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 use self::envelope::Origin;
-use crate::server::{instance_of, ClusterAdapter, ClusterError, ClusterTarget, ServerHandle};
+use crate::server::{
+    instance_of, ClusterAdapter, ClusterError, ClusterMsg, ClusterTarget, ServerHandle,
+};
 
 /// Options of a [`RedisCluster`].
 #[derive(Debug, Clone)]
@@ -477,12 +479,7 @@ impl ClusterAdapter for RedisCluster {
         self.shared.server().take();
     }
 
-    fn publish(
-        &self,
-        target: ClusterTarget<'_>,
-        name: &str,
-        body: &str,
-    ) -> Result<(), ClusterError> {
+    fn publish(&self, target: ClusterTarget<'_>, msg: ClusterMsg<'_>) -> Result<(), ClusterError> {
         let s = &self.shared;
         if let ClusterTarget::Conns(ids) = target {
             // One publish per instance, on its own channel.
@@ -496,7 +493,7 @@ impl ClusterAdapter for RedisCluster {
             }
             let mut res = Ok(());
             for (i, ids) in by_instance {
-                let data = envelope::msg(s.origin, 0, ClusterTarget::Conns(&ids), name, body)
+                let data = envelope::msg(s.origin, 0, ClusterTarget::Conns(&ids), msg)
                     .ok_or_else(too_long)?;
                 if let Err(e) = s.enqueue(Some(i), data) {
                     res = Err(e);
@@ -505,7 +502,7 @@ impl ClusterAdapter for RedisCluster {
             return res;
         }
         let mut seq = s.seq.lock().unwrap_or_else(|e| e.into_inner());
-        let data = envelope::msg(s.origin, *seq + 1, target, name, body).ok_or_else(too_long)?;
+        let data = envelope::msg(s.origin, *seq + 1, target, msg).ok_or_else(too_long)?;
         // A dropped publish keeps its number: the others count it as missed.
         *seq += 1;
         s.enqueue(None, data)

@@ -332,6 +332,7 @@ async fn on_message(s: &Shared, payload: &[u8]) {
             seq,
             target,
             name,
+            binary,
             body,
         } => {
             if origin.instance == me.instance {
@@ -347,7 +348,12 @@ async fn on_message(s: &Shared, payload: &[u8]) {
                 Target::Room(r) => ClusterTarget::Room(r),
                 Target::Conns(ids) => ClusterTarget::Conns(ids),
             };
-            match server.deliver_cluster_msg(target, name, body).await {
+            let msg = crate::server::ClusterMsg {
+                name,
+                json: body,
+                binary,
+            };
+            match server.deliver_cluster_msg(target, msg).await {
                 Ok(n) => {
                     c.delivered.fetch_add(n as u64, Ordering::Relaxed);
                 }

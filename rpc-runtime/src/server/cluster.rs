@@ -29,6 +29,18 @@ pub enum ClusterTarget<'a> {
     Conns(&'a [u64]),
 }
 
+/// A message as it crosses the cluster, encoded once by its publisher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClusterMsg<'a> {
+    /// The message's name.
+    pub name: &'a str,
+    /// Its body as JSON text (for JSON connections).
+    pub json: &'a str,
+    /// Its whole binary frame (for binary connections), when the service has binary mode and
+    /// the publisher could encode it; a receiver without it encodes one from `json`.
+    pub binary: Option<&'a [u8]>,
+}
+
 /// Why a message did not reach (or will not reach) other instances.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -78,14 +90,9 @@ pub trait ClusterAdapter: Send + Sync + fmt::Debug + 'static {
     fn attach(&self, server: ServerHandle);
     /// The server stopped: leave the cluster.
     fn detach(&self);
-    /// Sends a message (its name and JSON body, encoded once) to the other instances, for
-    /// `target`. Fails without waiting when the message cannot be sent now (it is dropped).
-    fn publish(
-        &self,
-        target: ClusterTarget<'_>,
-        name: &str,
-        body: &str,
-    ) -> Result<(), ClusterError>;
+    /// Sends a message (encoded once) to the other instances, for `target`. Fails without
+    /// waiting when the message cannot be sent now (it is dropped).
+    fn publish(&self, target: ClusterTarget<'_>, msg: ClusterMsg<'_>) -> Result<(), ClusterError>;
     /// True when the instance was heard from within the heartbeat timeout.
     fn is_instance_alive(&self, instance: u16) -> bool;
     /// A WebSocket connection opened on this instance.

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::cluster::{instance_of, ClusterError, ClusterTarget};
+use super::cluster::{instance_of, ClusterError, ClusterMsg, ClusterTarget};
 use super::conn::Connection;
 use super::core::ServerCore;
 use super::flows::ServerFlows;
@@ -165,16 +165,17 @@ impl ServerHandle {
         self.send_to_ids(ids, name, msg, false).await
     }
 
-    /// For cluster adapters: delivers a message another instance published (its name and JSON
-    /// body) to this instance's connections in `target`, each frame kind encoded once. Returns
-    /// the number of connections it was queued for; fails when the message is not in this
+    /// For cluster adapters: delivers a message another instance published to this instance's
+    /// connections in `target`: its JSON frame made once from its body, its binary frame as
+    /// the publisher encoded it (or, without one, encoded once from the body). Returns the
+    /// number of connections it was queued for; fails when the message is not in this
     /// server's proto or its body does not encode.
     pub async fn deliver_cluster_msg(
         &self,
         target: ClusterTarget<'_>,
-        name: &str,
-        body: &str,
+        msg: ClusterMsg<'_>,
     ) -> Result<usize, TsrpcError> {
+        let (name, body) = (msg.name, msg.json);
         if self.core.proto.find(name, ServiceKind::Msg).is_none() {
             return Err(
                 TsrpcError::server(format!("no message {name} in the service proto"))
@@ -190,10 +191,13 @@ impl ServerHandle {
                 .collect(),
         };
         let text = || Ok(self.core.codec.encode_msg(name, body));
-        let binary = |bin: &Binary| {
-            let value: serde_json::Value = serde_json::from_str(body)
-                .map_err(|e| encode_err(format!("cluster message {name}: {e}")))?;
-            bin.encode_msg_value(name, &value).map_err(encode_err)
+        let binary = |bin: &Binary| match msg.binary {
+            Some(frame) => Ok(frame.to_vec()),
+            None => {
+                let value: serde_json::Value = serde_json::from_str(body)
+                    .map_err(|e| encode_err(format!("cluster message {name}: {e}")))?;
+                bin.encode_msg_value(name, &value).map_err(encode_err)
+            }
         };
         self.send_each(&conns, text, binary).await?;
         Ok(conns.len())
@@ -233,16 +237,16 @@ impl ServerHandle {
             };
             first_err.get_or_insert(err);
         }
-        let mut body = None;
+        let mut encoded = Encoded::default();
         if let (Some(cluster), false) = (cluster, remote.is_empty()) {
-            let json = to_json(msg, typed)?;
-            if let Err(e) = cluster.publish(ClusterTarget::Conns(&remote), name, &json) {
+            encoded = self.encode_for_cluster(name, msg, typed)?;
+            if let Err(e) = cluster.publish(ClusterTarget::Conns(&remote), encoded.msg(name)) {
                 first_err.get_or_insert(e);
             }
-            body = Some(json);
         }
         if !local.is_empty() {
-            self.encode_and_send(name, msg, typed, &local, body).await?;
+            self.encode_and_send(name, msg, typed, &local, encoded)
+                .await?;
         }
         match first_err {
             Some(e) => Err(e),
@@ -260,33 +264,54 @@ impl ServerHandle {
         conns: &[Connection],
         remote: Option<ClusterTarget<'_>>,
     ) -> Result<(), TsrpcError> {
-        let mut body = None;
+        let mut encoded = Encoded::default();
         if let (Some(target), Some(cluster)) = (remote, self.core.cluster.get()) {
-            let json = to_json(msg, typed)?;
+            encoded = self.encode_for_cluster(name, msg, typed)?;
             // Counted (and logged) by the adapter: local delivery goes on regardless.
-            if let Err(e) = cluster.publish(target, name, &json) {
+            if let Err(e) = cluster.publish(target, encoded.msg(name)) {
                 tracing::trace!("cluster publish of {name}: {e}");
             }
-            body = Some(json);
         }
-        self.encode_and_send(name, msg, typed, conns, body).await
+        self.encode_and_send(name, msg, typed, conns, encoded).await
+    }
+
+    /// The JSON body, and the binary frame when the service has binary mode (one that does not
+    /// encode in binary goes without it: a binary connection gets the error, as locally).
+    fn encode_for_cluster<T: serde::Serialize + ?Sized>(
+        &self,
+        name: &str,
+        msg: &T,
+        typed: bool,
+    ) -> Result<Encoded, TsrpcError> {
+        Ok(Encoded {
+            json: Some(to_json(msg, typed)?),
+            binary: self
+                .core
+                .binary()
+                .ok()
+                .and_then(|b| b.encode_msg_value(name, msg).ok()),
+        })
     }
 
     /// Sends `msg` to `conns`, each frame kind encoded the first time a connection needs it
-    /// (the JSON frame from `body` when the body is written already).
+    /// (or taken from `encoded`, when it was encoded for the cluster).
     async fn encode_and_send<T: serde::Serialize + ?Sized>(
         &self,
         name: &str,
         msg: &T,
         typed: bool,
         conns: &[Connection],
-        body: Option<String>,
+        mut encoded: Encoded,
     ) -> Result<(), TsrpcError> {
-        let text = || match &body {
+        let json = encoded.json.take();
+        let text = || match &json {
             Some(json) => Ok(self.core.codec.encode_msg(name, json)),
             None => Ok(self.core.codec.encode_msg(name, &to_json(msg, typed)?)),
         };
-        let binary = |bin: &Binary| bin.encode_msg_value(name, msg).map_err(encode_err);
+        let binary = |bin: &Binary| match encoded.binary.take() {
+            Some(frame) => Ok(frame),
+            None => bin.encode_msg_value(name, msg).map_err(encode_err),
+        };
         self.send_each(conns, text, binary).await
     }
 
@@ -333,6 +358,23 @@ impl ServerHandle {
             }
         }
         Ok(())
+    }
+}
+
+/// A message encoded for the cluster: its JSON body, its binary frame.
+#[derive(Default)]
+struct Encoded {
+    json: Option<String>,
+    binary: Option<Vec<u8>>,
+}
+
+impl Encoded {
+    fn msg<'a>(&'a self, name: &'a str) -> ClusterMsg<'a> {
+        ClusterMsg {
+            name,
+            json: self.json.as_deref().unwrap_or("null"),
+            binary: self.binary.as_deref(),
+        }
     }
 }
 

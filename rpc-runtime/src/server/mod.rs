@@ -39,7 +39,7 @@ use tokio::sync::Notify;
 
 pub use self::accept::Transports;
 pub use self::cluster::{
-    instance_of, ClusterAdapter, ClusterError, ClusterTarget, CONN_COUNTER_BITS,
+    instance_of, ClusterAdapter, ClusterError, ClusterMsg, ClusterTarget, CONN_COUNTER_BITS,
 };
 pub use self::conn::{ConnType, Connection};
 use self::core::ServerCore;
