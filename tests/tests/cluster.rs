@@ -327,9 +327,26 @@ async fn broadcast_room_and_send_across_three_instances() {
     for (c, _) in &clients {
         c.disconnect().await;
     }
-    for inst in &insts {
-        inst.server.stop().await;
-    }
+    // A stopped instance says so: the others drop it at once, well before its heartbeat
+    // timeout.
+    insts[2].server.stop().await;
+    let stopped = Instant::now();
+    assert!(
+        eventually(HEARTBEAT_TIMEOUT.as_secs_f64() / 2.0, || insts[0]
+            .cluster
+            .instances()
+            .iter()
+            .all(|i| i.id != 3))
+        .await,
+        "instance 3 still in the view: {:?}",
+        insts[0].cluster.instances()
+    );
+    eprintln!(
+        "a stopped instance left the view after {:?}",
+        stopped.elapsed()
+    );
+    insts[0].server.stop().await;
+    insts[1].server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -717,4 +734,34 @@ async fn every_field_kind_crosses_instances_in_both_modes() {
     for s in &servers {
         s.stop().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_at_start() {
+    let mut redis = RedisServer::start();
+    redis.kill();
+    // An instance starts without Redis: it serves its own clients, and joins when Redis comes.
+    let a = instance(&redis, 51).await;
+    let (ca, mut ra) = client(&a.server, true).await;
+    assert_eq!(ca.call_api(ReqAdd { a: 2.0, b: 3.0 }).await.unwrap().c, 5.0);
+    a.server.broadcast_msg(&chat("a", "alone")).await.unwrap();
+    a.server.broadcast_msg(&chat("end", "")).await.unwrap();
+    assert_eq!(until_end(&mut ra).await, vec![("a".into(), "alone".into())]);
+    let s = a.cluster.stats();
+    assert!(!s.publisher_up && !s.subscriber_up, "{s:?}");
+    assert_eq!(s.dropped_unavailable, 2, "{s:?}");
+    redis.restart();
+    let b = instance(&redis, 52).await;
+    meet(&[&a, &b]).await;
+    let (cb, mut rb) = client(&b.server, false).await;
+    a.server.broadcast_msg(&chat("a", "joined")).await.unwrap();
+    a.server.broadcast_msg(&chat("end", "")).await.unwrap();
+    assert_eq!(
+        until_end(&mut rb).await,
+        vec![("a".into(), "joined".into())]
+    );
+    ca.disconnect().await;
+    cb.disconnect().await;
+    a.server.stop().await;
+    b.server.stop().await;
 }
