@@ -66,11 +66,15 @@ async fn client(
     server: &RunningServer,
     json: bool,
 ) -> (WsClient, mpsc::UnboundedReceiver<(String, String)>) {
+    let before = server.connections().len();
     let c = connected_in(&server.url(), json).await;
     let (tx, rx) = mpsc::unbounded_channel();
     c.listen_msg(move |m: MsgChat| {
         let _ = tx.send((m.name, m.content));
     });
+    // The client's connect returns with the handshake; the server registers the connection
+    // just after: a broadcast before that would miss it.
+    conns_of(server, before + 1).await;
     (c, rx)
 }
 
@@ -708,6 +712,7 @@ async fn every_field_kind_crosses_instances_in_both_modes() {
             client.listen_msg_chat(move |m| drop(tx.send(m)));
             clients.push((client, rx, json));
         }
+        conns_of(server, 2).await;
     }
     for m in &msgs {
         servers[0].broadcast_msg_chat(m).await.unwrap();

@@ -140,6 +140,15 @@ async fn main() -> Result<(), Error> {
     let (alice, mut ra) = client("alice", &a).await?;
     let (bob, mut rb) = client("bob", &b).await?;
     let (carol, mut rc) = client("carol", &b).await?;
+    // A client's connect returns with the handshake; its server registers the connection just
+    // after. Wait for that, so the first broadcast reaches everyone.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while a.connections().is_empty() || b.connections().len() < 2 {
+        if Instant::now() > deadline {
+            return Err("the servers did not register their clients".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 
     println!("alice (instance 1) says hello to everyone:");
     alice
@@ -152,10 +161,21 @@ async fn main() -> Result<(), Error> {
         assert_eq!(next(rx).await?, "chat alice: hello everyone");
     }
 
-    println!("bob (instance 2), then alice (instance 1), join the room lobby:");
+    println!("bob (instance 2) joins the room lobby:");
+    let heard = ca.stats().received;
     bob.send_msg_room_user_join(&join("lobby", 2.0, "bob"))
         .await?;
     assert_eq!(next(&mut rb).await?, "join bob lobby");
+    // Bob's join went to the room on instance 1 too (nobody there yet): wait until it has
+    // crossed, so that alice, joining next, does not get it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ca.stats().received == heard {
+        if Instant::now() > deadline {
+            return Err("bob's join did not reach instance 1".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    println!("alice (instance 1) joins it:");
     alice
         .send_msg_room_user_join(&join("lobby", 1.0, "alice"))
         .await?;

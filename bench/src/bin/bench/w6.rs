@@ -201,6 +201,15 @@ async fn measure(
             clients.push(client);
         }
     }
+    // A client's connect returns with the handshake; its server registers the connection just
+    // after: wait for every one, so that no round starts without one of them.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while servers.iter().any(|s| s.connections().len() < per) {
+        if Instant::now() > deadline {
+            return Err("the servers did not register every client".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     // `pace`: a wait between broadcasts (latency rounds), or none (throughput rounds).
     let round = |m: u64, pace: Option<Duration>| {
         let fan = fan.clone();
