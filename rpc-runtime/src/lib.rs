@@ -54,6 +54,8 @@
 #[path = "fuzz.rs"]
 pub mod __fuzz;
 pub mod client;
+#[cfg(feature = "redis")]
+pub mod cluster;
 mod codec;
 mod error;
 mod flow;

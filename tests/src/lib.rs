@@ -6,6 +6,7 @@ pub mod imported;
 pub mod node;
 pub mod proxy;
 pub mod raw;
+pub mod redis;
 pub mod scratch;
 pub mod soak;
 pub mod tsrpc_cli;

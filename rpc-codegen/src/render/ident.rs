@@ -198,6 +198,9 @@ impl MsgDef {
     pub(crate) fn broadcast_to_fn(&self) -> Ident {
         ident(&format!("broadcast_msg_{}_to", self.method))
     }
+    pub(crate) fn broadcast_room_fn(&self) -> Ident {
+        ident(&format!("broadcast_msg_{}_to_room", self.method))
+    }
     pub(crate) fn variant_ident(&self) -> Ident {
         ident(&self.variant)
     }

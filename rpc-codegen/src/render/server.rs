@@ -183,10 +183,15 @@ impl Render<'_> {
     fn render_running_server(&self) -> TokenStream {
         let rt = &self.rt;
         let broadcasts = self.model.msgs.iter().map(|m| {
-            let (f, f_to, ty) = (m.broadcast_fn(), m.broadcast_to_fn(), m.ty());
+            let (f, f_to, f_room, ty) =
+                (m.broadcast_fn(), m.broadcast_to_fn(), m.broadcast_room_fn(), m.ty());
             let what = m.described();
-            let docs = docs_with(&format!("Sends {what} to every connection (encoded once)."), &m.docs);
+            let docs = docs_with(&format!("Sends {what} to every connection (encoded once; of every instance, with a cluster adapter)."), &m.docs);
             let docs_to = docs_with(&format!("Sends {what} to the connections `conns`."), &m.docs);
+            let docs_room = docs_with(
+                &format!("Sends {what} to the connections in `room` (of every instance, with a cluster adapter)."),
+                &m.docs,
+            );
             quote! {
                 #docs
                 #[inline]
@@ -198,6 +203,12 @@ impl Render<'_> {
                 #[inline]
                 pub async fn #f_to(&self, msg: &#ty, conns: &[#rt::Connection]) -> ::core::result::Result<(), #rt::TsrpcError> {
                     self.inner.broadcast_msg_to::<#ty>(msg, conns).await
+                }
+
+                #docs_room
+                #[inline]
+                pub async fn #f_room(&self, room: &str, msg: &#ty) -> ::core::result::Result<(), #rt::TsrpcError> {
+                    self.inner.broadcast_msg_to_room::<#ty>(room, msg).await
                 }
             }
         });

@@ -92,6 +92,10 @@ pub(crate) struct ServerCore {
     conns_gone: Notify,
     /// Message and error counters (`metrics`).
     pub(crate) counters: Counters,
+    /// Rooms of the WebSocket connections.
+    pub(crate) rooms: super::rooms::Rooms,
+    /// The cluster adapter, set once before the server serves (`Server::cluster`).
+    pub(crate) cluster: std::sync::OnceLock<Arc<dyn super::cluster::ClusterAdapter>>,
 }
 
 impl fmt::Debug for ServerCore {
@@ -227,7 +231,17 @@ impl ServerCore {
             stop_notify: Notify::new(),
             conns_gone: Notify::new(),
             stopping: AtomicBool::new(false),
+            rooms: Default::default(),
+            cluster: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Plugs in a cluster adapter before the server serves: connection ids carry its
+    /// instance id from now on.
+    pub(crate) fn set_cluster(&self, cluster: Arc<dyn super::cluster::ClusterAdapter>) {
+        let base = u64::from(cluster.instance_id()) << super::cluster::CONN_COUNTER_BITS;
+        self.next_conn_id.store(base | 1, Ordering::Relaxed);
+        let _ = self.cluster.set(cluster);
     }
 
     /// Calls received, by API.
@@ -292,6 +306,9 @@ impl ServerCore {
         };
         if is_ws {
             self.lock_conns().insert(id, conn.clone());
+            if let Some(c) = self.cluster.get() {
+                c.conn_opened(id);
+            }
         }
         conn
     }
@@ -302,9 +319,24 @@ impl ServerCore {
             conns.remove(&id);
             conns.is_empty()
         };
+        // After the removal above: a `join_room` racing it sees the connection gone.
+        self.rooms.remove_conn(id);
+        if let Some(c) = self.cluster.get() {
+            c.conn_closed(id);
+        }
         if none_left {
             self.conns_gone.notify_waiters();
         }
+    }
+
+    /// True while the WebSocket connection `id` is registered (open).
+    pub(crate) fn is_registered(&self, id: u64) -> bool {
+        self.lock_conns().contains_key(&id)
+    }
+
+    /// The open WebSocket connection `id`.
+    pub(crate) fn connection(&self, id: u64) -> Option<Connection> {
+        self.lock_conns().get(&id).cloned()
     }
 
     pub(crate) fn connections(&self) -> Vec<Connection> {
@@ -335,6 +367,9 @@ impl ServerCore {
     /// `Server stopped`; waits (up to the close timeout) for them to go.
     pub(crate) async fn stop(&self) {
         self.begin_stop();
+        if let Some(c) = self.cluster.get() {
+            c.detach();
+        }
         for c in self.connections() {
             c.close("Server stopped");
         }

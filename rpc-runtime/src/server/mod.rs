@@ -4,6 +4,7 @@
 //! get an [`ApiCall`] or a [`MsgCall`] with the [`Connection`] it came on.
 
 mod accept;
+mod cluster;
 mod conn;
 mod core;
 mod cors;
@@ -21,6 +22,7 @@ mod mount;
 mod msg_lane;
 mod options;
 mod reply;
+mod rooms;
 mod state;
 pub(crate) mod ws;
 
@@ -36,6 +38,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 pub use self::accept::Transports;
+pub use self::cluster::{
+    instance_of, ClusterAdapter, ClusterError, ClusterMsg, ClusterTarget, CONN_COUNTER_BITS,
+};
 pub use self::conn::{ConnType, Connection};
 use self::core::ServerCore;
 pub use self::cors::Cors;
@@ -86,6 +91,7 @@ pub struct Server {
     msgs: Listeners<ErasedMsg>,
     flows: Arc<ServerFlows>,
     allow_unimplemented: bool,
+    cluster: Option<Arc<dyn ClusterAdapter>>,
 }
 
 impl fmt::Debug for Server {
@@ -115,6 +121,7 @@ impl Server {
             msgs: Listeners::new(),
             flows: Arc::new(ServerFlows::default()),
             allow_unimplemented: false,
+            cluster: None,
         }
     }
 
@@ -244,6 +251,31 @@ impl Server {
         self
     }
 
+    /// Joins a cluster of server instances through `adapter` (such as
+    /// `rpc_runtime::cluster::RedisCluster`, feature `redis`): broadcasts, room broadcasts and
+    /// sends by connection id reach the connections of every instance, and connection ids
+    /// carry the adapter's instance id (see [`instance_of`]). See docs/SCALE-OUT.md.
+    pub fn cluster(mut self, adapter: Arc<dyn ClusterAdapter>) -> Self {
+        self.cluster = Some(adapter);
+        self
+    }
+
+    /// The core, with the cluster adapter plugged in and attached.
+    fn build_core(self) -> Arc<ServerCore> {
+        let core = Arc::new(ServerCore::new(
+            self.proto,
+            self.apis,
+            self.msgs,
+            self.flows,
+            self.options,
+        ));
+        if let Some(c) = self.cluster {
+            core.set_cluster(c.clone());
+            c.attach(ServerHandle { core: core.clone() });
+        }
+        core
+    }
+
     /// Lets [`start`](Self::start) succeed with APIs left unimplemented; calling one gets
     /// ServerError `UNHANDLED_API`.
     pub fn allow_unimplemented(mut self) -> Self {
@@ -289,20 +321,15 @@ impl Server {
     #[cfg(feature = "tower")]
     pub fn mount(self) -> Result<MountedServer, StartError> {
         self.check_implemented()?;
-        let core = Arc::new(ServerCore::new(
-            self.proto,
-            self.apis,
-            self.msgs,
-            self.flows,
-            self.options,
-        ));
-        Ok(MountedServer::new(core, self.transports))
+        let transports = self.transports;
+        Ok(MountedServer::new(self.build_core(), transports))
     }
 
     /// Binds and starts serving.
-    pub async fn start(self) -> Result<RunningServer, StartError> {
+    pub async fn start(mut self) -> Result<RunningServer, StartError> {
         self.check_implemented()?;
-        let listener = match self.bind {
+        let bind = std::mem::replace(&mut self.bind, Bind::Addr(([0, 0, 0, 0], 0).into()));
+        let listener = match bind {
             Bind::Addr(addr) => TcpListener::bind(addr)
                 .await
                 .map_err(|source| StartError::Bind { addr, source })?,
@@ -317,24 +344,19 @@ impl Server {
             addr: ([0, 0, 0, 0], 0).into(),
             source,
         })?;
-        let core = Arc::new(ServerCore::new(
-            self.proto,
-            self.apis,
-            self.msgs,
-            self.flows,
-            self.options,
-        ));
+        let transports = self.transports;
+        let core = self.build_core();
         let shutdown = Arc::new(Notify::new());
         let task = tokio::spawn(accept::accept_loop(
             core.clone(),
             listener,
-            self.transports,
+            transports,
             shutdown.clone(),
         ));
         Ok(RunningServer {
             handle: ServerHandle { core },
             local_addr,
-            transports: self.transports,
+            transports,
             shutdown,
             accept_task: task.abort_handle(),
         })

@@ -4,13 +4,15 @@
 //! workload, pinned to CPU 0; the load client in its own process, pinned to CPU 1) and prints
 //! the tables: rates, CPU, binary mode against JSON, and the wire bytes per W3/W4 message in
 //! both modes (a probe of the real servers' frames). `bench client ...` is the load-client
-//! process it starts (`bench w7-client ...` W7's, `w7.rs`).
+//! process it starts (`bench w7-client ...` W7's, `w7.rs`). `bench w6 [--quick]` runs W6
+//! (scale-out through Redis, against W4 on one instance; see w6.rs).
 
 mod accept;
 mod common;
 mod ours;
 mod raw;
 mod report;
+mod w6;
 mod w7;
 mod wire_bytes;
 
@@ -31,6 +33,9 @@ fn main() {
     }
     if args.first().map(String::as_str) == Some("w7-client") {
         std::process::exit(w7::client_main(&args[1..]));
+    }
+    if args.first().map(String::as_str) == Some("w6") {
+        std::process::exit(w6::main(&args[1..]));
     }
     std::process::exit(orchestrate(&args));
 }
