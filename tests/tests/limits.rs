@@ -612,3 +612,48 @@ async fn a_chunked_body_that_never_ends_gets_408_at_the_body_deadline() {
 async fn the_body_deadline_holds_on_a_ws_and_http_server() {
     slow_body_gets_408(Kind::Both, Trickle::Chunked).await;
 }
+
+/// How many of `n` connects to a server whose accept loop is not running complete within
+/// 500 ms: the kernel completes at most the listen backlog (plus one) without an accept.
+fn connects_without_accept(options: ServerOptions, n: usize) -> usize {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // The server's accept loop runs on `rt`, which nothing drives between the two block_ons.
+    let server = rt.block_on(start(Kind::Ws, None, options));
+    let addr = server.local_addr();
+    let done = std::thread::spawn(move || {
+        let connects: Vec<_> = (0..n)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500))
+                })
+            })
+            .collect();
+        connects
+            .into_iter()
+            .map(|c| c.join().expect("connect thread"))
+            .filter_map(Result::ok)
+            .collect::<Vec<_>>()
+    })
+    .join()
+    .expect("connects");
+    rt.block_on(server.stop());
+    done.len()
+}
+
+#[test]
+fn the_listen_backlog_is_the_option() {
+    let small = connects_without_accept(ServerOptions::default().listen_backlog(4), 40);
+    assert!(
+        (4..=6).contains(&small),
+        "backlog 4: {small} of 40 connects completed without an accept"
+    );
+    // More than `TcpListener::bind`'s 128.
+    let default = connects_without_accept(ServerOptions::default(), 300);
+    assert_eq!(
+        default, 300,
+        "the default backlog (1,024) holds a burst of 300 connects"
+    );
+}

@@ -81,6 +81,19 @@ enum Bind {
     Listener(std::net::TcpListener),
 }
 
+/// Binds `addr` and listens with `backlog` (as `TcpListener::bind`, which takes 128).
+fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    // As the standard library's bind: a restarted server can take its port back at once.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
 /// A server being set up: implement APIs, listen to messages, then [`start`](Self::start).
 pub struct Server {
     proto: ServiceProto,
@@ -330,8 +343,7 @@ impl Server {
         self.check_implemented()?;
         let bind = std::mem::replace(&mut self.bind, Bind::Addr(([0, 0, 0, 0], 0).into()));
         let listener = match bind {
-            Bind::Addr(addr) => TcpListener::bind(addr)
-                .await
+            Bind::Addr(addr) => listen(addr, self.options.listen_backlog)
                 .map_err(|source| StartError::Bind { addr, source })?,
             Bind::Listener(l) => {
                 let addr = l.local_addr().unwrap_or_else(|_| ([0, 0, 0, 0], 0).into());

@@ -59,6 +59,13 @@ pub struct ServerOptions {
     /// for its TLS handshake, request head and answer; past 256 refusals at once, sockets are
     /// closed at accept without an answer.
     pub max_connections: usize,
+    /// The listen backlog of the port the server binds (1,024; the kernel caps it at
+    /// `net.core.somaxconn`): connections the kernel completes before the accept loop takes
+    /// them. Past it, the kernel drops new SYNs and the client resends after a second, so a
+    /// burst of connections (a restart, every client reconnecting at once) wants room here.
+    /// Not used by [`Server::with_listener`](super::Server::with_listener) (the listener is already
+    /// listening) nor when mounted.
+    pub listen_backlog: u32,
     /// API calls one WebSocket connection may have running at once (1,024); past that the
     /// server stops reading that connection until one finishes.
     pub max_pending_calls: usize,
@@ -147,6 +154,7 @@ impl Default for ServerOptions {
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(3),
             max_connections: 10_000,
+            listen_backlog: 1024,
             max_pending_calls: 1024,
             max_pending_calls_total: 100_000,
             max_queued_bytes: 4 << 20,
@@ -272,6 +280,11 @@ impl ServerOptions {
     /// Sets the maximum number of connections.
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n;
+        self
+    }
+    /// Sets the listen backlog.
+    pub fn listen_backlog(mut self, n: u32) -> Self {
+        self.listen_backlog = n;
         self
     }
     /// Sets the handshake timeout.
