@@ -23,6 +23,7 @@ mod options;
 mod reply;
 mod state;
 pub(crate) mod ws;
+mod ws_io;
 
 use std::collections::HashMap;
 use std::fmt;

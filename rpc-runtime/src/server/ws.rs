@@ -15,7 +15,6 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
-use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument;
 
 use super::conn::{link_limits, ConnKind, Connection, DATA_BUFFER, DATA_TEXT, DATA_UNDECIDED};
@@ -97,8 +96,15 @@ where
         (http_req, data_type) = (Some(req), t);
         Ok(resp)
     };
-    let handshake =
-        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config(&core)));
+    // tungstenite reads the request head and answers; the frames are ours (`ws_io`). Boxed:
+    // the handshake's state is gone once done, and the connection's task keeps only `serve`.
+    let mut config = ws_config(&core);
+    config.read_buffer_size = 0;
+    let handshake = Box::pin(tokio_tungstenite::accept_hdr_async_with_config(
+        super::ws_io::HeadOnly::new(stream),
+        callback,
+        Some(config),
+    ));
     let ws = match tokio::time::timeout(core.options.handshake_timeout, handshake).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
@@ -110,7 +116,8 @@ where
             return;
         }
     };
-    serve(core, ws, remote, http_req, data_type).await
+    let (stream, read) = ws.into_inner().into_parts();
+    serve(core, stream, read, remote, http_req, data_type).await
 }
 
 async fn tick(i: &mut Option<Interval>) {
@@ -215,23 +222,25 @@ impl Watchdog {
     }
 }
 
-/// Serves one open WebSocket until it closes.
+/// Serves one open WebSocket until it closes; `read`: bytes read past the handshake.
 pub(crate) async fn serve<S>(
     core: Arc<ServerCore>,
-    ws: WebSocketStream<S>,
+    stream: S,
+    read: Vec<u8>,
     remote: SocketAddr,
     http_req: Option<HttpRequest>,
     data_type: u8,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (sink, mut source) = ws.split();
-    let (link, queue) = Link::new(link_limits(&core.options));
+    let max = core.options.max_frame_size;
+    let (mut source, sink) = super::ws_io::split(stream, read, max, max);
+    let link = Link::new(link_limits(&core.options));
     let timing = Timing {
         close_timeout: core.options.close_timeout,
         linger: core.options.close_timeout,
     };
-    spawn_writer(link.clone(), sink, queue, timing);
+    spawn_writer(link.clone(), sink, timing);
     let calls = Arc::new(Semaphore::new(core.options.max_pending_calls.max(1)));
     let kind = ConnKind::Ws {
         link: link.clone(),
@@ -315,7 +324,11 @@ pub(crate) async fn serve<S>(
                 Some(Ok(WsMessage::Close(frame))) => {
                     peer_reason = frame.map(|f| f.reason.to_string());
                 }
-                Some(Ok(_)) => watchdog.received(), // ping or pong
+                Some(Ok(WsMessage::Ping(data))) => {
+                    watchdog.received();
+                    let _ = conn.try_send_frame(WsMessage::Pong(data));
+                }
+                Some(Ok(_)) => watchdog.received(), // pong
                 Some(Err(WsError::Capacity(e))) => {
                     tracing::debug!("connection {}: {e}", conn.id());
                     conn.close_with(1009, FRAME_TOO_BIG_REASON.into());

@@ -19,18 +19,16 @@
 //! - When the writer stops, the budget is closed: every sender waiting for room, and every later
 //!   one, fails with [`SendError::Closed`].
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use futures_util::stream::SplitSink;
-use futures_util::SinkExt;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, Notify, Semaphore, TryAcquireError};
+use futures_util::{Sink, SinkExt};
+use tokio::sync::{Notify, Semaphore, TryAcquireError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 /// The budget of a link's send queue.
 #[derive(Debug, Clone, Copy)]
@@ -85,9 +83,14 @@ pub(crate) struct Outbound {
     bytes: u32,
 }
 
-/// The receiving end of a link's queue, for its writer.
-#[derive(Debug)]
-pub(crate) struct Queue(mpsc::UnboundedReceiver<Outbound>);
+/// The frames waiting for the writer. An idle link holds no memory here: the writer swaps the
+/// whole queue out per wake-up, and drops both deques before it waits (see `write_loop`).
+#[derive(Debug, Default)]
+struct Pending {
+    frames: VecDeque<Outbound>,
+    /// The writer has stopped: nothing more is queued.
+    closed: bool,
+}
 
 /// A flag with a waiter: set once, seen by a load or awaited.
 #[derive(Debug, Default)]
@@ -120,7 +123,9 @@ impl Signal {
 /// its senders, its reader and its writer.
 #[derive(Debug)]
 pub(crate) struct Link {
-    tx: mpsc::UnboundedSender<Outbound>,
+    pending: Mutex<Pending>,
+    /// Wakes the writer when a frame is queued on an empty queue.
+    wake: Notify,
     window: Semaphore,
     /// The byte budget, when there is one: its permits and its size (at most `u32::MAX`).
     bytes: Option<(Semaphore, u32)>,
@@ -142,15 +147,15 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    /// A new link and the queue its writer drains ([`spawn_writer`]).
-    pub(crate) fn new(limits: Limits) -> (Arc<Link>, Queue) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    /// A new link; [`spawn_writer`] starts its writer.
+    pub(crate) fn new(limits: Limits) -> Arc<Link> {
         let bytes = (limits.window_bytes != usize::MAX).then(|| {
             let budget = limits.window_bytes.clamp(1, u32::MAX as usize);
             (Semaphore::new(budget), budget as u32)
         });
         let link = Link {
-            tx,
+            pending: Mutex::default(),
+            wake: Notify::new(),
             window: Semaphore::new(limits.window.max(1)),
             bytes,
             limits,
@@ -162,7 +167,31 @@ impl Link {
             over: Signal::default(),
             stop_reading: Signal::default(),
         };
-        (Arc::new(link), Queue(rx))
+        Arc::new(link)
+    }
+
+    fn lock_pending(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Puts a frame in the queue (its budget already counted), waking the writer when the queue
+    /// was empty. Fails once the writer has stopped.
+    fn enqueue(&self, out: Outbound) -> Result<(), SendError> {
+        let mut pending = self.lock_pending();
+        if pending.closed {
+            drop(pending);
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            self.queued_bytes.fetch_sub(out.len, Ordering::Relaxed);
+            return Err(SendError::Closed);
+        }
+        let was_empty = pending.frames.is_empty();
+        pending.frames.push_back(out);
+        drop(pending);
+        if was_empty {
+            // A permit is stored when the writer is not waiting: no wake-up is lost.
+            self.wake.notify_one();
+        }
+        Ok(())
     }
 
     /// Queues a frame, waiting for room in the frame window and the byte budget (up to
@@ -178,7 +207,7 @@ impl Link {
             window: 1,
             bytes,
         };
-        self.tx.send(out).map_err(|_| SendError::Closed)
+        self.enqueue(out)
     }
 
     /// Takes room for a `len`-byte frame; returns the byte permits taken.
@@ -264,7 +293,7 @@ impl Link {
             window: 0,
             bytes: 0,
         };
-        self.tx.send(out).map_err(|_| SendError::Closed)
+        self.enqueue(out)
     }
 
     /// Asks for the close handshake with this code and reason: what was queued goes first, then
@@ -340,6 +369,7 @@ impl Link {
 
     /// Nothing more will be written: senders waiting for room, or sending later, fail.
     fn close_budget(&self) {
+        self.lock_pending().closed = true;
         self.window.close();
         if let Some((bytes, _)) = &self.bytes {
             bytes.close();
@@ -347,14 +377,14 @@ impl Link {
     }
 }
 
-type Sink<S> = SplitSink<WebSocketStream<S>, WsMessage>;
-
-/// Starts the writer of `link`: it drains `queue` into `sink` until the connection ends.
-pub(crate) fn spawn_writer<S>(link: Arc<Link>, sink: Sink<S>, queue: Queue, timing: Timing)
+/// Starts the writer of `link`: it drains the link's queue into `sink` until the connection
+/// ends. `sink` is the connection's send half: tokio-tungstenite's (clients) or the server's
+/// own framing (`server::ws_io`).
+pub(crate) fn spawn_writer<K>(link: Arc<Link>, sink: K, timing: Timing)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    K: Sink<WsMessage, Error = WsError> + Unpin + Send + 'static,
 {
-    tokio::spawn(write_loop(link, sink, queue.0, timing));
+    tokio::spawn(write_loop(link, sink, timing));
 }
 
 /// How the writer's first phase ended.
@@ -367,47 +397,72 @@ enum WriterEnd {
     Failed,
 }
 
+impl Link {
+    /// Moves the queued frames into `batch` (empty), which gives the queue its memory for the
+    /// next frames. False when nothing was queued.
+    fn take(&self, batch: &mut VecDeque<Outbound>) -> bool {
+        let mut pending = self.lock_pending();
+        if pending.frames.is_empty() {
+            return false;
+        }
+        std::mem::swap(&mut pending.frames, batch);
+        true
+    }
+
+    /// The writer goes idle: neither half of the queue keeps its memory.
+    fn release(&self, batch: &mut VecDeque<Outbound>) {
+        *batch = VecDeque::new();
+        let mut pending = self.lock_pending();
+        if pending.frames.is_empty() {
+            pending.frames = VecDeque::new();
+        }
+    }
+}
+
 /// Writes queued frames (everything queued per wake-up, one flush). After a close: what was
 /// queued before it, then the close frame, then waits for the reader to be done. Every wait is
 /// bounded (see the module doc).
-async fn write_loop<S>(
-    link: Arc<Link>,
-    mut sink: Sink<S>,
-    mut rx: mpsc::UnboundedReceiver<Outbound>,
-    timing: Timing,
-) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+async fn write_loop<K>(link: Arc<Link>, mut sink: K, timing: Timing)
+where
+    K: Sink<WsMessage, Error = WsError> + Unpin + Send + 'static,
 {
     // One waiter each for the whole loop, not one registered and dropped per wake-up.
     let close_requested = link.close_requested.wait();
     let over = link.over.wait();
     tokio::pin!(close_requested, over);
+    let mut batch = VecDeque::new();
     let end = 'run: loop {
-        let first = tokio::select! {
-            biased;
-            _ = &mut close_requested => break 'run WriterEnd::Close { stuck: false },
-            _ = &mut over => break 'run WriterEnd::Over,
-            item = rx.recv() => match item {
-                Some(first) => first,
-                None => break 'run WriterEnd::Close { stuck: false },
-            },
-        };
-        let batch = write_batch(&mut sink, first, &mut rx, &link);
-        tokio::pin!(batch);
+        if link.close_requested.is_set() {
+            break 'run WriterEnd::Close { stuck: false };
+        }
+        if link.over.is_set() {
+            break 'run WriterEnd::Over;
+        }
+        if !link.take(&mut batch) {
+            link.release(&mut batch);
+            tokio::select! {
+                biased;
+                _ = &mut close_requested => break 'run WriterEnd::Close { stuck: false },
+                _ = &mut over => break 'run WriterEnd::Over,
+                _ = link.wake.notified() => continue 'run,
+            }
+        }
+        let write = write_batch(&mut sink, &mut batch, &link);
+        tokio::pin!(write);
         // A peer that does not read holds this write: a close or the end of the connection
         // bounds it.
         let ok = tokio::select! {
             biased;
-            ok = &mut batch => ok,
+            ok = &mut write => ok,
             _ = &mut close_requested => {
-                match tokio::time::timeout(timing.close_timeout, &mut batch).await {
+                match tokio::time::timeout(timing.close_timeout, &mut write).await {
                     Ok(true) => break 'run WriterEnd::Close { stuck: false },
                     Ok(false) => break 'run WriterEnd::Failed,
                     Err(_) => break 'run WriterEnd::Close { stuck: true },
                 }
             }
             _ = &mut over => {
-                let _ = tokio::time::timeout(timing.linger, &mut batch).await;
+                let _ = tokio::time::timeout(timing.linger, &mut write).await;
                 break 'run WriterEnd::Over;
             }
         };
@@ -417,10 +472,9 @@ async fn write_loop<S>(
     };
     // Every way out comes here: nothing more is queued, waiting senders fail.
     link.close_budget();
-    rx.close();
     match end {
         WriterEnd::Over => {
-            // Answer the peer's close (tungstenite queued the answer), if it still reads.
+            // Answer the peer's close (the sink holds the answer), if it still reads.
             let _ = tokio::time::timeout(timing.linger, sink.close()).await;
             return;
         }
@@ -433,10 +487,8 @@ async fn write_loop<S>(
     let close = link.close.lock().unwrap_or_else(|e| e.into_inner()).clone();
     // What was queued before the close goes first, then the close frame.
     let goodbye = async {
-        if let Ok(first) = rx.try_recv() {
-            if !write_batch(&mut sink, first, &mut rx, &link).await {
-                return false;
-            }
+        if link.take(&mut batch) && !write_batch(&mut sink, &mut batch, &link).await {
+            return false;
         }
         match close {
             Some((code, reason)) => {
@@ -463,30 +515,28 @@ async fn write_loop<S>(
     }
 }
 
-/// Writes `first` and everything queued behind it, flushes once, and gives back what the
-/// frames held of the budget. False when the socket failed.
-async fn write_batch<S>(
-    sink: &mut Sink<S>,
-    first: Outbound,
-    rx: &mut mpsc::UnboundedReceiver<Outbound>,
-    link: &Link,
-) -> bool
+/// Writes the frames in `batch` and everything queued behind them, flushes once, and gives
+/// back what the frames held of the budget. False when the socket failed.
+async fn write_batch<K>(sink: &mut K, batch: &mut VecDeque<Outbound>, link: &Link) -> bool
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    K: Sink<WsMessage, Error = WsError> + Unpin,
 {
     let (mut frames, mut bytes, mut window, mut byte_permits) = (0, 0, 0, 0);
-    let mut next = Some(first);
     let mut ok = true;
-    while let Some(out) = next {
-        frames += 1;
-        bytes += out.len;
-        window += out.window;
-        byte_permits += out.bytes as usize;
-        if sink.feed(out.msg).await.is_err() {
-            ok = false;
+    'all: loop {
+        while let Some(out) = batch.pop_front() {
+            frames += 1;
+            bytes += out.len;
+            window += out.window;
+            byte_permits += out.bytes as usize;
+            if sink.feed(out.msg).await.is_err() {
+                ok = false;
+                break 'all;
+            }
+        }
+        if !link.take(batch) {
             break;
         }
-        next = rx.try_recv().ok();
     }
     ok = ok && sink.flush().await.is_ok();
     link.written(frames, bytes, window, byte_permits);
