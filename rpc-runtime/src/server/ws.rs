@@ -55,11 +55,7 @@ pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> (HttpRequ
             }
         }
     }
-    let http_req = HttpRequest::new(
-        req.method().clone(),
-        req.uri().clone(),
-        req.headers().clone(),
-    );
+    let http_req = HttpRequest::packed(req.method().clone(), req.uri().clone(), req.headers());
     (http_req, data_type(protocols))
 }
 
@@ -413,7 +409,9 @@ async fn on_frame(
     drop(frame);
     match work {
         Work::Done => {}
-        Work::Call(job, sn) => run_call(core, calls, job, sn).await,
+        // Boxed: a call's state is not part of the reader's task, which stays small while the
+        // connection is idle (one allocation per call).
+        Work::Call(job, sn) => Box::pin(run_call(core, calls, job, sn)).await,
         // In order among the connection's messages, without holding up its calls (`msg_lane`).
         Work::Msg(handlers) => lane.push(handlers, len).await,
     }
@@ -427,7 +425,9 @@ async fn decode_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) -> W
             conn: conn.clone(),
             data: text.to_owned(),
         };
-        match core.flows.pre_recv_data.exec(ev).await {
+        // Boxed, as every wait that is not the common case here: the connection's task (whose
+        // size is its largest state) stays small while idle.
+        match Box::pin(core.flows.pre_recv_data.exec(ev)).await {
             Some(ev) => {
                 owned = ev.data;
                 text = &owned;
@@ -526,13 +526,13 @@ async fn run_call(core: &Arc<ServerCore>, calls: &Arc<Semaphore>, mut job: ApiJo
     let total = &core.calls_total;
     let mut permits = (None, None);
     if calls.available_permits() == 0 {
-        let Ok(p) = calls.clone().acquire_owned().await else {
+        let Ok(p) = Box::pin(calls.clone().acquire_owned()).await else {
             return;
         };
         permits.0 = Some(p);
     }
     if total.available_permits() == 0 {
-        let Ok(p) = total.clone().acquire_owned().await else {
+        let Ok(p) = Box::pin(total.clone().acquire_owned()).await else {
             return;
         };
         permits.1 = Some(p);
@@ -561,8 +561,8 @@ async fn run_call(core: &Arc<ServerCore>, calls: &Arc<Semaphore>, mut job: ApiJo
         return returned(reply, frame, &name, sn).await;
     }
     let (Some(conn_permit), Some(server_permit)) = (
-        take_permit(calls, permits.0).await,
-        take_permit(total, permits.1).await,
+        Box::pin(take_permit(calls, permits.0)).await,
+        Box::pin(take_permit(total, permits.1)).await,
     ) else {
         return;
     };

@@ -71,6 +71,15 @@ pub(crate) enum SendError {
     Full,
 }
 
+/// Why [`Link::send_now`] did not queue a frame.
+#[derive(Debug)]
+pub(crate) enum Wait {
+    /// The link is closed.
+    Closed,
+    /// No room now: the frame, to send with [`Link::send`].
+    Full(WsMessage),
+}
+
 /// A queued frame, with what it holds of the budget until it is written.
 #[derive(Debug)]
 pub(crate) struct Outbound {
@@ -197,8 +206,33 @@ impl Link {
     /// Queues a frame, waiting for room in the frame window and the byte budget (up to
     /// `Limits::full_timeout`).
     pub(crate) async fn send(&self, msg: WsMessage) -> Result<(), SendError> {
+        match self.send_now(msg) {
+            Ok(()) => Ok(()),
+            Err(Wait::Closed) => Err(SendError::Closed),
+            // Boxed: the wait's state (a timer, two acquires) is not part of every sender's
+            // future, nor of the connection tasks that hold one.
+            Err(Wait::Full(msg)) => Box::pin(self.send_after_wait(msg)).await,
+        }
+    }
+
+    /// [`send`](Self::send) when there is room now, without waiting; else the frame back.
+    pub(crate) fn send_now(&self, msg: WsMessage) -> Result<(), Wait> {
+        let len = msg.len();
+        match self.try_reserve(len) {
+            Ok(Some(bytes)) => self.push(msg, len, bytes).map_err(|_| Wait::Closed),
+            Ok(None) => Err(Wait::Full(msg)),
+            Err(_) => Err(Wait::Closed),
+        }
+    }
+
+    async fn send_after_wait(&self, msg: WsMessage) -> Result<(), SendError> {
         let len = msg.len();
         let bytes = self.reserve(len).await?;
+        self.push(msg, len, bytes)
+    }
+
+    /// Queues a frame whose room is taken.
+    fn push(&self, msg: WsMessage, len: usize, bytes: u32) -> Result<(), SendError> {
         self.queued.fetch_add(1, Ordering::Relaxed);
         self.queued_bytes.fetch_add(len, Ordering::Relaxed);
         let out = Outbound {
@@ -210,10 +244,18 @@ impl Link {
         self.enqueue(out)
     }
 
-    /// Takes room for a `len`-byte frame; returns the byte permits taken.
-    async fn reserve(&self, len: usize) -> Result<u32, SendError> {
+    /// Takes room for a `len`-byte frame if there is some now: the byte permits taken, or
+    /// `None`.
+    fn try_reserve(&self, len: usize) -> Result<Option<u32>, SendError> {
         let Some((bytes, budget)) = &self.bytes else {
-            return self.reserve_frame().await.map(|()| 0);
+            return match self.window.try_acquire() {
+                Ok(w) => {
+                    w.forget();
+                    Ok(Some(0))
+                }
+                Err(TryAcquireError::Closed) => Err(SendError::Closed),
+                Err(TryAcquireError::NoPermits) => Ok(None),
+            };
         };
         let want = len.min(*budget as usize) as u32;
         match self.window.try_acquire() {
@@ -221,14 +263,25 @@ impl Link {
                 Ok(b) => {
                     w.forget();
                     b.forget();
-                    return Ok(want);
+                    Ok(Some(want))
                 }
-                Err(TryAcquireError::Closed) => return Err(SendError::Closed),
-                Err(TryAcquireError::NoPermits) => drop(w),
+                Err(TryAcquireError::Closed) => Err(SendError::Closed),
+                Err(TryAcquireError::NoPermits) => Ok(None),
             },
-            Err(TryAcquireError::Closed) => return Err(SendError::Closed),
-            Err(TryAcquireError::NoPermits) => {}
+            Err(TryAcquireError::Closed) => Err(SendError::Closed),
+            Err(TryAcquireError::NoPermits) => Ok(None),
         }
+    }
+
+    /// Takes room for a `len`-byte frame; returns the byte permits taken.
+    async fn reserve(&self, len: usize) -> Result<u32, SendError> {
+        if let Some(bytes) = self.try_reserve(len)? {
+            return Ok(bytes);
+        }
+        let Some((bytes, budget)) = &self.bytes else {
+            return self.reserve_frame().await.map(|()| 0);
+        };
+        let want = len.min(*budget as usize) as u32;
         // The queue is full: wait for the writer (what was taken goes back if this times out).
         let room = async {
             let w = self.window.acquire().await.map_err(|_| SendError::Closed)?;
@@ -243,16 +296,8 @@ impl Link {
         self.bounded(room).await
     }
 
-    /// Takes room for a frame when there is no byte budget: a permit of the frame window.
+    /// Waits for room for a frame when there is no byte budget: a permit of the frame window.
     async fn reserve_frame(&self) -> Result<(), SendError> {
-        match self.window.try_acquire() {
-            Ok(w) => {
-                w.forget();
-                return Ok(());
-            }
-            Err(TryAcquireError::Closed) => return Err(SendError::Closed),
-            Err(TryAcquireError::NoPermits) => {}
-        }
         let room = async {
             let w = self.window.acquire().await.map_err(|_| SendError::Closed)?;
             w.forget();
@@ -426,12 +471,23 @@ async fn write_loop<K>(link: Arc<Link>, mut sink: K, timing: Timing)
 where
     K: Sink<WsMessage, Error = WsError> + Unpin + Send + 'static,
 {
+    let end = write_until_close(&link, &mut sink, timing).await;
+    // Boxed: the close's state is not part of an idle writer's task.
+    Box::pin(finish(link, sink, end, timing)).await
+}
+
+/// The writer's first phase: writes what is queued until a close is asked for, the connection
+/// is over, or a write fails.
+async fn write_until_close<K>(link: &Link, sink: &mut K, timing: Timing) -> WriterEnd
+where
+    K: Sink<WsMessage, Error = WsError> + Unpin + Send + 'static,
+{
     // One waiter each for the whole loop, not one registered and dropped per wake-up.
     let close_requested = link.close_requested.wait();
     let over = link.over.wait();
     tokio::pin!(close_requested, over);
     let mut batch = VecDeque::new();
-    let end = 'run: loop {
+    'run: loop {
         if link.close_requested.is_set() {
             break 'run WriterEnd::Close { stuck: false };
         }
@@ -447,29 +503,38 @@ where
                 _ = link.wake.notified() => continue 'run,
             }
         }
-        let write = write_batch(&mut sink, &mut batch, &link);
+        let write = write_batch(sink, &mut batch, link);
         tokio::pin!(write);
         // A peer that does not read holds this write: a close or the end of the connection
-        // bounds it.
+        // bounds it (the timers boxed, out of the task while idle).
         let ok = tokio::select! {
             biased;
             ok = &mut write => ok,
             _ = &mut close_requested => {
-                match tokio::time::timeout(timing.close_timeout, &mut write).await {
+                match Box::pin(tokio::time::timeout(timing.close_timeout, &mut write)).await {
                     Ok(true) => break 'run WriterEnd::Close { stuck: false },
                     Ok(false) => break 'run WriterEnd::Failed,
                     Err(_) => break 'run WriterEnd::Close { stuck: true },
                 }
             }
             _ = &mut over => {
-                let _ = tokio::time::timeout(timing.linger, &mut write).await;
+                let _ = Box::pin(tokio::time::timeout(timing.linger, &mut write)).await;
                 break 'run WriterEnd::Over;
             }
         };
         if !ok {
             break WriterEnd::Failed;
         }
-    };
+    }
+}
+
+/// The writer's end: the budget closed, then (after a close was asked for) what was queued
+/// before it and the close frame, and the wait for the peer's close. Every wait is bounded.
+async fn finish<K>(link: Arc<Link>, mut sink: K, end: WriterEnd, timing: Timing)
+where
+    K: Sink<WsMessage, Error = WsError> + Unpin + Send + 'static,
+{
+    let mut batch = VecDeque::new();
     // Every way out comes here: nothing more is queued, waiting senders fail.
     link.close_budget();
     match end {
@@ -507,7 +572,7 @@ where
     );
     // Wait for the peer's close (the reader is then done), or give up and drop the socket.
     if !sent
-        || tokio::time::timeout(timing.close_timeout, over)
+        || tokio::time::timeout(timing.close_timeout, link.over.wait())
             .await
             .is_err()
     {
