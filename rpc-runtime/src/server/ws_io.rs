@@ -15,6 +15,7 @@
 
 use std::io::{self, Cursor};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{ready, Context, Poll};
 
@@ -42,6 +43,8 @@ const MAX_HEAD: usize = 64 * 1024;
 struct Shared<S> {
     io: Mutex<S>,
     close: Mutex<CloseState>,
+    /// `close.received`, seen without the lock (the writer checks it per frame).
+    peer_closed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -77,6 +80,7 @@ where
     let shared = Arc::new(Shared {
         io: Mutex::new(io),
         close: Mutex::default(),
+        peer_closed: AtomicBool::new(false),
     });
     let reader = WsReader {
         shared: shared.clone(),
@@ -261,6 +265,7 @@ impl<S: AsyncRead + Unpin> WsReader<S> {
         self.buf = Vec::new();
         let mut close = self.shared.close();
         close.received = true;
+        self.shared.peer_closed.store(true, Ordering::Release);
         if !close.sent {
             let answer = frame.clone().map(|f| {
                 if f.code.is_allowed() {
@@ -430,6 +435,9 @@ impl<S: AsyncWrite + Unpin> WsWriter<S> {
 
     /// Queues the answer to the peer's close, if one is owed. True once the peer has closed.
     fn answer_close(&mut self) -> bool {
+        if !self.shared.peer_closed.load(Ordering::Acquire) {
+            return false;
+        }
         let mut close = self.shared.close();
         let reply = close.reply.take();
         let received = close.received;
