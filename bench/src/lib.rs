@@ -210,6 +210,18 @@ pub mod procfs {
         line.split_whitespace().nth(1)?.parse().ok()
     }
 
+    /// The machine's `TcpExt ListenOverflows` (`/proc/net/netstat`): connects dropped because a
+    /// listener's accept queue was full (the client resends its SYN after 1 s).
+    pub fn listen_overflows() -> Option<u64> {
+        let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
+        let mut lines = text.lines().filter(|l| l.starts_with("TcpExt:"));
+        let (names, values) = (lines.next()?, lines.next()?);
+        let i = names
+            .split_whitespace()
+            .position(|n| n == "ListenOverflows")?;
+        values.split_whitespace().nth(i)?.parse().ok()
+    }
+
     /// Clock ticks per second (`getconf CLK_TCK`, else 100).
     pub fn clk_tck() -> u64 {
         std::process::Command::new("getconf")

@@ -2,6 +2,7 @@
 //! BENCHMARKS.md over the TSRPC JSON wire with default options, then prints
 //! `READY ws://127.0.0.1:<port> pid=<pid>`. It runs until killed (or SIGINT); with
 //! `BENCH_EXIT_ON_STDIN_CLOSE=1` (set by the `bench` orchestrator) also when its stdin closes.
+//! `BENCH_MAX_CONNECTIONS=<n>` sets `ServerOptions::max_connections` (W7).
 
 use std::net::SocketAddr;
 
@@ -12,7 +13,16 @@ use rpc_runtime::server::ServerOptions;
 #[tokio::main]
 async fn main() {
     let addr = SocketAddr::from(([127, 0, 0, 1], port_arg()));
-    let server = bench::Server::ws(addr, ServerOptions::default())
+    // W7 (19,000 connections) raises `max_connections` above its default (10,000) through
+    // `BENCH_MAX_CONNECTIONS`; the bench prints it. Every other workload: default options.
+    let mut options = ServerOptions::default();
+    if let Some(n) = std::env::var("BENCH_MAX_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        options = options.max_connections(n);
+    }
+    let server = bench::Server::ws(addr, options)
         .implement_api_add(|call| async move {
             Ok(ResAdd {
                 c: call.req.a + call.req.b,

@@ -1,6 +1,7 @@
 //! The raw baseline server: plain tokio + tokio-tungstenite speaking the TSRPC JSON wire for the
 //! bench service, tuned as BENCHMARKS.md requires (8 KiB read buffer, TCP_NODELAY, a
-//! broadcast encoded once, one write per wake-up per connection, a 256-slot send queue).
+//! broadcast encoded once, one write per wake-up per connection, a 256-slot send queue, a listen
+//! backlog of 1024).
 //! `raw-server <port>` prints `READY ws://127.0.0.1:<port> pid=<pid>`.
 
 use std::borrow::Cow;
@@ -14,7 +15,7 @@ use rpc_bench::wire::ReqAdd;
 use rpc_bench::{chat_content, game_frame_json, port_arg, push_js_number, wait_for_end};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -36,7 +37,7 @@ struct ReqN {
 #[tokio::main]
 async fn main() {
     let addr = SocketAddr::from(([127, 0, 0, 1], port_arg()));
-    let listener = match TcpListener::bind(addr).await {
+    let listener = match listen(addr) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("raw-server: cannot bind {addr}: {e}");
@@ -57,6 +58,19 @@ async fn main() {
     });
     println!("READY ws://{local} pid={}", std::process::id());
     wait_for_end().await;
+}
+
+/// The listen backlog: `TcpListener::bind` (mio) takes 128, the standard library's value, and
+/// a burst of more connects than that overflows the accept queue: the kernel drops the SYNs
+/// past it and the clients resend them after 1 s (W7, 256 handshakes in flight: ~445 of 19,000
+/// dropped, `nstat TcpExtListenOverflows`). TSRPC's node server listens with 511.
+const BACKLOG: u32 = 1024;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 async fn serve(shared: Arc<Shared>, stream: TcpStream) {

@@ -51,6 +51,7 @@
 //! `extra_msgs`) are not exported: there is no file to read them from.
 
 mod glob_order;
+mod ir;
 mod lower;
 mod proto;
 mod ts;
@@ -72,7 +73,7 @@ pub fn typescript(model: &ServiceModel) -> Result<Vec<(PathBuf, String)>, Diagno
         .map(|f| {
             // The `conf` of the service the file declares (a `Ptl`/`Msg` file), if any.
             let conf = ir.services.iter().find_map(|s| match s {
-                lower::Service::Api { file, conf, .. } | lower::Service::Msg { file, conf, .. }
+                ir::Service::Api { file, conf, .. } | ir::Service::Msg { file, conf, .. }
                     if *file == f.path =>
                 {
                     conf.as_deref()

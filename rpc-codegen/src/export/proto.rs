@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use super::glob_order;
-use super::lower::{Body, Decl, Ir, Prop, Service, Ty};
+use super::ir::{Body, Decl, Ir, Prop, Service, Ty};
 use crate::import::proto::{
     ArrayType, EnumMember, EnumValue, IndexKey, IndexSignature, InterfaceSchema, LiteralValue,
     Member, Property, ScalarType, Schema, SchemaKind, ServiceDef, ServiceKind, ServiceProto,
@@ -266,7 +266,7 @@ fn schema(t: &Ty) -> Schema {
 
 #[cfg(test)]
 mod tests {
-    use super::super::lower::IrFile;
+    use super::super::ir::IrFile;
     use super::*;
 
     fn reference(file: &str, name: &str) -> Ty {

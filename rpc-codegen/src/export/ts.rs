@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::lower::{decl_refs, Body, Decl, IrFile, Prop, Ty};
+use super::ir::{decl_refs, Body, Decl, IrFile, Prop, Ty};
 
 const INDENT: &str = "    ";
 

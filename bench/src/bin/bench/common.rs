@@ -1,8 +1,10 @@
 //! What both load clients share: sizes, the CPU sampler, the report line, raw connects.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use rpc_bench::procfs;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -27,6 +29,15 @@ pub(crate) struct Sizes {
     pub(crate) w4_conns: usize,
     pub(crate) w4_m: u64,
     pub(crate) w5_k: usize,
+    /// W7: the connection counts at which the server's RSS is read (the last is the total).
+    pub(crate) w7_steps: [usize; 4],
+    /// W7: the client processes the connections are spread over.
+    pub(crate) w7_procs: usize,
+    /// Accept rate: connections per repetition, after a warm-up of `acc_warm`.
+    pub(crate) acc_warm: usize,
+    pub(crate) acc_n: usize,
+    /// Accept rate: connections in flight.
+    pub(crate) acc_window: usize,
 }
 
 impl Sizes {
@@ -43,6 +54,11 @@ impl Sizes {
                 w4_conns: 50,
                 w4_m: 200,
                 w5_k: 500,
+                w7_steps: [250, 500, 1_000, 2_000],
+                w7_procs: 2,
+                acc_warm: 100,
+                acc_n: 1_000,
+                acc_window: 32,
             }
         } else {
             Sizes {
@@ -56,6 +72,11 @@ impl Sizes {
                 w4_conns: 500,
                 w4_m: 200,
                 w5_k: 5_000,
+                w7_steps: [1_000, 5_000, 10_000, 19_000],
+                w7_procs: 4,
+                acc_warm: 500,
+                acc_n: 5_000,
+                acc_window: 32,
             }
         }
     }
@@ -146,6 +167,54 @@ pub(crate) async fn raw_connect_as(url: &str, protocol: &'static str) -> Res<Ws>
         .await
         .map_err(|e| format!("connect {url}: {e}"))?;
     Ok(ws)
+}
+
+/// A raw tokio-tungstenite connection with the `text` sub-protocol, TCP_NODELAY and an 8 KiB
+/// read buffer, from the loopback source address `src` (port chosen by the kernel): one source
+/// address has only `ip_local_port_range` ports (about 28k), and W7 and the accept rate need
+/// more connections than that over a run.
+pub(crate) async fn raw_connect_from(
+    url: &str,
+    server: SocketAddr,
+    src: Ipv4Addr,
+) -> Res<WebSocketStream<TcpStream>> {
+    let socket = TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
+    socket
+        .bind(SocketAddr::from((src, 0)))
+        .map_err(|e| format!("bind {src}: {e}"))?;
+    let stream = socket
+        .connect(server)
+        .await
+        .map_err(|e| format!("connect {server} from {src}: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut req = url.into_client_request().map_err(|e| e.to_string())?;
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("text"));
+    let mut config = WebSocketConfig::default();
+    config.read_buffer_size = 8 * 1024;
+    let (ws, _) = tokio_tungstenite::client_async_with_config(req, stream, Some(config))
+        .await
+        .map_err(|e| format!("handshake {url} from {src}: {e}"))?;
+    Ok(ws)
+}
+
+/// The second octet of the loopback source addresses a run binds (`127.<base>.x.y`), from the
+/// clock (1-250, one a second): closed connections keep their source port in TIME_WAIT for
+/// 60 s, and a run that reused the addresses of the run before found the kernel hunting for
+/// free ports (W7 slowed from 2 s to 12-18 s to establish 19,000 connections).
+pub(crate) fn loopback_base() -> u8 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    (secs % 250) as u8 + 1
+}
+
+/// The socket address of a `ws://host:port[/]` URL.
+pub(crate) fn ws_addr(url: &str) -> Res<SocketAddr> {
+    url.trim_start_matches("ws://")
+        .trim_end_matches('/')
+        .parse()
+        .map_err(|e| format!("bad url {url}: {e}"))
 }
 
 /// Awaits `fut` for at most [`WAIT`].

@@ -1,14 +1,17 @@
 //! The benchmark: `bench [--quick] [--reps N] [--only W1,W3]
-//! [--contenders raw,ours,ours-bin,node,node-bin] [--no-pin]` runs W1-W5 of BENCHMARKS.md
-//! against each contender (a fresh server process per workload, pinned to CPU 0; the load client
-//! in its own process, pinned to CPU 1) and prints the tables: rates, CPU, binary mode against
-//! JSON, and the wire bytes per W3/W4 message in both modes (a probe of the real servers'
-//! frames). `bench client ...` is the load-client process it starts.
+//! [--contenders raw,ours,ours-bin,node,node-bin] [--no-pin]` runs W1-W5, W7 and the accept
+//! rate (`ACCEPT`) of BENCHMARKS.md against each contender (a fresh server process per
+//! workload, pinned to CPU 0; the load client in its own process, pinned to CPU 1) and prints
+//! the tables: rates, CPU, binary mode against JSON, and the wire bytes per W3/W4 message in
+//! both modes (a probe of the real servers' frames). `bench client ...` is the load-client
+//! process it starts (`bench w7-client ...` W7's, `w7.rs`).
 
+mod accept;
 mod common;
 mod ours;
 mod raw;
 mod report;
+mod w7;
 mod wire_bytes;
 
 use std::io::{BufRead, BufReader, Write as _};
@@ -19,12 +22,15 @@ use std::time::Instant;
 use common::{Sampler, Sizes};
 use report::{parse_bytes, print_binary, print_bytes, print_machine, print_table, Outcome, Probe};
 
-const WORKLOADS: [&str; 5] = ["W1", "W2", "W3", "W4", "W5"];
+const WORKLOADS: [&str; 7] = ["W1", "W2", "W3", "W4", "W5", "W7", "ACCEPT"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("client") {
         std::process::exit(client_main(&args[1..]));
+    }
+    if args.first().map(String::as_str) == Some("w7-client") {
+        std::process::exit(w7::client_main(&args[1..]));
     }
     std::process::exit(orchestrate(&args));
 }
@@ -73,6 +79,7 @@ fn client_main(args: &[String]) -> i32 {
             ("probe-json", w) => wire_bytes::probe(url, true, w, sizes).await,
             ("probe-bin", w) => wire_bytes::probe(url, false, w, sizes).await,
             ("ours-bin", "W5") => raw::w5(url, "buffer", sizes, s).await,
+            (_, "ACCEPT") => accept::run(url, sizes, reps, s).await,
             (_, "W5") => raw::w5(url, "text", sizes, s).await,
             _ => Err(format!("unknown client {imp} / workload {workload}")),
         }
@@ -322,6 +329,15 @@ fn command(pin: Option<&str>, timeout: bool, prog: &Path, args: &[String]) -> Co
 }
 
 fn start_server(kind: ServerKind, pin: bool) -> Result<(Proc, String, u32), String> {
+    start_server_env(kind, pin, &[])
+}
+
+/// [`start_server`] with environment variables for the server process.
+fn start_server_env(
+    kind: ServerKind,
+    pin: bool,
+    env: &[(&str, &str)],
+) -> Result<(Proc, String, u32), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let dir = exe.parent().unwrap_or(Path::new("."));
     let cpu = pin.then_some("0");
@@ -343,7 +359,8 @@ fn start_server(kind: ServerKind, pin: bool) -> Result<(Proc, String, u32), Stri
             )
         }
     };
-    cmd.env("BENCH_EXIT_ON_STDIN_CLOSE", "1")
+    cmd.envs(env.iter().copied())
+        .env("BENCH_EXIT_ON_STDIN_CLOSE", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -496,7 +513,7 @@ fn orchestrate(args: &[String]) -> i32 {
                 eprintln!("bench: {e}");
             }
             eprintln!(
-                "usage: bench [--quick] [--reps N] [--runs N] [--only W1,..,W5] \
+                "usage: bench [--quick] [--reps N] [--runs N] [--only W1,..,W5,W7,ACCEPT] \
                  [--contenders raw,ours,ours-bin,node,node-bin,ours-srv,ours-cli] [--no-pin]"
             );
             return 2;
@@ -517,16 +534,24 @@ fn orchestrate(args: &[String]) -> i32 {
     print_machine(&o);
     let started = Instant::now();
     let mut results: Vec<Outcome> = Vec::new();
+    let mut w7_rows = Vec::new();
     for w in &o.workloads {
+        if w == "W7" {
+            w7_rows = w7::run(&o);
+            continue;
+        }
         // The contenders take turns, run after run, so a slow spell of the machine falls on
         // all of them.
         let mut cells: Vec<(&Contender, Result<Vec<Cell>, String>)> = Vec::new();
         for run in 1..=o.runs {
             let mut w5_done: Vec<ServerKind> = Vec::new();
             for c in &o.contenders {
-                if w == "W5" {
-                    // A server metric: once per server.
-                    if w5_done.contains(&c.server) {
+                if w == "W5" || w == "ACCEPT" {
+                    // A server metric: once per server (the accept rate's connections speak
+                    // JSON: not to TSRPC's binary-only server).
+                    if w5_done.contains(&c.server)
+                        || (w == "ACCEPT" && c.server == ServerKind::NodeBin)
+                    {
                         continue;
                     }
                     w5_done.push(c.server);
@@ -567,7 +592,8 @@ fn orchestrate(args: &[String]) -> i32 {
             results.push((w.clone(), c.key.to_owned(), r.map(|v| combine(&v))));
         }
     }
-    let mut failed = print_table(&o, &results);
+    let mut failed = !results.is_empty() && print_table(&o, &results);
+    failed |= w7::print(&o, &w7_rows);
     print_binary(&o, &results);
     failed |= print_bytes(&o, &probe_bytes(&o));
     println!(

@@ -2,10 +2,10 @@
 //! and the wire bytes per message.
 
 use crate::common::Sizes;
-use crate::{have, sh_output, Cell, Opts, Rep, CONTENDERS, REFERENCE_RAW};
+use crate::{have, sh_output, Cell, Opts, Rep, ServerKind, CONTENDERS, REFERENCE_RAW};
 
 pub(crate) fn print_machine(o: &Opts) {
-    println!("# rpc-bench (BENCHMARKS.md W1-W5)\n");
+    println!("# rpc-bench (BENCHMARKS.md W1-W5, W7, accept rate)\n");
     println!("- date: {}", sh_output("date -u '+%Y-%m-%d %H:%M UTC'"));
     println!(
         "- machine: {} CPUs ({}), {}, kernel {}",
@@ -80,13 +80,14 @@ fn fmt_num(v: f64) -> String {
 
 /// The results of contender `key` on workload `w`.
 fn find<'a>(results: &'a [Outcome], w: &str, key: &str) -> Option<&'a Result<Cell, String>> {
-    // W5 is measured once per server: a contender sharing the server shares the figure.
+    // W5 and ACCEPT are measured once per server: a contender sharing the server shares the
+    // figure.
     let server = CONTENDERS.iter().find(|c| c.key == key).map(|c| c.server);
     results
         .iter()
         .find(|(rw, rk, _)| rw == w && rk == key)
         .or_else(|| {
-            (w == "W5").then(|| {
+            (w == "W5" || w == "ACCEPT").then(|| {
                 results.iter().find(|(rw, rk, _)| {
                     rw == w
                         && CONTENDERS
@@ -111,7 +112,7 @@ pub(crate) fn print_table(o: &Opts, results: &[Outcome]) -> bool {
         fn(&Rep) -> f64,
         bool,
     );
-    let rows: [Row; 8] = [
+    let rows: [Row; 10] = [
         ("W1", "W1 api-seq calls/s", "W1", |r| r.rate, true),
         ("W1p50", "W1 p50 latency µs", "W1", |r| r.p50, false),
         ("W1p99", "W1 p99 latency µs", "W1", |r| r.p99, false),
@@ -124,6 +125,20 @@ pub(crate) fn print_table(o: &Opts, results: &[Outcome]) -> bool {
             "W5 idle server memory KiB/conn",
             "W5",
             |r| r.rate,
+            false,
+        ),
+        (
+            "ACCEPT",
+            "accept: new connections/s (connect, handshake, Add, close; 32 in flight)",
+            "ACCEPT",
+            |r| r.rate,
+            true,
+        ),
+        (
+            "ACCEPTp50",
+            "accept: p50 of one connection's life µs",
+            "ACCEPT",
+            |r| r.p50,
             false,
         ),
     ];
@@ -157,7 +172,7 @@ pub(crate) fn print_table(o: &Opts, results: &[Outcome]) -> bool {
                 Some(Ok(cell)) => {
                     let v = field(&cell.median);
                     let mut s = fmt_num(v);
-                    if key != "W5" && (key == "W1" || key == "W2" || key == "W3" || key == "W4") {
+                    if matches!(key, "W1" | "W2" | "W3" | "W4" | "ACCEPT") {
                         s.push_str(&format!(" ±{:.0}%", cell.spread * 100.0));
                     }
                     if c.key != "raw" {
@@ -196,7 +211,7 @@ pub(crate) fn print_table(o: &Opts, results: &[Outcome]) -> bool {
         print!(" --- |");
     }
     println!();
-    for w in ["W1", "W2", "W3", "W4"] {
+    for w in ["W1", "W2", "W3", "W4", "ACCEPT"] {
         if !o.workloads.iter().any(|x| x == w) {
             continue;
         }
@@ -217,12 +232,76 @@ pub(crate) fn print_table(o: &Opts, results: &[Outcome]) -> bool {
         }
         println!();
     }
+    print_server_cpu(o, results);
     for (w, k, r) in results {
         if let Err(e) = r {
             println!("\n{w} {k}: {e}");
         }
     }
     failed
+}
+
+/// Server CPU µs per operation (schedstat) and its ratio to raw's in the same run: the
+/// figure issue 18's targets read (W3 and W4 at most 1.1x; BENCHMARKS.md: W1-W4 at most 1.1x).
+fn print_server_cpu(o: &Opts, results: &[Outcome]) {
+    let raw_present = o.contenders.iter().any(|c| c.key == "raw");
+    let others: Vec<_> = o.contenders.iter().filter(|c| c.key != "raw").collect();
+    let workloads: Vec<&str> = ["W1", "W2", "W3", "W4", "ACCEPT"]
+        .into_iter()
+        .filter(|w| o.workloads.iter().any(|x| x == w))
+        .collect();
+    if !raw_present || others.is_empty() || workloads.is_empty() {
+        return;
+    }
+    println!(
+        "\nServer CPU µs per operation (schedstat; per call, message, delivery, connection), \
+         x raw's in this run; target (issue 18, BENCHMARKS.md): at most 1.1x on W1-W4\n"
+    );
+    print!("| workload | raw |");
+    for c in &others {
+        print!(" {} |", c.title);
+    }
+    println!();
+    print!("| --- | --- |");
+    for _ in &others {
+        print!(" --- |");
+    }
+    println!();
+    // None: not run; Some(None): failed.
+    let us = |w: &str, k: &str| match find(results, w, k) {
+        Some(Ok(cell)) => Some(Some(cell.median.srv_us())),
+        Some(Err(_)) => Some(None),
+        None => None,
+    };
+    for w in workloads {
+        let raw = us(w, "raw").flatten();
+        print!(
+            "| {w} | {} |",
+            raw.map_or("FAILED".into(), |r| format!("{r:.2}"))
+        );
+        for c in &others {
+            let Some(v) = us(w, c.key) else {
+                print!(" - |");
+                continue;
+            };
+            match (v, raw) {
+                (Some(v), Some(r)) => {
+                    let x = v / r;
+                    let verdict = if w == "ACCEPT" || c.server != ServerKind::Ours {
+                        ""
+                    } else if x <= 1.1 {
+                        " met"
+                    } else {
+                        " MISSED"
+                    };
+                    print!(" {v:.2} (**{x:.2}x**{verdict}) |");
+                }
+                (Some(v), None) => print!(" {v:.2} |"),
+                (None, _) => print!(" FAILED |"),
+            }
+        }
+        println!();
+    }
 }
 
 /// The binary rows against the JSON rows of the same server: our server and client
