@@ -625,3 +625,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HeadOnly<S> {
         Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests;
