@@ -19,8 +19,6 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::WebSocketStream;
 
 use crate::server::{Server, ServerHandle};
 
@@ -136,12 +134,11 @@ impl FuzzServer {
         let core = self.handle.core.clone();
         let input = input.to_vec();
         let raw = run(async move {
-            let config = crate::server::ws::ws_config(&core);
             let (client, server) = tokio::io::duplex(PIPE);
-            let ws = WebSocketStream::from_raw_socket(server, Role::Server, Some(config)).await;
             let serve = tokio::spawn(crate::server::ws::serve(
                 core.clone(),
-                ws,
+                server,
+                Vec::new(),
                 REMOTE,
                 None,
                 0, /* the first frame decides the data type */

@@ -85,7 +85,11 @@ pub(super) async fn accept_loop(
             continue;
         }
         let core = core.clone();
-        tokio::spawn(serve_stream(core, stream, remote, transports));
+        // A task sized for its transport: a WebSocket connection's task holds no HTTP state.
+        match transports {
+            Transports::Ws => tokio::spawn(ws::accept(core, stream, remote)),
+            t => tokio::spawn(serve_stream(core, stream, remote, t)),
+        };
     }
 }
 

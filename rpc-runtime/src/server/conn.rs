@@ -14,7 +14,7 @@ use crate::error::TsrpcError;
 use crate::flow::Flow;
 use crate::proto::Message;
 use crate::reasons::SEND_QUEUE_FULL_REASON;
-use crate::ws_link::{Limits, Link, SendError};
+use crate::ws_link::{Limits, Link, SendError, Wait};
 
 /// Which transport a connection is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,6 +268,37 @@ impl Connection {
     /// Queues a frame (a text one through the `pre_send_data` flow), waiting for space; a
     /// `reply` goes even when a close waits for it.
     pub(crate) async fn queue(&self, frame: Frame, reply: bool) -> Result<(), TsrpcError> {
+        // Without data flows and with room in the queue, nothing waits: the frame is queued
+        // here, and what waits (flows, a full queue) is boxed, out of the callers' futures
+        // (a connection's reader among them: it stays small while idle).
+        if let ConnKind::Ws { link, .. } = &self.inner.kind {
+            let closed = if reply {
+                link.is_closing()
+            } else {
+                self.is_closed()
+            };
+            let plain = !closed
+                && (matches!(frame, Frame::Binary(_))
+                    || self.inner.host.pre_send_data().is_empty());
+            if plain {
+                return match link.send_now(frame.into_message()) {
+                    Ok(()) => Ok(()),
+                    Err(Wait::Closed) => Err(TsrpcError::network("Connection closed")
+                        .with_code(crate::error::codes::LOST_CONN)),
+                    Err(Wait::Full(msg)) => Box::pin(self.queue_wait(link, msg)).await,
+                };
+            }
+        }
+        Box::pin(self.queue_slow(frame, reply)).await
+    }
+
+    /// [`queue`](Self::queue) when the frame waits for room.
+    async fn queue_wait(&self, link: &Link, msg: WsMessage) -> Result<(), TsrpcError> {
+        self.sent(link.send(msg).await)
+    }
+
+    /// [`queue`](Self::queue) through the `pre_send_data` flow, or on a closed connection.
+    async fn queue_slow(&self, frame: Frame, reply: bool) -> Result<(), TsrpcError> {
         let ConnKind::Ws { link, .. } = &self.inner.kind else {
             return Err(TsrpcError::server("Short connection cannot sendMsg"));
         };
@@ -297,7 +328,12 @@ impl Connection {
         };
         // Waits for room in the send budget (backpressure); a queue that stays full closes the
         // connection.
-        match link.send(frame.into_message()).await {
+        self.sent(link.send(frame.into_message()).await)
+    }
+
+    /// The outcome of a send that may have waited.
+    fn sent(&self, sent: Result<(), SendError>) -> Result<(), TsrpcError> {
+        match sent {
             Ok(()) => Ok(()),
             Err(SendError::TimedOut) => {
                 tracing::warn!(

@@ -286,8 +286,11 @@ impl ServerCore {
         kind: ConnKind,
     ) -> Connection {
         let ip = match &http_req {
-            Some(req) => client_ip(remote, req.headers(), &self.options.trusted_proxies),
-            None => remote.ip().to_canonical().to_string(),
+            // The headers only from a trusted proxy (read, they are unpacked for good).
+            Some(req) if (self.options.trusted_proxies).contains(&remote.ip().to_canonical()) => {
+                client_ip(remote, req.headers(), &self.options.trusted_proxies)
+            }
+            _ => remote.ip().to_canonical().to_string(),
         };
         let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let is_ws = matches!(kind, ConnKind::Ws { .. });
@@ -546,7 +549,8 @@ impl ServerCore {
             for h in &handlers {
                 drop(h(name, body, conn.clone(), &no_ext).map_err(InputError::Invalid)?);
             }
-            let Some(ev) = self.flows.pre_msg_call.exec(event()).await else {
+            // Boxed: a connection's task does not carry the flow's state while idle.
+            let Some(ev) = Box::pin(self.flows.pre_msg_call.exec(event())).await else {
                 return Ok(Vec::new());
             };
             let text = crate::json::to_string_untyped(&ev.msg).unwrap_or_else(|_| "null".into());

@@ -67,8 +67,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::WebSocketStream;
 
 use super::conn::{ConnKind, Connection};
 use super::core::{InputError, ServerCore, SocketGuard};
@@ -722,14 +720,8 @@ fn upgrade_websocket<B>(
         let _slot = slot;
         match on_upgrade.await {
             Ok(upgraded) => {
-                let config = super::ws::ws_config(&core);
-                let ws = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    Role::Server,
-                    Some(config),
-                )
-                .await;
-                super::ws::serve(core, ws, remote, Some(http_req), data_type).await;
+                let io = TokioIo::new(upgraded);
+                super::ws::serve(core, io, Vec::new(), remote, Some(http_req), data_type).await;
             }
             Err(e) => tracing::debug!("websocket upgrade from {remote} failed: {e}"),
         }

@@ -4,8 +4,9 @@
 
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::OnceLock;
 
-use hyper::http::{HeaderMap, Method, Uri};
+use hyper::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
 use super::conn::Connection;
 
@@ -29,7 +30,10 @@ use super::conn::Connection;
 pub struct HttpRequest {
     method: Method,
     uri: Uri,
-    headers: HeaderMap,
+    headers: OnceLock<HeaderMap>,
+    /// A WebSocket upgrade's headers, packed (each name and value after its length): made a
+    /// `HeaderMap` on first use, so an idle connection keeps their bytes, not a map of them.
+    packed: Option<Box<[u8]>>,
 }
 
 impl HttpRequest {
@@ -38,7 +42,34 @@ impl HttpRequest {
         HttpRequest {
             method,
             uri,
-            headers,
+            headers: OnceLock::from(headers),
+            packed: None,
+        }
+    }
+
+    /// A request head kept for a long connection: its headers packed until read.
+    pub(crate) fn packed(method: Method, uri: Uri, headers: &HeaderMap) -> Self {
+        let size = headers
+            .iter()
+            .map(|(n, v)| 6 + n.as_str().len() + v.len())
+            .sum();
+        let mut packed = Vec::with_capacity(size);
+        for (name, value) in headers {
+            // A header name is at most 64 KiB on any server (httparse's and hyper's limits).
+            let name = name.as_str().as_bytes();
+            let Ok(name_len) = u16::try_from(name.len()) else {
+                continue;
+            };
+            packed.extend_from_slice(&name_len.to_le_bytes());
+            packed.extend_from_slice(name);
+            packed.extend_from_slice(&(value.len() as u32).to_le_bytes());
+            packed.extend_from_slice(value.as_bytes());
+        }
+        HttpRequest {
+            method,
+            uri,
+            headers: OnceLock::new(),
+            packed: Some(packed.into_boxed_slice()),
         }
     }
 
@@ -55,12 +86,13 @@ impl HttpRequest {
 
     /// Every header.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        self.headers
+            .get_or_init(|| unpack(self.packed.as_deref().unwrap_or_default()))
     }
 
     /// The first value of header `name` (any case), when it is valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)?.to_str().ok()
+        self.headers().get(name)?.to_str().ok()
     }
 
     /// The first query parameter `name`, percent-decoded (`+` is a space, as in forms).
@@ -74,7 +106,7 @@ impl HttpRequest {
 
     /// The value of cookie `name`, from the `Cookie` headers (as sent: not decoded).
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.headers
+        self.headers()
             .get_all(hyper::http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
@@ -84,6 +116,32 @@ impl HttpRequest {
                 (k.trim() == name).then(|| v.trim().trim_matches('"'))
             })
     }
+}
+
+/// The headers [`HttpRequest::packed`] packed.
+fn unpack(mut packed: &[u8]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    let mut take = |n: usize| {
+        let (head, rest) = packed.split_at_checked(n)?;
+        packed = rest;
+        Some(head)
+    };
+    while let Some(len) = take(2) {
+        let name_len = u16::from_le_bytes([len[0], len[1]]) as usize;
+        let Some(name) = take(name_len) else { break };
+        let Some(len) = take(4).and_then(|l| <[u8; 4]>::try_from(l).ok()) else {
+            break;
+        };
+        let Some(value) = take(u32::from_le_bytes(len) as usize) else {
+            break;
+        };
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        {
+            map.append(name, value);
+        }
+    }
+    map
 }
 
 fn decode(s: &str) -> Cow<'_, str> {
@@ -164,6 +222,36 @@ mod tests {
             h.append("x-forwarded-for", v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn packed_headers_read_back_the_same() {
+        let mut h = HeaderMap::new();
+        h.append("cookie", "a=1".parse().unwrap());
+        h.append("cookie", "b=2".parse().unwrap());
+        h.append(
+            "x-custom-name",
+            HeaderValue::from_bytes(b"\xff raw").unwrap(),
+        );
+        h.append("sec-websocket-protocol", "text, buffer".parse().unwrap());
+        h.append("x-empty", HeaderValue::from_static(""));
+        let uri: Uri = "/?token=t".parse().unwrap();
+        let packed = HttpRequest::packed(Method::GET, uri.clone(), &h);
+        assert_eq!(packed.headers(), &h);
+        assert_eq!(
+            packed.header("Sec-WebSocket-Protocol"),
+            Some("text, buffer")
+        );
+        assert_eq!(packed.cookie("b"), Some("2"));
+        assert_eq!(packed.query("token").as_deref(), Some("t"));
+        assert_eq!(packed.clone().headers(), &h);
+        let empty = HttpRequest::packed(Method::GET, uri, &HeaderMap::new());
+        assert!(empty.headers().is_empty());
+        // Cut short anywhere, what is whole is read and the rest dropped, no panic.
+        let bytes = packed.packed.clone().unwrap();
+        for n in 0..bytes.len() {
+            let _ = unpack(&bytes[..n]);
+        }
     }
 
     #[test]

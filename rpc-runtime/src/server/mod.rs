@@ -25,6 +25,7 @@ mod reply;
 mod rooms;
 mod state;
 pub(crate) mod ws;
+mod ws_io;
 
 use std::collections::HashMap;
 use std::fmt;

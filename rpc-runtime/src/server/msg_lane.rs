@@ -71,25 +71,31 @@ impl MsgLane {
                     }
                 }
             }
-            // The frame's bytes, held until the listener finishes (a frame over the budget
-            // takes all of it: one at a time).
-            let n = len.clamp(1, self.budget) as u32;
-            let Ok(permit) = self.bytes.clone().acquire_many_owned(n).await else {
-                continue;
-            };
-            let h: BoxFuture<()> = Box::pin(async move {
-                h.await;
-                drop(permit);
-            });
-            self.queued.fetch_add(1, Ordering::AcqRel);
-            let tx = self.tx.get_or_insert_with(|| {
-                let (tx, rx) = mpsc::channel(self.capacity);
-                tokio::spawn(run_lane(rx, self.queued.clone()));
-                tx
-            });
-            if tx.send(h).await.is_err() {
-                self.queued.fetch_sub(1, Ordering::AcqRel);
-            }
+            // Boxed: the reader's task does not carry the lane's waits while idle.
+            Box::pin(self.enqueue(h, len)).await;
+        }
+    }
+
+    /// Queues a listener that did not finish at once behind the others.
+    async fn enqueue(&mut self, h: BoxFuture<()>, len: usize) {
+        // The frame's bytes, held until the listener finishes (a frame over the budget
+        // takes all of it: one at a time).
+        let n = len.clamp(1, self.budget) as u32;
+        let Ok(permit) = self.bytes.clone().acquire_many_owned(n).await else {
+            return;
+        };
+        let h: BoxFuture<()> = Box::pin(async move {
+            h.await;
+            drop(permit);
+        });
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        let tx = self.tx.get_or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(self.capacity);
+            tokio::spawn(run_lane(rx, self.queued.clone()));
+            tx
+        });
+        if tx.send(h).await.is_err() {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }

@@ -15,7 +15,6 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
-use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument;
 
 use super::conn::{link_limits, ConnKind, Connection, DATA_BUFFER, DATA_TEXT, DATA_UNDECIDED};
@@ -56,11 +55,7 @@ pub(crate) fn handshake_headers(req: &Request, resp: &mut Response) -> (HttpRequ
             }
         }
     }
-    let http_req = HttpRequest::new(
-        req.method().clone(),
-        req.uri().clone(),
-        req.headers().clone(),
-    );
+    let http_req = HttpRequest::packed(req.method().clone(), req.uri().clone(), req.headers());
     (http_req, data_type(protocols))
 }
 
@@ -97,8 +92,15 @@ where
         (http_req, data_type) = (Some(req), t);
         Ok(resp)
     };
-    let handshake =
-        tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config(&core)));
+    // tungstenite reads the request head and answers; the frames are ours (`ws_io`). Boxed:
+    // the handshake's state is gone once done, and the connection's task keeps only `serve`.
+    let mut config = ws_config(&core);
+    config.read_buffer_size = 0;
+    let handshake = Box::pin(tokio_tungstenite::accept_hdr_async_with_config(
+        super::ws_io::HeadOnly::new(stream),
+        callback,
+        Some(config),
+    ));
     let ws = match tokio::time::timeout(core.options.handshake_timeout, handshake).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
@@ -110,7 +112,8 @@ where
             return;
         }
     };
-    serve(core, ws, remote, http_req, data_type).await
+    let (stream, read) = ws.into_inner().into_parts();
+    serve(core, stream, read, remote, http_req, data_type).await
 }
 
 async fn tick(i: &mut Option<Interval>) {
@@ -215,23 +218,25 @@ impl Watchdog {
     }
 }
 
-/// Serves one open WebSocket until it closes.
+/// Serves one open WebSocket until it closes; `read`: bytes read past the handshake.
 pub(crate) async fn serve<S>(
     core: Arc<ServerCore>,
-    ws: WebSocketStream<S>,
+    stream: S,
+    read: Vec<u8>,
     remote: SocketAddr,
     http_req: Option<HttpRequest>,
     data_type: u8,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (sink, mut source) = ws.split();
-    let (link, queue) = Link::new(link_limits(&core.options));
+    let max = core.options.max_frame_size;
+    let (mut source, sink) = super::ws_io::split(stream, read, max, max);
+    let link = Link::new(link_limits(&core.options));
     let timing = Timing {
         close_timeout: core.options.close_timeout,
         linger: core.options.close_timeout,
     };
-    spawn_writer(link.clone(), sink, queue, timing);
+    spawn_writer(link.clone(), sink, timing);
     let calls = Arc::new(Semaphore::new(core.options.max_pending_calls.max(1)));
     let kind = ConnKind::Ws {
         link: link.clone(),
@@ -315,7 +320,11 @@ pub(crate) async fn serve<S>(
                 Some(Ok(WsMessage::Close(frame))) => {
                     peer_reason = frame.map(|f| f.reason.to_string());
                 }
-                Some(Ok(_)) => watchdog.received(), // ping or pong
+                Some(Ok(WsMessage::Ping(data))) => {
+                    watchdog.received();
+                    let _ = conn.try_send_frame(WsMessage::Pong(data));
+                }
+                Some(Ok(_)) => watchdog.received(), // pong
                 Some(Err(WsError::Capacity(e))) => {
                     tracing::debug!("connection {}: {e}", conn.id());
                     conn.close_with(1009, FRAME_TOO_BIG_REASON.into());
@@ -400,7 +409,9 @@ async fn on_frame(
     drop(frame);
     match work {
         Work::Done => {}
-        Work::Call(job, sn) => run_call(core, calls, job, sn).await,
+        // Boxed: a call's state is not part of the reader's task, which stays small while the
+        // connection is idle (one allocation per call).
+        Work::Call(job, sn) => Box::pin(run_call(core, calls, job, sn)).await,
         // In order among the connection's messages, without holding up its calls (`msg_lane`).
         Work::Msg(handlers) => lane.push(handlers, len).await,
     }
@@ -414,7 +425,9 @@ async fn decode_text(core: &Arc<ServerCore>, conn: &Connection, text: &str) -> W
             conn: conn.clone(),
             data: text.to_owned(),
         };
-        match core.flows.pre_recv_data.exec(ev).await {
+        // Boxed, as every wait that is not the common case here: the connection's task (whose
+        // size is its largest state) stays small while idle.
+        match Box::pin(core.flows.pre_recv_data.exec(ev)).await {
             Some(ev) => {
                 owned = ev.data;
                 text = &owned;
@@ -513,13 +526,13 @@ async fn run_call(core: &Arc<ServerCore>, calls: &Arc<Semaphore>, mut job: ApiJo
     let total = &core.calls_total;
     let mut permits = (None, None);
     if calls.available_permits() == 0 {
-        let Ok(p) = calls.clone().acquire_owned().await else {
+        let Ok(p) = Box::pin(calls.clone().acquire_owned()).await else {
             return;
         };
         permits.0 = Some(p);
     }
     if total.available_permits() == 0 {
-        let Ok(p) = total.clone().acquire_owned().await else {
+        let Ok(p) = Box::pin(total.clone().acquire_owned()).await else {
             return;
         };
         permits.1 = Some(p);
@@ -548,8 +561,8 @@ async fn run_call(core: &Arc<ServerCore>, calls: &Arc<Semaphore>, mut job: ApiJo
         return returned(reply, frame, &name, sn).await;
     }
     let (Some(conn_permit), Some(server_permit)) = (
-        take_permit(calls, permits.0).await,
-        take_permit(total, permits.1).await,
+        Box::pin(take_permit(calls, permits.0)).await,
+        Box::pin(take_permit(total, permits.1)).await,
     ) else {
         return;
     };

@@ -19,18 +19,16 @@
 //! - When the writer stops, the budget is closed: every sender waiting for room, and every later
 //!   one, fails with [`SendError::Closed`].
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use futures_util::stream::SplitSink;
-use futures_util::SinkExt;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, Notify, Semaphore, TryAcquireError};
+use futures_util::{Sink, SinkExt};
+use tokio::sync::{Notify, Semaphore, TryAcquireError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 
 /// The budget of a link's send queue.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +71,15 @@ pub(crate) enum SendError {
     Full,
 }
 
+/// Why [`Link::send_now`] did not queue a frame.
+#[derive(Debug)]
+pub(crate) enum Wait {
+    /// The link is closed.
+    Closed,
+    /// No room now: the frame, to send with [`Link::send`].
+    Full(WsMessage),
+}
+
 /// A queued frame, with what it holds of the budget until it is written.
 #[derive(Debug)]
 pub(crate) struct Outbound {
@@ -85,9 +92,14 @@ pub(crate) struct Outbound {
     bytes: u32,
 }
 
-/// The receiving end of a link's queue, for its writer.
-#[derive(Debug)]
-pub(crate) struct Queue(mpsc::UnboundedReceiver<Outbound>);
+/// The frames waiting for the writer. An idle link holds no memory here: the writer swaps the
+/// whole queue out per wake-up, and drops both deques before it waits (see `write_loop`).
+#[derive(Debug, Default)]
+struct Pending {
+    frames: VecDeque<Outbound>,
+    /// The writer has stopped: nothing more is queued.
+    closed: bool,
+}
 
 /// A flag with a waiter: set once, seen by a load or awaited.
 #[derive(Debug, Default)]
@@ -120,7 +132,9 @@ impl Signal {
 /// its senders, its reader and its writer.
 #[derive(Debug)]
 pub(crate) struct Link {
-    tx: mpsc::UnboundedSender<Outbound>,
+    pending: Mutex<Pending>,
+    /// Wakes the writer when a frame is queued on an empty queue.
+    wake: Notify,
     window: Semaphore,
     /// The byte budget, when there is one: its permits and its size (at most `u32::MAX`).
     bytes: Option<(Semaphore, u32)>,
@@ -142,15 +156,15 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    /// A new link and the queue its writer drains ([`spawn_writer`]).
-    pub(crate) fn new(limits: Limits) -> (Arc<Link>, Queue) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    /// A new link; [`spawn_writer`] starts its writer.
+    pub(crate) fn new(limits: Limits) -> Arc<Link> {
         let bytes = (limits.window_bytes != usize::MAX).then(|| {
             let budget = limits.window_bytes.clamp(1, u32::MAX as usize);
             (Semaphore::new(budget), budget as u32)
         });
         let link = Link {
-            tx,
+            pending: Mutex::default(),
+            wake: Notify::new(),
             window: Semaphore::new(limits.window.max(1)),
             bytes,
             limits,
@@ -162,14 +176,63 @@ impl Link {
             over: Signal::default(),
             stop_reading: Signal::default(),
         };
-        (Arc::new(link), Queue(rx))
+        Arc::new(link)
+    }
+
+    fn lock_pending(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Puts a frame in the queue (its budget already counted), waking the writer when the queue
+    /// was empty. Fails once the writer has stopped.
+    fn enqueue(&self, out: Outbound) -> Result<(), SendError> {
+        let mut pending = self.lock_pending();
+        if pending.closed {
+            drop(pending);
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            self.queued_bytes.fetch_sub(out.len, Ordering::Relaxed);
+            return Err(SendError::Closed);
+        }
+        let was_empty = pending.frames.is_empty();
+        pending.frames.push_back(out);
+        drop(pending);
+        if was_empty {
+            // A permit is stored when the writer is not waiting: no wake-up is lost.
+            self.wake.notify_one();
+        }
+        Ok(())
     }
 
     /// Queues a frame, waiting for room in the frame window and the byte budget (up to
     /// `Limits::full_timeout`).
     pub(crate) async fn send(&self, msg: WsMessage) -> Result<(), SendError> {
+        match self.send_now(msg) {
+            Ok(()) => Ok(()),
+            Err(Wait::Closed) => Err(SendError::Closed),
+            // Boxed: the wait's state (a timer, two acquires) is not part of every sender's
+            // future, nor of the connection tasks that hold one.
+            Err(Wait::Full(msg)) => Box::pin(self.send_after_wait(msg)).await,
+        }
+    }
+
+    /// [`send`](Self::send) when there is room now, without waiting; else the frame back.
+    pub(crate) fn send_now(&self, msg: WsMessage) -> Result<(), Wait> {
+        let len = msg.len();
+        match self.try_reserve(len) {
+            Ok(Some(bytes)) => self.push(msg, len, bytes).map_err(|_| Wait::Closed),
+            Ok(None) => Err(Wait::Full(msg)),
+            Err(_) => Err(Wait::Closed),
+        }
+    }
+
+    async fn send_after_wait(&self, msg: WsMessage) -> Result<(), SendError> {
         let len = msg.len();
         let bytes = self.reserve(len).await?;
+        self.push(msg, len, bytes)
+    }
+
+    /// Queues a frame whose room is taken.
+    fn push(&self, msg: WsMessage, len: usize, bytes: u32) -> Result<(), SendError> {
         self.queued.fetch_add(1, Ordering::Relaxed);
         self.queued_bytes.fetch_add(len, Ordering::Relaxed);
         let out = Outbound {
@@ -178,13 +241,21 @@ impl Link {
             window: 1,
             bytes,
         };
-        self.tx.send(out).map_err(|_| SendError::Closed)
+        self.enqueue(out)
     }
 
-    /// Takes room for a `len`-byte frame; returns the byte permits taken.
-    async fn reserve(&self, len: usize) -> Result<u32, SendError> {
+    /// Takes room for a `len`-byte frame if there is some now: the byte permits taken, or
+    /// `None`.
+    fn try_reserve(&self, len: usize) -> Result<Option<u32>, SendError> {
         let Some((bytes, budget)) = &self.bytes else {
-            return self.reserve_frame().await.map(|()| 0);
+            return match self.window.try_acquire() {
+                Ok(w) => {
+                    w.forget();
+                    Ok(Some(0))
+                }
+                Err(TryAcquireError::Closed) => Err(SendError::Closed),
+                Err(TryAcquireError::NoPermits) => Ok(None),
+            };
         };
         let want = len.min(*budget as usize) as u32;
         match self.window.try_acquire() {
@@ -192,14 +263,25 @@ impl Link {
                 Ok(b) => {
                     w.forget();
                     b.forget();
-                    return Ok(want);
+                    Ok(Some(want))
                 }
-                Err(TryAcquireError::Closed) => return Err(SendError::Closed),
-                Err(TryAcquireError::NoPermits) => drop(w),
+                Err(TryAcquireError::Closed) => Err(SendError::Closed),
+                Err(TryAcquireError::NoPermits) => Ok(None),
             },
-            Err(TryAcquireError::Closed) => return Err(SendError::Closed),
-            Err(TryAcquireError::NoPermits) => {}
+            Err(TryAcquireError::Closed) => Err(SendError::Closed),
+            Err(TryAcquireError::NoPermits) => Ok(None),
         }
+    }
+
+    /// Takes room for a `len`-byte frame; returns the byte permits taken.
+    async fn reserve(&self, len: usize) -> Result<u32, SendError> {
+        if let Some(bytes) = self.try_reserve(len)? {
+            return Ok(bytes);
+        }
+        let Some((bytes, budget)) = &self.bytes else {
+            return self.reserve_frame().await.map(|()| 0);
+        };
+        let want = len.min(*budget as usize) as u32;
         // The queue is full: wait for the writer (what was taken goes back if this times out).
         let room = async {
             let w = self.window.acquire().await.map_err(|_| SendError::Closed)?;
@@ -214,16 +296,8 @@ impl Link {
         self.bounded(room).await
     }
 
-    /// Takes room for a frame when there is no byte budget: a permit of the frame window.
+    /// Waits for room for a frame when there is no byte budget: a permit of the frame window.
     async fn reserve_frame(&self) -> Result<(), SendError> {
-        match self.window.try_acquire() {
-            Ok(w) => {
-                w.forget();
-                return Ok(());
-            }
-            Err(TryAcquireError::Closed) => return Err(SendError::Closed),
-            Err(TryAcquireError::NoPermits) => {}
-        }
         let room = async {
             let w = self.window.acquire().await.map_err(|_| SendError::Closed)?;
             w.forget();
@@ -264,7 +338,7 @@ impl Link {
             window: 0,
             bytes: 0,
         };
-        self.tx.send(out).map_err(|_| SendError::Closed)
+        self.enqueue(out)
     }
 
     /// Asks for the close handshake with this code and reason: what was queued goes first, then
@@ -340,6 +414,7 @@ impl Link {
 
     /// Nothing more will be written: senders waiting for room, or sending later, fail.
     fn close_budget(&self) {
+        self.lock_pending().closed = true;
         self.window.close();
         if let Some((bytes, _)) = &self.bytes {
             bytes.close();
@@ -347,14 +422,14 @@ impl Link {
     }
 }
 
-type Sink<S> = SplitSink<WebSocketStream<S>, WsMessage>;
-
-/// Starts the writer of `link`: it drains `queue` into `sink` until the connection ends.
-pub(crate) fn spawn_writer<S>(link: Arc<Link>, sink: Sink<S>, queue: Queue, timing: Timing)
+/// Starts the writer of `link`: it drains the link's queue into `sink` until the connection
+/// ends. `sink` is the connection's send half: tokio-tungstenite's (clients) or the server's
+/// own framing (`server::ws_io`).
+pub(crate) fn spawn_writer<K>(link: Arc<Link>, sink: K, timing: Timing)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    K: Sink<WsMessage, Error = WsError> + Unpin + Send + 'static,
 {
-    tokio::spawn(write_loop(link, sink, queue.0, timing));
+    tokio::spawn(write_loop(link, sink, timing));
 }
 
 /// How the writer's first phase ended.
@@ -367,60 +442,104 @@ enum WriterEnd {
     Failed,
 }
 
+impl Link {
+    /// Moves the queued frames into `batch` (empty), which gives the queue its memory for the
+    /// next frames. False when nothing was queued.
+    fn take(&self, batch: &mut VecDeque<Outbound>) -> bool {
+        let mut pending = self.lock_pending();
+        if pending.frames.is_empty() {
+            return false;
+        }
+        std::mem::swap(&mut pending.frames, batch);
+        true
+    }
+
+    /// The writer goes idle: neither half of the queue keeps its memory.
+    fn release(&self, batch: &mut VecDeque<Outbound>) {
+        *batch = VecDeque::new();
+        let mut pending = self.lock_pending();
+        if pending.frames.is_empty() {
+            pending.frames = VecDeque::new();
+        }
+    }
+}
+
 /// Writes queued frames (everything queued per wake-up, one flush). After a close: what was
 /// queued before it, then the close frame, then waits for the reader to be done. Every wait is
 /// bounded (see the module doc).
-async fn write_loop<S>(
-    link: Arc<Link>,
-    mut sink: Sink<S>,
-    mut rx: mpsc::UnboundedReceiver<Outbound>,
-    timing: Timing,
-) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+async fn write_loop<K>(link: Arc<Link>, mut sink: K, timing: Timing)
+where
+    K: Sink<WsMessage, Error = WsError> + Unpin + Send + 'static,
+{
+    let end = write_until_close(&link, &mut sink, timing).await;
+    // Boxed: the close's state is not part of an idle writer's task.
+    Box::pin(finish(link, sink, end, timing)).await
+}
+
+/// The writer's first phase: writes what is queued until a close is asked for, the connection
+/// is over, or a write fails.
+async fn write_until_close<K>(link: &Link, sink: &mut K, timing: Timing) -> WriterEnd
+where
+    K: Sink<WsMessage, Error = WsError> + Unpin + Send + 'static,
 {
     // One waiter each for the whole loop, not one registered and dropped per wake-up.
     let close_requested = link.close_requested.wait();
     let over = link.over.wait();
     tokio::pin!(close_requested, over);
-    let end = 'run: loop {
-        let first = tokio::select! {
-            biased;
-            _ = &mut close_requested => break 'run WriterEnd::Close { stuck: false },
-            _ = &mut over => break 'run WriterEnd::Over,
-            item = rx.recv() => match item {
-                Some(first) => first,
-                None => break 'run WriterEnd::Close { stuck: false },
-            },
-        };
-        let batch = write_batch(&mut sink, first, &mut rx, &link);
-        tokio::pin!(batch);
+    let mut batch = VecDeque::new();
+    'run: loop {
+        if link.close_requested.is_set() {
+            break 'run WriterEnd::Close { stuck: false };
+        }
+        if link.over.is_set() {
+            break 'run WriterEnd::Over;
+        }
+        if !link.take(&mut batch) {
+            link.release(&mut batch);
+            tokio::select! {
+                biased;
+                _ = &mut close_requested => break 'run WriterEnd::Close { stuck: false },
+                _ = &mut over => break 'run WriterEnd::Over,
+                _ = link.wake.notified() => continue 'run,
+            }
+        }
+        let write = write_batch(sink, &mut batch, link);
+        tokio::pin!(write);
         // A peer that does not read holds this write: a close or the end of the connection
-        // bounds it.
+        // bounds it (the timers boxed, out of the task while idle).
         let ok = tokio::select! {
             biased;
-            ok = &mut batch => ok,
+            ok = &mut write => ok,
             _ = &mut close_requested => {
-                match tokio::time::timeout(timing.close_timeout, &mut batch).await {
+                match Box::pin(tokio::time::timeout(timing.close_timeout, &mut write)).await {
                     Ok(true) => break 'run WriterEnd::Close { stuck: false },
                     Ok(false) => break 'run WriterEnd::Failed,
                     Err(_) => break 'run WriterEnd::Close { stuck: true },
                 }
             }
             _ = &mut over => {
-                let _ = tokio::time::timeout(timing.linger, &mut batch).await;
+                let _ = Box::pin(tokio::time::timeout(timing.linger, &mut write)).await;
                 break 'run WriterEnd::Over;
             }
         };
         if !ok {
             break WriterEnd::Failed;
         }
-    };
+    }
+}
+
+/// The writer's end: the budget closed, then (after a close was asked for) what was queued
+/// before it and the close frame, and the wait for the peer's close. Every wait is bounded.
+async fn finish<K>(link: Arc<Link>, mut sink: K, end: WriterEnd, timing: Timing)
+where
+    K: Sink<WsMessage, Error = WsError> + Unpin + Send + 'static,
+{
+    let mut batch = VecDeque::new();
     // Every way out comes here: nothing more is queued, waiting senders fail.
     link.close_budget();
-    rx.close();
     match end {
         WriterEnd::Over => {
-            // Answer the peer's close (tungstenite queued the answer), if it still reads.
+            // Answer the peer's close (the sink holds the answer), if it still reads.
             let _ = tokio::time::timeout(timing.linger, sink.close()).await;
             return;
         }
@@ -433,10 +552,8 @@ async fn write_loop<S>(
     let close = link.close.lock().unwrap_or_else(|e| e.into_inner()).clone();
     // What was queued before the close goes first, then the close frame.
     let goodbye = async {
-        if let Ok(first) = rx.try_recv() {
-            if !write_batch(&mut sink, first, &mut rx, &link).await {
-                return false;
-            }
+        if link.take(&mut batch) && !write_batch(&mut sink, &mut batch, &link).await {
+            return false;
         }
         match close {
             Some((code, reason)) => {
@@ -455,7 +572,7 @@ async fn write_loop<S>(
     );
     // Wait for the peer's close (the reader is then done), or give up and drop the socket.
     if !sent
-        || tokio::time::timeout(timing.close_timeout, over)
+        || tokio::time::timeout(timing.close_timeout, link.over.wait())
             .await
             .is_err()
     {
@@ -463,30 +580,28 @@ async fn write_loop<S>(
     }
 }
 
-/// Writes `first` and everything queued behind it, flushes once, and gives back what the
-/// frames held of the budget. False when the socket failed.
-async fn write_batch<S>(
-    sink: &mut Sink<S>,
-    first: Outbound,
-    rx: &mut mpsc::UnboundedReceiver<Outbound>,
-    link: &Link,
-) -> bool
+/// Writes the frames in `batch` and everything queued behind them, flushes once, and gives
+/// back what the frames held of the budget. False when the socket failed.
+async fn write_batch<K>(sink: &mut K, batch: &mut VecDeque<Outbound>, link: &Link) -> bool
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    K: Sink<WsMessage, Error = WsError> + Unpin,
 {
     let (mut frames, mut bytes, mut window, mut byte_permits) = (0, 0, 0, 0);
-    let mut next = Some(first);
     let mut ok = true;
-    while let Some(out) = next {
-        frames += 1;
-        bytes += out.len;
-        window += out.window;
-        byte_permits += out.bytes as usize;
-        if sink.feed(out.msg).await.is_err() {
-            ok = false;
+    'all: loop {
+        while let Some(out) = batch.pop_front() {
+            frames += 1;
+            bytes += out.len;
+            window += out.window;
+            byte_permits += out.bytes as usize;
+            if sink.feed(out.msg).await.is_err() {
+                ok = false;
+                break 'all;
+            }
+        }
+        if !link.take(batch) {
             break;
         }
-        next = rx.try_recv().ok();
     }
     ok = ok && sink.flush().await.is_ok();
     link.written(frames, bytes, window, byte_permits);

@@ -6,6 +6,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::io::DuplexStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::WebSocketStream;
 
 use super::*;
 
@@ -35,8 +36,8 @@ async fn start(
     let ours = WebSocketStream::from_raw_socket(ours, Role::Server, None).await;
     let peer = WebSocketStream::from_raw_socket(theirs, Role::Client, None).await;
     let (sink, source) = ours.split();
-    let (link, queue) = Link::new(limits);
-    spawn_writer(link.clone(), sink, queue, TIMING);
+    let link = Link::new(limits);
+    spawn_writer(link.clone(), sink, TIMING);
     (link, peer, source)
 }
 

@@ -332,7 +332,7 @@ impl WsClient {
             .map_err(|_| fail("connect timeout".into()))?
             .map_err(refused)?;
         let (sink, source) = stream.split();
-        let (link, queue) = Link::new(Limits {
+        let link = Link::new(Limits {
             window: self.inner.options.send_queue.max(1),
             window_bytes: usize::MAX,
             max_frames: usize::MAX,
@@ -369,7 +369,7 @@ impl WsClient {
             }
             self.inner.publish(ConnectionStatus::Connected);
         }
-        spawn_writer(link, sink, queue, timing);
+        spawn_writer(link, sink, timing);
         tokio::spawn(self.clone().read_loop(source, live.clone()));
         // Call timeouts: calls are pending only while connected (`on_close` fails them).
         let client = self.clone();
