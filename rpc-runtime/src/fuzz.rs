@@ -135,13 +135,13 @@ impl FuzzServer {
         let input = input.to_vec();
         let raw = run(async move {
             let (client, server) = tokio::io::duplex(PIPE);
+            // The first frame decides the data type.
+            let opened = crate::server::ws::Opened::new(&core, REMOTE, None, 0);
             let serve = tokio::spawn(crate::server::ws::serve(
                 core.clone(),
+                opened,
                 server,
                 Vec::new(),
-                REMOTE,
-                None,
-                0, /* the first frame decides the data type */
             ));
             let out = exchange(&self.handle, client, &input).await;
             let _ = serve.await;

@@ -1110,3 +1110,47 @@ async fn untyped_layer_by_service_name() {
     client.disconnect().await;
     server.stop().await;
 }
+
+/// A client whose `connect()` has returned is a connection of the server already: listed, and
+/// reached by a broadcast made at once (the server registers it before its handshake answer
+/// goes out). On a WebSocket server and on a WebSocket + HTTP one (the upgrade path).
+async fn connected_means_registered(json: bool) {
+    for both in [false, true] {
+        let new = if both {
+            Server::ws_and_http
+        } else {
+            Server::ws
+        };
+        let server =
+            rpc_tests::start_adder(new(proto(), any_port(), ServerOptions::default())).await;
+        let mut clients = Vec::new();
+        for i in 0..200 {
+            let client = connected_in(&server.url(), json).await;
+            assert_eq!(server.connections().len(), i + 1, "listed once connected");
+            let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+            client.listen_msg(move |m: MsgChat| drop(tx.send(m.content)));
+            let content = format!("hello {i}");
+            server
+                .broadcast_msg(&MsgChat {
+                    name: "srv".into(),
+                    content: content.clone(),
+                })
+                .await
+                .unwrap();
+            let got = within(3, "the broadcast right after connect", rx.recv()).await;
+            assert_eq!(got.as_deref(), Some(content.as_str()), "both: {both}");
+            clients.push(client);
+        }
+        server.stop().await;
+    }
+}
+// On two worker threads: the client's task runs while the server's still goes on after its
+// answer (on one thread the server's task reaches the registration before the client runs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connected_means_registered_json() {
+    connected_means_registered(true).await
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connected_means_registered_binary() {
+    connected_means_registered(false).await
+}

@@ -716,14 +716,19 @@ fn upgrade_websocket<B>(
     let on_upgrade = hyper::upgrade::on(&mut req);
     let (parts, _) = req.into_parts();
     let http_req = HttpRequest::new(parts.method, parts.uri, parts.headers);
+    // Registered before the answer goes out (see `ws::Opened`).
+    let opened = super::ws::Opened::new(&core, remote, Some(http_req), data_type);
     tokio::spawn(async move {
         let _slot = slot;
         match on_upgrade.await {
             Ok(upgraded) => {
                 let io = TokioIo::new(upgraded);
-                super::ws::serve(core, io, Vec::new(), remote, Some(http_req), data_type).await;
+                super::ws::serve(core, opened, io, Vec::new()).await;
             }
-            Err(e) => tracing::debug!("websocket upgrade from {remote} failed: {e}"),
+            Err(e) => {
+                tracing::debug!("websocket upgrade from {remote} failed: {e}");
+                opened.abandon(&core);
+            }
         }
     });
 

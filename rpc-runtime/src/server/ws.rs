@@ -77,10 +77,9 @@ pub(crate) async fn accept<S>(core: Arc<ServerCore>, stream: S, remote: SocketAd
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut http_req = None;
-    let mut data_type = DATA_UNDECIDED;
+    let mut opened = None;
     let allowed = core.options.ws_allowed_origins.as_deref();
-    // The signature is tungstenite's handshake callback.
+    // The signature is tungstenite's handshake callback; it runs before the answer is written.
     #[allow(clippy::result_large_err)]
     let callback = |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         if !origin_allowed(req.headers(), allowed) {
@@ -89,7 +88,7 @@ where
             return Err(refused);
         }
         let (req, t) = handshake_headers(req, &mut resp);
-        (http_req, data_type) = (Some(req), t);
+        opened = Some(Opened::new(&core, remote, Some(req), t));
         Ok(resp)
     };
     // tungstenite reads the request head and answers; the frames are ours (`ws_io`). Boxed:
@@ -101,19 +100,57 @@ where
         callback,
         Some(config),
     ));
-    let ws = match tokio::time::timeout(core.options.handshake_timeout, handshake).await {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(e)) => {
-            tracing::debug!("websocket handshake from {remote} failed: {e}");
-            return;
+    let done = tokio::time::timeout(core.options.handshake_timeout, handshake).await;
+    match (done, opened) {
+        (Ok(Ok(ws)), Some(opened)) => {
+            let (stream, read) = ws.into_inner().into_parts();
+            serve(core, opened, stream, read).await
         }
-        Err(_) => {
-            tracing::debug!("websocket handshake from {remote} timed out");
-            return;
+        (done, opened) => {
+            match done {
+                Ok(Err(e)) => tracing::debug!("websocket handshake from {remote} failed: {e}"),
+                Err(_) => tracing::debug!("websocket handshake from {remote} timed out"),
+                // tungstenite runs the callback in every handshake that succeeds.
+                Ok(Ok(_)) => tracing::debug!("websocket handshake from {remote}: no request"),
+            }
+            if let Some(opened) = opened {
+                opened.abandon(&core);
+            }
         }
-    };
-    let (stream, read) = ws.into_inner().into_parts();
-    serve(core, stream, read, remote, http_req, data_type).await
+    }
+}
+
+/// A WebSocket connection made and registered while its handshake is answered, before the
+/// answer goes out: once a client's `connect()` returns, the server lists the connection and
+/// its broadcasts reach it (frames queued before the writer starts wait for it).
+pub(crate) struct Opened {
+    conn: Connection,
+    link: Arc<Link>,
+}
+
+impl Opened {
+    pub(crate) fn new(
+        core: &Arc<ServerCore>,
+        remote: SocketAddr,
+        http_req: Option<HttpRequest>,
+        data_type: u8,
+    ) -> Self {
+        let link = Link::new(link_limits(&core.options));
+        let kind = ConnKind::Ws {
+            link: link.clone(),
+            close_waiting: AtomicBool::new(false),
+            data_type: AtomicU8::new(data_type),
+        };
+        let conn = core.new_conn(remote, http_req, kind);
+        Opened { conn, link }
+    }
+
+    /// The handshake failed after the connection was made: it goes, as if it never was
+    /// (no flows or logs ran for it).
+    pub(crate) fn abandon(self, core: &ServerCore) {
+        self.link.abort();
+        core.unregister(self.conn.id());
+    }
 }
 
 async fn tick(i: &mut Option<Interval>) {
@@ -219,31 +256,19 @@ impl Watchdog {
 }
 
 /// Serves one open WebSocket until it closes; `read`: bytes read past the handshake.
-pub(crate) async fn serve<S>(
-    core: Arc<ServerCore>,
-    stream: S,
-    read: Vec<u8>,
-    remote: SocketAddr,
-    http_req: Option<HttpRequest>,
-    data_type: u8,
-) where
+pub(crate) async fn serve<S>(core: Arc<ServerCore>, opened: Opened, stream: S, read: Vec<u8>)
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let Opened { conn, link } = opened;
     let max = core.options.max_frame_size;
     let (mut source, sink) = super::ws_io::split(stream, read, max, max);
-    let link = Link::new(link_limits(&core.options));
     let timing = Timing {
         close_timeout: core.options.close_timeout,
         linger: core.options.close_timeout,
     };
     spawn_writer(link.clone(), sink, timing);
     let calls = Arc::new(Semaphore::new(core.options.max_pending_calls.max(1)));
-    let kind = ConnKind::Ws {
-        link: link.clone(),
-        close_waiting: AtomicBool::new(false),
-        data_type: AtomicU8::new(data_type),
-    };
-    let conn = core.new_conn(remote, http_req, kind);
     if core.stopping.load(Ordering::Acquire) {
         // A server that is stopping closes new sockets at once (TSRPC uses 1012).
         conn.close_with(1012, "Server stopped".into());
