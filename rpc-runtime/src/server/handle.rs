@@ -63,7 +63,7 @@ impl ServerHandle {
     /// queue full) is dropped for the other instances and counted by the adapter; the
     /// connections of this instance get it all the same.
     pub async fn broadcast_msg<M: Message>(&self, msg: &M) -> Result<(), TsrpcError> {
-        let conns = self.core.connections();
+        let conns = self.core.connections_unordered();
         self.broadcast(M::NAME, msg, true, &conns, Some(ClusterTarget::All))
             .await
     }
@@ -89,7 +89,7 @@ impl ServerHandle {
         match conns {
             Some(c) => self.broadcast(name, msg, false, c, None).await,
             None => {
-                let all = self.core.connections();
+                let all = self.core.connections_unordered();
                 self.broadcast(name, msg, false, &all, Some(ClusterTarget::All))
                     .await
             }
@@ -183,7 +183,7 @@ impl ServerHandle {
             );
         }
         let conns = match target {
-            ClusterTarget::All => self.core.connections(),
+            ClusterTarget::All => self.core.connections_unordered(),
             ClusterTarget::Room(room) => self.room_connections(room),
             ClusterTarget::Conns(ids) => ids
                 .iter()
