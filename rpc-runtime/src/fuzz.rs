@@ -36,9 +36,6 @@ const PIPE: usize = 64 * 1024;
 const SETTLE_YIELDS: usize = 32;
 const SETTLE_PENDING_YIELDS: usize = 256;
 
-/// The mask key of the frames [`masked_frame`] builds.
-const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
-
 static PANICS: AtomicUsize = AtomicUsize::new(0);
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -231,21 +228,7 @@ pub const OP_PONG: u8 = 0xA;
 
 /// One final frame with `opcode` and `payload`, masked as a client must send it.
 pub fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + 14);
-    out.push(0x80 | (opcode & 0x0f));
-    let len = payload.len();
-    if len < 126 {
-        out.push(0x80 | len as u8);
-    } else if let Ok(len) = u16::try_from(len) {
-        out.push(0x80 | 126);
-        out.extend_from_slice(&len.to_be_bytes());
-    } else {
-        out.push(0x80 | 127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
-    }
-    out.extend_from_slice(&MASK);
-    out.extend(payload.iter().zip(MASK.iter().cycle()).map(|(b, m)| b ^ m));
-    out
+    crate::ws_util::masked_client_frame(true, opcode, payload)
 }
 
 /// A frame the server sent.

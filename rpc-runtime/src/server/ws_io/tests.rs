@@ -12,22 +12,7 @@ const MAX: usize = 1 << 20;
 
 /// A client frame: `fin`, `opcode`, masked with a fixed key.
 fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let key = [0x37, 0xfa, 0x21, 0x3d];
-    let mut out = vec![opcode | if fin { 0x80 } else { 0 }];
-    match payload.len() {
-        n if n < 126 => out.push(0x80 | n as u8),
-        n if n <= 0xffff => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&key);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    out
+    crate::ws_util::masked_client_frame(fin, opcode, payload)
 }
 
 fn pair() -> (WsReader<DuplexStream>, WsWriter<DuplexStream>, DuplexStream) {
