@@ -427,7 +427,7 @@ async fn handle_json(
 }
 
 /// Runs a call in a task of its own: the handler finishes even if the client goes away.
-async fn run_job(core: &ServerCore, job: super::core::ApiJob) -> Result<Payload, TsrpcError> {
+async fn run_job(core: &ServerCore, job: super::job::ApiJob) -> Result<Payload, TsrpcError> {
     match tokio::spawn(job.run()).await {
         Ok(ret) => ret,
         Err(e) => {

@@ -13,6 +13,7 @@ mod handle;
 mod handler;
 pub(crate) mod http;
 mod http_req;
+mod job;
 mod listen;
 mod local;
 mod log;

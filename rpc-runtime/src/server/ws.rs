@@ -18,10 +18,11 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message as WsMessage};
 use tracing::Instrument;
 
 use super::conn::{link_limits, ConnKind, Connection, DATA_BUFFER, DATA_TEXT, DATA_UNDECIDED};
-use super::core::{ApiJob, ServerCore};
+use super::core::ServerCore;
 use super::flows::{ConnDataEvent, ConnDisconnectEvent};
 use super::handler::BoxFuture;
 use super::http_req::{origin_allowed, HttpRequest};
+use super::job::ApiJob;
 use super::msg_lane::MsgLane;
 use super::options::ServerOptions;
 use super::reply::Reply;
